@@ -1,0 +1,123 @@
+"""Shared fixtures: a fresh store per test on SQLite and on a real PostgreSQL server,
+and small hand-made frames in the shape of ``data/measures.csv``."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+
+from tracker.schema import MEASURE_COLUMNS
+from tracker.store import Store, make_engine
+
+PG_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_reason() -> str | None:
+    """None when the server answers, else why the PostgreSQL half is skipped."""
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure to reach the server means: skip, with the reason
+        return f"PostgreSQL at {PG_URL} not reachable: {exc.__class__.__name__}: {exc}"
+
+
+_PG_REASON = _postgres_reason()
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> None:
+    if _PG_REASON:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must test against PostgreSQL: {_PG_REASON}")
+        pytest.skip(_PG_REASON)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A database URL for an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+        return
+    request.getfixturevalue("pg_available")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def make_store(db_url):
+    """Build a store on the test database, synced from the given measures frame."""
+    stores: list[Store] = []
+
+    def factory(measures: pd.DataFrame) -> Store:
+        store = Store(make_engine(db_url))
+        store.create_schema()
+        store.sync(measures)
+        stores.append(store)
+        return store
+
+    yield factory
+    for store in stores:
+        store.engine.dispose()
+
+
+def measures_frame(rows: list[dict]) -> pd.DataFrame:
+    """A measures.csv-shaped frame from short row dicts (defaults fill the rest)."""
+    defaults = {
+        "policy_id": "demo-2026-1",
+        "policy_title": "示范政策",
+        "doc_no": "沪府办发〔2026〕1号",
+        "issuer": "上海市人民政府办公厅",
+        "issue_date": "2026-01-10",
+        "effective_from": "2026-02-01",
+        "effective_to": "2028-01-31",
+        "source_url": "",
+        "section_no": 1,
+        "section_title": "一、示范",
+        "measure_title": "示范措施",
+        "task_seq": 1,
+        "task_text": "示范任务",
+        "unit_full_name": "",
+        "unit_kind": "municipal",
+    }
+    frame = pd.DataFrame([{**defaults, **row} for row in rows])
+    if "unit_full_name" in frame:
+        frame["unit_full_name"] = frame["unit_full_name"].where(
+            frame["unit_full_name"] != "", frame["unit"]
+        )
+    return frame[MEASURE_COLUMNS]
+
+
+@pytest.fixture
+def small_measures() -> pd.DataFrame:
+    """Two measures, three tasks, six assignments, three units."""
+    return measures_frame(
+        [
+            {"measure_no": 1, "task_id": "demo-m01-t1", "task_seq": 1, "unit": "市科委", "role": "lead", "unit_rank": 1},
+            {"measure_no": 1, "task_id": "demo-m01-t1", "task_seq": 1, "unit": "市教委", "role": "support", "unit_rank": 2},
+            {"measure_no": 1, "task_id": "demo-m01-t2", "task_seq": 2, "unit": "市教委", "role": "lead", "unit_rank": 1},
+            {"measure_no": 2, "task_id": "demo-m02-t1", "task_seq": 1, "unit": "市科委", "role": "lead", "unit_rank": 1},
+            {"measure_no": 2, "task_id": "demo-m02-t1", "task_seq": 1, "unit": "市财政局", "role": "support", "unit_rank": 2},
+            {"measure_no": 2, "task_id": "demo-m02-t1", "task_seq": 1, "unit": "市教委", "role": "support", "unit_rank": 3},
+        ]
+    )
+
+
+@pytest.fixture
+def today() -> date:
+    return date(2026, 11, 23)

@@ -1,0 +1,149 @@
+"""The database schema: SQLAlchemy 2.x declarative models, the only place tables are defined.
+
+The same models serve SQLite (the embedded default) and PostgreSQL (``DATABASE_URL``).
+``progress_history`` is append-only: the store inserts into it and never updates or deletes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from tracker.schema import NOT_STARTED
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Policy(Base):
+    __tablename__ = "policies"
+
+    policy_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    doc_no: Mapped[str] = mapped_column(String(100), default="")
+    issuer: Mapped[str] = mapped_column(String(200), default="")
+    issue_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    effective_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    source_url: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Measure(Base):
+    __tablename__ = "measures"
+    __table_args__ = (UniqueConstraint("policy_id", "measure_no"),)
+
+    measure_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    policy_id: Mapped[str] = mapped_column(ForeignKey("policies.policy_id"))
+    section_no: Mapped[int] = mapped_column(Integer)
+    section_title: Mapped[str] = mapped_column(Text, default="")
+    measure_no: Mapped[int] = mapped_column(Integer)
+    measure_title: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    unit: Mapped[str] = mapped_column(String(100), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20), default="unknown")
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    task_id: Mapped[str] = mapped_column(String(140), primary_key=True)
+    measure_id: Mapped[str] = mapped_column(ForeignKey("measures.measure_id"), index=True)
+    task_seq: Mapped[int] = mapped_column(Integer)
+    task_text: Mapped[str] = mapped_column(Text)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Assignment(Base):
+    """One task x responsible unit: the row agency staff report on."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("task_id", "unit"),)
+
+    assignment_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.task_id"))
+    unit: Mapped[str] = mapped_column(ForeignKey("units.unit"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    unit_rank: Mapped[int] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Progress(Base):
+    """The current state of one assignment.  ``version`` grows by one on every save."""
+
+    __tablename__ = "progress"
+
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.assignment_id"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default=NOT_STARTED)
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    next_step: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    period: Mapped[str] = mapped_column(String(10), default="")
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProgressHistory(Base):
+    """Append-only log: one row per changed field per save."""
+
+    __tablename__ = "progress_history"
+    __table_args__ = (Index("ix_history_assignment", "assignment_id", "history_id"),)
+
+    history_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.assignment_id"))
+    field: Mapped[str] = mapped_column(String(20))
+    old_value: Mapped[str] = mapped_column(Text, default="")
+    new_value: Mapped[str] = mapped_column(Text, default="")
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str] = mapped_column(String(10), default="")
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class ProgressSnapshot(Base):
+    """The state of each assignment at the end of a reporting period (last save in it wins)."""
+
+    __tablename__ = "progress_snapshots"
+
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.assignment_id"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(20))
+    percent: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class StoreMeta(Base):
+    """Key/value facts about the store, e.g. the data revision used as a cache key."""
+
+    __tablename__ = "store_meta"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

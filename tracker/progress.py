@@ -1,0 +1,197 @@
+"""Progress rules, the warning light and reporting periods: pure functions, no database.
+
+The store calls :func:`check_progress` before it writes anything, so the rules hold whether
+a change comes from the web page, an Excel file or the API.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from tracker.errors import Problem
+from tracker.schema import (
+    DONE,
+    DUE_SOON_DAYS,
+    GREEN,
+    PROGRESS_FIELDS,
+    RED,
+    STALE_DAYS,
+    STATUS_CODES,
+    STATUS_LABELS,
+    STATUSES_NEEDING_NOTE,
+    TEXT_FIELDS,
+    YELLOW,
+)
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def now() -> datetime:
+    """Current Shanghai wall-clock time, naive (as stored in the database)."""
+    return datetime.now(TZ).replace(tzinfo=None, microsecond=0)
+
+
+# --- reporting periods -----------------------------------------------------------
+
+
+def period_kind() -> str:
+    """``month`` (月报, default) or ``quarter`` (季报), from ``TRACKER_PERIOD``."""
+    kind = os.environ.get("TRACKER_PERIOD", "month")
+    return kind if kind in ("month", "quarter") else "month"
+
+
+def period_of(day: date, kind: str | None = None) -> str:
+    """The reporting period a day belongs to.
+
+    >>> period_of(date(2026, 11, 23)), period_of(date(2026, 11, 23), "quarter")
+    ('2026-11', '2026-Q4')
+    """
+    kind = kind or period_kind()
+    if kind == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year}-{day.month:02d}"
+
+
+# --- value normalisation -------------------------------------------------------------
+
+
+def _blank(value: object) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def normalize_status(value: object) -> str | None:
+    """Accept a code (``done``) or a Chinese label (``已完成``); None if neither."""
+    if _blank(value):
+        return None
+    text = str(value).strip()
+    if text in STATUS_LABELS:
+        return text
+    return STATUS_CODES.get(text)
+
+
+def normalize_value(field: str, value: object) -> object:
+    """Turn an edited cell into the stored type, raising ValueError with a Chinese reason."""
+    if field == "status":
+        code = normalize_status(value)
+        if code is None:
+            allowed = "、".join(STATUS_LABELS.values())
+            raise ValueError(f"状态必须是以下之一：{allowed}")
+        return code
+    if field == "percent":
+        if _blank(value):
+            return 0
+        if isinstance(value, bool):
+            raise ValueError("完成比例必须是0到100之间的整数")
+        try:
+            number = float(str(value).strip().rstrip("%"))
+        except ValueError:
+            raise ValueError("完成比例必须是0到100之间的整数") from None
+        if math.isnan(number) or number != int(number) or not 0 <= number <= 100:
+            raise ValueError("完成比例必须是0到100之间的整数")
+        return int(number)
+    if field == "due_date":
+        if _blank(value):
+            return None
+        if isinstance(value, datetime | pd.Timestamp):
+            return value.date() if hasattr(value, "date") else value
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            raise ValueError("完成时限必须是日期（如 2026-12-31）") from None
+    if field in TEXT_FIELDS:
+        return "" if _blank(value) else str(value).strip()
+    raise ValueError(f"未知字段 {field}")
+
+
+def check_progress(
+    state: Mapping[str, object],
+    *,
+    effective_from: date | None = None,
+    effective_to: date | None = None,
+) -> tuple[list[str], list[str]]:
+    """Check a full progress state; return (errors, warnings) as Chinese sentences.
+
+    >>> check_progress({"status": "done", "percent": 80, "note": ""})[0]
+    ['状态为“已完成”时完成比例必须为100']
+    """
+    errors: list[str] = []
+    warnings: list[str] = []
+    status = state.get("status")
+    percent = state.get("percent")
+    if status not in STATUS_LABELS:
+        errors.append(f"未知状态 {status!r}")
+    if not isinstance(percent, int) or not 0 <= percent <= 100:
+        errors.append("完成比例必须是0到100之间的整数")
+    elif status == DONE and percent != 100:
+        errors.append("状态为“已完成”时完成比例必须为100")
+    if status in STATUSES_NEEDING_NOTE and _blank(state.get("note")):
+        errors.append(
+            f"状态为“{STATUS_LABELS[status]}”时必须填写{PROGRESS_FIELDS['note']}（说明原因）"
+        )
+    due = state.get("due_date")
+    too_early = effective_from is not None and isinstance(due, date) and due < effective_from
+    too_late = effective_to is not None and isinstance(due, date) and due > effective_to
+    if too_early or too_late:
+        span = f"{effective_from or '—'} 至 {effective_to or '—'}"
+        warnings.append(f"完成时限 {due} 超出政策有效期（{span}）")
+    return errors, warnings
+
+
+def problems_for(errors: list[str], **where) -> list[Problem]:
+    return [Problem(message, **where) for message in errors]
+
+
+# --- warning light (红黄绿灯) -----------------------------------------------------------
+
+
+def warning_light(
+    rows: pd.DataFrame | Mapping[str, object], today: date | None = None
+) -> pd.Series | str:
+    """Red / yellow / green for one row (a mapping) or for a whole DataFrame (vectorised).
+
+    red: delayed, or past due and not done.  yellow: due within 30 days and not done,
+    or no update for 60 days (counting from the policy's issue date if never updated).
+    Uses columns ``status``, ``due_date``, ``updated_at`` and, if present, ``issue_date``.
+
+    >>> warning_light({"status": "delayed", "due_date": None, "updated_at": None})
+    'red'
+    """
+    if not isinstance(rows, pd.DataFrame):
+        return str(warning_light(pd.DataFrame([dict(rows)]), today).iloc[0])
+    today_ts = pd.Timestamp(today or now().date())
+    if rows.empty:
+        return pd.Series([], index=rows.index, dtype=object)
+    status = rows["status"].to_numpy()
+    due = pd.to_datetime(rows["due_date"], errors="coerce")
+    touched = pd.to_datetime(rows["updated_at"], errors="coerce")
+    if "issue_date" in rows:
+        touched = touched.fillna(pd.to_datetime(rows["issue_date"], errors="coerce"))
+    open_ = status != DONE
+    days_left = (due - today_ts).dt.days.to_numpy()
+    idle_days = (today_ts - touched).dt.days.to_numpy()
+    with np.errstate(invalid="ignore"):
+        red = (status == "delayed") | (open_ & (days_left < 0))
+        yellow = open_ & ((days_left <= DUE_SOON_DAYS) | (idle_days > STALE_DAYS))
+    light = np.where(red, RED, np.where(yellow, YELLOW, GREEN))
+    return pd.Series(light, index=rows.index, dtype=object)
+
+
+def stale(rows: pd.DataFrame, today: date | None = None) -> pd.Series:
+    """True where an open assignment has not been updated for more than 60 days (never counts)."""
+    today_ts = pd.Timestamp(today or now().date())
+    touched = pd.to_datetime(rows["updated_at"], errors="coerce")
+    idle = (today_ts - touched).dt.days
+    return (rows["status"] != DONE) & (touched.isna() | (idle > STALE_DAYS))

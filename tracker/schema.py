@@ -1,0 +1,105 @@
+"""The one place that names things: table columns, the status vocabulary, roles,
+unit kinds and warning lights.  Everything else imports from here.
+
+Codes are stored; Chinese labels are shown.  ``STATUS_LABELS["done"] == "已完成"``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+SOURCES_DIR = DATA_DIR / "sources"
+MEASURES_CSV = DATA_DIR / "measures.csv"
+UNITS_CSV = DATA_DIR / "units.csv"
+DEFAULT_DB_PATH = DATA_DIR / "tracker.db"
+
+# --- data/measures.csv: one row per task x responsible unit -------------------
+MEASURE_COLUMNS: list[str] = [
+    "policy_id",
+    "policy_title",
+    "doc_no",
+    "issuer",
+    "issue_date",
+    "effective_from",
+    "effective_to",
+    "source_url",
+    "section_no",
+    "section_title",
+    "measure_no",
+    "measure_title",
+    "task_id",
+    "task_seq",
+    "task_text",
+    "unit",
+    "unit_full_name",
+    "unit_kind",
+    "role",
+    "unit_rank",
+]
+
+# --- roles ------------------------------------------------------------------
+LEAD = "lead"
+SUPPORT = "support"
+ROLE_LABELS: dict[str, str] = {LEAD: "牵头", SUPPORT: "配合"}
+
+# --- unit kinds (data/units.csv) -------------------------------------------
+UNIT_KIND_LABELS: dict[str, str] = {
+    "municipal": "市级部门",
+    "central": "中央在沪单位",
+    "district": "各区政府",
+    "placeholder": "各相关单位",
+    "unknown": "未登记单位",
+}
+
+# --- progress status vocabulary ------------------------------------------------
+NOT_STARTED = "not_started"
+IN_PROGRESS = "in_progress"
+DONE = "done"
+DELAYED = "delayed"
+ON_HOLD = "on_hold"
+STATUS_LABELS: dict[str, str] = {
+    NOT_STARTED: "未启动",
+    IN_PROGRESS: "推进中",
+    DONE: "已完成",
+    DELAYED: "滞后",
+    ON_HOLD: "暂缓",
+}
+STATUS_CODES: dict[str, str] = {label: code for code, label in STATUS_LABELS.items()}
+STATUSES: list[str] = list(STATUS_LABELS)
+# Statuses that must carry a progress note explaining why.
+STATUSES_NEEDING_NOTE: frozenset[str] = frozenset({DELAYED, ON_HOLD})
+STATUS_COLORS: dict[str, str] = {
+    NOT_STARTED: "#BDBDBD",
+    IN_PROGRESS: "#4C78A8",
+    DONE: "#54A24B",
+    DELAYED: "#E45756",
+    ON_HOLD: "#F2B701",
+}
+
+# --- warning lights (derived, never stored) ----------------------------------
+RED, YELLOW, GREEN = "red", "yellow", "green"
+LIGHT_LABELS: dict[str, str] = {RED: "红灯", YELLOW: "黄灯", GREEN: "绿灯"}
+LIGHT_COLORS: dict[str, str] = {RED: "#D62728", YELLOW: "#F2B701", GREEN: "#2CA02C"}
+DUE_SOON_DAYS = 30
+STALE_DAYS = 60
+
+# --- editable progress fields: code name -> Chinese column label ---------------
+PROGRESS_FIELDS: dict[str, str] = {
+    "status": "状态",
+    "percent": "完成比例(%)",
+    "due_date": "完成时限",
+    "note": "进展情况",
+    "next_step": "下一步计划",
+    "problems": "存在问题",
+    "evidence": "佐证材料",
+}
+TEXT_FIELDS: tuple[str, ...] = ("note", "next_step", "problems", "evidence")
+
+# Reporting periods: monthly by default, quarterly configurable (TRACKER_PERIOD=quarter).
+PERIOD_KINDS: dict[str, str] = {"month": "月报", "quarter": "季报"}
+
+# Where a change came from, stored in progress_history.source.
+SOURCE_WEB = "web"
+SOURCE_API = "api"

@@ -1,0 +1,770 @@
+"""The progress store: tasks and assignments synced from ``data/measures.csv``, the current
+progress of every assignment, and an append-only history of every change.
+
+>>> store = Store.open("sqlite://")            # in memory; sync from measures.csv
+>>> df = store.assignments()                    # one row per task x unit, with progress
+>>> store.apply([Update(df.assignment_id[0], df.version[0], {"status": "推进中"})],
+...             user="张三", source="web")       # doctest: +SKIP
+
+Every write goes through :meth:`Store.apply`: it validates all updates, checks that each
+row is still at the version the editor loaded (optimistic concurrency), writes the changed
+fields and their history in one transaction, or writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy import Engine, create_engine, event, func, insert, select, text, update
+from sqlalchemy.pool import StaticPool
+
+from tracker.errors import Conflict, ConflictError, Problem, ValidationError
+from tracker.models import (
+    Assignment,
+    Base,
+    Measure,
+    Policy,
+    Progress,
+    ProgressHistory,
+    ProgressSnapshot,
+    StoreMeta,
+    Task,
+    Unit,
+)
+from tracker.progress import check_progress, normalize_value, now, period_of
+from tracker.schema import (
+    DEFAULT_DB_PATH,
+    DONE,
+    MEASURES_CSV,
+    PROGRESS_FIELDS,
+    STATUS_LABELS,
+)
+
+PROGRESS_COLUMNS = [
+    "status",
+    "percent",
+    "due_date",
+    "note",
+    "next_step",
+    "problems",
+    "evidence",
+]
+
+
+def database_url(url: str | None = None) -> str:
+    """``url``, else ``DATABASE_URL``, else the embedded SQLite file ``data/tracker.db``."""
+    return url or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def make_engine(url: str | None = None, **kwargs) -> Engine:
+    """An engine for SQLite (WAL, foreign keys, BEGIN IMMEDIATE for writes) or PostgreSQL."""
+    url = database_url(url)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        kwargs.setdefault("poolclass", StaticPool)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy own transactions (pysqlite's implicit BEGIN would defer the write lock).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        # Writers take the lock up front so two editors serialise instead of failing mid-way.
+        mode = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+@dataclass
+class Update:
+    """Changes to one assignment, based on the version the editor loaded.
+
+    ``changes`` maps a field of :data:`tracker.schema.PROGRESS_FIELDS` to its new value;
+    status may be a code or a Chinese label.  ``row`` locates it in the user's file/grid.
+    """
+
+    assignment_id: int
+    base_version: int
+    changes: dict[str, object]
+    row: int | None = None
+    sheet: str | None = None
+
+
+@dataclass
+class SyncReport:
+    added_tasks: int = 0
+    added_assignments: int = 0
+    archived_tasks: int = 0
+    archived_assignments: int = 0
+    restored: int = 0
+    updated_texts: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return any(vars(self).values())
+
+
+@dataclass
+class ApplyResult:
+    """What a batch did (or, for a dry run, would do)."""
+
+    diffs: pd.DataFrame  # one row per changed field: assignment_id, task_id, unit, field, old, new
+    problems: list[Problem] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed_assignments(self) -> int:
+        return int(self.diffs["assignment_id"].nunique()) if len(self.diffs) else 0
+
+
+DIFF_COLUMNS = ["assignment_id", "task_id", "unit", "field", "old", "new", "row"]
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _blank_to_none(value: object) -> object:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return None
+    return value
+
+
+def _to_date(value: object) -> date | None:
+    value = _blank_to_none(value)
+    return None if value is None else date.fromisoformat(str(value)[:10])
+
+
+class Store:
+    """All reads and writes of the tracker database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        measures: pd.DataFrame | None = None,
+        sync: bool = True,
+    ) -> Store:
+        """Open (creating tables if needed) and sync from ``data/measures.csv``."""
+        store = cls(make_engine(url))
+        store.create_schema()
+        if sync:
+            store.sync(measures if measures is not None else read_measures_file())
+        return store
+
+    def create_schema(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    # --- revision: a cheap cache key that moves on every write ------------------
+
+    def revision(self) -> int:
+        with self.engine.connect() as conn:
+            value = conn.scalar(select(StoreMeta.value).where(StoreMeta.key == "revision"))
+        return int(value or 0)
+
+    def _bump_revision(self, conn) -> None:
+        current = conn.scalar(select(StoreMeta.value).where(StoreMeta.key == "revision"))
+        if current is None:
+            conn.execute(insert(StoreMeta).values(key="revision", value="1"))
+        else:
+            conn.execute(
+                update(StoreMeta)
+                .where(StoreMeta.key == "revision")
+                .values(value=str(int(current) + 1))
+            )
+
+    def _meta(self, conn, key: str) -> str | None:
+        return conn.scalar(select(StoreMeta.value).where(StoreMeta.key == key))
+
+    def _set_meta(self, conn, key: str, value: str) -> None:
+        if self._meta(conn, key) is None:
+            conn.execute(insert(StoreMeta).values(key=key, value=value))
+        else:
+            conn.execute(update(StoreMeta).where(StoreMeta.key == key).values(value=value))
+
+    # --- sync from measures.csv -----------------------------------------------------
+
+    def sync(self, measures: pd.DataFrame) -> SyncReport:
+        """Bring tasks and assignments in line with ``measures`` (the measures.csv frame).
+
+        Idempotent.  New tasks/assignments appear with a fresh progress row; ones missing
+        from the sources are archived (never deleted, history kept); progress is never reset.
+        """
+        digest = hashlib.sha256(
+            pd.util.hash_pandas_object(measures.astype(str), index=False).to_numpy().tobytes()
+        ).hexdigest()
+        report = SyncReport()
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            if self._meta(conn, "measures_digest") == digest:
+                return report
+            self._sync_policies(conn, measures)
+            self._sync_units(conn, measures)
+            self._sync_measures(conn, measures)
+            self._sync_tasks(conn, measures, report)
+            self._sync_assignments(conn, measures, report)
+            self._set_meta(conn, "measures_digest", digest)
+            self._bump_revision(conn)
+        return report
+
+    def _upsert(self, conn, model, key: str, rows: list[dict]) -> set:
+        """Insert rows whose key is new, update changed ones; return every key now stored."""
+        if not rows:
+            return set(conn.execute(select(getattr(model, key))).scalars())
+        names = list(rows[0])
+        stored = {r[0]: tuple(r) for r in conn.execute(select(*(getattr(model, n) for n in names)))}
+        new = [r for r in rows if r[key] not in stored]
+        if new:
+            conn.execute(insert(model), new)
+        for r in rows:
+            if r[key] in stored and stored[r[key]] != tuple(r.values()):
+                conn.execute(update(model).where(getattr(model, key) == r[key]).values(r))
+        return set(stored) | {r[key] for r in new}
+
+    def _sync_policies(self, conn, measures: pd.DataFrame) -> None:
+        policies = measures.drop_duplicates("policy_id")
+        rows = [
+            {
+                "policy_id": r.policy_id,
+                "title": r.policy_title,
+                "doc_no": r.doc_no,
+                "issuer": r.issuer,
+                "issue_date": _to_date(r.issue_date),
+                "effective_from": _to_date(r.effective_from),
+                "effective_to": _to_date(r.effective_to),
+                "source_url": r.source_url,
+                "archived": False,
+            }
+            for r in policies.itertuples()
+        ]
+        present = self._upsert(conn, Policy, "policy_id", rows)
+        gone = present - {r["policy_id"] for r in rows}
+        if gone:
+            conn.execute(update(Policy).where(Policy.policy_id.in_(gone)).values(archived=True))
+
+    def _sync_units(self, conn, measures: pd.DataFrame) -> None:
+        units = measures.drop_duplicates("unit")
+        rows = [
+            {"unit": r.unit, "full_name": r.unit_full_name, "kind": r.unit_kind}
+            for r in units.itertuples()
+        ]
+        self._upsert(conn, Unit, "unit", rows)
+
+    def _sync_measures(self, conn, measures: pd.DataFrame) -> None:
+        rows = [
+            {
+                "measure_id": measure_id_of(r.policy_id, r.measure_no),
+                "policy_id": r.policy_id,
+                "section_no": int(r.section_no),
+                "section_title": r.section_title,
+                "measure_no": int(r.measure_no),
+                "measure_title": r.measure_title,
+                "archived": False,
+            }
+            for r in measures.drop_duplicates(["policy_id", "measure_no"]).itertuples()
+        ]
+        present = self._upsert(conn, Measure, "measure_id", rows)
+        gone = present - {r["measure_id"] for r in rows}
+        if gone:
+            conn.execute(update(Measure).where(Measure.measure_id.in_(gone)).values(archived=True))
+
+    def _sync_tasks(self, conn, measures: pd.DataFrame, report: SyncReport) -> None:
+        tasks = measures.drop_duplicates("task_id")
+        rows = [
+            {
+                "task_id": r.task_id,
+                "measure_id": measure_id_of(r.policy_id, r.measure_no),
+                "task_seq": int(r.task_seq),
+                "task_text": r.task_text,
+                "archived": False,
+            }
+            for r in tasks.itertuples()
+        ]
+        before = dict(conn.execute(select(Task.task_id, Task.archived)).all())
+        present = self._upsert(conn, Task, "task_id", rows)
+        wanted = {r["task_id"] for r in rows}
+        gone = [t for t in present - wanted if not before.get(t)]
+        if gone:
+            conn.execute(update(Task).where(Task.task_id.in_(gone)).values(archived=True))
+        report.added_tasks = len(wanted - set(before))
+        report.archived_tasks = len(gone)
+        report.restored += sum(1 for t in wanted if before.get(t))
+
+    def _sync_assignments(self, conn, measures: pd.DataFrame, report: SyncReport) -> None:
+        existing = {
+            (r.task_id, r.unit): r
+            for r in conn.execute(
+                select(
+                    Assignment.assignment_id,
+                    Assignment.task_id,
+                    Assignment.unit,
+                    Assignment.role,
+                    Assignment.unit_rank,
+                    Assignment.archived,
+                )
+            )
+        }
+        wanted = {
+            (r.task_id, r.unit): (r.role, int(r.unit_rank))
+            for r in measures[["task_id", "unit", "role", "unit_rank"]].itertuples()
+        }
+        new = [
+            {
+                "task_id": t,
+                "unit": u,
+                "role": role,
+                "unit_rank": rank,
+                "archived": False,
+            }
+            for (t, u), (role, rank) in wanted.items()
+            if (t, u) not in existing
+        ]
+        if new:
+            conn.execute(insert(Assignment), new)
+            ids = conn.execute(
+                select(Assignment.assignment_id)
+                .outerjoin(Progress, Progress.assignment_id == Assignment.assignment_id)
+                .where(Progress.assignment_id.is_(None))
+            ).scalars()
+            conn.execute(
+                insert(Progress),
+                [{"assignment_id": i, "status": "not_started", "percent": 0} for i in ids],
+            )
+        for key, row in existing.items():
+            if key in wanted:
+                role, rank = wanted[key]
+                if row.archived or row.role != role or row.unit_rank != rank:
+                    conn.execute(
+                        update(Assignment)
+                        .where(Assignment.assignment_id == row.assignment_id)
+                        .values(role=role, unit_rank=rank, archived=False)
+                    )
+                    report.restored += int(row.archived)
+            elif not row.archived:
+                conn.execute(
+                    update(Assignment)
+                    .where(Assignment.assignment_id == row.assignment_id)
+                    .values(archived=True)
+                )
+                report.archived_assignments += 1
+        report.added_assignments = len(new)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def assignments(self, *, include_archived: bool = False) -> pd.DataFrame:
+        """One row per assignment with its task, measure, policy, unit and current progress."""
+        query = (
+            select(
+                Assignment.assignment_id,
+                Policy.policy_id,
+                Policy.title.label("policy_title"),
+                Policy.doc_no,
+                Policy.issue_date,
+                Policy.effective_from,
+                Policy.effective_to,
+                Measure.section_no,
+                Measure.section_title,
+                Measure.measure_id,
+                Measure.measure_no,
+                Measure.measure_title,
+                Task.task_id,
+                Task.task_seq,
+                Task.task_text,
+                Assignment.unit,
+                Unit.full_name.label("unit_full_name"),
+                Unit.kind.label("unit_kind"),
+                Assignment.role,
+                Assignment.unit_rank,
+                Progress.status,
+                Progress.percent,
+                Progress.due_date,
+                Progress.note,
+                Progress.next_step,
+                Progress.problems,
+                Progress.evidence,
+                Progress.period,
+                Progress.updated_by,
+                Progress.updated_at,
+                Progress.version,
+                Assignment.archived,
+            )
+            .join(Task, Task.task_id == Assignment.task_id)
+            .join(Measure, Measure.measure_id == Task.measure_id)
+            .join(Policy, Policy.policy_id == Measure.policy_id)
+            .join(Unit, Unit.unit == Assignment.unit)
+            .join(Progress, Progress.assignment_id == Assignment.assignment_id)
+            .order_by(
+                Policy.policy_id,
+                Measure.measure_no,
+                Task.task_seq,
+                Assignment.unit_rank,
+            )
+        )
+        if not include_archived:
+            query = query.where(Assignment.archived.is_(False), Task.archived.is_(False))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query)
+            df = pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
+        return _typed_assignments(df)
+
+    def history(
+        self, *, assignment_ids: Sequence[int] | None = None, task_id: str | None = None
+    ) -> pd.DataFrame:
+        """Change log, newest first: who changed which field from what to what, when, how."""
+        query = (
+            select(
+                ProgressHistory.history_id,
+                ProgressHistory.assignment_id,
+                Assignment.task_id,
+                Assignment.unit,
+                ProgressHistory.field,
+                ProgressHistory.old_value,
+                ProgressHistory.new_value,
+                ProgressHistory.changed_by,
+                ProgressHistory.changed_at,
+                ProgressHistory.source,
+                ProgressHistory.period,
+                ProgressHistory.version,
+            )
+            .join(Assignment, Assignment.assignment_id == ProgressHistory.assignment_id)
+            .order_by(ProgressHistory.history_id.desc())
+        )
+        if assignment_ids is not None:
+            query = query.where(ProgressHistory.assignment_id.in_([int(i) for i in assignment_ids]))
+        if task_id is not None:
+            query = query.where(Assignment.task_id == task_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query)
+            return pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
+
+    def snapshots(self) -> pd.DataFrame:
+        """Per-period state of each assignment (for trend charts)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ProgressSnapshot.__table__).order_by("period"))
+            return pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
+
+    def find_assignments(self, task_ids: Iterable[str]) -> pd.DataFrame:
+        """assignment_id, task_id, unit, version for the given task ids (unknown ones absent)."""
+        wanted = list(dict.fromkeys(task_ids))
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    Assignment.assignment_id,
+                    Assignment.task_id,
+                    Assignment.unit,
+                    Progress.version,
+                )
+                .join(Progress, Progress.assignment_id == Assignment.assignment_id)
+                .where(Assignment.task_id.in_(wanted), Assignment.archived.is_(False))
+            )
+            return pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def apply(
+        self,
+        updates: Sequence[Update],
+        *,
+        user: str,
+        source: str,
+        partial: bool = False,
+        dry_run: bool = False,
+        at: datetime | None = None,
+    ) -> ApplyResult:
+        """Validate and write a batch of updates in one transaction.
+
+        All or nothing by default: any invalid value raises :class:`ValidationError`, any
+        stale row raises :class:`ConflictError`, and nothing is written.  With
+        ``partial=True`` valid rows are written and the refused ones are reported in the
+        result.  ``dry_run=True`` computes exactly the same result and writes nothing.
+        Unchanged values are not written and leave no history (re-applying is a no-op).
+        """
+        if not user or not str(user).strip():
+            raise ValidationError("必须注明填报人")
+        at = at or now()
+        period = period_of(at.date())
+        problems: list[Problem] = []
+        conflicts: list[Conflict] = []
+        warnings: list[Problem] = []
+        diffs: list[dict] = []
+        writes: list[tuple[Update, dict, dict]] = []
+        ids = [int(u.assignment_id) for u in updates]
+        with self.engine.connect().execution_options(write=True) as conn:
+            tx = conn.begin()
+            try:
+                current = self._locked_rows(conn, ids)
+                seen: dict[int, Update] = {}
+                for upd in updates:
+                    aid = int(upd.assignment_id)
+                    where = {"row": upd.row, "sheet": upd.sheet}
+                    row = current.get(aid)
+                    if row is None:
+                        problems.append(Problem(f"未知的任务分工编号 {aid}", **where))
+                        continue
+                    where["task_id"] = row["task_id"]
+                    if aid in seen:
+                        problems.append(Problem("同一任务分工出现多次", **where))
+                        continue
+                    seen[aid] = upd
+                    new_state, changed, bad = self._merge(row, upd, where)
+                    if bad:
+                        problems.extend(bad)
+                        continue
+                    if not changed:
+                        continue
+                    if int(upd.base_version) != row["version"]:
+                        conflicts.append(self._conflict(row, upd, changed))
+                        continue
+                    errors, warns = check_progress(
+                        new_state,
+                        effective_from=row["effective_from"],
+                        effective_to=row["effective_to"],
+                    )
+                    if errors:
+                        problems.extend(Problem(e, **where) for e in errors)
+                        continue
+                    warnings.extend(Problem(w, **where) for w in warns)
+                    writes.append((upd, row, changed))
+                    for name, (old, new) in changed.items():
+                        diffs.append(
+                            {
+                                "assignment_id": aid,
+                                "task_id": row["task_id"],
+                                "unit": row["unit"],
+                                "field": name,
+                                "old": _display(name, old),
+                                "new": _display(name, new),
+                                "row": upd.row,
+                            }
+                        )
+                if not partial and problems:
+                    raise ValidationError(
+                        f"{len(problems)} 处数据不符合要求，本批次未保存任何修改",
+                        problems,
+                    )
+                if not partial and conflicts:
+                    raise ConflictError(
+                        f"{len(conflicts)} 条任务已被他人修改，本批次未保存任何修改",
+                        conflicts,
+                    )
+                if not dry_run and writes:
+                    self._write(conn, writes, user=user, source=source, at=at, period=period)
+                    self._bump_revision(conn)
+                if dry_run:
+                    tx.rollback()
+                else:
+                    tx.commit()
+            except BaseException:
+                if tx.is_active:
+                    tx.rollback()
+                raise
+        return ApplyResult(
+            diffs=pd.DataFrame(diffs, columns=DIFF_COLUMNS),
+            problems=problems,
+            conflicts=conflicts,
+            warnings=warnings,
+            dry_run=dry_run,
+        )
+
+    def _locked_rows(self, conn, ids: list[int]) -> dict[int, dict]:
+        """Current progress of the given assignments, locked until the transaction ends."""
+        rows: dict[int, dict] = {}
+        progress_columns = [getattr(Progress, c) for c in _PROGRESS_KEYS]
+        for chunk in _chunks(sorted(set(ids)), 5000):
+            query = (
+                select(
+                    *progress_columns,
+                    Assignment.task_id,
+                    Assignment.unit,
+                    Policy.effective_from,
+                    Policy.effective_to,
+                )
+                .join(Assignment, Assignment.assignment_id == Progress.assignment_id)
+                .join(Task, Task.task_id == Assignment.task_id)
+                .join(Measure, Measure.measure_id == Task.measure_id)
+                .join(Policy, Policy.policy_id == Measure.policy_id)
+                .where(Progress.assignment_id.in_(chunk), Assignment.archived.is_(False))
+                .with_for_update(of=Progress)
+            )
+            for r in conn.execute(query).mappings():
+                rows[int(r["assignment_id"])] = dict(r)
+        return rows
+
+    @staticmethod
+    def _merge(row: dict, upd: Update, where: dict) -> tuple[dict, dict, list[Problem]]:
+        new_state = {name: row[name] for name in PROGRESS_COLUMNS}
+        changed: dict[str, tuple[object, object]] = {}
+        bad: list[Problem] = []
+        for name, value in upd.changes.items():
+            if name not in PROGRESS_FIELDS:
+                bad.append(Problem("不可修改的字段", column=name, value=value, **where))
+                continue
+            try:
+                new_value = normalize_value(name, value)
+            except ValueError as exc:
+                bad.append(Problem(str(exc), column=PROGRESS_FIELDS[name], value=value, **where))
+                continue
+            new_state[name] = new_value
+            if new_value != row[name]:
+                changed[name] = (row[name], new_value)
+        # Marking a task done without touching the percentage means 100%.
+        if (
+            changed.get("status", (None, None))[1] == DONE
+            and "percent" not in upd.changes
+            and new_state["percent"] != 100
+        ):
+            changed["percent"] = (row["percent"], 100)
+            new_state["percent"] = 100
+        return new_state, changed, bad
+
+    @staticmethod
+    def _conflict(row: dict, upd: Update, changed: dict) -> Conflict:
+        return Conflict(
+            assignment_id=row["assignment_id"],
+            task_id=row["task_id"],
+            unit=row["unit"],
+            base_version=int(upd.base_version),
+            current_version=row["version"],
+            updated_by=row["updated_by"],
+            theirs={PROGRESS_FIELDS[k]: _display(k, row[k]) for k in changed},
+            mine={PROGRESS_FIELDS[k]: _display(k, new) for k, (_old, new) in changed.items()},
+        )
+
+    def _write(self, conn, writes, *, user: str, source: str, at: datetime, period: str) -> None:
+        history = []
+        for upd, row, changed in writes:
+            values = {name: new for name, (_old, new) in changed.items()}
+            result = conn.execute(
+                update(Progress)
+                .where(
+                    Progress.assignment_id == row["assignment_id"],
+                    Progress.version == row["version"],
+                )
+                .values(
+                    **values,
+                    updated_by=user,
+                    updated_at=at,
+                    period=period,
+                    version=Progress.version + 1,
+                )
+            )
+            if result.rowcount != 1:  # cannot happen while the row is locked; never write blind
+                raise ConflictError(
+                    "任务已被他人修改，本批次未保存任何修改",
+                    [self._conflict(row, upd, changed)],
+                )
+            for name, (old, new) in changed.items():
+                history.append(
+                    {
+                        "assignment_id": row["assignment_id"],
+                        "field": name,
+                        "old_value": _as_text(old),
+                        "new_value": _as_text(new),
+                        "changed_by": user,
+                        "changed_at": at,
+                        "source": source,
+                        "period": period,
+                        "version": row["version"] + 1,
+                    }
+                )
+        conn.execute(insert(ProgressHistory), history)
+        self._snapshot(conn, [row["assignment_id"] for _u, row, _c in writes], period)
+
+    def _snapshot(self, conn, assignment_ids: list[int], period: str) -> None:
+        for chunk in _chunks(assignment_ids, 5000):
+            conn.execute(
+                ProgressSnapshot.__table__.delete().where(
+                    ProgressSnapshot.period == period,
+                    ProgressSnapshot.assignment_id.in_(chunk),
+                )
+            )
+            conn.execute(
+                insert(ProgressSnapshot).from_select(
+                    ["period", "assignment_id", "status", "percent", "updated_at"],
+                    select(
+                        func.cast(text(f"'{period}'"), ProgressSnapshot.period.type),
+                        Progress.assignment_id,
+                        Progress.status,
+                        Progress.percent,
+                        Progress.updated_at,
+                    ).where(Progress.assignment_id.in_(chunk)),
+                )
+            )
+
+
+_PROGRESS_KEYS = [
+    "assignment_id",
+    *PROGRESS_COLUMNS,
+    "updated_by",
+    "updated_at",
+    "version",
+]
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _display(name: str, value: object) -> str:
+    if name == "status":
+        return STATUS_LABELS.get(str(value), _as_text(value))
+    return _as_text(value)
+
+
+def measure_id_of(policy_id: str, measure_no: int) -> str:
+    return f"{policy_id}-m{int(measure_no):02d}"
+
+
+def _typed_assignments(df: pd.DataFrame) -> pd.DataFrame:
+    for column in (
+        "issue_date",
+        "effective_from",
+        "effective_to",
+        "due_date",
+        "updated_at",
+    ):
+        df[column] = pd.to_datetime(df[column], errors="coerce")
+    for column in ("note", "next_step", "problems", "evidence", "updated_by", "period"):
+        df[column] = df[column].fillna("").astype(str)
+    for column in (
+        "assignment_id",
+        "percent",
+        "version",
+        "measure_no",
+        "task_seq",
+        "unit_rank",
+    ):
+        df[column] = df[column].astype("int64")
+    return df
+
+
+def read_measures_file(path=MEASURES_CSV) -> pd.DataFrame:
+    """The committed agency-by-task table."""
+    from loaders.measures_csv import read_measures
+
+    with open(path, "rb") as handle:
+        return read_measures(handle)
