@@ -762,9 +762,10 @@ def _typed_assignments(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def read_measures_file(path=MEASURES_CSV) -> pd.DataFrame:
-    """The committed agency-by-task table."""
+def read_measures_file(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The agency-by-task table: ``path``, else ``TRACKER_MEASURES_CSV``, else data/measures.csv."""
     from loaders.measures_csv import read_measures
 
+    path = path or os.environ.get("TRACKER_MEASURES_CSV") or MEASURES_CSV
     with open(path, "rb") as handle:
         return read_measures(handle)
