@@ -1,0 +1,276 @@
+"""Pure logic behind the 进度填报 page: the frame a unit edits and the updates its edits mean.
+
+No Streamlit here, so the traps of ``st.data_editor`` (edits kept by row position, values
+written back into the widget state) are handled by plain, testable functions:
+
+* :func:`editor_frame` indexes the editor by ``assignment_id`` and keeps the version each
+  row was loaded at in a hidden column, so a save is always tied to the row the user saw;
+* :func:`changed_updates` compares the edited frame with the loaded one *by assignment id*
+  (never by position) and sends only the cells that changed, with the loaded versions as
+  ``base_version`` — the store then refuses anything someone else changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from datetime import date, datetime
+
+import pandas as pd
+
+from tracker.progress import normalize_status, normalize_value, period_of
+from tracker.schema import DONE, PROGRESS_FIELDS, ROLE_LABELS, STATUS_LABELS
+from tracker.store import Update
+
+# --- editor column labels ----------------------------------------------------------------
+TASK_ID = "任务编号"
+TASK_TEXT = "任务内容"
+ROLE = "角色"
+UPDATED_THIS_PERIOD = "本期已更新"
+UPDATED_BY = "最近填报人"
+UPDATED_AT = "最近更新"
+VERSION = "版本"  # hidden in the editor; the base version of every row
+
+EDITABLE_LABELS: dict[str, str] = {label: name for name, label in PROGRESS_FIELDS.items()}
+READ_ONLY_COLUMNS: list[str] = [
+    TASK_ID,
+    TASK_TEXT,
+    ROLE,
+    UPDATED_THIS_PERIOD,
+    UPDATED_BY,
+    UPDATED_AT,
+]
+EDITOR_COLUMNS: list[str] = [
+    TASK_ID,
+    TASK_TEXT,
+    ROLE,
+    *PROGRESS_FIELDS.values(),
+    UPDATED_THIS_PERIOD,
+    UPDATED_BY,
+    UPDATED_AT,
+    VERSION,
+]
+
+SOURCE_LABELS: dict[str, str] = {"web": "网页填报", "api": "接口", "excel": "Excel导入"}
+HISTORY_COLUMNS: list[str] = [
+    "责任单位",
+    "字段",
+    "原值",
+    "新值",
+    "修改人",
+    "时间",
+    "来源",
+    "报告期",
+]
+PARTNER_COLUMNS: list[str] = [TASK_ID, "责任单位", ROLE, "状态", "完成比例(%)", "更新时间"]
+TREND_COLUMNS: list[str] = ["报告期", "分工数", "已完成", "完成率(%)", "平均完成比例(%)"]
+
+
+def current_period(today: date) -> str:
+    """The reporting period edits made ``today`` are stamped with (月报 or 季报)."""
+    return period_of(today)
+
+
+def unit_options(assignments: pd.DataFrame) -> list[str]:
+    """Units that have at least one live assignment, in a stable order."""
+    return sorted(assignments["unit"].dropna().unique().tolist()) if len(assignments) else []
+
+
+def editor_frame(
+    assignments: pd.DataFrame, unit: str, role: str, period: str | None = None
+) -> pd.DataFrame:
+    """The unit's assignments in one role, indexed by assignment id, with Chinese headers.
+
+    Status is shown as its Chinese label, due date as a ``date``; ``本期已更新`` marks rows
+    already saved in ``period``; ``版本`` is the version each row was loaded at.
+    """
+    rows = assignments[(assignments["unit"] == unit) & (assignments["role"] == role)]
+    due = pd.to_datetime(rows["due_date"], errors="coerce")
+    updated = pd.to_datetime(rows["updated_at"], errors="coerce")
+    this_period = rows["period"] == period if period else pd.Series(False, index=rows.index)
+    frame = pd.DataFrame(
+        {
+            TASK_ID: rows["task_id"].astype(str),
+            TASK_TEXT: rows["task_text"].astype(str),
+            ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]),
+            PROGRESS_FIELDS["status"]: rows["status"].map(STATUS_LABELS).fillna(rows["status"]),
+            PROGRESS_FIELDS["percent"]: rows["percent"].astype("int64"),
+            PROGRESS_FIELDS["due_date"]: [None if pd.isna(d) else d.date() for d in due],
+            **{PROGRESS_FIELDS[f]: rows[f].fillna("").astype(str) for f in _TEXT},
+            UPDATED_THIS_PERIOD: this_period.map({True: "✓", False: ""}),
+            UPDATED_BY: rows["updated_by"].fillna("").astype(str),
+            UPDATED_AT: updated,
+            VERSION: rows["version"].astype("int64"),
+        }
+    )
+    frame.index = pd.Index(rows["assignment_id"].astype("int64").to_numpy(), name="assignment_id")
+    frame[PROGRESS_FIELDS["due_date"]] = frame[PROGRESS_FIELDS["due_date"]].astype(object)
+    return frame[EDITOR_COLUMNS]
+
+
+_TEXT = ("note", "next_step", "problems", "evidence")
+
+
+def changed_updates(loaded: pd.DataFrame, edited: pd.DataFrame) -> list[Update]:
+    """One :class:`Update` per edited assignment, holding only the cells that changed.
+
+    Rows are matched by assignment id (the index), so a reordered or re-sorted edited frame
+    still maps each edit to its own task.  ``base_version`` comes from ``loaded`` — the
+    version the user saw — never from the edited frame.  ``row`` is the 1-based position
+    in the loaded frame, so refusal messages point at the row on screen.
+    """
+    updates: list[Update] = []
+    positions = {aid: pos for pos, aid in enumerate(loaded.index)}
+    for aid in loaded.index:
+        if aid not in edited.index:
+            continue
+        before, after = loaded.loc[aid], edited.loc[aid]
+        changes: dict[str, object] = {}
+        for label, name in EDITABLE_LABELS.items():
+            if label not in edited.columns:
+                continue
+            if not _same(name, before[label], after[label]):
+                changes[name] = _outgoing(name, after[label])
+        if changes:
+            updates.append(
+                Update(
+                    assignment_id=int(aid),
+                    base_version=int(before[VERSION]),
+                    changes=changes,
+                    row=positions[aid] + 1,
+                )
+            )
+    return updates
+
+
+def _blank(value: object) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _same(name: str, old: object, new: object) -> bool:
+    """Equal as stored values?  Unparseable input counts as a change (the store refuses it)."""
+    if _blank(old) and _blank(new):
+        return True
+    try:
+        return normalize_value(name, old) == normalize_value(name, new)
+    except ValueError:
+        return False
+
+
+def _outgoing(name: str, value: object) -> object:
+    """The value to send: status as its code, whole floats as ints, dates as dates."""
+    if name == "status":
+        return normalize_status(value) or value
+    if name == "percent" and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if math.isnan(value):
+            return None
+        return int(value) if value == int(value) else float(value)
+    if name == "due_date":
+        if _blank(value):
+            return None
+        if isinstance(value, pd.Timestamp | datetime):
+            return value.date()
+        return value
+    if name in _TEXT:
+        return "" if _blank(value) else str(value)
+    return value
+
+
+# --- read-only views ------------------------------------------------------------------------
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """A change log (``Store.history``) with Chinese headers and labels, newest first."""
+    if history.empty:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+
+    def shown(field: str, value: object) -> str:
+        text = "" if value is None else str(value)
+        return STATUS_LABELS.get(text, text) if field == "status" else text
+
+    return pd.DataFrame(
+        {
+            "责任单位": history["unit"].astype(str),
+            "字段": history["field"].map(PROGRESS_FIELDS).fillna(history["field"]),
+            "原值": [
+                shown(f, v) for f, v in zip(history["field"], history["old_value"], strict=True)
+            ],
+            "新值": [
+                shown(f, v) for f, v in zip(history["field"], history["new_value"], strict=True)
+            ],
+            "修改人": history["changed_by"].astype(str),
+            "时间": pd.to_datetime(history["changed_at"]),
+            "来源": history["source"].map(lambda s: SOURCE_LABELS.get(s, s)),
+            "报告期": history["period"].astype(str),
+        }
+    ).reset_index(drop=True)
+
+
+def unit_assignment_ids(assignments: pd.DataFrame, unit: str) -> list[int]:
+    """Assignment ids of the unit (both roles), for its trend table."""
+    return [int(i) for i in assignments.loc[assignments["unit"] == unit, "assignment_id"]]
+
+
+def task_choices(assignments: pd.DataFrame, unit: str) -> dict[str, str]:
+    """task_id -> "task_id 任务内容" for the unit's live tasks (the history picker)."""
+    rows = assignments[assignments["unit"] == unit].drop_duplicates("task_id")
+    return {
+        t: f"{t}　{text[:40]}" for t, text in zip(rows["task_id"], rows["task_text"], strict=True)
+    }
+
+
+def partner_table(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """On the tasks ``unit`` leads, every other unit's assignment and its progress."""
+    led = assignments.loc[
+        (assignments["unit"] == unit) & (assignments["role"] == "lead"), "task_id"
+    ]
+    rows = assignments[assignments["task_id"].isin(set(led)) & (assignments["unit"] != unit)]
+    return pd.DataFrame(
+        {
+            TASK_ID: rows["task_id"].astype(str),
+            "责任单位": rows["unit"].astype(str),
+            ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]),
+            "状态": rows["status"].map(STATUS_LABELS).fillna(rows["status"]),
+            "完成比例(%)": rows["percent"].astype("int64"),
+            "更新时间": pd.to_datetime(rows["updated_at"], errors="coerce"),
+        },
+        columns=PARTNER_COLUMNS,
+    ).reset_index(drop=True)
+
+
+def period_trend(snapshots: pd.DataFrame, assignment_ids: list[int]) -> pd.DataFrame:
+    """Share done per reporting period for the given assignments.
+
+    A snapshot is written only when an assignment is saved in a period, so each period
+    carries forward the latest earlier snapshot; never-saved assignments count as not done.
+    """
+    ids = [int(i) for i in assignment_ids]
+    if snapshots.empty or not ids:
+        return pd.DataFrame(columns=TREND_COLUMNS)
+    snaps = snapshots[snapshots["assignment_id"].astype("int64").isin(ids)]
+    periods = sorted(snaps["period"].unique())
+    rows = []
+    for period in periods:
+        latest = (
+            snaps[snaps["period"] <= period]
+            .sort_values("period")
+            .drop_duplicates("assignment_id", keep="last")
+        )
+        done = int((latest["status"] == DONE).sum())
+        percent_sum = int(latest["percent"].sum())
+        rows.append(
+            {
+                "报告期": period,
+                "分工数": len(ids),
+                "已完成": done,
+                "完成率(%)": round(100 * done / len(ids), 1),
+                "平均完成比例(%)": round(percent_sum / len(ids), 1),
+            }
+        )
+    return pd.DataFrame(rows, columns=TREND_COLUMNS)
