@@ -375,60 +375,77 @@ class Store:
     # --- reads ----------------------------------------------------------------------------
 
     def assignments(self, *, include_archived: bool = False) -> pd.DataFrame:
-        """One row per assignment with its task, measure, policy, unit and current progress."""
-        query = (
-            select(
-                Assignment.assignment_id,
-                Policy.policy_id,
-                Policy.title.label("policy_title"),
-                Policy.doc_no,
-                Policy.issue_date,
-                Policy.effective_from,
-                Policy.effective_to,
-                Measure.section_no,
-                Measure.section_title,
-                Measure.measure_id,
-                Measure.measure_no,
-                Measure.measure_title,
-                Task.task_id,
-                Task.task_seq,
-                Task.task_text,
-                Assignment.unit,
-                Unit.full_name.label("unit_full_name"),
-                Unit.kind.label("unit_kind"),
-                Assignment.role,
-                Assignment.unit_rank,
-                Progress.status,
-                Progress.percent,
-                Progress.due_date,
-                Progress.note,
-                Progress.next_step,
-                Progress.problems,
-                Progress.evidence,
-                Progress.period,
-                Progress.updated_by,
-                Progress.updated_at,
-                Progress.version,
-                Assignment.archived,
-            )
-            .join(Task, Task.task_id == Assignment.task_id)
-            .join(Measure, Measure.measure_id == Task.measure_id)
-            .join(Policy, Policy.policy_id == Measure.policy_id)
-            .join(Unit, Unit.unit == Assignment.unit)
-            .join(Progress, Progress.assignment_id == Assignment.assignment_id)
-            .order_by(
-                Policy.policy_id,
-                Measure.measure_no,
-                Task.task_seq,
-                Assignment.unit_rank,
-            )
-        )
-        if not include_archived:
-            query = query.where(Assignment.archived.is_(False), Task.archived.is_(False))
+        """One row per assignment with its task, measure, policy, unit and current progress.
+
+        Each table is fetched on its own and joined in pandas: a wide SQL join would ship
+        every task text once per unit and costs several times more at 100,000 rows.
+        """
+        live = [] if include_archived else [Assignment.archived.is_(False)]
+        live_tasks = [] if include_archived else [Task.archived.is_(False)]
         with self.engine.connect() as conn:
-            rows = conn.execute(query)
-            df = pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
-        return _typed_assignments(df)
+            frames = [
+                _fetch(
+                    conn,
+                    select(
+                        Assignment.assignment_id,
+                        Assignment.task_id,
+                        Assignment.unit,
+                        Assignment.role,
+                        Assignment.unit_rank,
+                        Assignment.archived,
+                    ).where(*live),
+                ),
+                _fetch(
+                    conn,
+                    select(Task.task_id, Task.measure_id, Task.task_seq, Task.task_text).where(
+                        *live_tasks
+                    ),
+                ),
+                _fetch(
+                    conn,
+                    select(
+                        Measure.measure_id,
+                        Measure.policy_id,
+                        Measure.section_no,
+                        Measure.section_title,
+                        Measure.measure_no,
+                        Measure.measure_title,
+                    ),
+                ),
+                _fetch(
+                    conn,
+                    select(
+                        Policy.policy_id,
+                        Policy.title.label("policy_title"),
+                        Policy.doc_no,
+                        Policy.issue_date,
+                        Policy.effective_from,
+                        Policy.effective_to,
+                    ),
+                ),
+                _fetch(
+                    conn,
+                    select(
+                        Unit.unit,
+                        Unit.full_name.label("unit_full_name"),
+                        Unit.kind.label("unit_kind"),
+                    ),
+                ),
+                _fetch(
+                    conn, select(*(getattr(Progress, c) for c in _PROGRESS_KEYS), Progress.period)
+                ),
+            ]
+        assignments, tasks, measures, policies, units, progress = frames
+        df = (
+            assignments.merge(tasks, on="task_id")
+            .merge(measures, on="measure_id")
+            .merge(policies, on="policy_id")
+            .merge(units, on="unit")
+            .merge(progress, on="assignment_id")
+            .sort_values(["policy_id", "measure_no", "task_seq", "unit_rank"], kind="stable")
+            .reset_index(drop=True)
+        )
+        return _typed_assignments(df.reindex(columns=ASSIGNMENT_COLUMNS))
 
     def history(
         self, *, assignment_ids: Sequence[int] | None = None, task_id: str | None = None
@@ -724,6 +741,48 @@ _PROGRESS_KEYS = [
 ]
 
 
+ASSIGNMENT_COLUMNS = [
+    "assignment_id",
+    "policy_id",
+    "policy_title",
+    "doc_no",
+    "issue_date",
+    "effective_from",
+    "effective_to",
+    "section_no",
+    "section_title",
+    "measure_id",
+    "measure_no",
+    "measure_title",
+    "task_id",
+    "task_seq",
+    "task_text",
+    "unit",
+    "unit_full_name",
+    "unit_kind",
+    "role",
+    "unit_rank",
+    *PROGRESS_COLUMNS,
+    "period",
+    "updated_by",
+    "updated_at",
+    "version",
+    "archived",
+]
+
+
+def _fetch(conn, query) -> pd.DataFrame:
+    """Run a Core select on the raw DBAPI cursor: plain tuples build a frame far faster."""
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        columns = [d[0] for d in cursor.description]
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+    finally:
+        cursor.close()
+
+
 def _chunks(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -750,6 +809,7 @@ def _typed_assignments(df: pd.DataFrame) -> pd.DataFrame:
         df[column] = pd.to_datetime(df[column], errors="coerce")
     for column in ("note", "next_step", "problems", "evidence", "updated_by", "period"):
         df[column] = df[column].fillna("").astype(str)
+    df["archived"] = df["archived"].astype(bool)
     for column in (
         "assignment_id",
         "percent",

@@ -1,0 +1,49 @@
+"""The house rules of STYLE.md, checked: libraries never import streamlit, pages never
+reach for SQL or openpyxl, and every page is listed in the frame."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+LIBRARY_FILES = sorted((ROOT / "loaders").glob("*.py")) + sorted((ROOT / "tracker").glob("*.py"))
+PAGE_FILES = sorted((ROOT / "pages").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", LIBRARY_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_library_never_imports_streamlit(path: Path) -> None:
+    assert "streamlit" not in imported_modules(path)
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_pages_stay_thin(path: Path) -> None:
+    assert imported_modules(path).isdisjoint({"sqlalchemy", "openpyxl", "sqlite3", "psycopg"})
+
+
+def test_every_page_is_listed_in_the_frame() -> None:
+    frame = (ROOT / "dashboard.py").read_text(encoding="utf-8")
+    listed = set(re.findall(r'st\.Page\("pages/([a-z_]+\.py)"', frame))
+    assert listed == {p.name for p in PAGE_FILES}
+
+
+def test_the_layer_rule_can_fail(tmp_path: Path) -> None:
+    offender = tmp_path / "bad.py"
+    offender.write_text("import streamlit as st\nfrom sqlalchemy import select\n", encoding="utf-8")
+    assert imported_modules(offender) == {"streamlit", "sqlalchemy"}
