@@ -18,15 +18,17 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, func, insert, select, text, update
 from sqlalchemy.pool import StaticPool
 
 from tracker.errors import Conflict, ConflictError, Problem, ValidationError
 from tracker.models import (
     Assignment,
-    Base,
     Measure,
     Policy,
     Progress,
@@ -177,7 +179,14 @@ class Store:
         return store
 
     def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Apply the Alembic migrations: creates every table on an empty database and
+        upgrades an older one, the same way on SQLite and PostgreSQL."""
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self.engine.connect().execution_options(write=True) as conn:
+            config.attributes["connection"] = conn
+            alembic_command.upgrade(config, "head")
+            conn.commit()
 
     # --- revision: a cheap cache key that moves on every write ------------------
 
