@@ -1,0 +1,123 @@
+"""Command line: ``python -m loaders <subcommand>``.
+
+One small function per subcommand (``cmd_<name>``) registered in :func:`build_parser`, so more
+subcommands can be added side by side.  Exit codes: 0 ok, 1 ``--check`` found a difference,
+2 bad input (the message goes to stderr and nothing is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from loaders.measures_csv import build_measures, to_csv_bytes
+from loaders.units import read_units
+from tracker.errors import TrackerError
+from tracker.schema import MEASURES_CSV, SOURCES_DIR, UNITS_CSV
+
+SOURCE_SUFFIXES = (".md", ".txt")
+EXIT_OK, EXIT_DIFFERS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_sources(folder: Path) -> list[tuple[str, bytes]]:
+    """``(file name, bytes)`` of every policy text in ``folder``, sorted by name (= by date)."""
+    if not folder.is_dir():
+        raise TrackerError(f"找不到政策原文目录 {folder}")
+    files = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES
+    )
+    if not files:
+        raise TrackerError(f"目录 {folder} 中没有 .md 或 .txt 政策原文")
+    return [(p.name, p.read_bytes()) for p in files]
+
+
+def _diff_summary(old: bytes, new: bytes, limit: int = 20) -> str:
+    old_lines = old.decode("utf-8-sig", errors="replace").splitlines()
+    new_lines = new.decode("utf-8-sig", errors="replace").splitlines()
+    diff = list(
+        difflib.unified_diff(old_lines, new_lines, "committed", "from sources", lineterm="", n=0)
+    )
+    shown = diff[:limit]
+    if len(diff) > limit:
+        shown.append(f"... ({len(diff) - limit} more diff lines)")
+    return "\n".join(shown)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Parse the sources and write (or, with --check, compare) the measures CSV."""
+    out = Path(args.out)
+    registry = read_units(Path(args.units).read_bytes(), name=str(args.units))
+    result = build_measures(read_sources(Path(args.sources)), registry)
+    data = to_csv_bytes(result.frame)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    summary = " ".join(f"{k}={v}" for k, v in result.summary().items())
+    if args.check:
+        current = out.read_bytes() if out.exists() else None
+        if current == data:
+            print(f"{out} is up to date: {summary}")
+            return EXIT_OK
+        if current is None:
+            print(f"{out} is missing; run `python -m loaders build`", file=sys.stderr)
+        else:
+            print(
+                f"{out} differs from what {args.sources} gives; run `python -m loaders build`",
+                file=sys.stderr,
+            )
+            print(_diff_summary(current, data), file=sys.stderr)
+        return EXIT_DIFFERS
+    write_atomic(out, data)
+    print(f"wrote {out}: {summary}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m loaders", description="政策任务督办台 data tools"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    build = sub.add_parser("build", help="parse data/sources into data/measures.csv")
+    build.add_argument(
+        "--sources", default=str(SOURCES_DIR), help="folder of policy texts (.md, .txt)"
+    )
+    build.add_argument("--out", default=str(MEASURES_CSV), help="measures CSV to write or check")
+    build.add_argument("--units", default=str(UNITS_CSV), help="unit register CSV")
+    build.add_argument(
+        "--check", action="store_true", help="exit 1 if --out differs from the sources"
+    )
+    build.set_defaults(func=cmd_build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (TrackerError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

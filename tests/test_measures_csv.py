@@ -1,0 +1,168 @@
+"""The measures table: columns, dtypes, ids, bytes and the CSV round trip."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from loaders.measures_csv import build_measures, read_measures, task_id, to_csv_bytes
+from loaders.units import read_units
+from tracker.errors import TrackerError
+from tracker.schema import (
+    LEAD,
+    MEASURE_COLUMNS,
+    MEASURES_CSV,
+    SOURCES_DIR,
+    SUPPORT,
+    UNIT_KIND_LABELS,
+    UNITS_CSV,
+)
+
+DATA = Path(__file__).parent / "data"
+INTS = ["section_no", "measure_no", "task_seq", "unit_rank"]
+
+
+def sources(folder: Path) -> list[tuple[str, bytes]]:
+    return [
+        (p.name, p.read_bytes()) for p in sorted(folder.iterdir()) if p.suffix in (".md", ".txt")
+    ]
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return read_units(UNITS_CSV.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def real(registry):
+    return build_measures(sources(SOURCES_DIR), registry)
+
+
+def test_summary_of_real_sources(real) -> None:
+    assert real.summary() == {
+        "policies": 2,
+        "measures": 26,
+        "tasks": 49,
+        "rows": 170,
+        "lead_rows": 49,
+        "units": 33,
+    }
+    assert real.warnings == []
+
+
+def test_columns_and_dtypes(real) -> None:
+    df = real.frame
+    assert list(df.columns) == MEASURE_COLUMNS
+    for col in INTS:
+        assert df[col].dtype == "int64", col
+    for col in set(MEASURE_COLUMNS) - set(INTS):
+        assert pd.api.types.is_string_dtype(df[col]), col
+        assert not df[col].isna().any(), col
+    assert df["measure_no"].min() == 1 and df["task_seq"].min() == 1 and df["section_no"].min() == 1
+    assert set(df["role"]) == {LEAD, SUPPORT}
+    assert set(df["unit_kind"]) <= set(UNIT_KIND_LABELS)
+    assert (df["unit_kind"] != "unknown").all()
+
+
+def test_task_ids_and_ranks(real) -> None:
+    df = real.frame
+    tasks = df.drop_duplicates("task_id")
+    assert len(tasks) == 49
+    assert df["task_id"].str.fullmatch(r"[a-z0-9-]+-m\d{2}-t\d+").all()
+    assert "hufubanfa-2025-11-m01-t1" in set(tasks["task_id"])
+    assert "hufubangui-2024-14-m10-t1" in set(tasks["task_id"])
+    assert task_id("hufubanfa-2025-11", 1, 1) == "hufubanfa-2025-11-m01-t1"
+    for _, group in df.groupby("task_id"):
+        assert group["unit_rank"].tolist() == list(range(1, len(group) + 1))
+        assert group["role"].tolist() == [LEAD] + [SUPPORT] * (len(group) - 1)
+    # task_seq restarts per measure
+    first = tasks[tasks["policy_id"] == "hufubanfa-2025-11"].groupby("measure_no")["task_seq"].min()
+    assert (first == 1).all()
+
+
+def test_spot_rows(real) -> None:
+    df = real.frame
+    green = df[df["task_text"].str.contains("企业机时申请绿色通道")]
+    assert green["unit"].tolist() == ["市科委", "市发展改革委"]
+    assert green["unit_full_name"].tolist() == ["上海市科学技术委员会", "上海市发展和改革委员会"]
+    row = green.iloc[0]
+    assert (row["policy_id"], row["doc_no"], row["issue_date"]) == (
+        "hufubanfa-2025-11",
+        "沪府办发〔2025〕11号",
+        "2025-05-17",
+    )
+    assert (row["section_no"], row["section_title"], row["measure_no"]) == (
+        1,
+        "提升科技服务供给质量",
+        1,
+    )
+    assert (row["effective_from"], row["effective_to"]) == ("", "")
+    m6 = df[(df["policy_id"] == "hufubangui-2024-14") & (df["measure_no"] == 6)]
+    assert "市住房城乡建设管理委" in m6["unit"].tolist()
+    assert m6["effective_to"].iloc[0] == "2027-10-09"
+    jr = df[df["unit"] == "上海金融监管局"]
+    assert set(jr["unit_full_name"]) == {"国家金融监督管理总局上海监管局"}
+    assert set(jr["unit_kind"]) == {"central"}
+
+
+def test_round_trip(real) -> None:
+    data = to_csv_bytes(real.frame)
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert data.split(b"\n", 1)[0].decode("utf-8-sig") == ",".join(MEASURE_COLUMNS)
+    back = read_measures(data)
+    assert_frame_equal(back, real.frame)
+    assert_frame_equal(read_measures(io.BytesIO(data)), real.frame)
+    assert to_csv_bytes(back) == data
+
+
+def test_committed_csv_matches_sources(real) -> None:
+    assert MEASURES_CSV.read_bytes() == to_csv_bytes(real.frame)
+
+
+def test_unknown_unit_is_kept_and_warned(registry) -> None:
+    result = build_measures(sources(DATA), registry)
+    df = result.frame
+    low = df[df["unit"] == "市低碳办"]
+    assert len(low) == 1
+    assert low.iloc[0][["unit_full_name", "unit_kind", "role", "unit_rank"]].tolist() == [
+        "市低碳办",
+        "unknown",
+        LEAD,
+        1,
+    ]
+    messages = [str(w) for w in result.warnings]
+    assert any("市低碳办" in m and "lvse-jiaotong-2025-3.md" in m for m in messages)
+    bracketed = df[df["unit"] == "市交通委（市道运局）"]
+    assert bracketed["unit_full_name"].tolist() == ["上海市交通委员会（上海市道路运输管理局）"]
+
+
+def test_read_measures_rejects_bad_csv() -> None:
+    with pytest.raises(TrackerError, match="缺少列"):
+        read_measures(b"policy_id,unit\nx,y\n")
+    row = {c: ("x" if c == "section_no" else "1") for c in MEASURE_COLUMNS}
+    bad = (",".join(MEASURE_COLUMNS) + "\n" + ",".join(row.values()) + "\n").encode()
+    with pytest.raises(TrackerError, match="整数"):
+        read_measures(bad)
+
+
+def test_units_csv_is_well_formed() -> None:
+    raw = UNITS_CSV.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    df = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(df.columns) == ["unit", "full_name", "kind"]
+    assert df["unit"].is_unique
+    assert set(df["kind"]) <= set(UNIT_KIND_LABELS)
+    assert (df["full_name"] != "").all()
+
+
+def test_read_units_reports_bad_rows() -> None:
+    with pytest.raises(TrackerError, match="line 3"):
+        read_units(
+            "unit,full_name,kind\n市科委,上海市科学技术委员会,municipal\n市教委,上海市教育委员会,bogus\n".encode()
+        )
+    with pytest.raises(TrackerError, match="重复"):
+        read_units("unit,full_name,kind\n市科委,a,municipal\n市科委,b,municipal\n".encode())
