@@ -1,10 +1,51 @@
-"""Aggregations: pure functions, DataFrame in, DataFrame out (no Streamlit, no database)."""
+"""Aggregations: pure functions, DataFrame in, DataFrame out (no Streamlit, no database).
+
+Definitions used by every dashboard page (and only here, so they stay consistent):
+
+* **assignment** – one row of the agency-by-task table: a task x a responsible unit.
+* **task** – counts once.  Its status, due date, light and last update are those of its
+  lead unit's assignment (``role == "lead"``).  When the rows in view do not contain the
+  lead (e.g. the filters keep only support rows) the first-ranked row in view stands in,
+  so a filter on status or unit always agrees with what is counted.
+* **share done** – done tasks / tasks (0 when there are no tasks).
+* **delayed** – tasks whose status is ``delayed`` (滞后).
+* **stale** – tasks with no update for more than 60 days, per :func:`tracker.progress.stale`
+  applied to the task's row.
+* **red / yellow / green counts** – per *assignment* light (``light`` column from
+  :func:`tracker.progress.warning_light`), because each unit answers for its own light.
+
+Charts must stay readable on 100 units and thousands of measures: the ``top_n`` arguments
+keep the largest items and fold the rest into one :data:`OTHERS` bucket.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import pandas as pd
 
-from tracker.schema import LIGHT_LABELS, ROLE_LABELS, STATUS_LABELS
+from tracker.progress import stale
+from tracker.schema import (
+    DELAYED,
+    DONE,
+    GREEN,
+    LEAD,
+    LIGHT_LABELS,
+    RED,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    STATUSES,
+    SUPPORT,
+    YELLOW,
+)
+
+OTHERS = "其他"
+UNIT_TOP_N = 40
+MEASURE_TOP_N = 60
+LIGHTS: list[str] = [RED, YELLOW, GREEN]
+# Coverage matrix cell values: how a unit is involved in a measure.
+COVER_NONE, COVER_SUPPORT, COVER_LEAD = 0, 1, 2
 
 TASK_TABLE_COLUMNS = {
     "doc_no": "文号",
@@ -22,6 +63,29 @@ TASK_TABLE_COLUMNS = {
     "updated_at": "更新时间",
 }
 
+TASK_COLUMNS: list[str] = [
+    "task_id",
+    "policy_id",
+    "policy_title",
+    "doc_no",
+    "section_no",
+    "section_title",
+    "measure_id",
+    "measure_no",
+    "measure_title",
+    "task_seq",
+    "task_text",
+    "lead_unit",
+    "units",
+    "status",
+    "percent",
+    "due_date",
+    "updated_at",
+    "note",
+    "light",
+    "stale",
+]
+
 
 def task_table(assignments: pd.DataFrame) -> pd.DataFrame:
     """The flattened agency-by-task table with Chinese headers and labels, for display."""
@@ -31,3 +95,376 @@ def task_table(assignments: pd.DataFrame) -> pd.DataFrame:
     table["light"] = table["light"].map(LIGHT_LABELS)
     table["due_date"] = pd.to_datetime(table["due_date"]).dt.date
     return table.rename(columns=TASK_TABLE_COLUMNS)
+
+
+# --- tasks ----------------------------------------------------------------------------
+
+
+def with_lead_unit(assignments: pd.DataFrame) -> pd.DataFrame:
+    """Add ``lead_unit`` (the task's lead unit) to every row, before any filter runs.
+
+    Done once on the full table so a task keeps naming its lead even when filters hide it.
+    """
+    frame = assignments.copy()
+    if frame.empty:
+        frame["lead_unit"] = pd.Series(dtype=object)
+        return frame
+    leads = frame[frame["role"] == LEAD].sort_values("unit_rank")
+    lead_of = leads.drop_duplicates("task_id").set_index("task_id")["unit"]
+    first_of = (
+        frame.sort_values("unit_rank").drop_duplicates("task_id").set_index("task_id")["unit"]
+    )
+    frame["lead_unit"] = frame["task_id"].map(lead_of).fillna(frame["task_id"].map(first_of))
+    return frame
+
+
+def task_frame(assignments: pd.DataFrame, today: date | None = None) -> pd.DataFrame:
+    """One row per task, carrying its lead row's status, due date, light and update time."""
+    if assignments.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in TASK_COLUMNS})
+    frame = assignments if "lead_unit" in assignments else with_lead_unit(assignments)
+    order = frame.assign(_not_lead=frame["role"] != LEAD).sort_values(
+        ["_not_lead", "unit_rank"], kind="stable"
+    )
+    units = frame.groupby("task_id")["unit"].nunique()
+    tasks = order.drop_duplicates("task_id").copy()
+    tasks["units"] = tasks["task_id"].map(units).astype("int64")
+    tasks["stale"] = stale(tasks, today).astype(bool)
+    if "light" not in tasks:
+        tasks["light"] = None
+    tasks = tasks.reindex(columns=TASK_COLUMNS)
+    return tasks.sort_values(["policy_id", "measure_no", "task_seq"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+# --- overview ---------------------------------------------------------------------------
+
+
+def headline(assignments: pd.DataFrame, today: date | None = None) -> dict[str, float]:
+    """The overview's headline numbers, with the definitions of the module docstring.
+
+    Keys: policies, measures, tasks, units, assignments, done, share_done, delayed,
+    red, yellow, green (assignment lights), stale (tasks).
+    """
+    tasks = task_frame(assignments, today)
+    n_tasks = len(tasks)
+    done = int((tasks["status"] == DONE).sum())
+    lights = assignments["light"].value_counts() if "light" in assignments else pd.Series()
+    return {
+        "policies": int(assignments["policy_id"].nunique()) if n_tasks else 0,
+        "measures": int(assignments["measure_id"].nunique()) if n_tasks else 0,
+        "tasks": n_tasks,
+        "units": int(assignments["unit"].nunique()) if n_tasks else 0,
+        "assignments": len(assignments),
+        "done": done,
+        "share_done": done / n_tasks if n_tasks else 0.0,
+        "delayed": int((tasks["status"] == DELAYED).sum()),
+        "red": int(lights.get(RED, 0)),
+        "yellow": int(lights.get(YELLOW, 0)),
+        "green": int(lights.get(GREEN, 0)),
+        "stale": int(tasks["stale"].sum()),
+    }
+
+
+def status_counts(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Tasks per status, every status present (zero included), in vocabulary order."""
+    counts = tasks["status"].value_counts().reindex(STATUSES, fill_value=0)
+    return pd.DataFrame(
+        {
+            "status": STATUSES,
+            "label": [STATUS_LABELS[s] for s in STATUSES],
+            "tasks": counts.to_numpy().astype("int64"),
+        }
+    )
+
+
+def lights_by_lead_unit(tasks: pd.DataFrame, top_n: int = UNIT_TOP_N) -> pd.DataFrame:
+    """Tasks per lead unit x light (long form), units by red then total, rest in 其他."""
+    columns = ["unit", "light", "label", "tasks"]
+    if tasks.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    wide = pd.crosstab(tasks["lead_unit"], tasks["light"]).reindex(columns=LIGHTS, fill_value=0)
+    wide = wide.assign(_total=wide.sum(axis=1)).sort_values(
+        [RED, YELLOW, "_total"], ascending=False, kind="stable"
+    )
+    wide = _fold_others(wide.drop(columns="_total"), top_n)
+    long = wide.rename_axis(index="unit", columns="light").stack().rename("tasks").reset_index()
+    long["label"] = long["light"].map(LIGHT_LABELS)
+    long["tasks"] = long["tasks"].astype("int64")
+    return long[columns]
+
+
+def red_tasks(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Red tasks with lead unit and due date, most overdue first, Chinese headers."""
+    red = tasks[tasks["light"] == RED].sort_values("due_date", na_position="last", kind="stable")
+    table = pd.DataFrame(
+        {
+            "文号": red["doc_no"],
+            "措施": red["measure_no"],
+            "措施名称": red["measure_title"],
+            "任务内容": red["task_text"],
+            "牵头单位": red["lead_unit"],
+            "完成时限": pd.to_datetime(red["due_date"]).dt.date,
+            "状态": red["status"].map(STATUS_LABELS),
+            "进展情况": red["note"],
+        }
+    )
+    return table.reset_index(drop=True)
+
+
+# --- by unit ------------------------------------------------------------------------
+
+
+def unit_load(assignments: pd.DataFrame, top_n: int = UNIT_TOP_N) -> pd.DataFrame:
+    """Assignments per unit x role x status (long form), units by total load, rest in 其他.
+
+    Each assignment is one task the unit answers for, so lead and support load add up.
+    Column ``total`` is the unit's whole load, the sort key.
+    """
+    columns = ["unit", "role", "role_label", "status", "label", "tasks", "total"]
+    if assignments.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    wide = pd.crosstab(assignments["unit"], [assignments["role"], assignments["status"]])
+    full = pd.MultiIndex.from_product([[LEAD, SUPPORT], STATUSES], names=["role", "status"])
+    wide = wide.reindex(columns=full, fill_value=0)
+    totals = wide.sum(axis=1)
+    order = totals.sort_values(ascending=False, kind="stable").index
+    wide = _fold_others(wide.loc[order], top_n)
+    totals = wide.sum(axis=1)
+    long = wide.rename_axis(index="unit").stack(["role", "status"]).rename("tasks").reset_index()
+    long["role_label"] = long["role"].map(ROLE_LABELS)
+    long["label"] = long["status"].map(STATUS_LABELS)
+    long["tasks"] = long["tasks"].astype("int64")
+    long["total"] = long["unit"].map(totals).astype("int64")
+    return long[columns]
+
+
+def units_by_load(assignments: pd.DataFrame) -> list[str]:
+    """Every unit, heaviest load (assignments) first: the unit picker's order."""
+    if assignments.empty:
+        return []
+    return (
+        assignments["unit"]
+        .value_counts(sort=False)
+        .sort_values(ascending=False, kind="stable")
+        .index.tolist()
+    )
+
+
+def unit_summary(assignments: pd.DataFrame, unit: str) -> dict[str, float]:
+    """One unit's load: assignments, lead, support, done, share_done, delayed, red."""
+    rows = assignments[assignments["unit"] == unit]
+    n = len(rows)
+    done = int((rows["status"] == DONE).sum())
+    return {
+        "tasks": n,
+        "lead": int((rows["role"] == LEAD).sum()),
+        "support": int((rows["role"] == SUPPORT).sum()),
+        "done": done,
+        "share_done": done / n if n else 0.0,
+        "delayed": int((rows["status"] == DELAYED).sum()),
+        "red": int((rows["light"] == RED).sum()) if "light" in rows else 0,
+    }
+
+
+def unit_tasks(assignments: pd.DataFrame, unit: str, *, late_only: bool = False) -> pd.DataFrame:
+    """The unit's task list (its own assignments) for display; ``late_only`` keeps red ones."""
+    rows = assignments[assignments["unit"] == unit]
+    if late_only:
+        rows = rows[rows["light"] == RED]
+    return task_table(rows).drop(columns=["责任单位"])
+
+
+# --- by policy ----------------------------------------------------------------------
+
+
+def policy_tree(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Policy -> section -> measure nodes for a sunburst: id, parent, label, tasks, done, share.
+
+    ``tasks`` sums the tasks below a node, so parents equal the sum of their children.
+    """
+    columns = ["id", "parent", "label", "level", "tasks", "done", "share_done"]
+    if tasks.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    t = tasks.assign(
+        _done=(tasks["status"] == DONE).astype("int64"),
+        _section=tasks["policy_id"] + "/s" + tasks["section_no"].astype(str),
+    )
+    nodes: list[pd.DataFrame] = []
+    pol = t.groupby("policy_id", sort=False).agg(
+        label=("doc_no", "first"), tasks=("task_id", "size"), done=("_done", "sum")
+    )
+    nodes.append(pol.reset_index(names="id").assign(parent="", level="policy"))
+    sec = t.groupby("_section", sort=False).agg(
+        parent=("policy_id", "first"),
+        label=("section_title", "first"),
+        tasks=("task_id", "size"),
+        done=("_done", "sum"),
+    )
+    nodes.append(sec.reset_index(names="id").assign(level="section"))
+    mea = t.groupby("measure_id", sort=False).agg(
+        parent=("_section", "first"),
+        no=("measure_no", "first"),
+        title=("measure_title", "first"),
+        tasks=("task_id", "size"),
+        done=("_done", "sum"),
+    )
+    mea["label"] = "（" + mea["no"].astype(str) + "）" + mea["title"].map(_short)
+    nodes.append(mea.drop(columns=["no", "title"]).reset_index(names="id").assign(level="measure"))
+    tree = pd.concat(nodes, ignore_index=True)
+    tree["tasks"] = tree["tasks"].astype("int64")
+    tree["done"] = tree["done"].astype("int64")
+    tree["share_done"] = tree["done"] / tree["tasks"]
+    return tree[columns]
+
+
+def measure_progress(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Per measure: tasks, done, delayed, share done and lead unit(s), Chinese headers."""
+    columns = ["文号", "措施", "措施名称", "任务数", "已完成", "滞后", "完成率", "牵头单位"]
+    if tasks.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    t = tasks.assign(
+        _done=(tasks["status"] == DONE).astype("int64"),
+        _delayed=(tasks["status"] == DELAYED).astype("int64"),
+    )
+    grouped = t.groupby(["policy_id", "measure_no"], sort=True).agg(
+        doc_no=("doc_no", "first"),
+        title=("measure_title", "first"),
+        tasks=("task_id", "size"),
+        done=("_done", "sum"),
+        delayed=("_delayed", "sum"),
+        leads=("lead_unit", lambda s: "、".join(dict.fromkeys(s.dropna()))),
+    )
+    grouped = grouped.reset_index()
+    return pd.DataFrame(
+        {
+            "文号": grouped["doc_no"],
+            "措施": grouped["measure_no"].astype("int64"),
+            "措施名称": grouped["title"],
+            "任务数": grouped["tasks"].astype("int64"),
+            "已完成": grouped["done"].astype("int64"),
+            "滞后": grouped["delayed"].astype("int64"),
+            "完成率": grouped["done"] / grouped["tasks"],
+            "牵头单位": grouped["leads"],
+        }
+    )
+
+
+# --- coverage -------------------------------------------------------------------------
+
+
+def measure_label(doc_no: str, measure_no: int) -> str:
+    """Short axis label for a measure: ``〔2025〕11号·3``."""
+    match = re.search(r"〔\d{4}〕\d+号", str(doc_no))
+    return f"{match.group(0) if match else doc_no}·{int(measure_no)}"
+
+
+def unit_spread(assignments: pd.DataFrame) -> pd.DataFrame:
+    """Units by the number of measures they are involved in (as lead, as support)."""
+    columns = ["单位", "涉及措施数", "牵头措施数", "配合措施数", "分工条数"]
+    if assignments.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    g = assignments.groupby("unit")
+    lead = assignments[assignments["role"] == LEAD].groupby("unit")["measure_id"].nunique()
+    support = assignments[assignments["role"] == SUPPORT].groupby("unit")["measure_id"].nunique()
+    table = pd.DataFrame(
+        {
+            "涉及措施数": g["measure_id"].nunique(),
+            "牵头措施数": lead,
+            "配合措施数": support,
+            "分工条数": g.size(),
+        }
+    ).fillna(0)
+    table = table.astype("int64").sort_values(
+        ["涉及措施数", "分工条数"], ascending=False, kind="stable"
+    )
+    return table.rename_axis("单位").reset_index()[columns]
+
+
+def single_unit_measures(assignments: pd.DataFrame) -> pd.DataFrame:
+    """Measures that rest on one unit alone (no support anywhere): a concentration risk."""
+    columns = ["文号", "措施", "措施名称", "单位", "任务数"]
+    if assignments.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    g = assignments.groupby("measure_id", sort=False).agg(
+        doc_no=("doc_no", "first"),
+        no=("measure_no", "first"),
+        title=("measure_title", "first"),
+        units=("unit", "nunique"),
+        unit=("unit", "first"),
+        tasks=("task_id", "nunique"),
+    )
+    one = g[g["units"] == 1]
+    return pd.DataFrame(
+        {
+            "文号": one["doc_no"],
+            "措施": one["no"].astype("int64"),
+            "措施名称": one["title"],
+            "单位": one["unit"],
+            "任务数": one["tasks"].astype("int64"),
+        }
+    ).reset_index(drop=True)
+
+
+def coverage(
+    assignments: pd.DataFrame, top_units: int = UNIT_TOP_N, top_measures: int = MEASURE_TOP_N
+) -> pd.DataFrame:
+    """Unit x measure matrix: 2 = leads a task of it, 1 = only supports, 0 = not involved.
+
+    Rows are units spread over the most measures first; columns follow document order.
+    Units beyond ``top_units`` fold into a 其他 row and measures with the fewest units
+    beyond ``top_measures`` into a 其他 column (cell = strongest involvement folded in).
+    Column labels are :func:`measure_label`, prefixed with ★ for single-unit measures.
+    """
+    if assignments.empty:
+        return pd.DataFrame(dtype="int64")
+    a = assignments.assign(
+        _value=(assignments["role"] == LEAD).map({True: COVER_LEAD, False: COVER_SUPPORT})
+    )
+    matrix = a.pivot_table(
+        index="unit", columns="measure_id", values="_value", aggfunc="max", fill_value=0
+    )
+    spread = (matrix > 0).sum(axis=1)
+    load = a.groupby("unit").size().reindex(matrix.index)
+    rank = pd.DataFrame({"spread": spread, "load": load}).sort_values(
+        ["spread", "load"], ascending=False, kind="stable"
+    )
+    matrix = matrix.loc[rank.index]
+    measures = a.drop_duplicates("measure_id").set_index("measure_id")
+    measures = measures.sort_values(["policy_id", "measure_no"], kind="stable")
+    matrix = matrix[measures.index]
+    n_units = (matrix > 0).sum(axis=0)
+    labels = [
+        ("★" if n_units[m] == 1 else "")
+        + measure_label(measures.at[m, "doc_no"], measures.at[m, "measure_no"])
+        for m in matrix.columns
+    ]
+    matrix.columns = labels
+    if matrix.shape[1] > top_measures:
+        n_units.index = labels
+        keep = set(n_units.sort_values(ascending=False, kind="stable").index[: top_measures - 1])
+        kept = [c for c in matrix.columns if c in keep]
+        rest = [c for c in matrix.columns if c not in keep]
+        matrix = matrix[kept].assign(**{OTHERS: matrix[rest].max(axis=1)})
+    matrix = _fold_others(matrix, top_units, how="max")
+    matrix.index.name = "unit"
+    matrix.columns.name = "measure"
+    return matrix.astype("int64")
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _fold_others(wide: pd.DataFrame, top_n: int, how: str = "sum") -> pd.DataFrame:
+    """Keep the first ``top_n - 1`` rows and fold the rest into one 其他 row (if > top_n)."""
+    if len(wide) <= top_n:
+        return wide
+    head, tail = wide.iloc[: top_n - 1], wide.iloc[top_n - 1 :]
+    folded = tail.max() if how == "max" else tail.sum()
+    return pd.concat([head, folded.to_frame(OTHERS).T]).astype("int64")
+
+
+def _short(text: object, limit: int = 14) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

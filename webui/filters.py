@@ -1,6 +1,15 @@
-"""The shared sidebar filters, kept in the URL query string so a link reproduces the view."""
+"""The shared sidebar filters, kept in the URL query string so a link reproduces the view.
+
+The query string is read once per session to seed the widgets (so an opened link shows its
+view); afterwards the widgets are the truth and every run writes them back to the URL.
+Writing back also restores the filters after a page switch, which clears the query string.
+Only the filter keys are touched, so other pages' query parameters survive.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields
 
 import pandas as pd
 import streamlit as st
@@ -9,24 +18,42 @@ from tracker.filters import Filters
 from tracker.schema import LIGHT_LABELS, ROLE_LABELS, STATUS_LABELS
 
 _KEY = "filters"
+LABELS: dict[str, str] = {
+    "policy": "政策",
+    "unit": "责任单位",
+    "role": "角色",
+    "status": "状态",
+    "light": "预警灯",
+}
+
+
+def widget_key(name: str) -> str:
+    """Session-state key of the sidebar multiselect for filter ``name`` (tests use it)."""
+    return f"filter_{name}"
 
 
 def sidebar(assignments: pd.DataFrame) -> Filters:
     """Draw the filters in the sidebar, sync them with ``st.query_params``, return them."""
     wanted = Filters.from_query({k: st.query_params.get_all(k) for k in st.query_params})
-    policies = dict(zip(assignments["policy_id"], assignments["policy_title"], strict=False))
+    policies = _policy_labels(assignments)
     units = sorted(assignments["unit"].unique()) if len(assignments) else []
+    options: dict[str, tuple[list[str], Callable[[str], str] | None]] = {
+        "policy": (list(policies), policies.get),
+        "unit": (units, None),
+        "role": (list(ROLE_LABELS), ROLE_LABELS.get),
+        "status": (list(STATUS_LABELS), STATUS_LABELS.get),
+        "light": (list(LIGHT_LABELS), LIGHT_LABELS.get),
+    }
     with st.sidebar:
         st.subheader("筛选")
-        chosen = Filters(
-            policy=_multi("政策", list(policies), wanted.policy, policies.get),
-            unit=_multi("责任单位", units, wanted.unit),
-            role=_multi("角色", list(ROLE_LABELS), wanted.role, ROLE_LABELS.get),
-            status=_multi("状态", list(STATUS_LABELS), wanted.status, STATUS_LABELS.get),
-            light=_multi("预警灯", list(LIGHT_LABELS), wanted.light, LIGHT_LABELS.get),
-        )
-    if chosen.to_query() != wanted.to_query():
-        st.query_params.from_dict(chosen.to_query())
+        picked = {
+            name: _multi(name, values, getattr(wanted, name), label_of)
+            for name, (values, label_of) in options.items()
+        }
+        chosen = Filters(**picked)
+        if chosen.to_query():
+            st.caption(f"当前筛选：{_describe(chosen, options)}（可复制地址栏链接分享此视图）")
+    _write_query(chosen)
     st.session_state[_KEY] = chosen
     return chosen
 
@@ -36,13 +63,58 @@ def current() -> Filters:
     return st.session_state.get(_KEY, Filters())
 
 
-def _multi(label, options, default, format_func=None) -> tuple[str, ...]:
-    default = [v for v in default if v in options]
+def _policy_labels(assignments: pd.DataFrame) -> dict[str, str]:
+    """policy_id -> "文号 title" so the sidebar names policies the way leaders cite them."""
+    if assignments.empty:
+        return {}
+    heads = assignments.drop_duplicates("policy_id")
+    return {
+        row.policy_id: f"{row.doc_no} {_short(row.policy_title)}"
+        for row in heads.itertuples(index=False)
+    }
+
+
+def _multi(
+    name: str,
+    options: list[str],
+    from_url: tuple[str, ...],
+    label_of: Callable[[str], str | None] | None,
+) -> tuple[str, ...]:
+    key = widget_key(name)
+    if key not in st.session_state:  # first run of this session: the link decides
+        st.session_state[key] = [v for v in from_url if v in options]
+    else:  # keep only values still offered (data may have changed)
+        st.session_state[key] = [v for v in st.session_state[key] if v in options]
     picked = st.multiselect(
-        label,
+        LABELS[name],
         options,
-        default=default,
-        format_func=(lambda v: format_func(v) or v) if format_func else str,
-        key=f"filter_{label}",
+        format_func=(lambda v: label_of(v) or v) if label_of else str,
+        key=key,
+        placeholder="全部",
     )
     return tuple(picked)
+
+
+def _write_query(chosen: Filters) -> None:
+    """Mirror the filters into the URL, leaving unrelated parameters alone."""
+    for f in fields(chosen):
+        values = list(getattr(chosen, f.name))
+        if values:
+            if st.query_params.get_all(f.name) != values:
+                st.query_params[f.name] = values
+        elif f.name in st.query_params:
+            del st.query_params[f.name]
+
+
+def _describe(chosen: Filters, options: dict) -> str:
+    parts = []
+    for name, values in chosen.to_query().items():
+        label_of = options[name][1]
+        shown = [(label_of(v) if label_of else None) or v for v in values]
+        parts.append(f"{LABELS[name]}={'、'.join(shown)}")
+    return "；".join(parts)
+
+
+def _short(text: object, limit: int = 12) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,225 @@
+"""Every dashboard chart, as a pure function: an aggregate frame in, a plotly Figure out.
+
+The frames come from :mod:`tracker.aggregate`, which already folds long tails into 其他, so
+these functions only lay out and colour.  Colours come from the vocabulary in
+:mod:`tracker.schema` so a status looks the same on every page.  No Streamlit here, which
+keeps the figures unit-testable and reusable in exports.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from tracker.aggregate import COVER_LEAD, COVER_NONE, COVER_SUPPORT, LIGHTS
+from tracker.schema import (
+    LEAD,
+    LIGHT_COLORS,
+    LIGHT_LABELS,
+    ROLE_LABELS,
+    STATUS_COLORS,
+    STATUS_LABELS,
+    STATUSES,
+    SUPPORT,
+)
+
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+ROW_PX = 26  # height per bar / heatmap row, so 30+ Chinese unit names never overlap
+MIN_HEIGHT = 320
+MAX_SUNBURST_LEAVES = 200  # beyond this, the sunburst opens two rings deep (click to drill)
+
+
+def bar_height(n_rows: int) -> int:
+    """Figure height for ``n_rows`` horizontal bars: proportional, never cramped."""
+    return max(MIN_HEIGHT, ROW_PX * n_rows + 140)
+
+
+def empty_figure(message: str = "暂无数据") -> go.Figure:
+    """A blank figure with a centred note, for empty stores or filters that match nothing."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 16}, x=0.5, y=0.5)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _style(fig, height=MIN_HEIGHT)
+
+
+def status_donut(counts: pd.DataFrame) -> go.Figure:
+    """Tasks per status as a donut (from :func:`aggregate.status_counts`)."""
+    if counts.empty or counts["tasks"].sum() == 0:
+        return empty_figure()
+    fig = go.Figure(
+        go.Pie(
+            labels=counts["label"],
+            values=counts["tasks"],
+            hole=0.55,
+            marker={"colors": [STATUS_COLORS[s] for s in counts["status"]]},
+            sort=False,
+            direction="clockwise",
+            textinfo="label+value",
+            hovertemplate="%{label}：%{value} 项任务（%{percent}）<extra></extra>",
+        )
+    )
+    fig.add_annotation(
+        text=f"{int(counts['tasks'].sum())}<br>项任务", showarrow=False, font={"size": 18}
+    )
+    return _style(fig, height=360)
+
+
+def lights_by_unit_bar(lights: pd.DataFrame) -> go.Figure:
+    """Horizontal stacked bars of tasks per lead unit by light (from ``lights_by_lead_unit``).
+
+    Units keep the frame's order top to bottom (most red first); 其他 comes last.
+    """
+    if lights.empty:
+        return empty_figure()
+    units = list(dict.fromkeys(lights["unit"]))
+    fig = go.Figure()
+    for light in LIGHTS:
+        part = lights[lights["light"] == light].set_index("unit").reindex(units)
+        fig.add_bar(
+            y=units,
+            x=part["tasks"].fillna(0),
+            name=LIGHT_LABELS[light],
+            orientation="h",
+            marker_color=LIGHT_COLORS[light],
+            hovertemplate="%{y}：%{x} 项<extra>" + LIGHT_LABELS[light] + "</extra>",
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(
+        autorange="reversed", automargin=True, categoryorder="array", categoryarray=units
+    )
+    fig.update_xaxes(title_text="牵头任务数")
+    return _style(fig, height=bar_height(len(units)))
+
+
+def unit_load_bar(load: pd.DataFrame) -> go.Figure:
+    """Per unit, lead and support load side by side, each a bar stacked by status.
+
+    ``load`` is :func:`aggregate.unit_load`; units keep its order (heaviest on top).
+    """
+    if load.empty:
+        return empty_figure()
+    units = list(dict.fromkeys(load["unit"]))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.03,
+        subplot_titles=[f"{ROLE_LABELS[LEAD]}任务", f"{ROLE_LABELS[SUPPORT]}任务"],
+    )
+    for col, role in enumerate((LEAD, SUPPORT), start=1):
+        for status in STATUSES:
+            part = load[(load["role"] == role) & (load["status"] == status)]
+            part = part.set_index("unit").reindex(units)
+            fig.add_bar(
+                y=units,
+                x=part["tasks"].fillna(0),
+                name=STATUS_LABELS[status],
+                legendgroup=status,
+                showlegend=col == 1,
+                orientation="h",
+                marker_color=STATUS_COLORS[status],
+                hovertemplate="%{y}："
+                + ROLE_LABELS[role]
+                + " %{x} 项<extra>"
+                + STATUS_LABELS[status]
+                + "</extra>",
+                row=1,
+                col=col,
+            )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(
+        autorange="reversed", automargin=True, categoryorder="array", categoryarray=units
+    )
+    fig.update_xaxes(title_text="任务数")
+    return _style(fig, height=bar_height(len(units)))
+
+
+def policy_sunburst(tree: pd.DataFrame) -> go.Figure:
+    """Policy -> section -> measure rings sized by tasks, coloured by share done (0-100%).
+
+    ``tree`` is :func:`aggregate.policy_tree`.  With many measures it opens two rings deep.
+    """
+    if tree.empty:
+        return empty_figure()
+    leaves = int((tree["level"] == "measure").sum())
+    fig = go.Figure(
+        go.Sunburst(
+            ids=tree["id"],
+            parents=tree["parent"],
+            labels=tree["label"],
+            values=tree["tasks"],
+            branchvalues="total",
+            maxdepth=2 if leaves > MAX_SUNBURST_LEAVES else -1,
+            marker={
+                "colors": tree["share_done"] * 100,
+                "colorscale": [[0, "#E45756"], [0.5, "#F2B701"], [1, "#54A24B"]],
+                "cmin": 0,
+                "cmax": 100,
+                "colorbar": {"title": {"text": "完成率%"}, "ticksuffix": "%"},
+            },
+            customdata=tree[["done", "share_done"]].assign(share_done=tree["share_done"] * 100),
+            hovertemplate="%{label}<br>任务 %{value} 项，已完成 %{customdata[0]} 项"
+            "（%{customdata[1]:.0f}%）<extra></extra>",
+            insidetextorientation="horizontal",
+        )
+    )
+    return _style(fig, height=620)
+
+
+def coverage_heatmap(matrix: pd.DataFrame) -> go.Figure:
+    """Unit x measure heatmap: dark = leads, light = supports, blank = not involved.
+
+    ``matrix`` is :func:`aggregate.coverage` (★ marks single-unit measures in its labels).
+    """
+    if matrix.empty:
+        return empty_figure()
+    names = {
+        COVER_NONE: "未涉及",
+        COVER_SUPPORT: ROLE_LABELS[SUPPORT],
+        COVER_LEAD: ROLE_LABELS[LEAD],
+    }
+    text = matrix.apply(lambda col: col.map(names))
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(),
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            customdata=text.to_numpy(),
+            zmin=COVER_NONE,
+            zmax=COVER_LEAD,
+            colorscale=[
+                [0.0, "#F4F4F4"],
+                [0.33, "#F4F4F4"],
+                [0.33, "#9ECAE9"],
+                [0.66, "#9ECAE9"],
+                [0.66, "#1F4E9A"],
+                [1.0, "#1F4E9A"],
+            ],
+            colorbar={
+                "tickvals": [COVER_NONE, COVER_SUPPORT, COVER_LEAD],
+                "ticktext": [names[COVER_NONE], names[COVER_SUPPORT], names[COVER_LEAD]],
+                "len": min(1.0, 300 / bar_height(len(matrix))),
+                "y": 1,
+                "yanchor": "top",
+            },
+            xgap=1,
+            ygap=1,
+            hovertemplate="%{y} · %{x}：%{customdata}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True, type="category")
+    fig.update_xaxes(tickangle=-60, automargin=True, type="category", side="top")
+    return _style(fig, height=bar_height(len(matrix)) + 100)
+
+
+def _style(fig: go.Figure, *, height: int) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        font={"family": FONT, "size": 13},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        plot_bgcolor="white",
+    )
+    return fig
