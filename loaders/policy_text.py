@@ -292,20 +292,32 @@ class _Block:
     line: int
     bold_title: str | None
     first_rest: str
+    marker_text: str  # the whole marker line, cleaned
     body: list[_Line] = field(default_factory=list)
 
 
-def _is_wrapped(lines: list[_Line]) -> bool:
-    """True for hard-wrapped (PDF) text: most body lines stop mid-sentence."""
-    body = [
+def _body_texts(lines: list[_Line]) -> list[str]:
+    return [
         ln.text
         for ln in lines
         if ln.text and not _MEASURE_RE.match(ln.text) and not _SECTION_RE.match(ln.text)
     ]
+
+
+def _is_wrapped(lines: list[_Line]) -> bool:
+    """True for hard-wrapped (PDF) text: most body lines stop mid-sentence."""
+    body = _body_texts(lines)
     if not body:
         return False
-    open_ended = sum(1 for t in body if t[-1] not in _LINE_END_CHARS)
-    return open_ended / len(body) > 0.4
+    # Short open lines (a document number, a signature, a date) occur in any layout.
+    open_ended = sum(1 for t in body if t[-1] not in _LINE_END_CHARS and len(t) >= 12)
+    return open_ended / len(body) > 0.25
+
+
+def _line_width(lines: list[_Line]) -> int:
+    """Typical length of a full line of hard-wrapped text (the upper quartile of line lengths)."""
+    lengths = sorted(len(t) for t in _body_texts(lines))
+    return lengths[(len(lengths) * 3) // 4] if lengths else 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,6 +332,7 @@ class _Parser:
         self.h1 = ""
         self.lines = self._read_lines(text)
         self.wrapped = _is_wrapped(self.lines)
+        self.line_width = _line_width(self.lines) if self.wrapped else 0
         self.restarted = False  # measure numbering restarts in each section
 
     def error(self, message: str, line: int | None) -> PolicyParseError:
@@ -419,6 +432,7 @@ class _Parser:
                     line=line.no,
                     bold_title=clean_line(bold["title"]) if bold else None,
                     first_rest=clean_line(_strip_markup(bold["rest"])) if bold else m_match["rest"],
+                    marker_text=line.text,
                 )
                 blocks[-1].append(current)
                 continue
@@ -444,9 +458,9 @@ class _Parser:
         title = block.bold_title
         if (
             title is None
-            and not self.wrapped
             and block.first_rest
             and not _has_sentence_after_title(block.first_rest)
+            and (not self.wrapped or self._is_short(block))
         ):
             # A heading line of its own: （一）推动科技创新资源开放
             title, first = block.first_rest, ""
@@ -495,6 +509,10 @@ class _Parser:
                 stream.line_at(pos),
             )
         return measure
+
+    def _is_short(self, block: _Block) -> bool:
+        """In wrapped text, a marker line well short of the line width ends there: a heading."""
+        return "。" not in block.marker_text and len(block.marker_text) < 0.6 * self.line_width
 
     def _clause_end(self, text: str, start: int, stream: _Stream) -> int:
         """Index of the bracket closing a clause; nested brackets (市交通委（市道运局）) allowed."""

@@ -134,6 +134,7 @@ def test_unknown_unit_is_kept_and_warned(registry) -> None:
         LEAD,
         1,
     ]
+    assert set(df.loc[df["unit_kind"] == "unknown", "unit"]) == {"市低碳办"}
     messages = [str(w) for w in result.warnings]
     assert any("市低碳办" in m and "lvse-jiaotong-2025-3.md" in m for m in messages)
     bracketed = df[df["unit"] == "市交通委（市道运局）"]

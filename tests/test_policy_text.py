@@ -280,7 +280,7 @@ def test_pdf_fixture_quirks() -> None:
     assert [m.title for m in policy.measures] == [
         "建设数据基础设施",
         "培育数据要素市场主体",
-        "完善数据交易规则",  # title broken across lines
+        "完善数据交易规则和市场监管体系，健全数据要素收益分配制度",  # title broken across lines
         "加强数据安全保障",
     ]
     assert (
@@ -307,6 +307,39 @@ def test_pdf_fixture_quirks() -> None:
     assert two.tasks[1].line == 38
     assert units_of(policy, 3)[-1] == ("各区政府", SUPPORT)
     assert not policy.warnings
+
+
+def test_hard_wrapped_text_with_heading_lines() -> None:
+    """Measure titles on a short line of their own, then hard-wrapped paragraphs."""
+    text = (
+        "一、总则\n\n（一）加强组织领导\n\n"
+        "建立市级统筹协调机制，定期研究解决重点难点问\n\n"
+        "题，推动各项措施落地见效。（责任单位：市发展\n\n改革委、各区政府）\n\n"
+        "（二）强化督促检查。建立任务清单和责任清单，按季\n\n"
+        "度开展督查评估，结果纳入绩效考核。（责任单位：\n\n市政府办公厅、市委组织部）\n"
+    )
+    policy = parse_policy(text, "wrapped.txt")
+    assert [m.title for m in policy.measures] == ["加强组织领导", "强化督促检查"]
+    assert policy.measures[0].tasks[0].text == (
+        "建立市级统筹协调机制，定期研究解决重点难点问题，推动各项措施落地见效。"
+    )
+    assert units_of(policy, 1) == [("市发展改革委", LEAD), ("各区政府", SUPPORT)]
+    assert units_of(policy, 2) == [("市政府办公厅", LEAD), ("市委组织部", SUPPORT)]
+
+
+def test_metadata_falls_back_to_the_header() -> None:
+    """No signature block in the text: issuer and date come from the page header."""
+    text = (
+        "# 某某办法\n\n**发布日期**: 2024-03-05\n**发布机构**: 上海市科学技术委员会\n"
+        "**原文链接**: https://example.gov.cn/a.html\n\n---\n\n"
+        "一、总则\n\n（一）甲\n\n做好甲。（责任单位：市科委）\n"
+    )
+    policy = parse_policy(text, "header.md")
+    assert policy.title == "某某办法"
+    assert policy.issuer == "上海市科学技术委员会"
+    assert policy.issue_date == date(2024, 3, 5)
+    assert policy.source_url == "https://example.gov.cn/a.html"
+    assert policy.doc_no == ""
 
 
 def test_policy_id_from_other_names() -> None:
