@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, func, insert, select, text, update
+from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, text, update
 from sqlalchemy.pool import StaticPool
 
 from tracker.errors import Conflict, ConflictError, Problem, ValidationError
@@ -196,7 +196,11 @@ class Store:
         return int(value or 0)
 
     def _bump_revision(self, conn) -> None:
-        current = conn.scalar(select(StoreMeta.value).where(StoreMeta.key == "revision"))
+        # FOR UPDATE: on PostgreSQL two writers committing side by side would otherwise both
+        # read N and write N+1, and a page cached at N+1 would miss one of the saves.
+        current = conn.scalar(
+            select(StoreMeta.value).where(StoreMeta.key == "revision").with_for_update()
+        )
         if current is None:
             conn.execute(insert(StoreMeta).values(key="revision", value="1"))
         else:
@@ -680,43 +684,49 @@ class Store:
         )
 
     def _write(self, conn, writes, *, user: str, source: str, at: datetime, period: str) -> None:
-        history = []
-        for upd, row, changed in writes:
-            values = {name: new for name, (_old, new) in changed.items()}
-            result = conn.execute(
-                update(Progress)
-                .where(
-                    Progress.assignment_id == row["assignment_id"],
-                    Progress.version == row["version"],
-                )
-                .values(
-                    **values,
-                    updated_by=user,
-                    updated_at=at,
-                    period=period,
-                    version=Progress.version + 1,
-                )
+        """One executemany UPDATE guarded by version, one executemany INSERT of history."""
+        table = Progress.__table__
+        statement = (
+            table.update()
+            .where(
+                table.c.assignment_id == bindparam("w_id"),
+                table.c.version == bindparam("w_version"),
             )
-            if result.rowcount != 1:  # cannot happen while the row is locked; never write blind
-                raise ConflictError(
-                    "任务已被他人修改，本批次未保存任何修改",
-                    [self._conflict(row, upd, changed)],
-                )
-            for name, (old, new) in changed.items():
-                history.append(
-                    {
-                        "assignment_id": row["assignment_id"],
-                        "field": name,
-                        "old_value": _as_text(old),
-                        "new_value": _as_text(new),
-                        "changed_by": user,
-                        "changed_at": at,
-                        "source": source,
-                        "period": period,
-                        "version": row["version"] + 1,
-                    }
-                )
-        conn.execute(insert(ProgressHistory), history)
+            .values(
+                {name: bindparam(name) for name in PROGRESS_COLUMNS}
+                | {
+                    "updated_by": user,
+                    "updated_at": at,
+                    "period": period,
+                    "version": table.c.version + 1,
+                }
+            )
+        )
+        params = []
+        history = []
+        for _upd, row, changed in writes:
+            state = {name: row[name] for name in PROGRESS_COLUMNS}
+            state.update({name: new for name, (_old, new) in changed.items()})
+            params.append({"w_id": row["assignment_id"], "w_version": row["version"], **state})
+            history.extend(
+                {
+                    "assignment_id": row["assignment_id"],
+                    "field": name,
+                    "old_value": _as_text(old),
+                    "new_value": _as_text(new),
+                    "changed_by": user,
+                    "changed_at": at,
+                    "source": source,
+                    "period": period,
+                    "version": row["version"] + 1,
+                }
+                for name, (old, new) in changed.items()
+            )
+        result = conn.execute(statement, params)
+        if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
+            # Cannot happen while the rows are locked; never write blind if it does.
+            raise ConflictError("任务已被他人修改，本批次未保存任何修改")
+        conn.execute(ProgressHistory.__table__.insert(), history)
         self._snapshot(conn, [row["assignment_id"] for _u, row, _c in writes], period)
 
     def _snapshot(self, conn, assignment_ids: list[int], period: str) -> None:

@@ -1,0 +1,149 @@
+"""Benchmark at city scale: ``python -m bench [--assignments 100000]``.
+
+Measures, on one synthetic store, each target of DEVELOPERS.md and prints a table:
+parsing 1,000 policies, first load and cached page reruns, the formatted Excel report against
+a plain xlsxwriter dump of the same rows, and importing 20,000 updates against a raw
+python-calamine read of the same file.  Not a test: numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from bench.generate import synthetic_measures, synthetic_policy_text
+from tracker.progress import warning_light
+from tracker.schema import STATUSES, UNITS_CSV
+from tracker.store import Store, Update, make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["overview", "by_unit", "by_policy", "coverage", "tasks", "update", "excel"]
+
+
+def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
+    """Best wall time of ``repeat`` runs, in seconds, and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def bench_parse(policies: int) -> float:
+    from loaders.measures_csv import build_measures
+    from loaders.units import read_units
+
+    registry = read_units(UNITS_CSV.read_bytes())
+    sources = [
+        (f"2026-01-01_synth-{i:04d}.md", synthetic_policy_text(i).encode("utf-8"))
+        for i in range(1, policies + 1)
+    ]
+    seconds, result = timed(lambda: build_measures(sources, registry))
+    print(f"  parsed {policies} policies into {len(result.frame):,} rows", file=sys.stderr)
+    return seconds
+
+
+def seed_progress(store: Store, share: float = 0.6, seed: int = 3) -> float:
+    """Give ``share`` of the assignments a status through the real write path; seconds taken."""
+    frame = store.assignments()
+    rng = np.random.default_rng(seed)
+    picked = frame.sample(frac=share, random_state=seed)
+    statuses = rng.choice([s for s in STATUSES if s != "not_started"], size=len(picked))
+    updates = [
+        Update(
+            int(aid),
+            int(version),
+            {
+                "status": status,
+                "percent": 100 if status == "done" else int(rng.integers(0, 100)),
+                "note": "" if status not in ("delayed", "on_hold") else "原因说明",
+                "due_date": f"2027-{int(rng.integers(1, 13)):02d}-15",
+            },
+        )
+        for aid, version, status in zip(
+            picked["assignment_id"], picked["version"], statuses, strict=True
+        )
+    ]
+    seconds, _ = timed(lambda: store.apply(updates, user="bench", source="api", partial=True))
+    return seconds
+
+
+def bench_pages(db_url: str) -> dict[str, tuple[float, float]]:
+    """(first run, cached rerun median) per page, through streamlit's AppTest."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["DATABASE_URL"] = db_url
+    results = {}
+    for name in PAGES:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+        app.switch_page(f"pages/{name}.py")
+        first, _ = timed(app.run)
+        reruns = [timed(app.run)[0] for _ in range(5)]
+        if app.exception:
+            raise RuntimeError(f"page {name} raised: {app.exception[0].value}")
+        results[name] = (first, statistics.median(reruns))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--assignments", type=int, default=100_000)
+    parser.add_argument("--policies", type=int, default=1_000)
+    parser.add_argument("--updates", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    rows: list[tuple[str, str, str, bool]] = []
+
+    def report(what: str, measured: float, target: str, ok: bool) -> None:
+        rows.append((what, f"{measured * 1000:,.0f} ms", target, ok))
+        print(f"{what}: {measured * 1000:,.0f} ms (target {target})", file=sys.stderr)
+
+    seconds = bench_parse(args.policies)
+    report(f"parse {args.policies:,} policies", seconds, "≤ 2000 ms", seconds <= 2)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        measures = synthetic_measures(args.assignments)
+        store = Store(make_engine(db_url))
+        store.create_schema()
+        seconds, _ = timed(lambda: store.sync(measures))
+        report(f"sync {len(measures):,} assignments (setup)", seconds, "—", True)
+        seconds = seed_progress(store)
+        report(f"apply {int(len(measures) * 0.6):,} updates (setup)", seconds, "—", True)
+
+        cold = Store(make_engine(db_url))
+        seconds, frame = timed(lambda: warning_light(cold.assignments()))
+        report("load assignments + lights (no cache)", seconds, "≤ 1000 ms", seconds <= 1)
+
+        for page, (first, rerun) in bench_pages(db_url).items():
+            report(f"page {page}: first load", first, "≤ 1000 ms", first <= 1)
+            report(f"page {page}: cached rerun", rerun, "≤ 150 ms", rerun <= 0.15)
+
+        from bench import excel_export, excel_import
+
+        for what, measured, baseline, target_ratio in (
+            excel_export.run(cold, tmp),
+            excel_import.run(cold, tmp, args.updates),
+        ):
+            report(what, measured, f"≤ {target_ratio:g} × {baseline * 1000:,.0f} ms",
+                   measured <= target_ratio * baseline)
+
+    print("\n| measurement | measured | target | met |\n| --- | ---: | --- | --- |")
+    for what, measured, target, ok in rows:
+        print(f"| {what} | {measured} | {target} | {'yes' if ok else 'NO'} |")
+    return 0 if all(ok for *_, ok in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
