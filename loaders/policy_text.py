@@ -14,6 +14,7 @@ line start, and a task is the text up to and excluding a responsibility clause
 
 from __future__ import annotations
 
+import hashlib
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -151,19 +152,18 @@ def decode_policy(data: bytes, name: str) -> str:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        bad = next((i for i, ch in enumerate(text) if _is_control(ch)), None)
+        bad = _CONTROL_RE.search(text)
         if bad is not None:
-            line = text.count("\n", 0, bad) + 1
+            line = text.count("\n", 0, bad.start()) + 1
             raise PolicyParseError(
-                f"文件含有控制字符 U+{ord(text[bad]):04X}，不是文本文件", file=name, line=line
+                f"文件含有控制字符 U+{ord(bad.group()):04X}，不是文本文件", file=name, line=line
             )
         return text
     raise PolicyParseError("无法识别文件编码（已尝试 UTF-8、GB18030）", file=name, line=1)
 
 
-def _is_control(ch: str) -> bool:
-    code = ord(ch)
-    return (code < 32 and ch not in "\t\n\r\f\v") or code == 127 or 0x80 <= code < 0xA0
+# C0 controls other than whitespace, DEL and C1 controls: signs of a binary file.
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def policy_id_from_name(name: str) -> str:
@@ -179,8 +179,6 @@ def policy_id_from_name(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
     if slug:
         return slug
-    import hashlib
-
     return "policy-" + hashlib.sha1(PurePath(name).stem.encode("utf-8")).hexdigest()[:8]
 
 
