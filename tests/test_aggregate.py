@@ -1,0 +1,256 @@
+"""Aggregations on small hand-made assignment frames, expected numbers worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from tracker import aggregate as ag
+from tracker.filters import Filters
+
+TODAY = date(2026, 11, 23)
+
+
+def assignments_frame(rows: list[dict]) -> pd.DataFrame:
+    """A frame shaped like ``webui.data.assignments()`` from short row dicts."""
+    defaults = {
+        "policy_id": "p1",
+        "policy_title": "政策一",
+        "doc_no": "沪府办发〔2026〕1号",
+        "issue_date": pd.Timestamp("2026-01-10"),
+        "section_no": 1,
+        "section_title": "一、总体",
+        "measure_no": 1,
+        "measure_title": "措施一",
+        "task_seq": 1,
+        "task_text": "任务",
+        "role": "lead",
+        "unit_rank": 1,
+        "status": "not_started",
+        "percent": 0,
+        "due_date": pd.NaT,
+        "note": "",
+        "updated_by": "",
+        "updated_at": pd.Timestamp("2026-11-01"),
+        "light": "green",
+    }
+    frame = pd.DataFrame([{**defaults, **row} for row in rows])
+    frame["measure_id"] = frame["policy_id"] + "-m" + frame["measure_no"].astype(str)
+    if "task_id" not in frame:
+        frame["task_id"] = frame["measure_id"] + "-t" + frame["task_seq"].astype(str)
+    frame["assignment_id"] = range(1, len(frame) + 1)
+    return frame
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    """Two policies, three measures, five tasks, nine assignments, four units.
+
+    task      lead (status, light)          support
+    p1 m1 t1  A done green                  B delayed red
+    p1 m1 t2  B delayed red (stale)         A in_progress yellow, C not_started yellow
+    p1 m2 t1  A in_progress yellow          –
+    p2 m1 t1  C done green                  D done green
+    p2 m1 t2  C on_hold yellow (stale)      D not_started green
+    """
+    old = pd.Timestamp("2026-08-01")  # > 60 days before TODAY
+    r = [
+        dict(measure_no=1, task_seq=1, unit="A", status="done", light="green"),
+        dict(measure_no=1, task_seq=1, unit="B", role="support", unit_rank=2, status="delayed", light="red"),
+        dict(measure_no=1, task_seq=2, unit="B", status="delayed", light="red", updated_at=old,
+             due_date=pd.Timestamp("2026-10-01"), note="资金未到位"),
+        dict(measure_no=1, task_seq=2, unit="A", role="support", unit_rank=2, status="in_progress", light="yellow"),
+        dict(measure_no=1, task_seq=2, unit="C", role="support", unit_rank=3, light="yellow"),
+        dict(measure_no=2, task_seq=1, unit="A", status="in_progress", light="yellow", measure_title="措施二"),
+        dict(policy_id="p2", doc_no="沪府办规〔2024〕14号", unit="C", status="done"),
+        dict(policy_id="p2", doc_no="沪府办规〔2024〕14号", unit="D", role="support", unit_rank=2, status="done"),
+        dict(policy_id="p2", doc_no="沪府办规〔2024〕14号", task_seq=2, unit="C", status="on_hold",
+             light="yellow", updated_at=old),
+        dict(policy_id="p2", doc_no="沪府办规〔2024〕14号", task_seq=2, unit="D", role="support", unit_rank=2),
+    ]  # fmt: skip
+    return ag.with_lead_unit(assignments_frame(r))
+
+
+def test_fixture_shape(frame: pd.DataFrame) -> None:
+    assert len(frame) == 10 and frame["task_id"].nunique() == 5
+
+
+def test_task_counts_once_with_its_lead_status(frame: pd.DataFrame) -> None:
+    tasks = ag.task_frame(frame, TODAY)
+    assert len(tasks) == 5
+    by_id = tasks.set_index("task_id")
+    assert by_id.loc["p1-m1-t1", "status"] == "done"  # lead A, not support B (delayed)
+    assert by_id.loc["p1-m1-t2", "lead_unit"] == "B"
+    assert by_id.loc["p1-m1-t2", "units"] == 3
+    assert by_id["stale"].to_dict() == {
+        "p1-m1-t1": False,
+        "p1-m1-t2": True,
+        "p1-m2-t1": False,
+        "p2-m1-t1": False,
+        "p2-m1-t2": True,
+    }
+
+
+def test_filtered_rows_keep_the_lead_unit_name(frame: pd.DataFrame) -> None:
+    only_support = Filters(role=("support",)).apply(frame)
+    tasks = ag.task_frame(only_support, TODAY).set_index("task_id")
+    assert set(tasks.index) == {"p1-m1-t1", "p1-m1-t2", "p2-m1-t1", "p2-m1-t2"}
+    # the status shown is the row in view (B's delayed support row), the lead is still A
+    assert tasks.loc["p1-m1-t1", "status"] == "delayed"
+    assert tasks.loc["p1-m1-t1", "lead_unit"] == "A"
+
+
+def test_headline(frame: pd.DataFrame) -> None:
+    head = ag.headline(frame, TODAY)
+    assert head == {
+        "policies": 2,
+        "measures": 3,
+        "tasks": 5,
+        "units": 4,
+        "assignments": 10,
+        "done": 2,
+        "share_done": pytest.approx(0.4),
+        "delayed": 1,
+        "red": 2,
+        "yellow": 4,
+        "green": 4,
+        "stale": 2,
+    }
+
+
+def test_headline_on_nothing() -> None:
+    empty = ag.with_lead_unit(assignments_frame([{"unit": "A"}]).iloc[0:0])
+    head = ag.headline(empty, TODAY)
+    assert head["tasks"] == 0 and head["share_done"] == 0.0 and head["red"] == 0
+
+
+def test_status_counts_in_vocabulary_order_with_zeros(frame: pd.DataFrame) -> None:
+    counts = ag.status_counts(ag.task_frame(frame, TODAY))
+    assert counts["status"].tolist() == ["not_started", "in_progress", "done", "delayed", "on_hold"]
+    assert counts["label"].tolist() == ["未启动", "推进中", "已完成", "滞后", "暂缓"]
+    assert counts["tasks"].tolist() == [0, 1, 2, 1, 1]
+
+
+def test_lights_by_lead_unit_red_first(frame: pd.DataFrame) -> None:
+    lights = ag.lights_by_lead_unit(ag.task_frame(frame, TODAY))
+    assert list(dict.fromkeys(lights["unit"])) == ["B", "A", "C"]
+    wide = lights.pivot(index="unit", columns="light", values="tasks")
+    assert wide.loc["A"].to_dict() == {"green": 1, "red": 0, "yellow": 1}
+    assert wide.loc["B", "red"] == 1
+    assert wide.loc["C"].to_dict() == {"green": 1, "red": 0, "yellow": 1}
+
+
+def test_red_tasks_list_lead_and_due_date(frame: pd.DataFrame) -> None:
+    red = ag.red_tasks(ag.task_frame(frame, TODAY))
+    assert len(red) == 1
+    row = red.iloc[0]
+    assert (row["牵头单位"], row["完成时限"], row["状态"], row["进展情况"]) == (
+        "B",
+        date(2026, 10, 1),
+        "滞后",
+        "资金未到位",
+    )
+
+
+def test_unit_load_sorted_by_load_lead_and_support_apart(frame: pd.DataFrame) -> None:
+    load = ag.unit_load(frame)
+    assert list(dict.fromkeys(load["unit"])) == ["A", "C", "B", "D"]  # 3, 3, 2, 2 (stable)
+    a = load[load["unit"] == "A"].set_index(["role", "status"])["tasks"]
+    assert a[("lead", "done")] == 1 and a[("lead", "in_progress")] == 1
+    assert a[("support", "in_progress")] == 1
+    assert a.sum() == 3
+    assert load.groupby("unit")["total"].first().to_dict() == {"A": 3, "B": 2, "C": 3, "D": 2}
+    assert load["tasks"].sum() == len(frame)
+
+
+def test_unit_load_folds_the_tail_into_others(frame: pd.DataFrame) -> None:
+    load = ag.unit_load(frame, top_n=3)
+    assert list(dict.fromkeys(load["unit"])) == ["A", "C", ag.OTHERS]
+    assert load[load["unit"] == ag.OTHERS]["tasks"].sum() == 4  # B 2 + D 2
+    assert load["tasks"].sum() == len(frame)
+
+
+def test_unit_summary_and_lists(frame: pd.DataFrame) -> None:
+    assert ag.units_by_load(frame) == ["A", "C", "B", "D"]
+    b = ag.unit_summary(frame, "B")
+    assert b == {
+        "tasks": 2,
+        "lead": 1,
+        "support": 1,
+        "done": 0,
+        "share_done": 0.0,
+        "delayed": 2,
+        "red": 2,
+    }
+    assert ag.unit_summary(frame, "D")["share_done"] == pytest.approx(0.5)
+    assert len(ag.unit_tasks(frame, "A")) == 3
+    assert ag.unit_tasks(frame, "B", late_only=True)["预警"].tolist() == ["红灯", "红灯"]
+
+
+def test_policy_tree_sums_up(frame: pd.DataFrame) -> None:
+    tree = ag.policy_tree(ag.task_frame(frame, TODAY)).set_index("id")
+    assert tree.loc["p1", "tasks"] == 3 and tree.loc["p1", "done"] == 1
+    assert tree.loc["p2", "share_done"] == pytest.approx(0.5)
+    assert tree.loc["p1/s1", "parent"] == "p1"
+    assert tree.loc["p1-m2", "parent"] == "p1/s1"
+    for node, row in tree.iterrows():
+        children = tree[tree["parent"] == node]
+        if len(children):
+            assert children["tasks"].sum() == row["tasks"]
+
+
+def test_measure_progress(frame: pd.DataFrame) -> None:
+    table = ag.measure_progress(ag.task_frame(frame, TODAY))
+    assert table[["任务数", "已完成", "滞后"]].to_numpy().tolist() == [
+        [2, 1, 1],
+        [1, 0, 0],
+        [2, 1, 0],
+    ]
+    assert table["牵头单位"].tolist() == ["A、B", "A", "C"]
+    assert table["完成率"].tolist() == pytest.approx([0.5, 0.0, 0.5])
+
+
+def test_coverage_matrix(frame: pd.DataFrame) -> None:
+    matrix = ag.coverage(frame)
+    # A and C reach 2 measures each (A first: heavier load); B and D 1 each
+    assert matrix.index.tolist()[:2] == ["A", "C"]
+    assert matrix.columns.tolist() == ["〔2026〕1号·1", "★〔2026〕1号·2", "〔2024〕14号·1"]
+    assert matrix.loc["A"].tolist() == [ag.COVER_LEAD, ag.COVER_LEAD, ag.COVER_NONE]
+    assert matrix.loc["C"].tolist() == [ag.COVER_SUPPORT, ag.COVER_NONE, ag.COVER_LEAD]
+    assert matrix.loc["D"].tolist() == [0, 0, 1]
+
+
+def test_single_unit_measures_and_spread(frame: pd.DataFrame) -> None:
+    single = ag.single_unit_measures(frame)
+    assert single[["措施", "单位", "任务数"]].to_numpy().tolist() == [[2, "A", 1]]
+    spread = ag.unit_spread(frame).set_index("单位")
+    assert spread.index[0] == "A"
+    assert spread.loc["A"].tolist() == [2, 2, 1, 3]
+    assert spread.loc["D"].tolist() == [1, 0, 1, 2]
+
+
+def test_empty_inputs_give_empty_frames() -> None:
+    empty = ag.with_lead_unit(assignments_frame([{"unit": "A"}]).iloc[0:0])
+    tasks = ag.task_frame(empty, TODAY)
+    assert tasks.empty
+    for frame in (
+        ag.status_counts(tasks),
+        ag.lights_by_lead_unit(tasks),
+        ag.red_tasks(tasks),
+        ag.unit_load(empty),
+        ag.policy_tree(tasks),
+        ag.measure_progress(tasks),
+        ag.coverage(empty),
+        ag.single_unit_measures(empty),
+        ag.unit_spread(empty),
+    ):
+        assert isinstance(frame, pd.DataFrame)
+    assert ag.status_counts(tasks)["tasks"].sum() == 0
+    assert ag.units_by_load(empty) == []
+
+
+def test_measure_label() -> None:
+    assert ag.measure_label("沪府办发〔2025〕11号", 3) == "〔2025〕11号·3"
+    assert ag.measure_label("无文号", 2) == "无文号·2"

@@ -1,0 +1,239 @@
+"""Figure functions on small hand-made aggregate frames, plus a 10,000-task synthetic scale."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from tracker import aggregate as ag
+from tracker import figures as fg
+from tracker.progress import warning_light
+from tracker.schema import LIGHT_COLORS, STATUS_COLORS, STATUS_LABELS, STATUSES
+
+TODAY = date(2026, 11, 23)
+
+
+def synthetic_assignments(
+    n_tasks: int = 10_000, n_units: int = 100, tasks_per_measure: int = 10, seed: int = 7
+) -> pd.DataFrame:
+    """A store-shaped assignment frame at scale: 2 policies, ``n_units`` units, 1-3 per task."""
+    rng = np.random.default_rng(seed)
+    task_no = np.arange(n_tasks)
+    measure = task_no // tasks_per_measure
+    n_measures = int(measure.max()) + 1
+    policy = (measure >= n_measures // 2).astype(int)
+    per_task = rng.integers(1, 4, n_tasks)
+    rows = np.repeat(task_no, per_task)
+    rank = np.concatenate([np.arange(k) for k in per_task]) + 1
+    unit = (rows * 7 + rank * 13 + rng.integers(0, n_units, len(rows))) % n_units
+    m, p = measure[rows], policy[rows]
+    frame = pd.DataFrame(
+        {
+            "assignment_id": np.arange(1, len(rows) + 1),
+            "policy_id": np.where(p == 0, "syn-a", "syn-b"),
+            "policy_title": np.where(p == 0, "合成政策甲", "合成政策乙"),
+            "doc_no": np.where(p == 0, "沪府办发〔2030〕1号", "沪府办发〔2030〕2号"),
+            "issue_date": pd.Timestamp("2026-01-01"),
+            "section_no": m // 50 + 1,
+            "section_title": [f"第{s}部分" for s in m // 50 + 1],
+            "measure_id": [f"syn-m{x:04d}" for x in m],
+            "measure_no": m + 1,
+            "measure_title": [f"合成措施{x}" for x in m],
+            "task_id": [f"syn-t{x:05d}" for x in rows],
+            "task_seq": rows % tasks_per_measure + 1,
+            "task_text": "合成任务",
+            "unit": [f"合成单位{u:03d}" for u in unit],
+            "role": np.where(rank == 1, "lead", "support"),
+            "unit_rank": rank,
+            "status": rng.choice(STATUSES, len(rows)),
+            "percent": 0,
+            "due_date": pd.Timestamp("2026-12-31"),
+            "note": "",
+            "updated_by": "",
+            "updated_at": pd.NaT,
+        }
+    )
+    frame = frame.drop_duplicates(["task_id", "unit"])
+    frame["light"] = warning_light(frame, TODAY)
+    return ag.with_lead_unit(frame)
+
+
+def bars(fig: go.Figure) -> list[go.Bar]:
+    return [t for t in fig.data if isinstance(t, go.Bar)]
+
+
+# --- status donut --------------------------------------------------------------------
+
+
+def test_status_donut_values_and_colours() -> None:
+    counts = pd.DataFrame(
+        {
+            "status": STATUSES,
+            "label": [STATUS_LABELS[s] for s in STATUSES],
+            "tasks": [3, 2, 5, 1, 0],
+        }
+    )
+    fig = fg.status_donut(counts)
+    pie = fig.data[0]
+    assert list(pie.values) == [3, 2, 5, 1, 0]
+    assert list(pie.labels) == ["未启动", "推进中", "已完成", "滞后", "暂缓"]
+    assert list(pie.marker.colors) == [STATUS_COLORS[s] for s in STATUSES]
+    assert "11" in fig.layout.annotations[0].text
+
+
+def test_empty_frames_draw_a_note_not_an_error() -> None:
+    empty_counts = pd.DataFrame(
+        {"status": STATUSES, "label": list(STATUS_LABELS.values()), "tasks": 0}
+    )
+    for fig in (
+        fg.status_donut(empty_counts),
+        fg.lights_by_unit_bar(pd.DataFrame()),
+        fg.unit_load_bar(pd.DataFrame()),
+        fg.policy_sunburst(pd.DataFrame()),
+        fg.coverage_heatmap(pd.DataFrame()),
+    ):
+        assert len(fig.data) == 0
+        assert fig.layout.annotations[0].text == "暂无数据"
+
+
+# --- lights by lead unit -----------------------------------------------------------
+
+
+def test_lights_bar_heights_order_and_colours() -> None:
+    lights = pd.DataFrame(
+        {
+            "unit": ["乙", "乙", "乙", "甲", "甲", "甲"],
+            "light": ["red", "yellow", "green"] * 2,
+            "label": ["红灯", "黄灯", "绿灯"] * 2,
+            "tasks": [2, 0, 1, 0, 4, 5],
+        }
+    )
+    fig = fg.lights_by_unit_bar(lights)
+    traces = bars(fig)
+    assert [t.name for t in traces] == ["红灯", "黄灯", "绿灯"]
+    assert [t.marker.color for t in traces] == [LIGHT_COLORS[x] for x in ("red", "yellow", "green")]
+    assert list(traces[0].y) == ["乙", "甲"]  # frame order kept, first on top
+    assert list(traces[0].x) == [2, 0]
+    assert list(traces[2].x) == [1, 5]
+    assert fig.layout.barmode == "stack"
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert fig.layout.yaxis.automargin is True
+
+
+# --- unit load ------------------------------------------------------------------------
+
+
+def _load() -> pd.DataFrame:
+    rows = []
+    for unit, lead, support in (
+        ("市科委", [4, 3, 2, 1, 0], [0, 1, 0, 0, 0]),
+        ("市教委", [0, 1, 0, 0, 0], [2, 0, 0, 0, 0]),
+    ):
+        for role, counts in (("lead", lead), ("support", support)):
+            for status, n in zip(STATUSES, counts, strict=True):
+                rows.append({"unit": unit, "role": role, "status": status, "tasks": n})
+    frame = pd.DataFrame(rows)
+    frame["total"] = frame.groupby("unit")["tasks"].transform("sum")
+    return frame
+
+
+def test_unit_load_bar_lead_and_support_side_by_side() -> None:
+    fig = fg.unit_load_bar(_load())
+    traces = bars(fig)
+    assert len(traces) == 2 * len(STATUSES)
+    lead = [t for t in traces if t.xaxis == "x"]
+    support = [t for t in traces if t.xaxis == "x2"]
+    assert [t.name for t in lead] == [STATUS_LABELS[s] for s in STATUSES]
+    assert [t.marker.color for t in lead] == [STATUS_COLORS[s] for s in STATUSES]
+    assert list(lead[0].y) == ["市科委", "市教委"]
+    assert [list(t.x) for t in lead] == [[4, 0], [3, 1], [2, 0], [1, 0], [0, 0]]
+    assert [list(t.x) for t in support][0] == [0, 2]
+    assert all(t.showlegend for t in lead) and not any(t.showlegend for t in support)
+    assert fig.layout.yaxis.automargin is True
+
+
+def test_bar_height_grows_with_units() -> None:
+    assert fg.bar_height(2) == fg.MIN_HEIGHT
+    assert fg.bar_height(40) >= 40 * fg.ROW_PX
+    assert fg.bar_height(40) > fg.bar_height(30)
+
+
+# --- sunburst and heatmap --------------------------------------------------------------
+
+
+def test_sunburst_sizes_by_tasks_colours_by_share_done() -> None:
+    tree = pd.DataFrame(
+        {
+            "id": ["p", "p/s1", "p-m1", "p-m2"],
+            "parent": ["", "p", "p/s1", "p/s1"],
+            "label": ["文号", "一、", "（1）甲", "（2）乙"],
+            "level": ["policy", "section", "measure", "measure"],
+            "tasks": [4, 4, 3, 1],
+            "done": [2, 2, 1, 1],
+            "share_done": [0.5, 0.5, 1 / 3, 1.0],
+        }
+    )
+    sun = fg.policy_sunburst(tree).data[0]
+    assert list(sun.values) == [4, 4, 3, 1]
+    assert list(sun.parents) == ["", "p", "p/s1", "p/s1"]
+    assert sun.branchvalues == "total"
+    assert list(sun.marker.colors) == pytest.approx([50, 50, 100 / 3, 100])
+    assert (sun.marker.cmin, sun.marker.cmax) == (0, 100)
+
+
+def test_heatmap_cells_and_labels() -> None:
+    matrix = pd.DataFrame(
+        [[2, 1], [0, 2]], index=["市科委", "市教委"], columns=["〔2025〕11号·1", "★〔2025〕11号·2"]
+    )
+    heat = fg.coverage_heatmap(matrix).data[0]
+    assert heat.z.tolist() == [[2, 1], [0, 2]]
+    assert list(heat.y) == ["市科委", "市教委"]
+    assert list(heat.x) == ["〔2025〕11号·1", "★〔2025〕11号·2"]
+    assert heat.customdata.tolist() == [["牵头", "配合"], ["未涉及", "牵头"]]
+    assert (heat.zmin, heat.zmax) == (0, 2)
+
+
+# --- scale: 10,000 tasks, 100 units -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big() -> pd.DataFrame:
+    return synthetic_assignments()
+
+
+def test_synthetic_frame_has_the_promised_scale(big: pd.DataFrame) -> None:
+    assert big["task_id"].nunique() == 10_000
+    assert big["unit"].nunique() == 100
+
+
+def test_scale_unit_bars_are_capped_with_others(big: pd.DataFrame) -> None:
+    fig = fg.unit_load_bar(ag.unit_load(big))
+    units = list(bars(fig)[0].y)
+    assert len(units) == ag.UNIT_TOP_N
+    assert units[-1] == ag.OTHERS
+    assert sum(sum(t.x) for t in bars(fig)) == len(big)  # nothing lost in the fold
+    assert fig.layout.height == fg.bar_height(ag.UNIT_TOP_N)
+
+
+def test_scale_lights_bars_are_capped(big: pd.DataFrame) -> None:
+    tasks = ag.task_frame(big, TODAY)
+    fig = fg.lights_by_unit_bar(ag.lights_by_lead_unit(tasks))
+    assert len(bars(fig)[0].y) == ag.UNIT_TOP_N
+    assert bars(fig)[0].y[-1] == ag.OTHERS
+    assert sum(sum(t.x) for t in bars(fig)) == 10_000
+
+
+def test_scale_heatmap_is_capped_both_ways(big: pd.DataFrame) -> None:
+    heat = fg.coverage_heatmap(ag.coverage(big)).data[0]
+    assert len(heat.y) == ag.UNIT_TOP_N and heat.y[-1] == ag.OTHERS
+    assert len(heat.x) == ag.MEASURE_TOP_N and heat.x[-1] == ag.OTHERS
+
+
+def test_scale_sunburst_opens_two_rings_deep(big: pd.DataFrame) -> None:
+    sun = fg.policy_sunburst(ag.policy_tree(ag.task_frame(big, TODAY))).data[0]
+    assert sun.maxdepth == 2
+    assert sum(v for v, p in zip(sun.values, sun.parents, strict=True) if p == "") == 10_000
