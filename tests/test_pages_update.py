@@ -1,0 +1,266 @@
+"""The 进度填报 page driven through AppTest: pick a unit, edit, save, see the history;
+invalid and conflicting saves write nothing.
+
+AppTest cannot type into ``st.data_editor``; a keyed editor is seeded by assigning its edit
+state (``edited_rows`` by row position, column label -> value) on ``at.session_state``
+before the run, which is exactly what the browser sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import measures_frame
+from tracker.schema import LEAD, SUPPORT
+from tracker.store import Store, Update, make_engine, read_measures_file
+
+DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch) -> Iterator[str]:
+    """A fresh SQLite database seeded from a small measures CSV; caches cleared."""
+    measures = measures_frame(
+        [
+            {
+                "measure_no": 1,
+                "task_id": "demo-m01-t1",
+                "task_seq": 1,
+                "task_text": "甲任务",
+                "unit": "市科委",
+                "role": "lead",
+                "unit_rank": 1,
+            },
+            {
+                "measure_no": 1,
+                "task_id": "demo-m01-t1",
+                "task_seq": 1,
+                "task_text": "甲任务",
+                "unit": "市教委",
+                "role": "support",
+                "unit_rank": 2,
+            },
+            {
+                "measure_no": 2,
+                "task_id": "demo-m02-t1",
+                "task_seq": 1,
+                "task_text": "乙任务",
+                "unit": "市科委",
+                "role": "lead",
+                "unit_rank": 1,
+            },
+            {
+                "measure_no": 3,
+                "task_id": "demo-m03-t1",
+                "task_seq": 1,
+                "task_text": "丙任务",
+                "unit": "市教委",
+                "role": "lead",
+                "unit_rank": 1,
+            },
+            {
+                "measure_no": 3,
+                "task_id": "demo-m03-t1",
+                "task_seq": 1,
+                "task_text": "丙任务",
+                "unit": "市科委",
+                "role": "support",
+                "unit_rank": 2,
+            },
+        ]
+    )
+    csv = tmp_path / "measures.csv"
+    measures.to_csv(csv, index=False, encoding="utf-8-sig")
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
+    monkeypatch.delenv("TRACKER_PERIOD", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _open(unit: str = "市科委", who: str = "张三") -> AppTest:
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.switch_page("pages/update.py")
+    at.run()
+    assert not at.exception, at.exception
+    at.selectbox(key="update_unit").select(unit)
+    at.text_input(key="update_who").input(who)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _editor(at: AppTest, role: str):
+    editors = [e for e in at.data_editor if e.key and e.key.startswith(f"update_editor_{role}_")]
+    assert len(editors) == 1, [e.key for e in at.data_editor]
+    return editors[0]
+
+
+def _edit(at: AppTest, role: str, edited_rows: dict) -> None:
+    at.session_state[_editor(at, role).key] = {
+        "edited_rows": edited_rows,
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+
+
+def _save(at: AppTest) -> None:
+    at.button(key="update_save").click()
+    at.run()
+    assert not at.exception, at.exception
+
+
+def _store(url: str) -> Store:
+    return Store(make_engine(url))
+
+
+def _row(url: str, task_id: str, unit: str):
+    df = _store(url).assignments()
+    return df[(df.task_id == task_id) & (df.unit == unit)].iloc[0]
+
+
+def test_shows_lead_and_support_tabs_with_period(app_env):
+    at = _open()
+    assert [t.label for t in at.tabs] == ["牵头任务（2）", "配合任务（1）"]
+    lead = _editor(at, LEAD).value
+    assert list(lead["任务编号"]) == ["demo-m01-t1", "demo-m02-t1"]
+    assert list(_editor(at, SUPPORT).value["任务编号"]) == ["demo-m03-t1"]
+    assert any("当前报告期" in c.value for c in at.caption)
+
+
+def test_edit_save_and_see_history(app_env):
+    at = _open()
+    _edit(at, LEAD, {1: {"完成比例(%)": 40, "状态": "推进中", "进展情况": "已完成方案"}})
+    _save(at)
+    assert [e.value for e in at.error] == []
+    assert any("已保存 1 条" in s.value for s in at.success)
+
+    row = _row(app_env, "demo-m02-t1", "市科委")
+    assert (row.status, row.percent, row.note, row.updated_by, row.version) == (
+        "in_progress",
+        40,
+        "已完成方案",
+        "张三",
+        1,
+    )
+    assert _row(app_env, "demo-m01-t1", "市科委").version == 0
+    # Reloaded after the save: the editor shows the stored values, marked as updated this period.
+    lead = _editor(at, LEAD).value.set_index("任务编号")
+    assert lead.loc["demo-m02-t1", "完成比例(%)"] == 40
+    assert lead.loc["demo-m02-t1", "本期已更新"] == "✓"
+    assert lead.loc["demo-m01-t1", "本期已更新"] == ""
+
+    at.selectbox(key="update_history_task").select("demo-m02-t1")
+    at.run()
+    history = at.dataframe[-1].value
+    assert list(history.columns) == [
+        "责任单位",
+        "字段",
+        "原值",
+        "新值",
+        "修改人",
+        "时间",
+        "来源",
+        "报告期",
+    ]
+    assert sorted(history["字段"]) == sorted(["状态", "完成比例(%)", "进展情况"])
+    assert set(history["修改人"]) == {"张三"}
+    assert set(history["来源"]) == {"网页填报"}
+
+
+def test_invalid_percent_is_refused_and_nothing_written(app_env):
+    at = _open()
+    _edit(at, LEAD, {0: {"完成比例(%)": 150}, 1: {"完成比例(%)": 20}})
+    _save(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "完成比例" in errors[0] and "未保存" in errors[0]
+    assert "第1行" in errors[0] and "demo-m01-t1" in errors[0]
+    store = _store(app_env)
+    assert store.history().empty
+    assert set(store.assignments().version) == {0}
+    assert not at.success
+
+
+def test_who_must_be_filled_before_saving(app_env):
+    at = _open(who="")
+    _edit(at, LEAD, {0: {"完成比例(%)": 10}})
+    _save(at)
+    assert any("填报人" in e.value for e in at.error)
+    assert _store(app_env).history().empty
+
+
+def test_conflict_shows_the_other_persons_values(app_env):
+    at = _open()
+    aid = int(_row(app_env, "demo-m01-t1", "市科委").assignment_id)
+    _store(app_env).apply([Update(aid, 0, {"percent": 70})], user="李四", source="web")
+    _edit(at, LEAD, {0: {"完成比例(%)": 30}, 1: {"完成比例(%)": 5}})
+    _save(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "李四" in errors[0] and "70" in errors[0]
+    assert _row(app_env, "demo-m01-t1", "市科委").percent == 70
+    assert _row(app_env, "demo-m02-t1", "市科委").version == 0  # nothing of the batch
+
+    at.button(key="update_reload").click()
+    at.run()
+    lead = _editor(at, LEAD).value.set_index("任务编号")
+    assert lead.loc["demo-m01-t1", "完成比例(%)"] == 70
+
+
+def test_edit_lands_on_right_task_after_another_users_change(app_env):
+    """Another user's save (and a new task in front) while an edit is pending: the edit,
+    made at row position 1 of the grid the user saw, still lands on that task."""
+    at = _open()
+    other = int(_row(app_env, "demo-m03-t1", "市教委").assignment_id)
+    store = _store(app_env)
+    store.apply([Update(other, 0, {"percent": 50})], user="李四", source="web")
+    measures = read_measures_file()
+    front = measures_frame(
+        [
+            {
+                "measure_no": 0,
+                "task_id": "demo-m00-t1",
+                "task_seq": 1,
+                "unit": "市科委",
+                "role": "lead",
+                "unit_rank": 1,
+            }
+        ]
+    )
+    assert store.sync(pd.concat([front, measures], ignore_index=True)).added_tasks == 1
+    assert store.assignments().task_id.iloc[0] == "demo-m00-t1"  # positions shifted
+    _edit(at, LEAD, {1: {"完成比例(%)": 35}})
+    _save(at)
+    assert [e.value for e in at.error] == []
+    assert _row(app_env, "demo-m02-t1", "市科委").percent == 35
+    assert _row(app_env, "demo-m01-t1", "市科委").percent == 0
+    assert _row(app_env, "demo-m03-t1", "市教委").percent == 50
+    assert _row(app_env, "demo-m00-t1", "市科委").percent == 0
+
+
+def test_due_date_warning_after_save(app_env):
+    at = _open()
+    _edit(at, LEAD, {0: {"完成时限": "2030-12-31"}})
+    _save(at)
+    assert any("已保存" in s.value for s in at.success)
+    assert any("有效期" in w.value for w in at.warning)
+
+
+def test_lead_sees_support_units(app_env):
+    at = _open()
+    partners = [
+        d.value for d in at.dataframe if "责任单位" in d.value.columns and "角色" in d.value.columns
+    ]
+    assert len(partners) == 1
+    assert partners[0][["任务编号", "责任单位", "角色", "状态"]].values.tolist() == [
+        ["demo-m01-t1", "市教委", "配合", "未启动"]
+    ]
