@@ -1,0 +1,262 @@
+"""Gatekeeping for uploaded workbooks: decide from the bytes alone whether a file is a plain
+.xlsx we are willing to parse, before any XML parser or spreadsheet reader touches it.
+
+Refused with :class:`~tracker.errors.ImportFileError` (naming the file): not a zip (csv,
+random bytes), legacy .xls or an encrypted (password-protected) OLE container, a zip that is
+not a workbook, macro workbooks (.xlsm, vbaProject.bin), .xlsb, files over 20 MB, zip bombs
+(declared sizes and compression ratio are checked from the central directory, and members are
+read with a cap), and XML carrying a DOCTYPE (entity-expansion attacks such as billion laughs).
+The small package parts we read ourselves go through ``defusedxml``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from posixpath import dirname, join, normpath
+from typing import BinaryIO
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+
+from tracker.errors import ImportFileError
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000
+MAX_MEMBERS = 2_000
+MAX_UNCOMPRESSED_BYTES = 600 * 1024 * 1024
+MAX_MEMBER_BYTES = 400 * 1024 * 1024
+MAX_RATIO = 200  # uncompressed / compressed, for members big enough to matter
+RATIO_FLOOR_BYTES = 1024 * 1024
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_OFFICE_DOCUMENT = _NS_REL + "/officeDocument"
+
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_CELL_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*>")
+_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+@dataclass(frozen=True)
+class SheetRef:
+    """A worksheet of the package: its tab name and the zip member holding its XML."""
+
+    name: str
+    path: str
+    hidden: bool = False
+
+
+@dataclass
+class Package:
+    """A workbook that passed the gate: its bytes, sheets and workbook-level defined names."""
+
+    file_name: str
+    data: bytes
+    sheets: list[SheetRef]
+    defined_names: dict[str, str] = field(default_factory=dict)
+
+    def member(self, path: str) -> bytes:
+        with zipfile.ZipFile(io.BytesIO(self.data)) as zf:
+            return _read_capped(zf, path, self.file_name)
+
+    def formula_cells(self, sheet: SheetRef) -> set[tuple[int, int]]:
+        """(row, column), 1-based, of every cell holding a formula in ``sheet``."""
+        return formula_cells(self.member(sheet.path))
+
+
+def read_source(source: bytes | bytearray | memoryview | BinaryIO, file_name: str) -> bytes:
+    """The bytes of an upload or open file, refusing anything over the size limit."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    else:
+        if hasattr(source, "seek"):
+            try:
+                source.seek(0)
+            except (OSError, ValueError):
+                pass
+        data = source.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(
+            f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB 上限，请按单位拆分后再导入", file=file_name
+        )
+    return data
+
+
+def open_package(
+    source: bytes | bytearray | memoryview | BinaryIO, file_name: str = "上传文件"
+) -> Package:
+    """Check ``source`` is a safe, plain .xlsx and describe its sheets; raise ImportFileError."""
+    data = read_source(source, file_name)
+    if not data:
+        raise ImportFileError("文件是空的", file=file_name)
+    lower = file_name.lower()
+    if lower.endswith((".xlsm", ".xltm", ".xlam")):
+        raise ImportFileError("不接受含宏的工作簿（.xlsm），请另存为 .xlsx 后再导入", file=file_name)
+    if data.startswith(OLE_MAGIC):
+        if _ENCRYPTED_STREAM in data:
+            raise ImportFileError(
+                "工作簿设置了打开密码（已加密），无法读取；请取消密码后另存为 .xlsx 再导入", file=file_name
+            )
+        raise ImportFileError(
+            "这是旧版 .xls（Office 二进制）文件，请在 Excel 中另存为 .xlsx 后再导入", file=file_name
+        )
+    if not data.startswith(ZIP_MAGIC):
+        raise ImportFileError("不是 Excel .xlsx 文件（CSV、文本或其他格式请先另存为 .xlsx）", file=file_name)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ImportFileError(f"文件已损坏，不是有效的 .xlsx（{exc}）", file=file_name) from None
+    with zf:
+        _check_members(zf, file_name)
+        sheets, names = _describe(zf, file_name)
+    return Package(file_name=file_name, data=data, sheets=sheets, defined_names=names)
+
+
+def _check_members(zf: zipfile.ZipFile, file_name: str) -> None:
+    """Zip-bomb and content-type checks from the central directory, then a DOCTYPE scan."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ImportFileError(f"压缩包内文件过多（{len(infos)} 个），拒绝读取", file=file_name)
+    total = 0
+    names = set()
+    for info in infos:
+        names.add(info.filename)
+        if info.flag_bits & 0x1:
+            raise ImportFileError("工作簿内容已加密，无法读取", file=file_name)
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise ImportFileError(
+                f"压缩包成员 {info.filename} 解压后过大（{info.file_size} 字节），疑似压缩炸弹", file=file_name
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_RATIO:
+            raise ImportFileError(
+                f"压缩包成员 {info.filename} 压缩比异常（{ratio:.0f}:1），疑似压缩炸弹", file=file_name
+            )
+        total += info.file_size
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise ImportFileError(f"工作簿解压后过大（{total} 字节），疑似压缩炸弹", file=file_name)
+    if "[Content_Types].xml" not in names:
+        raise ImportFileError("压缩文件不是 Excel 工作簿（缺少 [Content_Types].xml）", file=file_name)
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise ImportFileError("不接受含宏的工作簿（vbaProject.bin），请另存为 .xlsx 后再导入", file=file_name)
+    if any(n.lower().endswith("workbook.bin") for n in names):
+        raise ImportFileError("不支持 .xlsb 二进制工作簿，请另存为 .xlsx 后再导入", file=file_name)
+    content_types = _read_capped(zf, "[Content_Types].xml", file_name)
+    if b"macroEnabled" in content_types:
+        raise ImportFileError("不接受含宏的工作簿（.xlsm），请另存为 .xlsx 后再导入", file=file_name)
+    for info in infos:
+        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            body = _read_capped(zf, info.filename, file_name)
+            if _has_doctype(body):
+                raise ImportFileError(
+                    f"工作簿的 {info.filename} 含有 DOCTYPE/实体声明（可能是 XML 实体攻击），拒绝读取",
+                    file=file_name,
+                )
+
+
+def _has_doctype(body: bytes) -> bool:
+    """Office never writes a DTD; any DOCTYPE or ENTITY declaration is hostile."""
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        body = body.decode("utf-16", errors="ignore").encode("utf-8")
+    return b"<!DOCTYPE" in body or b"<!ENTITY" in body
+
+
+def _read_capped(zf: zipfile.ZipFile, name: str, file_name: str) -> bytes:
+    """Read one member, never more than its (already checked) declared size."""
+    try:
+        info = zf.getinfo(name)
+        with zf.open(info) as fh:
+            body = fh.read(min(info.file_size, MAX_MEMBER_BYTES) + 1)
+    except KeyError:
+        raise ImportFileError(f"工作簿缺少 {name}", file=file_name) from None
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
+        raise ImportFileError(f"工作簿已损坏，无法解压 {name}（{exc}）", file=file_name) from None
+    if len(body) > info.file_size:
+        raise ImportFileError(f"压缩包成员 {name} 实际大小与声明不符，拒绝读取", file=file_name)
+    return body
+
+
+def _parse(zf: zipfile.ZipFile, name: str, file_name: str):
+    try:
+        return SafeET.fromstring(_read_capped(zf, name, file_name))
+    except DefusedXmlException:
+        raise ImportFileError(f"{name} 含有被禁止的 XML 结构（实体/DTD），拒绝读取", file=file_name) from None
+    except SafeET.ParseError as exc:
+        raise ImportFileError(f"{name} 不是有效的 XML（{exc}）", file=file_name) from None
+
+
+def _rels(zf: zipfile.ZipFile, part: str, file_name: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type, absolute target) for ``part``."""
+    rels_path = join(dirname(part), "_rels", part.rsplit("/", 1)[-1] + ".rels")
+    if rels_path.startswith("/"):
+        rels_path = rels_path[1:]
+    if rels_path not in zf.namelist():
+        return {}
+    out = {}
+    for rel in _parse(zf, rels_path, file_name).iter(f"{{{_NS_PKG_REL}}}Relationship"):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External":
+            continue
+        absolute = target[1:] if target.startswith("/") else normpath(join(dirname(part), target))
+        out[rel.get("Id", "")] = (rel.get("Type", ""), absolute)
+    return out
+
+
+def _describe(zf: zipfile.ZipFile, file_name: str) -> tuple[list[SheetRef], dict[str, str]]:
+    """Locate the workbook part, its worksheets (in tab order) and its defined names."""
+    main = next(
+        (target for kind, target in _rels(zf, "", file_name).values() if kind == _OFFICE_DOCUMENT),
+        None,
+    )
+    if main is None or main not in zf.namelist():
+        raise ImportFileError("压缩文件不是 Excel 工作簿（找不到工作簿主体）", file=file_name)
+    book = _parse(zf, main, file_name)
+    rels = _rels(zf, main, file_name)
+    sheets = []
+    for el in book.iter(f"{{{_NS_MAIN}}}sheet"):
+        kind, target = rels.get(el.get(f"{{{_NS_REL}}}id", ""), ("", ""))
+        if not kind.endswith("/worksheet") or target not in zf.namelist():
+            continue
+        sheets.append(SheetRef(el.get("name", ""), target, el.get("state", "visible") != "visible"))
+    if not sheets:
+        raise ImportFileError("工作簿中没有工作表", file=file_name)
+    names = {
+        el.get("name", ""): (el.text or "")
+        for el in book.iter(f"{{{_NS_MAIN}}}definedName")
+        if el.get("localSheetId") is None
+    }
+    return sheets, names
+
+
+def formula_cells(sheet_xml: bytes) -> set[tuple[int, int]]:
+    """(row, column) of cells with an ``<f>`` child: a fast byte scan, no XML parser.
+
+    A formula cell without an ``r`` attribute is reported as (0, 0): the caller then refuses
+    the file as a whole, because it cannot say which value was computed.
+    """
+    found: set[tuple[int, int]] = set()
+    for match in _FORMULA_TAG.finditer(sheet_xml):
+        # <f> is the first child of <c ...>, so the tag just before it is the cell's opening.
+        opening = sheet_xml[sheet_xml.rfind(b"<", 0, match.start()) : match.start()]
+        ref = _CELL_REF.search(opening) if _CELL_OPEN.match(opening) else None
+        if ref is None:
+            found.add((0, 0))
+            continue
+        found.add((int(ref.group(2)), column_index(ref.group(1).decode())))
+    return found
+
+
+def column_index(letters: str) -> int:
+    """'A' -> 1, 'AB' -> 28."""
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number
