@@ -264,3 +264,10 @@ def test_lead_sees_support_units(app_env):
     assert partners[0][["任务编号", "责任单位", "角色", "状态"]].values.tolist() == [
         ["demo-m01-t1", "市教委", "配合", "未启动"]
     ]
+
+
+def test_quarterly_period_is_shown(app_env, monkeypatch):
+    monkeypatch.setenv("TRACKER_PERIOD", "quarter")
+    at = _open()
+    caption = next(c.value for c in at.caption if "当前报告期" in c.value)
+    assert "季报" in caption and "-Q" in caption
