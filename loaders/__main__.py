@@ -91,6 +91,88 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- Excel: progress report, fill-in template, import (issue 5) -------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the formatted progress report (汇总 / 按政策 / 明细)."""
+    from loaders.excel_report import build_report
+    from tracker.filters import Filters
+    from tracker.store import Store
+
+    filters = Filters(policy=tuple(args.policy or ()), unit=tuple(args.unit or ()))
+    data = build_report(Store.open(args.db).assignments(), filters=filters)
+    write_atomic(Path(args.out), data)
+    print(f"wrote {args.out}: {filters.describe()}")
+    return EXIT_OK
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write one unit's fill-in template."""
+    from loaders.excel_template import build_template
+    from tracker.store import Store
+
+    write_atomic(Path(args.out), build_template(Store.open(args.db).assignments(), args.unit))
+    print(f"wrote {args.out}: 填报模板（{args.unit}）")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a filled template or 明细 sheet: 0 all accepted, 1 some refused, 2 nothing written."""
+    from loaders.excel_import import error_report, import_workbook
+    from tracker.store import Store
+
+    path = Path(args.file)
+    with path.open("rb") as handle:
+        result = import_workbook(
+            Store.open(args.db),
+            handle,
+            file_name=path.name,
+            user=args.user,
+            dry_run=args.dry_run,
+            all_or_nothing=args.all_or_nothing,
+        )
+    for diff in result.diffs.itertuples(index=False):
+        print(f"row {diff.row}  {diff.task_id}  {diff.unit}  {diff.field}: {diff.old!r} -> {diff.new!r}")
+    for item in [*result.problems, *result.conflicts]:
+        print(f"refused: {item}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.error_report and (result.problems or result.conflicts):
+        write_atomic(Path(args.error_report), error_report(result))
+        print(f"wrote {args.error_report}: 错误报告", file=sys.stderr)
+    print(result.summary())
+    if result.ok:
+        return EXIT_OK
+    return EXIT_DIFFERS if (result.written or result.dry_run) and not args.all_or_nothing else EXIT_BAD_INPUT
+
+
+def _add_excel_commands(sub) -> None:
+    export = sub.add_parser("export", help="write the progress report workbook (进度报表)")
+    export.add_argument("--out", required=True, help="report .xlsx to write")
+    export.add_argument("--policy", action="append", help="policy id (repeatable)")
+    export.add_argument("--unit", action="append", help="responsible unit (repeatable)")
+    export.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    export.set_defaults(func=cmd_export)
+
+    template = sub.add_parser("template", help="write a unit's fill-in template (填报模板)")
+    template.add_argument("--unit", required=True, help="responsible unit")
+    template.add_argument("--out", required=True, help="template .xlsx to write")
+    template.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    template.set_defaults(func=cmd_template)
+
+    imp = sub.add_parser("import", help="import a filled template or a report's 明细 sheet")
+    imp.add_argument("file", help=".xlsx to import")
+    imp.add_argument("--user", required=True, help="who is reporting (recorded in the history)")
+    imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    imp.add_argument(
+        "--all-or-nothing", action="store_true", help="write nothing if any row is refused"
+    )
+    imp.add_argument("--error-report", help="write refused rows and reasons to this .xlsx")
+    imp.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    imp.set_defaults(func=cmd_import)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m loaders", description="政策任务督办台 data tools"
@@ -107,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit 1 if --out differs from the sources"
     )
     build.set_defaults(func=cmd_build)
+    _add_excel_commands(sub)
     return parser
 
 

@@ -90,6 +90,11 @@ def _named_styles() -> list[NamedStyle]:
     return [
         NamedStyle(name="r_title", font=Font(name=FONT_NAME, size=14, bold=True)),
         NamedStyle(name="r_subtitle", font=Font(name=FONT_NAME, size=10, color="595959")),
+        NamedStyle(
+            name="r_help",
+            font=Font(name=FONT_NAME, size=11),
+            alignment=Alignment(vertical="top", wrap_text=True),
+        ),
         _style(
             "r_header",
             font=Font(name=FONT_NAME, size=10, bold=True),
