@@ -484,6 +484,21 @@ CONFLICT_COLUMNS = [
 ]
 
 
+def diffs_frame(result: ImportResult) -> pd.DataFrame:
+    """The preview table: one row per changed field, old -> new, with Chinese headers."""
+    diffs = result.diffs
+    return pd.DataFrame(
+        {
+            "行号": diffs["row"],
+            TASK_ID_HEADER: diffs["task_id"],
+            UNIT_HEADER: diffs["unit"],
+            "字段": diffs["field"].map(PROGRESS_FIELDS).fillna(diffs["field"]),
+            "原值": diffs["old"],
+            "新值": diffs["new"],
+        }
+    ).reset_index(drop=True)
+
+
 def problems_frame(result: ImportResult) -> pd.DataFrame:
     """Refused cells and rows, for display and for the error report."""
     rows = [

@@ -1,0 +1,173 @@
+"""导入导出: the progress report, per-unit fill-in templates, and importing filled workbooks.
+
+Thin on purpose: every workbook is built, read and checked by ``loaders.excel_*`` (tested
+without Streamlit); this page wires those calls to buttons.  An import is always previewed
+(dry run) first and applied only on confirmation; after a write the data caches are cleared
+so every page shows the new values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from loaders.excel_import import (
+    conflicts_frame,
+    diffs_frame,
+    error_report,
+    import_workbook,
+    problems_frame,
+)
+from loaders.excel_report import build_report
+from loaders.excel_template import build_template
+from tracker.errors import TrackerError
+from tracker.filters import Filters
+from webui import data, filters
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_PREVIEW = "excel_preview"  # (file digest, revision, mode) -> ImportResult of the dry run
+_DONE = "excel_done"  # the result of the last confirmed import, shown after the rerun
+
+
+@st.cache_data(show_spinner="正在生成报表…", max_entries=4)
+def _report(revision: int, query: tuple, today) -> bytes:
+    return build_report(data.assignments(), filters=Filters.from_query(dict(query)), today=today)
+
+
+@st.cache_data(show_spinner="正在生成模板…", max_entries=8)
+def _template(revision: int, unit: str, today) -> bytes:
+    return build_template(data.assignments(), unit, today=today)
+
+
+def _show_result(result) -> None:
+    """Summary, the old -> new table, refusals, conflicts, warnings and the error report."""
+    if result.ok:
+        st.success(result.summary())
+    else:
+        st.warning(result.summary())
+    if len(result.diffs):
+        st.dataframe(diffs_frame(result), hide_index=True, width="stretch")
+    if result.skipped_unchanged_stale:
+        st.info(
+            f"{result.skipped_unchanged_stale} 行在模板生成后已被他人更新，本文件未改动这些行，已跳过。"
+        )
+    if result.problems:
+        st.error(f"{len(result.problems)} 处错误：")
+        st.dataframe(problems_frame(result), hide_index=True, width="stretch")
+    if result.conflicts:
+        st.error(f"{len(result.conflicts)} 条冲突：模板生成后他人已修改这些任务，您的修改未保存。")
+        st.dataframe(conflicts_frame(result), hide_index=True, width="stretch")
+    for warning in result.warnings:
+        st.caption(f"提示：{warning}")
+    if result.problems or result.conflicts:
+        st.download_button(
+            "下载错误报告（xlsx）",
+            error_report(result),
+            f"错误报告_{result.file_name.rsplit('.', 1)[0]}.xlsx",
+            XLSX_MIME,
+            key=f"excel_errors_{'preview' if result.dry_run else 'done'}",
+        )
+
+
+st.title("导入导出")
+store = data.get_store()
+rows = data.assignments()
+today = data.today()
+revision = store.revision()
+chosen = filters.current()
+
+report_tab, template_tab, import_tab = st.tabs(["导出进度报表", "下载填报模板", "导入填报结果"])
+
+with report_tab:
+    matched = len(chosen.apply(rows))
+    st.caption(
+        f"按侧栏筛选条件导出（{chosen.describe()}，{matched} 条分工）：汇总、按政策、明细三张表，可直接打印上报。"
+    )
+    query = tuple(sorted((k, tuple(v)) for k, v in chosen.to_query().items()))
+    st.download_button(
+        "下载进度报表（xlsx）",
+        _report(revision, query, today),
+        f"进度报表_{today.isoformat()}.xlsx",
+        XLSX_MIME,
+        key="excel_report",
+        type="primary",
+    )
+
+with template_tab:
+    units = sorted(rows["unit"].unique()) if len(rows) else []
+    if not units:
+        st.info("暂无任务分工。")
+    else:
+        preferred = chosen.unit[0] if chosen.unit and chosen.unit[0] in units else units[0]
+        unit = st.selectbox("责任单位", units, index=units.index(preferred), key="excel_unit")
+        st.caption("模板中任务编号、任务内容等列已锁定；状态、完成比例、完成时限和各说明列可填写。")
+        st.download_button(
+            f"下载「{unit}」填报模板（xlsx）",
+            _template(revision, unit, today),
+            f"填报模板_{unit}_{today.isoformat()}.xlsx",
+            XLSX_MIME,
+            key="excel_template",
+        )
+
+with import_tab:
+    st.caption(
+        "上传填好的填报模板，或导出报表中的「明细」表。先预览将要修改的内容，确认后才会保存。"
+    )
+    who = st.text_input("填报人", key="excel_who", placeholder="请填写姓名").strip()
+    upload = st.file_uploader("上传 xlsx 文件", key="excel_upload")
+    mode = st.radio(
+        "保存方式",
+        ["部分保存：有效行写入，错误行列出", "全部成功才保存：有任何错误则不写入"],
+        key="excel_mode",
+        horizontal=True,
+    )
+    all_or_nothing = mode.startswith("全部")
+    done = st.session_state.pop(_DONE, None)
+    if done is not None:
+        st.subheader("导入结果")
+        _show_result(done)
+    if upload is not None:
+        payload = upload.getvalue()
+        key = (hashlib.sha256(payload).hexdigest(), revision, all_or_nothing)
+        preview = st.session_state.get(_PREVIEW)
+        try:
+            if preview is None or preview[0] != key:
+                result = import_workbook(
+                    store,
+                    payload,
+                    file_name=upload.name,
+                    user=who or "（预览）",
+                    dry_run=True,
+                    all_or_nothing=all_or_nothing,
+                )
+                st.session_state[_PREVIEW] = preview = (key, result)
+        except TrackerError as exc:
+            st.error(str(exc))
+        else:
+            st.subheader("预览（尚未保存）")
+            _show_result(preview[1])
+            blocked = all_or_nothing and not preview[1].ok
+            if not who:
+                st.info("请填写填报人后再确认导入。")
+            if st.button(
+                "确认导入",
+                key="excel_apply",
+                type="primary",
+                disabled=not who or blocked or not len(preview[1].diffs),
+            ):
+                try:
+                    result = import_workbook(
+                        store,
+                        payload,
+                        file_name=upload.name,
+                        user=who,
+                        all_or_nothing=all_or_nothing,
+                    )
+                except TrackerError as exc:
+                    st.error(str(exc))
+                else:
+                    st.cache_data.clear()
+                    st.session_state.pop(_PREVIEW, None)
+                    st.session_state[_DONE] = result
+                    st.rerun()

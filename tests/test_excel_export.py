@@ -1,0 +1,200 @@
+"""The progress report workbook: sheets, headers, counts that match the store, the chart,
+report formatting, and notes that look like formulas arriving as plain text."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections import Counter
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from loaders.excel_report import (
+    SHEET_DETAIL,
+    SHEET_POLICY,
+    SHEET_SUMMARY,
+    SUMMARY_COLUMNS,
+    build_report,
+)
+from tracker.filters import Filters
+from tracker.progress import warning_light
+from tracker.schema import LIGHT_LABELS, ROLE_LABELS, STATUS_LABELS
+from tracker.store import Update
+
+HOSTILE_NOTES = ['=HYPERLINK("http://evil","x")', "=1+1", "+1", "-2", "@SUM(A1)"]
+
+
+def _set(store, task_id: str, unit: str, **changes) -> None:
+    df = store.assignments()
+    row = df[(df.task_id == task_id) & (df.unit == unit)].iloc[0]
+    store.apply([Update(row.assignment_id, row.version, changes)], user="张三", source="test")
+
+
+@pytest.fixture
+def store(make_store, small_measures):
+    store = make_store(small_measures)
+    _set(store, "demo-m01-t1", "市科委", status="已完成")
+    _set(store, "demo-m01-t1", "市教委", status="滞后", note="资金未到位", due_date="2026-03-01")
+    _set(store, "demo-m01-t2", "市教委", status="推进中", percent=50, note=HOSTILE_NOTES[0])
+    _set(store, "demo-m02-t1", "市科委", status="暂缓", note="=1+1")
+    return store
+
+
+def _open(data: bytes) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def _table(ws, header_row: int = 2) -> pd.DataFrame:
+    rows = list(ws.iter_rows(min_row=header_row, values_only=True))
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def test_sheets_headers_and_title(store, today) -> None:
+    wb = _open(build_report(store.assignments(), today=today))
+    assert wb.sheetnames == [SHEET_SUMMARY, SHEET_POLICY, SHEET_DETAIL]
+    for ws in wb:
+        title = ws["A1"].value
+        assert "2026-11-23" in title and "筛选条件：全部" in title
+        assert ws["A2"].font.bold
+    assert [c.value for c in wb[SHEET_SUMMARY][2]] == SUMMARY_COLUMNS
+    detail_headers = [c.value for c in wb[SHEET_DETAIL][2]]
+    for header in ("文号", "措施", "任务编号", "任务内容", "责任单位", "角色", "状态", "完成比例(%)",
+                   "完成时限", "进展情况", "下一步计划", "存在问题", "佐证材料", "更新人", "更新时间", "预警", "版本"):
+        assert header in detail_headers
+
+
+def test_summary_totals_match_the_store(store, today) -> None:
+    df = store.assignments()
+    df["light"] = warning_light(df, today)
+    summary = _table(_open(build_report(df, today=today))[SHEET_SUMMARY])
+    units = sorted(df.unit.unique())
+    assert len(summary) == len(units) + 1
+    assert sorted(summary["责任单位"][:-1]) == units
+    by_unit = summary.set_index("责任单位")
+    for unit in units:
+        mine = df[df.unit == unit]
+        row = by_unit.loc[unit]
+        assert row["牵头任务"] == (mine.role == "lead").sum()
+        assert row["配合任务"] == (mine.role == "support").sum()
+        for code, label in STATUS_LABELS.items():
+            assert row[label] == (mine.status == code).sum(), (unit, label)
+        for code, label in LIGHT_LABELS.items():
+            assert row[label] == (mine.light == code).sum()
+        assert row["完成率"] == pytest.approx((mine.status == "done").mean())
+    total = by_unit.loc["合计"]
+    assert total["分工合计"] == len(df) == 6
+    counts = Counter(df.status)
+    assert [total[STATUS_LABELS[c]] for c in STATUS_LABELS] == [counts[c] for c in STATUS_LABELS]
+    assert total["牵头任务"] + total["配合任务"] == len(df)
+    assert total["完成率"] == pytest.approx(1 / 6)
+
+
+def test_summary_has_a_native_bar_chart(store, today) -> None:
+    data = build_report(store.assignments(), today=today)
+    ws = _open(data)[SHEET_SUMMARY]
+    assert len(ws._charts) == 1
+    chart = ws._charts[0]
+    assert chart.tagname == "barChart" and chart.grouping == "stacked"
+    assert len(chart.series) == len(STATUS_LABELS)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert any(n.startswith("xl/charts/chart") for n in zf.namelist())
+
+
+def test_by_policy_per_measure(store, today) -> None:
+    table = _table(_open(build_report(store.assignments(), today=today))[SHEET_POLICY])
+    body, total = table.iloc[:-1], table.iloc[-1]
+    assert list(body["措施"]) == [1, 2]
+    m1 = body.set_index("措施").loc[1]
+    assert (m1["任务数"], m1["责任单位数"]) == (2, 2)
+    assert m1["已完成任务"] == 0  # t1: 市科委 done but 市教委 delayed; t2 in progress
+    assert m1["滞后任务"] == 1
+    assert set(m1["牵头单位"].split("、")) == {"市科委", "市教委"}
+    m2 = body.set_index("措施").loc[2]
+    assert (m2["任务数"], m2["责任单位数"], m2["牵头单位"]) == (1, 3, "市科委")
+    assert (total["文号"], total["任务数"], total["责任单位数"]) == ("合计", 3, 3)
+
+
+def test_detail_has_every_assignment_with_chinese_labels(store, today) -> None:
+    df = store.assignments()
+    ws = _open(build_report(df, today=today))[SHEET_DETAIL]
+    table = _table(ws)
+    assert len(table) == len(df) == ws.max_row - 2
+    merged = table.merge(df, left_on=["任务编号", "责任单位"], right_on=["task_id", "unit"])
+    assert len(merged) == len(df)
+    assert (merged["状态"] == merged["status"].map(STATUS_LABELS)).all()
+    assert (merged["角色"] == merged["role"].map(ROLE_LABELS)).all()
+    assert (merged["完成比例(%)"] == merged["percent"]).all()
+    assert (merged["版本"] == merged["version"]).all()
+    late = merged[merged.unit == "市教委"].set_index("task_id").loc["demo-m01-t1"]
+    assert late["完成时限"].date().isoformat() == "2026-03-01"
+    assert late["预警"] == "红灯" and late["进展情况"] == "资金未到位"
+
+
+def test_report_formatting(store, today) -> None:
+    wb = _open(build_report(store.assignments(), today=today))
+    ws = wb[SHEET_DETAIL]
+    headers = [c.value for c in ws[2]]
+    col = {h: openpyxl.utils.get_column_letter(i) for i, h in enumerate(headers, start=1)}
+    assert ws.freeze_panes == "D3"
+    assert ws.auto_filter.ref == f"A2:{col['版本']}{ws.max_row}"
+    assert ws[f"{col['任务内容']}3"].alignment.wrap_text
+    assert ws[f"{col['任务编号']}3"].font.name == "等线"
+    assert ws.column_dimensions[col["任务内容"]].width >= 40
+    assert ws.column_dimensions[col["版本"]].hidden
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert "&P" in ws.oddFooter.center.text
+    status_ranges = [str(r.sqref) for r in ws.conditional_formatting if str(r.sqref).startswith(col["状态"])]
+    assert status_ranges == [f"{col['状态']}3:{col['状态']}{ws.max_row}"]
+    rules = [rule for cf in ws.conditional_formatting if str(cf.sqref).startswith(col["状态"]) for rule in cf.rules]
+    assert sorted(r.formula[0] for r in rules) == sorted(f'"{label}"' for label in STATUS_LABELS.values())
+    validations = {dv.type: str(dv.sqref) for dv in ws.data_validations.dataValidation}
+    assert validations["list"] == f"{col['状态']}3:{col['状态']}{ws.max_row}"
+    assert validations["whole"].startswith(col["完成比例(%)"])
+    for sheet in wb:
+        assert sheet.print_title_rows == "$1:$2"
+
+
+def test_filters_limit_rows_and_show_in_title(store, today) -> None:
+    df = store.assignments()
+    wb = _open(build_report(df, filters=Filters(unit=("市教委",)), today=today))
+    table = _table(wb[SHEET_DETAIL])
+    assert set(table["责任单位"]) == {"市教委"} and len(table) == (df.unit == "市教委").sum()
+    assert "单位=市教委" in wb[SHEET_DETAIL]["A1"].value
+    summary = _table(wb[SHEET_SUMMARY])
+    assert list(summary["责任单位"]) == ["市教委", "合计"]
+
+
+@pytest.mark.parametrize("note", HOSTILE_NOTES)
+def test_notes_that_look_like_formulas_stay_text(make_store, small_measures, today, note) -> None:
+    store = make_store(small_measures)
+    _set(store, "demo-m01-t2", "市教委", note=note)
+    data = build_report(store.assignments(), today=today)
+    ws = _open(data)[SHEET_DETAIL]
+    table = _table(ws)
+    row = table.index[table["任务编号"] == "demo-m01-t2"][0] + 3
+    col = [c.value for c in ws[2]].index("进展情况") + 1
+    cell = ws.cell(row=row, column=col)
+    assert cell.value == note
+    assert cell.data_type == "s"
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert b"<f>" not in zf.read(name) and b"<f " not in zf.read(name)
+
+
+def test_control_characters_and_markup_survive(make_store, small_measures, today) -> None:
+    store = make_store(small_measures)
+    _set(store, "demo-m01-t2", "市教委", note="a\x01b <c> & \"d\"", problems="  leading")
+    table = _table(_open(build_report(store.assignments(), today=today))[SHEET_DETAIL])
+    row = table[table["任务编号"] == "demo-m01-t2"].iloc[0]
+    assert row["进展情况"] == 'ab <c> & "d"'
+
+
+def test_empty_selection_still_makes_a_report(store, today) -> None:
+    wb = _open(build_report(store.assignments(), filters=Filters(unit=("无此单位",)), today=today))
+    assert wb.sheetnames == [SHEET_SUMMARY, SHEET_POLICY, SHEET_DETAIL]
+    assert wb[SHEET_DETAIL].max_row == 2
+    assert _table(wb[SHEET_SUMMARY])["责任单位"].tolist() == ["合计"]
