@@ -23,7 +23,20 @@ from pathlib import Path
 import pandas as pd
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, text, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.pool import StaticPool
 
 from tracker.errors import Conflict, ConflictError, Problem, ValidationError
@@ -196,19 +209,17 @@ class Store:
         return int(value or 0)
 
     def _bump_revision(self, conn) -> None:
-        # FOR UPDATE: on PostgreSQL two writers committing side by side would otherwise both
-        # read N and write N+1, and a page cached at N+1 would miss one of the saves.
-        current = conn.scalar(
-            select(StoreMeta.value).where(StoreMeta.key == "revision").with_for_update()
+        # One atomic UPDATE (the row is seeded by the first migration): two writers committing
+        # side by side each move the revision, so no page stays cached on a missed save.
+        conn.execute(
+            update(StoreMeta)
+            .where(StoreMeta.key == "revision")
+            .values(value=cast(cast(StoreMeta.value, Integer) + 1, Text))
         )
-        if current is None:
-            conn.execute(insert(StoreMeta).values(key="revision", value="1"))
-        else:
-            conn.execute(
-                update(StoreMeta)
-                .where(StoreMeta.key == "revision")
-                .values(value=str(int(current) + 1))
-            )
+
+    def _lock_revision(self, conn) -> None:
+        """Serialise writers on PostgreSQL (SQLite writers already hold the database lock)."""
+        conn.execute(select(StoreMeta.value).where(StoreMeta.key == "revision").with_for_update())
 
     def _meta(self, conn, key: str) -> str | None:
         return conn.scalar(select(StoreMeta.value).where(StoreMeta.key == key))
@@ -232,6 +243,7 @@ class Store:
         ).hexdigest()
         report = SyncReport()
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            self._lock_revision(conn)
             if self._meta(conn, "measures_digest") == digest:
                 return report
             self._sync_policies(conn, measures)

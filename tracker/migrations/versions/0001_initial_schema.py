@@ -153,6 +153,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("period", "assignment_id"),
     )
     # ### end Alembic commands ###
+    # The data revision (the pages' cache key) exists from the start so writers only UPDATE it.
+    op.bulk_insert(
+        sa.table("store_meta", sa.column("key", sa.String), sa.column("value", sa.Text)),
+        [{"key": "revision", "value": "0"}],
+    )
 
 
 def downgrade() -> None:
