@@ -366,8 +366,8 @@ def _untouched_on_stale(store: Store, stale: list[tuple[Update, int]]) -> None:
                 del upd.changes[name]
 
 
-def plan_updates(store: Store, parsed: ParsedSheet) -> tuple[list[Update], list[Problem], int]:
-    """Match rows to assignments: updates to send, new problems, rows untouched but stale."""
+def plan_updates(store: Store, parsed: ParsedSheet) -> tuple[list[Update], list[Problem], set[int]]:
+    """Match rows to assignments: updates to send, new problems, assignments that are stale."""
     problems: list[Problem] = []
     known = _lookup(store, [r.task_id for r in parsed.rows])
     known_tasks = {task for task, _unit in known}
@@ -401,8 +401,7 @@ def plan_updates(store: Store, parsed: ParsedSheet) -> tuple[list[Update], list[
         if base != current:
             stale.append((upd, current))
     _untouched_on_stale(store, stale)
-    untouched = sum(1 for u, _c in stale if not u.changes)
-    return [u for u in updates if u.changes], problems, untouched
+    return [u for u in updates if u.changes], problems, {int(u.assignment_id) for u, _c in stale}
 
 
 def import_workbook(
@@ -424,7 +423,7 @@ def import_workbook(
         raise ValidationError("必须注明填报人")
     pkg = open_package(source, file_name)
     parsed = read_sheet(pkg)
-    updates, match_problems, untouched = plan_updates(store, parsed)
+    updates, match_problems, stale = plan_updates(store, parsed)
     problems = [*parsed.problems, *match_problems]
     result = ImportResult(
         file_name=file_name,
@@ -436,7 +435,6 @@ def import_workbook(
         warnings=list(parsed.warnings),
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
-        skipped_unchanged_stale=untouched,
         rows_by_assignment={int(u.assignment_id): int(u.row) for u in updates if u.row is not None},
     )
     blocked = all_or_nothing and bool(problems)
@@ -457,8 +455,13 @@ def import_workbook(
     result.problems.extend(applied.problems)
     result.conflicts.extend(applied.conflicts)
     result.warnings.extend(applied.warnings)
-    if blocked:
-        result.diffs = applied.diffs  # shown as "would have changed"; nothing was written
+    return _count_untouched(result, stale)
+
+
+def _count_untouched(result: ImportResult, stale: set[int]) -> ImportResult:
+    """Stale rows that neither change nor conflict: others updated them, this file did not."""
+    touched = set(result.diffs["assignment_id"].astype(int)) | {c.assignment_id for c in result.conflicts}
+    result.skipped_unchanged_stale = len(stale - touched)
     return result
 
 

@@ -1,0 +1,94 @@
+"""The per-unit fill-in template: only the unit's rows, locked keys, validated inputs, the
+hidden version column, the unit recorded in the workbook, and the Chinese instructions."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from loaders.excel_template import (
+    KIND_NAME,
+    SHEET_HELP,
+    SHEET_TEMPLATE,
+    UNIT_NAME,
+    build_template,
+)
+from tracker.errors import TrackerError
+from tracker.schema import STATUS_LABELS
+
+EDITABLE = ["状态", "完成比例(%)", "完成时限", "进展情况", "下一步计划", "存在问题", "佐证材料"]
+LOCKED = ["任务编号", "责任单位", "角色", "任务内容", "版本"]
+
+
+@pytest.fixture
+def template(make_store, small_measures, today):
+    store = make_store(small_measures)
+    return store, openpyxl.load_workbook(io.BytesIO(build_template(store.assignments(), "市教委", today=today)))
+
+
+def _columns(ws) -> dict[str, int]:
+    return {c.value: c.column for c in ws[2]}
+
+
+def test_sheets_unit_and_rows(template) -> None:
+    store, wb = template
+    assert wb.sheetnames == [SHEET_TEMPLATE, SHEET_HELP]
+    assert wb.defined_names[UNIT_NAME].attr_text == '"市教委"'
+    assert wb.defined_names[KIND_NAME].attr_text == '"1"'
+    ws = wb[SHEET_TEMPLATE]
+    assert "填报单位：市教委" in ws["A1"].value
+    cols = _columns(ws)
+    for header in [*LOCKED, *EDITABLE]:
+        assert header in cols
+    df = store.assignments()
+    expected = df[df.unit == "市教委"]
+    rows = list(ws.iter_rows(min_row=3, values_only=True))
+    assert len(rows) == len(expected) == 3
+    assert {r[cols["责任单位"] - 1] for r in rows} == {"市教委"}
+    assert sorted(r[cols["任务编号"] - 1] for r in rows) == sorted(expected.task_id)
+    assert {r[cols["版本"] - 1] for r in rows} == set(expected.version)
+    assert {r[cols["状态"] - 1] for r in rows} == {STATUS_LABELS["not_started"]}
+
+
+def test_keys_locked_inputs_unlocked_version_hidden(template) -> None:
+    _store, wb = template
+    ws = wb[SHEET_TEMPLATE]
+    cols = _columns(ws)
+    assert ws.protection.sheet
+    for header in LOCKED:
+        assert ws.cell(row=3, column=cols[header]).protection.locked, header
+    for header in EDITABLE:
+        assert not ws.cell(row=3, column=cols[header]).protection.locked, header
+    version_letter = openpyxl.utils.get_column_letter(cols["版本"])
+    assert ws.column_dimensions[version_letter].hidden
+    assert ws.freeze_panes == "B3"
+
+
+def test_data_validation(template) -> None:
+    _store, wb = template
+    ws = wb[SHEET_TEMPLATE]
+    cols = _columns(ws)
+    letter = {h: openpyxl.utils.get_column_letter(c) for h, c in cols.items()}
+    found = {dv.type: dv for dv in ws.data_validations.dataValidation}
+    status = found["list"]
+    assert status.formula1 == '"' + ",".join(STATUS_LABELS.values()) + '"'
+    assert str(status.sqref) == f"{letter['状态']}3:{letter['状态']}5"
+    percent = found["whole"]
+    assert (percent.operator, percent.formula1, percent.formula2) == ("between", "0", "100")
+    assert str(percent.sqref) == f"{letter['完成比例(%)']}3:{letter['完成比例(%)']}5"
+    assert str(found["date"].sqref).startswith(letter["完成时限"])
+
+
+def test_instructions_in_chinese(template) -> None:
+    _store, wb = template
+    text = "\n".join(str(c.value) for c in wb[SHEET_HELP]["A"] if c.value)
+    assert text.startswith("填报说明")
+    assert "市教委" in text and "下拉列表" in text and "版本" in text
+
+
+def test_unknown_unit_is_refused(make_store, small_measures) -> None:
+    store = make_store(small_measures)
+    with pytest.raises(TrackerError, match="无此单位"):
+        build_template(store.assignments(), "无此单位")
