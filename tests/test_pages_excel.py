@@ -1,0 +1,83 @@
+"""The 导入导出 page under AppTest: it renders the report and template downloads with the
+sidebar filters applied.  Uploads cannot be simulated in AppTest, so the page stays thin and
+the functions it calls are tested in tests/test_excel_*.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import measures_frame
+
+DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch) -> Iterator[str]:
+    """A fresh SQLite database seeded from a small measures CSV; caches cleared."""
+    rows = [
+        {"measure_no": 1, "task_id": "demo-m01-t1", "unit": "市科委", "role": "lead", "unit_rank": 1},
+        {"measure_no": 1, "task_id": "demo-m01-t1", "unit": "市教委", "role": "support", "unit_rank": 2},
+        {"measure_no": 2, "task_id": "demo-m02-t1", "unit": "市教委", "role": "lead", "unit_rank": 1},
+    ]
+    csv = tmp_path / "measures.csv"
+    measures_frame(rows).to_csv(csv, index=False, encoding="utf-8-sig")
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _open() -> AppTest:
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.switch_page("pages/excel.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _download_labels(at: AppTest) -> list[str]:
+    return [el.proto.label for el in at.get("download_button")]
+
+
+def test_page_renders_report_and_template_downloads(app_env) -> None:
+    at = _open()
+    assert at.title[0].value == "导入导出"
+    labels = _download_labels(at)
+    assert "下载进度报表（xlsx）" in labels
+    assert any(label.startswith("下载「") and "填报模板" in label for label in labels)
+    assert at.selectbox(key="excel_unit").options == ["市教委", "市科委"]
+    assert at.text_input(key="excel_who") is not None
+    assert any("共" not in c.value and "全部" in c.value for c in at.caption)
+
+
+def test_template_follows_the_chosen_unit(app_env) -> None:
+    at = _open()
+    at.selectbox(key="excel_unit").select("市科委")
+    at.run()
+    assert not at.exception, at.exception
+    assert "下载「市科委」填报模板（xlsx）" in _download_labels(at)
+
+
+def test_confirm_button_is_absent_without_an_upload(app_env) -> None:
+    at = _open()
+    assert not [b for b in at.button if b.key == "excel_apply"]
+    assert "导入结果" not in [s.value for s in at.subheader]
+
+
+def test_report_uses_the_sidebar_filters(app_env) -> None:
+    at = _open()
+    at.multiselect(key="filter_责任单位").select("市教委")
+    at.run()
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "单位=市教委" in captions and "2 条分工" in captions
+    assert at.selectbox(key="excel_unit").value == "市教委"
