@@ -20,6 +20,8 @@ with left:
     st.subheader("单一单位负责的措施")
     st.caption("只有一个责任单位、没有配合单位的措施。")
     single = aggregate.single_unit_measures(rows)
+    if single.empty:
+        st.info("每项措施都有两个及以上责任单位。")
     st.dataframe(single, hide_index=True, width="stretch", key="single_unit")
     data.download_csv(single, "single_unit_measures.csv")
 with right:

@@ -9,6 +9,4 @@ rows = filters.current().apply(data.assignments())
 st.metric("分工条数", len(rows))
 table = task_table(rows)
 st.dataframe(table, hide_index=True, width="stretch")
-st.download_button(
-    "下载 CSV", table.to_csv(index=False).encode("utf-8-sig"), "tasks.csv", "text/csv"
-)
+data.download_csv(table, "tasks.csv")

@@ -200,14 +200,14 @@ def red_tasks(tasks: pd.DataFrame) -> pd.DataFrame:
     red = tasks[tasks["light"] == RED].sort_values("due_date", na_position="last", kind="stable")
     table = pd.DataFrame(
         {
-            "文号": red["doc_no"],
-            "措施": red["measure_no"],
-            "措施名称": red["measure_title"],
-            "任务内容": red["task_text"],
             "牵头单位": red["lead_unit"],
             "完成时限": pd.to_datetime(red["due_date"]).dt.date,
             "状态": red["status"].map(STATUS_LABELS),
+            "文号": red["doc_no"],
+            "措施": red["measure_no"],
+            "任务内容": red["task_text"],
             "进展情况": red["note"],
+            "措施名称": red["measure_title"],
         }
     )
     return table.reset_index(drop=True)
@@ -269,11 +269,16 @@ def unit_summary(assignments: pd.DataFrame, unit: str) -> dict[str, float]:
 
 
 def unit_tasks(assignments: pd.DataFrame, unit: str, *, late_only: bool = False) -> pd.DataFrame:
-    """The unit's task list (its own assignments) for display; ``late_only`` keeps red ones."""
+    """The unit's task list (its own assignments) for display; ``late_only`` keeps red ones.
+
+    What the unit must act on (light, status, due date) comes first, the long text last.
+    """
     rows = assignments[assignments["unit"] == unit]
     if late_only:
         rows = rows[rows["light"] == RED]
-    return task_table(rows).drop(columns=["责任单位"])
+    table = task_table(rows).drop(columns=["责任单位"])
+    first = ["预警", "状态", "完成时限", "角色", "完成比例(%)", "文号", "措施", "任务内容"]
+    return table[first + [c for c in table.columns if c not in first]]
 
 
 # --- by policy ----------------------------------------------------------------------

@@ -85,7 +85,7 @@ def lights_by_unit_bar(lights: pd.DataFrame) -> go.Figure:
             marker_color=LIGHT_COLORS[light],
             hovertemplate="%{y}：%{x} 项<extra>" + LIGHT_LABELS[light] + "</extra>",
         )
-    fig.update_layout(barmode="stack")
+    fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_yaxes(
         autorange="reversed", automargin=True, categoryorder="array", categoryarray=units
     )
@@ -128,12 +128,14 @@ def unit_load_bar(load: pd.DataFrame) -> go.Figure:
                 row=1,
                 col=col,
             )
-    fig.update_layout(barmode="stack")
+    fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_yaxes(
         autorange="reversed", automargin=True, categoryorder="array", categoryarray=units
     )
     fig.update_xaxes(title_text="任务数")
-    return _style(fig, height=bar_height(len(units)))
+    fig = _style(fig, height=bar_height(len(units)))
+    fig.update_layout(margin_t=80, legend_y=1.06)  # legend above the two subplot titles
+    return fig
 
 
 def policy_sunburst(tree: pd.DataFrame) -> go.Figure:
@@ -162,7 +164,7 @@ def policy_sunburst(tree: pd.DataFrame) -> go.Figure:
             customdata=tree[["done", "share_done"]].assign(share_done=tree["share_done"] * 100),
             hovertemplate="%{label}<br>任务 %{value} 项，已完成 %{customdata[0]} 项"
             "（%{customdata[1]:.0f}%）<extra></extra>",
-            insidetextorientation="horizontal",
+            insidetextorientation="radial",
         )
     )
     return _style(fig, height=620)

@@ -1,0 +1,102 @@
+"""Refresh docs/screenshots/<page>.png: one full-page PNG per dashboard page.
+
+Runs the real app (``streamlit run``) on a throwaway SQLite database seeded from
+data/measures.csv, with deterministic demo progress so the charts show every colour, and
+photographs each page with headless Chromium.  Usage: ``python scripts/screenshots.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from browser_helpers import (  # noqa: E402
+    PAGE_PATHS,
+    exceptions_on,
+    launch_chromium,
+    streamlit_server,
+    wait_until_idle,
+)
+
+from tracker.store import Store, Update  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+# status, percent, due date offset (days from today), note: cycled over lead assignments
+DEMO = [
+    ("done", 100, -30, "已完成并报送成果"),
+    ("in_progress", 60, 90, "按计划推进"),
+    ("in_progress", 30, 20, "推进中，临近时限"),
+    ("delayed", 20, -10, "配套资金尚未到位"),
+    ("not_started", 0, 180, ""),
+    ("done", 100, -5, "已完成"),
+    ("on_hold", 10, 120, "等待上级部署"),
+]
+
+
+def seed_demo_progress(url: str) -> None:
+    """Give lead and support rows varied, valid progress so every status and light appears."""
+    store = Store.open(url)
+    rows = store.assignments()
+    today = date.today()
+    updates = []
+    for i, row in enumerate(rows.itertuples(index=False)):
+        status, percent, offset, note = DEMO[(i * 3 + (row.unit_rank or 0)) % len(DEMO)]
+        changes = {"status": status, "percent": percent, "note": note}
+        changes["due_date"] = (today + timedelta(days=offset)).isoformat()
+        updates.append(Update(int(row.assignment_id), int(row.version), changes))
+    result = store.apply(updates, user="演示数据", source="web")
+    print(f"demo progress: {result.changed_assignments} assignments updated")
+    store.engine.dispose()
+
+
+def _fit_height(page, width: int = 1440) -> None:
+    """Streamlit scrolls inside its main container, so grow the viewport to the content."""
+    height = page.evaluate(
+        """() => {
+            const main = document.querySelector('[data-testid="stMainBlockContainer"]');
+            const side = document.querySelector('[data-testid="stSidebarContent"]');
+            const bottom = (e) => (e ? e.getBoundingClientRect().top + e.scrollHeight : 0);
+            return Math.max(bottom(main), bottom(side), 800);
+        }"""
+    )
+    page.set_viewport_size({"width": width, "height": min(int(height) + 20, 6000)})
+    wait_until_idle(page)
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'screens.db'}"
+        seed_demo_progress(url)
+        with streamlit_server(url) as base, sync_playwright() as p:
+            browser = launch_chromium(p)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            failed = []
+            for name, path in PAGE_PATHS.items():
+                if not (ROOT / "pages" / f"{name}.py").is_file():
+                    continue
+                page.set_viewport_size({"width": 1440, "height": 1000})  # measure afresh
+                page.goto(f"{base}/{path}")
+                wait_until_idle(page)
+                if exceptions_on(page):
+                    failed.append(name)
+                _fit_height(page)
+                target = OUT / f"{name}.png"
+                page.screenshot(path=str(target), full_page=True)
+                print(f"wrote {target.relative_to(ROOT)}")
+            browser.close()
+    if failed:
+        print(f"pages showing an exception: {failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

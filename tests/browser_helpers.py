@@ -1,0 +1,120 @@
+"""Start ``streamlit run dashboard.py`` and drive headless Chromium against it.
+
+Shared by the browser test and ``scripts/screenshots.py`` so both launch the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+# url path of each dashboard page ("" is the default page), as dashboard.py registers them
+PAGE_PATHS: dict[str, str] = {
+    "overview": "",
+    "by_unit": "by_unit",
+    "by_policy": "by_policy",
+    "coverage": "coverage",
+    "tasks": "tasks",
+    "update": "update",
+    "excel": "excel",
+}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(
+    database_url: str, *, env: dict[str, str] | None = None, timeout: float = 60
+) -> Iterator[str]:
+    """Run the dashboard on a free local port; yield its base URL; always stop it."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboard.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    environment = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
+    log = open(os.devnull, "wb")  # noqa: SIM115 - closed in finally
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, process, timeout)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _wait_healthy(base: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not answer at {base} within {timeout}s")
+
+
+def launch_chromium(playwright):
+    """Headless Chromium from the system package, with the flags containers need."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the script run finished and no skeleton placeholder is left."""
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    page.wait_for_selector(idle, timeout=timeout_ms)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(800)  # let charts lay out; then make sure no rerun started
+    page.wait_for_selector(idle, timeout=timeout_ms)
+
+
+def exceptions_on(page) -> list[str]:
+    """Texts of the Streamlit exception boxes on the page (empty when healthy)."""
+    return [box.inner_text() for box in page.locator('[data-testid="stException"]').all()]
