@@ -214,7 +214,7 @@ def test_measure_progress(frame: pd.DataFrame) -> None:
 
 def test_coverage_matrix(frame: pd.DataFrame) -> None:
     matrix = ag.coverage(frame)
-    # A and C reach 2 measures each (A first: heavier load); B and D 1 each
+    # A and C reach 2 measures each (tie on load too, so name order); B and D 1 each
     assert matrix.index.tolist()[:2] == ["A", "C"]
     assert matrix.columns.tolist() == ["〔2026〕1号·1", "★〔2026〕1号·2", "〔2024〕14号·1"]
     assert matrix.loc["A"].tolist() == [ag.COVER_LEAD, ag.COVER_LEAD, ag.COVER_NONE]
