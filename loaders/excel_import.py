@@ -225,8 +225,68 @@ def _cell_value(name: str, value: object) -> object:
     return normalize_value(name, value)
 
 
+class _Refused:
+    """A cell value that failed its check (cached like a good value)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _checked(name: str, values: list[object]) -> list[object]:
+    """Normalise a whole column; each distinct (type, value) is checked once.
+
+    Real columns repeat a handful of statuses, percents and dates, so this turns ~7 checks
+    per row into dictionary look-ups — the bulk of keeping validation cheap next to the read.
+    """
+    cache: dict[tuple[type, object], object] = {}
+    out = []
+    for value in values:
+        key = (type(value), value)
+        try:
+            result = cache[key]
+        except KeyError:
+            try:
+                result = _cell_value(name, value)
+            except ValueError as exc:
+                result = _Refused(str(exc))
+            cache[key] = result
+        except TypeError:  # unhashable: never from calamine, but stay safe
+            try:
+                result = _cell_value(name, value)
+            except ValueError as exc:
+                result = _Refused(str(exc))
+        out.append(result)
+    return out
+
+
+def _key_text(values: list[object]) -> list[str]:
+    return [v.strip() if type(v) is str else ("" if _blank(v) else _text(v)) for v in values]
+
+
+def _versions(values: list[object]) -> list[int | _Refused]:
+    cache: dict[tuple[type, object], int | _Refused] = {}
+    out = []
+    for raw in values:
+        key = (type(raw), raw)
+        if key not in cache:
+            try:
+                version = int(raw.strip()) if isinstance(raw, str) else int(raw)
+                if version < 0 or isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                    raise ValueError
+                cache[key] = version
+            except (TypeError, ValueError, OverflowError):
+                cache[key] = _Refused("版本号无效（隐藏的「版本」列被改动），请重新下载模板")
+        out.append(cache[key])
+    return out
+
+
 def read_sheet(pkg: Package) -> ParsedSheet:
-    """Find the data sheet and turn its rows into checked, normalised :class:`ParsedRow`."""
+    """Find the data sheet and turn its rows into checked, normalised :class:`ParsedRow`.
+
+    Column-wise: each watched column is pulled out of the grid once and checked as a list.
+    """
     book = _open_calamine(pkg)
     ref, rows, header_index, headers = _find_sheet(pkg, book)
     fields = [FIELD_BY_HEADER[h] for h in headers if h in FIELD_BY_HEADER]
@@ -248,40 +308,60 @@ def read_sheet(pkg: Package) -> ParsedSheet:
     key_cols = [(TASK_ID_HEADER, task_col), (UNIT_HEADER, unit_col)]
     if version_col is not None:
         key_cols.append((VERSION_HEADER, version_col))
-    watched = [c for _h, c in key_cols] + [c for _n, _h, c in field_cols]
-    width = max(watched) + 1
-    if version_col is None:
+    else:
         parsed.warnings.append(
             Problem("文件没有「版本」列，无法发现他人在此期间的修改", sheet=ref.name, column=VERSION_HEADER)
         )
+    watched = sorted({c for _h, c in key_cols} | {c for _n, _h, c in field_cols})
+    width = max(watched) + 1
+    body = rows[header_index + 1 :]
+    if any(len(r) < width for r in body):
+        body = [r if len(r) >= width else [*r, *[""] * (width - len(r))] for r in body]
+    # Keep rows with anything in a watched column; remember their 1-based sheet row numbers.
+    kept = [
+        (header_index + 2 + i, r)
+        for i, r in enumerate(body)
+        if any(not _blank(r[c]) for c in watched)
+    ]
+    if not kept:
+        raise ImportFileError("表头下没有数据行", file=pkg.file_name, sheet=ref.name)
+    parsed.data_rows = len(kept)
+    numbers = [n for n, _r in kept]
+    column = {c: [r[c] for _n, r in kept] for c in watched}
+    task_ids = _key_text(column[task_col])
+    units = _key_text(column[unit_col])
+    versions = _versions(column[version_col]) if version_col is not None else [None] * len(kept)
+    checked = {name: _checked(name, column[col]) for name, _h, col in field_cols}
+
     problems = parsed.problems
-    formula_rows = {r for r, _c in formulas}
-    for offset, cells in enumerate(rows[header_index + 1 :]):
-        number = header_index + 2 + offset  # 1-based sheet row
-        if len(cells) < width:
-            cells = [*cells, *[""] * (width - len(cells))]
-        if all(_blank(cells[c]) for c in watched):
+    sheet = ref.name
+    formula_rows = {r for r, c in formulas if c - 1 in watched}  # formulas elsewhere are ignored
+    for i, number in enumerate(numbers):
+        task_id, unit, version = task_ids[i], units[i], versions[i]
+        changes = {name: values[i] for name, values in checked.items()}
+        ok = (
+            task_id
+            and unit
+            and (template_unit is None or unit == template_unit)
+            and not isinstance(version, _Refused)
+            and number not in formula_rows
+            and not any(isinstance(v, _Refused) for v in changes.values())
+        )
+        if ok:
+            parsed.rows.append(ParsedRow(number, task_id, unit, version, changes))
             continue
-        parsed.data_rows += 1
-        where = {"row": number, "sheet": ref.name}
-        bad = False
-        task_id = "" if _blank(cells[task_col]) else _text(cells[task_col])
-        unit = "" if _blank(cells[unit_col]) else _text(cells[unit_col])
-        if task_id:
-            where["task_id"] = task_id
+        # The slow path: say exactly what is wrong, cell by cell.
+        where = {"row": number, "sheet": sheet, "task_id": task_id or None}
         if number in formula_rows:
             for header, col in [*key_cols, *((h, c) for _n, h, c in field_cols)]:
                 if (number, col + 1) in formulas:
                     problems.append(
-                        Problem("单元格是公式，请填写值而不是公式", column=header, value=cells[col], **where)
+                        Problem("单元格是公式，请填写值而不是公式", column=header, value=column[col][i], **where)
                     )
-                    bad = True
         if not task_id:
-            problems.append(Problem("缺少任务编号", column=TASK_ID_HEADER, value=cells[task_col], **where))
-            bad = True
+            problems.append(Problem("缺少任务编号", column=TASK_ID_HEADER, value=column[task_col][i], **where))
         if not unit:
-            problems.append(Problem("缺少责任单位", column=UNIT_HEADER, value=cells[unit_col], **where))
-            bad = True
+            problems.append(Problem("缺少责任单位", column=UNIT_HEADER, value=column[unit_col][i], **where))
         elif template_unit is not None and unit != template_unit:
             problems.append(
                 Problem(
@@ -291,31 +371,16 @@ def read_sheet(pkg: Package) -> ParsedSheet:
                     **where,
                 )
             )
-            bad = True
-        version = None
-        if version_col is not None:
-            raw = cells[version_col]
-            try:
-                version = int(raw) if not isinstance(raw, str) else int(raw.strip())
-                if version < 0 or (isinstance(raw, float) and not raw.is_integer()):
-                    raise ValueError
-            except (TypeError, ValueError, OverflowError):
-                problems.append(
-                    Problem("版本号无效（隐藏的「版本」列被改动），请重新下载模板", column=VERSION_HEADER, value=raw, **where)
-                )
-                bad = True
-        changes: dict[str, object] = {}
+        if isinstance(version, _Refused):
+            problems.append(
+                Problem(version.message, column=VERSION_HEADER, value=column[version_col][i], **where)
+            )
         for name, header, col in field_cols:
-            value = cells[col]
-            try:
-                changes[name] = _cell_value(name, value)
-            except ValueError as exc:
-                problems.append(Problem(str(exc), column=header, value=value, **where))
-                bad = True
+            if isinstance(changes[name], _Refused):
+                problems.append(Problem(changes[name].message, column=header, value=column[col][i], **where))
         if task_id and unit:
-            parsed.rows.append(ParsedRow(number, task_id, unit, version, changes, bad))
-    if not parsed.data_rows:
-        raise ImportFileError("表头下没有数据行", file=pkg.file_name, sheet=ref.name)
+            version = None if isinstance(version, _Refused) else version
+            parsed.rows.append(ParsedRow(number, task_id, unit, version, changes, bad=True))
     return parsed
 
 

@@ -40,7 +40,9 @@ _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _OFFICE_DOCUMENT = _NS_REL + "/officeDocument"
 
-_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
+_ANY_PREFIX_F = re.compile(rb"<([A-Za-z_][\w.-]*:)f[\s>/]")
+_TAG_END = frozenset({b" ", b">", b"/", b"\t", b"\n", b"\r"})
 _CELL_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*>")
 _CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
 
@@ -62,8 +64,11 @@ class Package:
     data: bytes
     sheets: list[SheetRef]
     defined_names: dict[str, str] = field(default_factory=dict)
+    parts: dict[str, bytes] = field(default_factory=dict, repr=False)  # XML already inflated
 
     def member(self, path: str) -> bytes:
+        if path in self.parts:
+            return self.parts[path]
         with zipfile.ZipFile(io.BytesIO(self.data)) as zf:
             return _read_capped(zf, path, self.file_name)
 
@@ -115,13 +120,17 @@ def open_package(
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ImportFileError(f"文件已损坏，不是有效的 .xlsx（{exc}）", file=file_name) from None
     with zf:
-        _check_members(zf, file_name)
+        parts = _check_members(zf, file_name)
         sheets, names = _describe(zf, file_name)
-    return Package(file_name=file_name, data=data, sheets=sheets, defined_names=names)
+    sheet_parts = {s.path: parts[s.path] for s in sheets if s.path in parts}
+    return Package(file_name=file_name, data=data, sheets=sheets, defined_names=names, parts=sheet_parts)
 
 
-def _check_members(zf: zipfile.ZipFile, file_name: str) -> None:
-    """Zip-bomb and content-type checks from the central directory, then a DOCTYPE scan."""
+def _check_members(zf: zipfile.ZipFile, file_name: str) -> dict[str, bytes]:
+    """Zip-bomb and content-type checks from the central directory, then a DOCTYPE scan.
+
+    Returns the inflated XML parts, so the sheet scans that follow need not inflate again.
+    """
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise ImportFileError(f"压缩包内文件过多（{len(infos)} 个），拒绝读取", file=file_name)
@@ -152,6 +161,7 @@ def _check_members(zf: zipfile.ZipFile, file_name: str) -> None:
     content_types = _read_capped(zf, "[Content_Types].xml", file_name)
     if b"macroEnabled" in content_types:
         raise ImportFileError("不接受含宏的工作簿（.xlsm），请另存为 .xlsx 后再导入", file=file_name)
+    parts = {}
     for info in infos:
         if info.filename.lower().endswith((".xml", ".rels", ".vml")):
             body = _read_capped(zf, info.filename, file_name)
@@ -160,6 +170,8 @@ def _check_members(zf: zipfile.ZipFile, file_name: str) -> None:
                     f"工作簿的 {info.filename} 含有 DOCTYPE/实体声明（可能是 XML 实体攻击），拒绝读取",
                     file=file_name,
                 )
+            parts[info.filename] = body
+    return parts
 
 
 def _has_doctype(body: bytes) -> bool:
@@ -239,18 +251,29 @@ def _describe(zf: zipfile.ZipFile, file_name: str) -> tuple[list[SheetRef], dict
 def formula_cells(sheet_xml: bytes) -> set[tuple[int, int]]:
     """(row, column) of cells with an ``<f>`` child: a fast byte scan, no XML parser.
 
-    A formula cell without an ``r`` attribute is reported as (0, 0): the caller then refuses
-    the file as a whole, because it cannot say which value was computed.
+    ``bytes.find`` for the literal ``<f`` (with the sheet's own namespace prefix, if any) runs
+    at memchr speed, so a sheet without formulas costs one pass.  A formula cell without an
+    ``r`` attribute is reported as (0, 0): the caller then refuses the file as a whole.
     """
+    root = _ROOT_TAG.search(sheet_xml, 0, 4096)
+    prefix = root.group(1) if root and root.group(1) else b""
+    needles = {b"<" + prefix + b"f"}
+    if b":f" in sheet_xml:  # formulas written with some other prefix (legal, if odd)
+        needles |= {b"<" + p + b"f" for p in set(_ANY_PREFIX_F.findall(sheet_xml))}
     found: set[tuple[int, int]] = set()
-    for match in _FORMULA_TAG.finditer(sheet_xml):
-        # <f> is the first child of <c ...>, so the tag just before it is the cell's opening.
-        opening = sheet_xml[sheet_xml.rfind(b"<", 0, match.start()) : match.start()]
-        ref = _CELL_REF.search(opening) if _CELL_OPEN.match(opening) else None
-        if ref is None:
-            found.add((0, 0))
-            continue
-        found.add((int(ref.group(2)), column_index(ref.group(1).decode())))
+    for needle in needles:
+        pos = sheet_xml.find(needle)
+        while pos != -1:
+            after = sheet_xml[pos + len(needle) : pos + len(needle) + 1]
+            if after in _TAG_END:
+                # <f> is the first child of <c ...>, so the tag just before it is the cell's.
+                opening = sheet_xml[sheet_xml.rfind(b"<", 0, pos) : pos]
+                ref = _CELL_REF.search(opening) if _CELL_OPEN.match(opening) else None
+                if ref is None:
+                    found.add((0, 0))
+                else:
+                    found.add((int(ref.group(2)), column_index(ref.group(1).decode())))
+            pos = sheet_xml.find(needle, pos + 1)
     return found
 
 
