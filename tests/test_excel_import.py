@@ -471,3 +471,40 @@ def test_formula_scan_locates_cells() -> None:
     assert formula_cells(xml) == {(3, 2), (10, 27)}
     package = open_package(raw_xlsx(inline_row(1, ["任务编号"])), "ok.xlsx")
     assert [s.name for s in package.sheets] == ["数据"]
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def test_cli_template_import_export(tmp_path, monkeypatch, capsys, small_measures) -> None:
+    from loaders.__main__ import main
+
+    csv = tmp_path / "measures.csv"
+    small_measures.to_csv(csv, index=False, encoding="utf-8-sig")
+    monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    template = tmp_path / "市教委.xlsx"
+    assert main(["template", "--unit", "市教委", "--out", str(template)]) == 0
+    template.write_bytes(fill(template.read_bytes(), {("demo-m01-t2", "市教委"): {"状态": "推进中", "完成比例(%)": 25}}))
+
+    assert main(["import", str(template), "--user", "张三", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "demo-m01-t2" in out and "'0' -> '25'" in out and "将修改 1 条" in out
+    assert main(["import", str(template), "--user", "张三"]) == 0
+    assert "已修改 1 条" in capsys.readouterr().out
+
+    report = tmp_path / "report.xlsx"
+    assert main(["export", "--out", str(report), "--unit", "市教委"]) == 0
+    detail = openpyxl.load_workbook(report)[SHEET_DETAIL]
+    values = list(detail.iter_rows(min_row=3, values_only=True))
+    assert len(values) == 3 and {r[4] for r in values} == {"市教委"}
+    assert any(r[2] == "demo-m01-t2" and r[7] == 25 for r in values)
+
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(fill(template.read_bytes(), {("demo-m01-t1", "市教委"): {"完成比例(%)": 300}}))
+    errors = tmp_path / "errors.xlsx"
+    assert main(["import", str(bad), "--user", "张三", "--all-or-nothing", "--error-report", str(errors)]) == 2
+    assert "完成比例" in capsys.readouterr().err and errors.exists()
+    (tmp_path / "a.csv").write_text("任务编号,责任单位\n", encoding="utf-8")
+    assert main(["import", str(tmp_path / "a.csv"), "--user", "张三"]) == 2
+    assert "a.csv" in capsys.readouterr().err
