@@ -30,7 +30,9 @@ def synthetic_assignments(n: int, seed: int = 0) -> pd.DataFrame:
     policy = task % 40
     measure = (task // 40) % 25 + 1
     status = rng.choice(STATUSES, n)
-    notes = np.array(["", "已完成前期调研，正在起草实施细则。", "=1+1", "正在推进 & 协调<资金>"], dtype=object)
+    notes = np.array(
+        ["", "已完成前期调研，正在起草实施细则。", "=1+1", "正在推进 & 协调<资金>"], dtype=object
+    )
     return pd.DataFrame(
         {
             "assignment_id": np.arange(1, n + 1),
@@ -40,13 +42,16 @@ def synthetic_assignments(n: int, seed: int = 0) -> pd.DataFrame:
             "issue_date": pd.Timestamp("2026-01-10"),
             "measure_no": measure,
             "measure_title": "支持科技创新与成果转化",
-            "task_id": [f"p{p:02d}-m{m:02d}-t{t}" for p, m, t in zip(policy, measure, task, strict=True)],
+            "task_id": [
+                f"p{p:02d}-m{m:02d}-t{t}" for p, m, t in zip(policy, measure, task, strict=True)
+            ],
             "task_text": "支持企业牵头组建创新联合体，围绕关键核心技术开展联合攻关，对符合条件的项目给予最高1000万元资助。",
             "unit": rng.choice(units, n),
             "role": np.where(np.arange(n) % 2 == 0, "lead", "support"),
             "status": status,
             "percent": np.where(status == "done", 100, rng.integers(0, 100, n)),
-            "due_date": pd.Timestamp("2026-06-30") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+            "due_date": pd.Timestamp("2026-06-30")
+            + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
             "note": rng.choice(notes, n),
             "next_step": "继续推进",
             "problems": "",
@@ -75,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     ours = time.perf_counter() - start
 
     print(f"rows: {n:,}")
-    print(f"xlsxwriter to_excel (plain):  {baseline:7.2f} s  {len(buffer.getvalue()) / 1e6:6.1f} MB")
+    print(
+        f"xlsxwriter to_excel (plain):  {baseline:7.2f} s  {len(buffer.getvalue()) / 1e6:6.1f} MB"
+    )
     print(f"build_report (formatted):     {ours:7.2f} s  {len(report) / 1e6:6.1f} MB")
     print(f"ratio report / xlsxwriter:    {ours / baseline:7.2f}  (target <= 1.00)")
     return 0 if ours <= baseline else 1

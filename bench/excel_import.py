@@ -53,7 +53,9 @@ def measures(n: int) -> pd.DataFrame:
             "section_title": "一、测试",
             "measure_no": task // 100 + 1,
             "measure_title": "测试措施",
-            "task_id": [f"bench-m{m:03d}-t{t}" for m, t in zip(task // 100 + 1, task % 100 + 1, strict=True)],
+            "task_id": [
+                f"bench-m{m:03d}-t{t}" for m, t in zip(task // 100 + 1, task % 100 + 1, strict=True)
+            ],
             "task_seq": task % 100 + 1,
             "task_text": "支持企业牵头组建创新联合体，围绕关键核心技术开展联合攻关。",
             "unit": UNIT,
@@ -100,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
 
         def openpyxl_read_only() -> int:
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-            count = sum(1 for row in wb[SHEET_TEMPLATE].iter_rows() for cell in row if cell.data_type == "f")
+            count = sum(
+                1 for row in wb[SHEET_TEMPLATE].iter_rows() for cell in row if cell.data_type == "f"
+            )
             wb.close()
             return count
 
@@ -113,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
             return plan_updates(store, ours_read_validate())
 
         def full_dry_run():
-            result = import_workbook(store, data, file_name="bench.xlsx", user="bench", dry_run=True)
+            result = import_workbook(
+                store, data, file_name="bench.xlsx", user="bench", dry_run=True
+            )
             assert result.ok and result.changed_assignments == n, result.summary()
 
         raw = timed(calamine_raw)
@@ -124,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
             "ours: + match rows to assignments": timed(ours_with_matching),
             "ours: full import dry run (+ Store.apply)": timed(full_dry_run, 1),
         }
-    print(f"rows: {n:,}   file: {len(data) / 1e6:.1f} MB   statuses: {'/'.join(STATUS_LABELS.values())}")
+    print(
+        f"rows: {n:,}   file: {len(data) / 1e6:.1f} MB   statuses: {'/'.join(STATUS_LABELS.values())}"
+    )
     for label, seconds in rows.items():
         print(f"{label:45s} {seconds:7.3f} s   {seconds / raw:5.2f}x calamine")
     target = rows["ours: gate + read + validate"] / raw

@@ -140,7 +140,9 @@ def _open_calamine(pkg: Package) -> python_calamine.CalamineWorkbook:
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
     except Exception as exc:  # calamine raises several error types for broken workbooks
-        raise ImportFileError(f"无法读取工作簿（{exc.__class__.__name__}: {exc}）", file=pkg.file_name) from None
+        raise ImportFileError(
+            f"无法读取工作簿（{exc.__class__.__name__}: {exc}）", file=pkg.file_name
+        ) from None
 
 
 def _header_map(cells: list[object]) -> dict[str, int]:
@@ -163,20 +165,26 @@ def _find_sheet(pkg: Package, book) -> tuple[SheetRef, list[list[object]], int, 
             nonempty += 1
             if sheet.end[0] + 1 > MAX_ROWS + HEADER_SCAN_ROWS:
                 raise ImportFileError(
-                    f"行数超过 {MAX_ROWS:,} 行上限，请按单位拆分后再导入", file=pkg.file_name, sheet=ref.name
+                    f"行数超过 {MAX_ROWS:,} 行上限，请按单位拆分后再导入",
+                    file=pkg.file_name,
+                    sheet=ref.name,
                 )
             top = sheet.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS)
         except ImportFileError:
             raise
         except Exception as exc:
-            raise ImportFileError(f"无法读取工作表（{exc}）", file=pkg.file_name, sheet=ref.name) from None
+            raise ImportFileError(
+                f"无法读取工作表（{exc}）", file=pkg.file_name, sheet=ref.name
+            ) from None
         for index, cells in enumerate(top):
             headers = _header_map(cells)
             if TASK_ID_HEADER in headers and UNIT_HEADER in headers:
                 try:
                     rows = sheet.to_python(skip_empty_area=False)
                 except Exception as exc:
-                    raise ImportFileError(f"无法读取工作表（{exc}）", file=pkg.file_name, sheet=ref.name) from None
+                    raise ImportFileError(
+                        f"无法读取工作表（{exc}）", file=pkg.file_name, sheet=ref.name
+                    ) from None
                 if len(rows) - index - 1 > MAX_ROWS:
                     raise ImportFileError(
                         f"数据行数 {len(rows) - index - 1:,} 超过 {MAX_ROWS:,} 行上限，请拆分后再导入",
@@ -208,7 +216,11 @@ def _text(value: object) -> str:
 def _cell_value(name: str, value: object) -> object:
     """Normalise one progress cell; raises ValueError with a Chinese reason."""
     if name == "due_date":
-        if isinstance(value, time | timedelta) or isinstance(value, int | float) and not _blank(value):
+        if (
+            isinstance(value, time | timedelta)
+            or isinstance(value, int | float)
+            and not _blank(value)
+        ):
             raise ValueError("完成时限必须是日期（如 2026-12-31），不是数字或时间")
         if isinstance(value, str):
             match = _DATE_TEXT.match(value)
@@ -219,9 +231,13 @@ def _cell_value(name: str, value: object) -> object:
                     raise ValueError("完成时限不是有效日期") from None
     elif name in ("note", "next_step", "problems", "evidence"):
         return "" if _blank(value) else _text(value)
-    elif name == "percent" and isinstance(value, float) and not math.isnan(value):
-        if not value.is_integer():
-            raise ValueError("完成比例必须是0到100之间的整数")
+    elif (
+        name == "percent"
+        and isinstance(value, float)
+        and not math.isnan(value)
+        and not value.is_integer()
+    ):
+        raise ValueError("完成比例必须是0到100之间的整数")
     return normalize_value(name, value)
 
 
@@ -273,7 +289,11 @@ def _versions(values: list[object]) -> list[int | _Refused]:
         if key not in cache:
             try:
                 version = int(raw.strip()) if isinstance(raw, str) else int(raw)
-                if version < 0 or isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                if (
+                    version < 0
+                    or isinstance(raw, bool)
+                    or (isinstance(raw, float) and not raw.is_integer())
+                ):
                     raise ValueError
                 cache[key] = version
             except (TypeError, ValueError, OverflowError):
@@ -301,7 +321,9 @@ def read_sheet(pkg: Package) -> ParsedSheet:
         )
     formulas = pkg.formula_cells(ref)
     if (0, 0) in formulas:
-        raise ImportFileError("工作表含有公式，请改为填写数值后再导入", file=pkg.file_name, sheet=ref.name)
+        raise ImportFileError(
+            "工作表含有公式，请改为填写数值后再导入", file=pkg.file_name, sheet=ref.name
+        )
     task_col, unit_col = headers[TASK_ID_HEADER], headers[UNIT_HEADER]
     version_col = headers.get(VERSION_HEADER)
     field_cols = [(name, PROGRESS_FIELDS[name], headers[PROGRESS_FIELDS[name]]) for name in fields]
@@ -310,7 +332,11 @@ def read_sheet(pkg: Package) -> ParsedSheet:
         key_cols.append((VERSION_HEADER, version_col))
     else:
         parsed.warnings.append(
-            Problem("文件没有「版本」列，无法发现他人在此期间的修改", sheet=ref.name, column=VERSION_HEADER)
+            Problem(
+                "文件没有「版本」列，无法发现他人在此期间的修改",
+                sheet=ref.name,
+                column=VERSION_HEADER,
+            )
         )
     watched = sorted({c for _h, c in key_cols} | {c for _n, _h, c in field_cols})
     width = max(watched) + 1
@@ -356,12 +382,21 @@ def read_sheet(pkg: Package) -> ParsedSheet:
             for header, col in [*key_cols, *((h, c) for _n, h, c in field_cols)]:
                 if (number, col + 1) in formulas:
                     problems.append(
-                        Problem("单元格是公式，请填写值而不是公式", column=header, value=column[col][i], **where)
+                        Problem(
+                            "单元格是公式，请填写值而不是公式",
+                            column=header,
+                            value=column[col][i],
+                            **where,
+                        )
                     )
         if not task_id:
-            problems.append(Problem("缺少任务编号", column=TASK_ID_HEADER, value=column[task_col][i], **where))
+            problems.append(
+                Problem("缺少任务编号", column=TASK_ID_HEADER, value=column[task_col][i], **where)
+            )
         if not unit:
-            problems.append(Problem("缺少责任单位", column=UNIT_HEADER, value=column[unit_col][i], **where))
+            problems.append(
+                Problem("缺少责任单位", column=UNIT_HEADER, value=column[unit_col][i], **where)
+            )
         elif template_unit is not None and unit != template_unit:
             problems.append(
                 Problem(
@@ -373,11 +408,15 @@ def read_sheet(pkg: Package) -> ParsedSheet:
             )
         if isinstance(version, _Refused):
             problems.append(
-                Problem(version.message, column=VERSION_HEADER, value=column[version_col][i], **where)
+                Problem(
+                    version.message, column=VERSION_HEADER, value=column[version_col][i], **where
+                )
             )
         for name, header, col in field_cols:
             if isinstance(changes[name], _Refused):
-                problems.append(Problem(changes[name].message, column=header, value=column[col][i], **where))
+                problems.append(
+                    Problem(changes[name].message, column=header, value=column[col][i], **where)
+                )
         if task_id and unit:
             version = None if isinstance(version, _Refused) else version
             parsed.rows.append(ParsedRow(number, task_id, unit, version, changes, bad=True))
@@ -393,9 +432,9 @@ def _lookup(store: Store, task_ids: list[str]) -> dict[tuple[str, str], tuple[in
     unique = list(dict.fromkeys(task_ids))
     for start in range(0, len(unique), LOOKUP_CHUNK):
         frame = store.find_assignments(unique[start : start + LOOKUP_CHUNK])
-        for aid, task_id, unit, version in frame[["assignment_id", "task_id", "unit", "version"]].itertuples(
-            index=False, name=None
-        ):
+        for aid, task_id, unit, version in frame[
+            ["assignment_id", "task_id", "unit", "version"]
+        ].itertuples(index=False, name=None):
             found[(task_id, unit)] = (int(aid), int(version))
     return found
 
@@ -444,7 +483,12 @@ def plan_updates(store: Store, parsed: ParsedSheet) -> tuple[list[Update], list[
         where = {"row": row.row, "sheet": parsed.sheet, "task_id": row.task_id}
         if key in seen:
             problems.append(
-                Problem(f"同一任务分工重复出现（与第{seen[key]}行重复）", column=TASK_ID_HEADER, value=row.task_id, **where)
+                Problem(
+                    f"同一任务分工重复出现（与第{seen[key]}行重复）",
+                    column=TASK_ID_HEADER,
+                    value=row.task_id,
+                    **where,
+                )
             )
             continue
         seen[key] = row.row
@@ -452,10 +496,14 @@ def plan_updates(store: Store, parsed: ParsedSheet) -> tuple[list[Update], list[
         if match is None:
             if row.task_id in known_tasks:
                 problems.append(
-                    Problem(f"「{row.unit}」不承担此任务", column=UNIT_HEADER, value=row.unit, **where)
+                    Problem(
+                        f"「{row.unit}」不承担此任务", column=UNIT_HEADER, value=row.unit, **where
+                    )
                 )
             else:
-                problems.append(Problem("未知的任务编号", column=TASK_ID_HEADER, value=row.task_id, **where))
+                problems.append(
+                    Problem("未知的任务编号", column=TASK_ID_HEADER, value=row.task_id, **where)
+                )
             continue
         if row.bad:
             continue
@@ -525,7 +573,9 @@ def import_workbook(
 
 def _count_untouched(result: ImportResult, stale: set[int]) -> ImportResult:
     """Stale rows that neither change nor conflict: others updated them, this file did not."""
-    touched = set(result.diffs["assignment_id"].astype(int)) | {c.assignment_id for c in result.conflicts}
+    touched = set(result.diffs["assignment_id"].astype(int)) | {
+        c.assignment_id for c in result.conflicts
+    }
     result.skipped_unchanged_stale = len(stale - touched)
     return result
 

@@ -317,14 +317,22 @@ def setup_print(ws, title_rows: str, *, landscape: bool = True) -> None:
 def status_rules(ws, ref: str) -> None:
     """One conditional-format rule per status (and per light) over a whole column."""
     for code, label in STATUS_LABELS.items():
-        fill = PatternFill("solid", fgColor=_blend(STATUS_COLORS[code]), bgColor=_blend(STATUS_COLORS[code]))
-        ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{label}"'], fill=fill))
+        fill = PatternFill(
+            "solid", fgColor=_blend(STATUS_COLORS[code]), bgColor=_blend(STATUS_COLORS[code])
+        )
+        ws.conditional_formatting.add(
+            ref, CellIsRule(operator="equal", formula=[f'"{label}"'], fill=fill)
+        )
 
 
 def light_rules(ws, ref: str) -> None:
     for code, label in LIGHT_LABELS.items():
-        fill = PatternFill("solid", fgColor=_blend(LIGHT_COLORS[code]), bgColor=_blend(LIGHT_COLORS[code]))
-        ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{label}"'], fill=fill))
+        fill = PatternFill(
+            "solid", fgColor=_blend(LIGHT_COLORS[code]), bgColor=_blend(LIGHT_COLORS[code])
+        )
+        ws.conditional_formatting.add(
+            ref, CellIsRule(operator="equal", formula=[f'"{label}"'], fill=fill)
+        )
 
 
 def status_validation(ref: str) -> DataValidation:
@@ -454,7 +462,9 @@ def unit_summary(assignments: pd.DataFrame) -> pd.DataFrame:
     table = table.sort_values(["分工合计", "责任单位"], ascending=[False, True], kind="stable")
     totals = table.drop(columns="责任单位").sum()
     table = pd.concat([table, pd.DataFrame([{"责任单位": "合计", **totals.to_dict()}])])
-    table["完成率"] = (table[STATUS_LABELS[DONE]] / table["分工合计"].where(table["分工合计"] > 0)).fillna(0.0)
+    table["完成率"] = (
+        table[STATUS_LABELS[DONE]] / table["分工合计"].where(table["分工合计"] > 0)
+    ).fillna(0.0)
     return table[SUMMARY_COLUMNS].reset_index(drop=True)
 
 
@@ -575,7 +585,9 @@ def _summary_sheet(wb: Workbook, rows: pd.DataFrame, filters: Filters, today: da
         chart.y_axis.title = "分工数"
         chart.x_axis.scaling.orientation = "maxMin"  # first unit on top, like the table
         first_status = SUMMARY_COLUMNS.index(STATUS_LABELS[DONE]) + 1
-        data = Reference(ws, min_col=first_status, max_col=first_status + 4, min_row=2, max_row=units + 2)
+        data = Reference(
+            ws, min_col=first_status, max_col=first_status + 4, min_row=2, max_row=units + 2
+        )
         chart.add_data(data, titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=units + 2))
         for series, code in zip(chart.series, CHART_STATUSES, strict=True):
@@ -631,8 +643,12 @@ def _detail_sheet(wb: Workbook, rows: pd.DataFrame, filters: Filters, today: dat
     if len(rows):
         status_rules(ws, f"{letters['status_label']}3:{letters['status_label']}{last}")
         light_rules(ws, f"{letters['light_label']}3:{letters['light_label']}{last}")
-        ws.data_validations.append(status_validation(f"{letters['status_label']}3:{letters['status_label']}{last}"))
-        ws.data_validations.append(percent_validation(f"{letters['percent']}3:{letters['percent']}{last}"))
+        ws.data_validations.append(
+            status_validation(f"{letters['status_label']}3:{letters['status_label']}{last}")
+        )
+        ws.data_validations.append(
+            percent_validation(f"{letters['percent']}3:{letters['percent']}{last}")
+        )
     ws.append([styled(ws, report_title("明细", filters, today, len(rows)), "r_title")])
     ws.append([styled(ws, c.header, "r_header") for c in DETAIL_COLUMNS])
     block = render_rows(detail_frame(rows), DETAIL_COLUMNS, style_ids, first_row=3)

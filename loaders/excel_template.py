@@ -118,7 +118,9 @@ def build_template(assignments: pd.DataFrame, unit: str, *, today: date | None =
     protection.formatRows = False
     protection.autoFilter = False
     protection.sort = False
-    title = f"政策任务进度填报模板　填报单位：{unit}　生成日期：{today.isoformat()}　共 {len(rows)} 条"
+    title = (
+        f"政策任务进度填报模板　填报单位：{unit}　生成日期：{today.isoformat()}　共 {len(rows)} 条"
+    )
     ws.append([styled(ws, title, "r_title")])
     ws.append([styled(ws, c.header, "r_header") for c in TEMPLATE_COLUMNS])
     block = render_rows(rows, TEMPLATE_COLUMNS, style_ids, first_row=3)

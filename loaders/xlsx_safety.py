@@ -11,6 +11,7 @@ The small package parts we read ourselves go through ``defusedxml``.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zipfile
@@ -83,14 +84,13 @@ def read_source(source: bytes | bytearray | memoryview | BinaryIO, file_name: st
         data = bytes(source)
     else:
         if hasattr(source, "seek"):
-            try:
+            with contextlib.suppress(OSError, ValueError):  # unseekable streams: read as is
                 source.seek(0)
-            except (OSError, ValueError):
-                pass
         data = source.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise ImportFileError(
-            f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB 上限，请按单位拆分后再导入", file=file_name
+            f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB 上限，请按单位拆分后再导入",
+            file=file_name,
         )
     return data
 
@@ -104,17 +104,22 @@ def open_package(
         raise ImportFileError("文件是空的", file=file_name)
     lower = file_name.lower()
     if lower.endswith((".xlsm", ".xltm", ".xlam")):
-        raise ImportFileError("不接受含宏的工作簿（.xlsm），请另存为 .xlsx 后再导入", file=file_name)
+        raise ImportFileError(
+            "不接受含宏的工作簿（.xlsm），请另存为 .xlsx 后再导入", file=file_name
+        )
     if data.startswith(OLE_MAGIC):
         if _ENCRYPTED_STREAM in data:
             raise ImportFileError(
-                "工作簿设置了打开密码（已加密），无法读取；请取消密码后另存为 .xlsx 再导入", file=file_name
+                "工作簿设置了打开密码（已加密），无法读取；请取消密码后另存为 .xlsx 再导入",
+                file=file_name,
             )
         raise ImportFileError(
             "这是旧版 .xls（Office 二进制）文件，请在 Excel 中另存为 .xlsx 后再导入", file=file_name
         )
     if not data.startswith(ZIP_MAGIC):
-        raise ImportFileError("不是 Excel .xlsx 文件（CSV、文本或其他格式请先另存为 .xlsx）", file=file_name)
+        raise ImportFileError(
+            "不是 Excel .xlsx 文件（CSV、文本或其他格式请先另存为 .xlsx）", file=file_name
+        )
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -123,7 +128,9 @@ def open_package(
         parts = _check_members(zf, file_name)
         sheets, names = _describe(zf, file_name)
     sheet_parts = {s.path: parts[s.path] for s in sheets if s.path in parts}
-    return Package(file_name=file_name, data=data, sheets=sheets, defined_names=names, parts=sheet_parts)
+    return Package(
+        file_name=file_name, data=data, sheets=sheets, defined_names=names, parts=sheet_parts
+    )
 
 
 def _check_members(zf: zipfile.ZipFile, file_name: str) -> dict[str, bytes]:
@@ -142,25 +149,33 @@ def _check_members(zf: zipfile.ZipFile, file_name: str) -> dict[str, bytes]:
             raise ImportFileError("工作簿内容已加密，无法读取", file=file_name)
         if info.file_size > MAX_MEMBER_BYTES:
             raise ImportFileError(
-                f"压缩包成员 {info.filename} 解压后过大（{info.file_size} 字节），疑似压缩炸弹", file=file_name
+                f"压缩包成员 {info.filename} 解压后过大（{info.file_size} 字节），疑似压缩炸弹",
+                file=file_name,
             )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_RATIO:
             raise ImportFileError(
-                f"压缩包成员 {info.filename} 压缩比异常（{ratio:.0f}:1），疑似压缩炸弹", file=file_name
+                f"压缩包成员 {info.filename} 压缩比异常（{ratio:.0f}:1），疑似压缩炸弹",
+                file=file_name,
             )
         total += info.file_size
     if total > MAX_UNCOMPRESSED_BYTES:
         raise ImportFileError(f"工作簿解压后过大（{total} 字节），疑似压缩炸弹", file=file_name)
     if "[Content_Types].xml" not in names:
-        raise ImportFileError("压缩文件不是 Excel 工作簿（缺少 [Content_Types].xml）", file=file_name)
+        raise ImportFileError(
+            "压缩文件不是 Excel 工作簿（缺少 [Content_Types].xml）", file=file_name
+        )
     if any(n.lower().endswith("vbaproject.bin") for n in names):
-        raise ImportFileError("不接受含宏的工作簿（vbaProject.bin），请另存为 .xlsx 后再导入", file=file_name)
+        raise ImportFileError(
+            "不接受含宏的工作簿（vbaProject.bin），请另存为 .xlsx 后再导入", file=file_name
+        )
     if any(n.lower().endswith("workbook.bin") for n in names):
         raise ImportFileError("不支持 .xlsb 二进制工作簿，请另存为 .xlsx 后再导入", file=file_name)
     content_types = _read_capped(zf, "[Content_Types].xml", file_name)
     if b"macroEnabled" in content_types:
-        raise ImportFileError("不接受含宏的工作簿（.xlsm），请另存为 .xlsx 后再导入", file=file_name)
+        raise ImportFileError(
+            "不接受含宏的工作簿（.xlsm），请另存为 .xlsx 后再导入", file=file_name
+        )
     parts = {}
     for info in infos:
         if info.filename.lower().endswith((".xml", ".rels", ".vml")):
@@ -200,7 +215,9 @@ def _parse(zf: zipfile.ZipFile, name: str, file_name: str):
     try:
         return SafeET.fromstring(_read_capped(zf, name, file_name))
     except DefusedXmlException:
-        raise ImportFileError(f"{name} 含有被禁止的 XML 结构（实体/DTD），拒绝读取", file=file_name) from None
+        raise ImportFileError(
+            f"{name} 含有被禁止的 XML 结构（实体/DTD），拒绝读取", file=file_name
+        ) from None
     except SafeET.ParseError as exc:
         raise ImportFileError(f"{name} 不是有效的 XML（{exc}）", file=file_name) from None
 

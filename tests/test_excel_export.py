@@ -60,8 +60,25 @@ def test_sheets_headers_and_title(store, today) -> None:
         assert ws["A2"].font.bold
     assert [c.value for c in wb[SHEET_SUMMARY][2]] == SUMMARY_COLUMNS
     detail_headers = [c.value for c in wb[SHEET_DETAIL][2]]
-    for header in ("文号", "措施", "任务编号", "任务内容", "责任单位", "角色", "状态", "完成比例(%)",
-                   "完成时限", "进展情况", "下一步计划", "存在问题", "佐证材料", "更新人", "更新时间", "预警", "版本"):
+    for header in (
+        "文号",
+        "措施",
+        "任务编号",
+        "任务内容",
+        "责任单位",
+        "角色",
+        "状态",
+        "完成比例(%)",
+        "完成时限",
+        "进展情况",
+        "下一步计划",
+        "存在问题",
+        "佐证材料",
+        "更新人",
+        "更新时间",
+        "预警",
+        "版本",
+    ):
         assert header in detail_headers
 
 
@@ -146,10 +163,19 @@ def test_report_formatting(store, today) -> None:
     assert ws.page_setup.orientation == "landscape"
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert "&P" in ws.oddFooter.center.text
-    status_ranges = [str(r.sqref) for r in ws.conditional_formatting if str(r.sqref).startswith(col["状态"])]
+    status_ranges = [
+        str(r.sqref) for r in ws.conditional_formatting if str(r.sqref).startswith(col["状态"])
+    ]
     assert status_ranges == [f"{col['状态']}3:{col['状态']}{ws.max_row}"]
-    rules = [rule for cf in ws.conditional_formatting if str(cf.sqref).startswith(col["状态"]) for rule in cf.rules]
-    assert sorted(r.formula[0] for r in rules) == sorted(f'"{label}"' for label in STATUS_LABELS.values())
+    rules = [
+        rule
+        for cf in ws.conditional_formatting
+        if str(cf.sqref).startswith(col["状态"])
+        for rule in cf.rules
+    ]
+    assert sorted(r.formula[0] for r in rules) == sorted(
+        f'"{label}"' for label in STATUS_LABELS.values()
+    )
     validations = {dv.type: str(dv.sqref) for dv in ws.data_validations.dataValidation}
     assert validations["list"] == f"{col['状态']}3:{col['状态']}{ws.max_row}"
     assert validations["whole"].startswith(col["完成比例(%)"])
@@ -187,7 +213,7 @@ def test_notes_that_look_like_formulas_stay_text(make_store, small_measures, tod
 
 def test_control_characters_and_markup_survive(make_store, small_measures, today) -> None:
     store = make_store(small_measures)
-    _set(store, "demo-m01-t2", "市教委", note="a\x01b <c> & \"d\"", problems="  leading")
+    _set(store, "demo-m01-t2", "市教委", note='a\x01b <c> & "d"', problems="  leading")
     table = _table(_open(build_report(store.assignments(), today=today))[SHEET_DETAIL])
     row = table[table["任务编号"] == "demo-m01-t2"].iloc[0]
     assert row["进展情况"] == 'ab <c> & "d"'

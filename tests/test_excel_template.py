@@ -25,7 +25,9 @@ LOCKED = ["任务编号", "责任单位", "角色", "任务内容", "版本"]
 @pytest.fixture
 def template(make_store, small_measures, today):
     store = make_store(small_measures)
-    return store, openpyxl.load_workbook(io.BytesIO(build_template(store.assignments(), "市教委", today=today)))
+    return store, openpyxl.load_workbook(
+        io.BytesIO(build_template(store.assignments(), "市教委", today=today))
+    )
 
 
 def _columns(ws) -> dict[str, int]:

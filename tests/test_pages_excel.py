@@ -34,9 +34,27 @@ def _frame_not_pages_dir(monkeypatch: pytest.MonkeyPatch) -> None:
 def app_env(tmp_path, monkeypatch) -> Iterator[str]:
     """A fresh SQLite database seeded from a small measures CSV; caches cleared."""
     rows = [
-        {"measure_no": 1, "task_id": "demo-m01-t1", "unit": "市科委", "role": "lead", "unit_rank": 1},
-        {"measure_no": 1, "task_id": "demo-m01-t1", "unit": "市教委", "role": "support", "unit_rank": 2},
-        {"measure_no": 2, "task_id": "demo-m02-t1", "unit": "市教委", "role": "lead", "unit_rank": 1},
+        {
+            "measure_no": 1,
+            "task_id": "demo-m01-t1",
+            "unit": "市科委",
+            "role": "lead",
+            "unit_rank": 1,
+        },
+        {
+            "measure_no": 1,
+            "task_id": "demo-m01-t1",
+            "unit": "市教委",
+            "role": "support",
+            "unit_rank": 2,
+        },
+        {
+            "measure_no": 2,
+            "task_id": "demo-m02-t1",
+            "unit": "市教委",
+            "role": "lead",
+            "unit_rank": 1,
+        },
     ]
     csv = tmp_path / "measures.csv"
     measures_frame(rows).to_csv(csv, index=False, encoding="utf-8-sig")
