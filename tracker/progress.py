@@ -80,31 +80,42 @@ def normalize_status(value: object) -> str | None:
     return STATUS_CODES.get(text)
 
 
+_PERCENT_ERROR = "完成比例必须是0到100之间的整数"
+
+
 def normalize_value(field: str, value: object) -> object:
-    """Turn an edited cell into the stored type, raising ValueError with a Chinese reason."""
+    """Turn an edited cell into the stored type, raising ValueError with a Chinese reason.
+
+    The common, already-clean values (a code, an int, a date, a plain string) return first:
+    an Excel import sends tens of thousands of them through here.
+    """
     if field == "status":
-        code = normalize_status(value)
+        code = value if value in STATUS_LABELS else normalize_status(value)
         if code is None:
             allowed = "、".join(STATUS_LABELS.values())
             raise ValueError(f"状态必须是以下之一：{allowed}")
         return code
     if field == "percent":
+        if type(value) is int and 0 <= value <= 100:
+            return value
         if _blank(value):
             return 0
         if isinstance(value, bool):
-            raise ValueError("完成比例必须是0到100之间的整数")
+            raise ValueError(_PERCENT_ERROR)
         try:
             number = float(str(value).strip().rstrip("%"))
         except ValueError:
-            raise ValueError("完成比例必须是0到100之间的整数") from None
+            raise ValueError(_PERCENT_ERROR) from None
         if math.isnan(number) or number != int(number) or not 0 <= number <= 100:
-            raise ValueError("完成比例必须是0到100之间的整数")
+            raise ValueError(_PERCENT_ERROR)
         return int(number)
     if field == "due_date":
+        if type(value) is date:
+            return value
         if _blank(value):
             return None
-        if isinstance(value, datetime | pd.Timestamp):
-            return value.date() if hasattr(value, "date") else value
+        if isinstance(value, datetime):  # pandas.Timestamp is a datetime too
+            return value.date()
         if isinstance(value, date):
             return value
         try:
@@ -112,6 +123,8 @@ def normalize_value(field: str, value: object) -> object:
         except ValueError:
             raise ValueError("完成时限必须是日期（如 2026-12-31）") from None
     if field in TEXT_FIELDS:
+        if type(value) is str:
+            return value.strip()
         return "" if _blank(value) else str(value).strip()
     raise ValueError(f"未知字段 {field}")
 

@@ -499,30 +499,29 @@ class Store:
         if task_id is not None:
             query = query.where(Assignment.task_id == task_id)
         with self.engine.connect() as conn:
-            rows = conn.execute(query)
-            return pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
+            return _frame(conn.execute(query))
 
     def snapshots(self) -> pd.DataFrame:
         """Per-period state of each assignment (for trend charts)."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(ProgressSnapshot.__table__).order_by("period"))
-            return pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
+            return _frame(conn.execute(select(ProgressSnapshot.__table__).order_by("period")))
 
     def find_assignments(self, task_ids: Iterable[str]) -> pd.DataFrame:
         """assignment_id, task_id, unit, version for the given task ids (unknown ones absent)."""
         wanted = list(dict.fromkeys(task_ids))
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    Assignment.assignment_id,
-                    Assignment.task_id,
-                    Assignment.unit,
-                    Progress.version,
+            return _frame(
+                conn.execute(
+                    select(
+                        Assignment.assignment_id,
+                        Assignment.task_id,
+                        Assignment.unit,
+                        Progress.version,
+                    )
+                    .join(Progress, Progress.assignment_id == Assignment.assignment_id)
+                    .where(Assignment.task_id.in_(wanted), Assignment.archived.is_(False))
                 )
-                .join(Progress, Progress.assignment_id == Assignment.assignment_id)
-                .where(Assignment.task_id.in_(wanted), Assignment.archived.is_(False))
             )
-            return pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -590,18 +589,10 @@ class Store:
                         continue
                     warnings.extend(Problem(w, **where) for w in warns)
                     writes.append((upd, row, changed))
-                    for name, (old, new) in changed.items():
-                        diffs.append(
-                            {
-                                "assignment_id": aid,
-                                "task_id": row["task_id"],
-                                "unit": row["unit"],
-                                "field": name,
-                                "old": _display(name, old),
-                                "new": _display(name, new),
-                                "row": upd.row,
-                            }
-                        )
+                    diffs.extend(
+                        (aid, row["task_id"], row["unit"], name, old, new, upd.row)
+                        for name, (old, new) in changed.items()
+                    )
                 if not partial and problems:
                     raise ValidationError(
                         f"{len(problems)} 处数据不符合要求，本批次未保存任何修改",
@@ -624,7 +615,7 @@ class Store:
                     tx.rollback()
                 raise
         return ApplyResult(
-            diffs=pd.DataFrame(diffs, columns=DIFF_COLUMNS),
+            diffs=_diff_frame(diffs),
             problems=problems,
             conflicts=conflicts,
             warnings=warnings,
@@ -651,8 +642,10 @@ class Store:
                 .where(Progress.assignment_id.in_(chunk), Assignment.archived.is_(False))
                 .with_for_update(of=Progress)
             )
-            for r in conn.execute(query).mappings():
-                rows[int(r["assignment_id"])] = dict(r)
+            result = conn.execute(query)
+            keys = list(result.keys())
+            for values in result.all():
+                rows[int(values[0])] = dict(zip(keys, values, strict=True))
         return rows
 
     @staticmethod
@@ -802,6 +795,13 @@ ASSIGNMENT_COLUMNS = [
 ]
 
 
+def _frame(result) -> pd.DataFrame:
+    """A result as a frame; plain tuples, since pandas probes SQLAlchemy rows very slowly."""
+    return pd.DataFrame.from_records(
+        [tuple(row) for row in result.fetchall()], columns=list(result.keys())
+    )
+
+
 def _fetch(conn, query) -> pd.DataFrame:
     """Run a Core select on the raw DBAPI cursor: plain tuples build a frame far faster."""
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
@@ -817,6 +817,18 @@ def _fetch(conn, query) -> pd.DataFrame:
 def _chunks(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _diff_frame(diffs: list[tuple]) -> pd.DataFrame:
+    """Changed fields with old/new shown as the user reads them (status in Chinese)."""
+    frame = pd.DataFrame.from_records(diffs, columns=DIFF_COLUMNS)
+    is_status = (frame["field"] == "status").to_numpy()
+    for column in ("old", "new"):
+        frame[column] = [
+            STATUS_LABELS.get(v, v) if status else _as_text(v)
+            for v, status in zip(frame[column].tolist(), is_status, strict=True)
+        ]
+    return frame
 
 
 def _display(name: str, value: object) -> str:
