@@ -59,6 +59,8 @@ _WS_RE = re.compile(r"\s+")
 # A line that ends a sentence or a clause; used to tell hard-wrapped text from paragraphs.
 _LINE_END_CHARS = "。；;！!？?）)”：:"
 _PARAGRAPH_BREAK = "\n"  # marks a blank line in the stream of a paragraph-style text
+# What can end a clause's text: brackets, a full stop, a paragraph break.
+_CLAUSE_TOKEN_RE = re.compile(r"[（()）。\n]")
 
 ISSUER_KEYS = ("发布机构", "发文机关", "发布单位")
 DATE_KEYS = ("成文日期", "发布日期")
@@ -513,17 +515,21 @@ class _Parser:
         return "。" not in block.marker_text and len(block.marker_text) < 0.6 * self.line_width
 
     def _clause_end(self, text: str, start: int, stream: _Stream) -> int:
-        """Index of the bracket closing a clause; nested brackets (市交通委（市道运局）) allowed."""
+        """Index of the bracket closing a clause; nested brackets (市交通委（市道运局）) allowed.
+
+        A full stop, a paragraph break or the start of another clause before the closing
+        bracket means the clause was never closed.
+        """
         depth = 0
-        for i in range(start, len(text)):
-            ch = text[i]
-            if ch in "（(":
+        for token in _CLAUSE_TOKEN_RE.finditer(text, start):
+            ch = token.group()
+            if ch in "（(" and not _CLAUSE_OPEN_RE.match(text, token.start()):
                 depth += 1
             elif ch in "）)":
                 if depth == 0:
-                    return i
+                    return token.start()
                 depth -= 1
-            elif ch in "。" or ch == _PARAGRAPH_BREAK or _CLAUSE_OPEN_RE.match(text, i):
+            else:
                 break
         raise self.error("责任分工条款缺少右括号（条款未结束）", stream.line_at(start - 1))
 

@@ -30,6 +30,7 @@ UNKNOWN_KIND = "unknown"
 _SEPARATORS = frozenset("、，,；;")
 _OPEN = "（("
 _CLOSE = "）)"
+_SPLIT_TOKEN_RE = re.compile("[" + re.escape("".join(_SEPARATORS) + _OPEN + _CLOSE) + "]")
 # Keywords that label the parts of a clause.  Lead keywords open the clause or its first part.
 LEAD_KEYWORDS: tuple[str, ...] = ("责任单位", "责任部门", "牵头单位", "牵头部门")
 SUPPORT_KEYWORDS: tuple[str, ...] = ("配合单位", "配合部门", "协同单位", "参与单位")
@@ -107,18 +108,17 @@ def _split_top_level(text: str) -> list[str]:
     """Split on unit separators that are not inside brackets (市交通委（市道运局） stays whole)."""
     parts: list[str] = []
     depth = 0
-    current: list[str] = []
-    for ch in text:
+    start = 0
+    for token in _SPLIT_TOKEN_RE.finditer(text):
+        ch = token.group()
         if ch in _OPEN:
             depth += 1
-        elif ch in _CLOSE and depth:
-            depth -= 1
-        if depth == 0 and ch in _SEPARATORS:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current))
+        elif ch in _CLOSE:
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            parts.append(text[start : token.start()])
+            start = token.end()
+    parts.append(text[start:])
     return parts
 
 
