@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from tracker import views
 from webui import data, filters
 
 st.set_page_config(page_title="政策任务督办台", page_icon="📋", layout="wide")
@@ -17,5 +18,5 @@ pages = [
 ]
 page = st.navigation(pages)
 st.sidebar.caption("政策任务督办台")
-filters.sidebar(data.assignments())
+filters.sidebar(data.view(views.filter_options, filtered=False))
 page.run()

@@ -90,6 +90,9 @@ def synthetic_policy_text(number: int, *, measures: int = 12, seed: int = 0) -> 
         for _ in range(int(rng.integers(1, 4))):
             picked = rng.choice(len(names), size=int(rng.integers(1, 6)), replace=False)
             units = "、".join(names[i] for i in picked)
-            lines += [f"　　加强统筹推进，优化部门协同、市区联动工作模式。（责任单位：{units}）", ""]
+            lines += [
+                f"　　加强统筹推进，优化部门协同、市区联动工作模式。（责任单位：{units}）",
+                "",
+            ]
     lines += ["　　上海市人民政府办公厅", "", "　　2026年1月1日"]
     return "\n".join(lines)

@@ -2,26 +2,21 @@
 
 import streamlit as st
 
-from tracker import aggregate, figures
-from webui import data, filters
+from tracker import views
+from webui import data
 
 st.title("按政策")
 st.caption(
     "旭日图由内向外为政策、部分、措施，面积为任务数，颜色为完成率（红 0% → 绿 100%），"
     "点击可下钻；下表列出每项措施的任务数、已完成、滞后和牵头单位。"
 )
-rows = filters.current().apply(data.assignments())
-tasks = aggregate.task_frame(rows, data.today())
-tree = aggregate.policy_tree(tasks)
-st.plotly_chart(figures.policy_sunburst(tree), key="policy_sunburst")
-data.download_csv(tree, "policy_tree.csv")
+view = data.view(views.by_policy)
+st.plotly_chart(view["sunburst"], key="policy_sunburst")
+data.download_csv(view["tree"], "policy_tree.csv")
 
 st.subheader("措施进度")
-progress = aggregate.measure_progress(tasks)
-st.dataframe(
-    progress,
-    hide_index=True,
-    width="stretch",
+data.table(
+    view["progress"],
     key="measure_progress",
     column_config={
         "完成率": st.column_config.ProgressColumn(
@@ -29,4 +24,4 @@ st.dataframe(
         )
     },
 )
-data.download_csv(progress, "measure_progress.csv")
+data.download_csv(view["progress"].full, "measure_progress.csv")

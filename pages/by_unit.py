@@ -2,24 +2,24 @@
 
 import streamlit as st
 
-from tracker import aggregate, figures
-from webui import data, filters
+from tracker import aggregate, views
+from webui import data
 
 st.title("按责任单位")
 st.caption(
     "每个责任单位承担的分工条数（牵头、配合分列），按状态堆叠，负担最重的单位在上；"
     f"超过 {aggregate.UNIT_TOP_N} 个单位时其余合并为“{aggregate.OTHERS}”。"
 )
-rows = filters.current().apply(data.assignments())
-load = aggregate.unit_load(rows)
-st.plotly_chart(figures.unit_load_bar(load), key="unit_load")
-data.download_csv(load, "unit_load.csv")
+view = data.view(views.by_unit)
+st.plotly_chart(view["load_bar"], key="unit_load")
+data.download_csv(view["load"], "unit_load.csv")
 
 st.subheader("单位详情")
-units = aggregate.units_by_load(rows)
+units = view["units"]
 unit = st.selectbox("选择单位", units, index=0 if units else None, key="by_unit_unit")
 if unit:
-    summary = aggregate.unit_summary(rows, unit)
+    detail = data.view(views.unit_detail, unit)
+    summary = detail["summary"]
     cols = st.columns(6)
     cols[0].metric("分工条数", summary["tasks"])
     cols[1].metric("牵头", summary["lead"])
@@ -28,14 +28,12 @@ if unit:
     cols[4].metric("滞后", summary["delayed"])
     cols[5].metric("红灯", summary["red"])
     st.markdown("**红灯事项**")
-    late = aggregate.unit_tasks(rows, unit, late_only=True)
-    if late.empty:
+    if not len(detail["late"]):
         st.info("该单位没有红灯事项。")
     else:
-        st.dataframe(late, hide_index=True, width="stretch", key="unit_late")
+        data.table(detail["late"], key="unit_late")
     st.markdown("**任务清单**")
-    own = aggregate.unit_tasks(rows, unit)
-    st.dataframe(own, hide_index=True, width="stretch", key="unit_tasks")
-    data.download_csv(own, "unit_tasks.csv", "下载该单位任务清单（CSV）")
+    data.table(detail["tasks"], key="unit_tasks")
+    data.download_csv(detail["tasks"].full, "unit_tasks.csv", "下载该单位任务清单（CSV）")
 else:
     st.info("当前筛选条件下没有责任单位。")

@@ -2,31 +2,28 @@
 
 import streamlit as st
 
-from tracker import aggregate, figures
-from webui import data, filters
+from tracker import aggregate, views
+from webui import data
 
 st.title("覆盖矩阵")
 st.caption(
     "行是责任单位（涉及措施最多的在上），列是措施（按文号和序号），深色为牵头、浅色为配合；"
     f"★ 表示只有一个单位负责的措施。单位或措施过多时其余合并为“{aggregate.OTHERS}”。"
 )
-rows = filters.current().apply(data.assignments())
-matrix = aggregate.coverage(rows)
-st.plotly_chart(figures.coverage_heatmap(matrix), key="coverage_heatmap")
-data.download_csv(matrix.reset_index(), "coverage.csv")
+view = data.view(views.coverage)
+st.plotly_chart(view["heatmap"], key="coverage_heatmap")
+data.download_csv(view["matrix"], "coverage.csv")
 
 left, right = st.columns(2)
 with left:
     st.subheader("单一单位负责的措施")
     st.caption("只有一个责任单位、没有配合单位的措施。")
-    single = aggregate.single_unit_measures(rows)
-    if single.empty:
+    if not len(view["single"]):
         st.info("每项措施都有两个及以上责任单位。")
-    st.dataframe(single, hide_index=True, width="stretch", key="single_unit")
-    data.download_csv(single, "single_unit_measures.csv")
+    data.table(view["single"], key="single_unit")
+    data.download_csv(view["single"].full, "single_unit_measures.csv")
 with right:
     st.subheader("涉及措施最多的单位")
     st.caption("按涉及的措施数排序。")
-    spread = aggregate.unit_spread(rows)
-    st.dataframe(spread, hide_index=True, width="stretch", key="unit_spread")
-    data.download_csv(spread, "unit_spread.csv")
+    data.table(view["spread"], key="unit_spread")
+    data.download_csv(view["spread"].full, "unit_spread.csv")

@@ -2,8 +2,8 @@
 
 Thin on purpose: every workbook is built, read and checked by ``loaders.excel_*`` (tested
 without Streamlit); this page wires those calls to buttons.  An import is always previewed
-(dry run) first and applied only on confirmation; after a write the data caches are cleared
-so every page shows the new values.
+(dry run) first and applied only on confirmation; every cache is keyed by the data revision, so
+after a write every page shows the new values.
 """
 
 from __future__ import annotations
@@ -22,22 +22,11 @@ from loaders.excel_import import (
 from loaders.excel_report import build_report
 from loaders.excel_template import build_template
 from tracker.errors import TrackerError
-from tracker.filters import Filters
 from webui import data, filters
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _PREVIEW = "excel_preview"  # (file digest, revision, mode) -> ImportResult of the dry run
 _DONE = "excel_done"  # the result of the last confirmed import, shown after the rerun
-
-
-@st.cache_data(show_spinner="正在生成报表…", max_entries=4)
-def _report(revision: int, query: tuple, today) -> bytes:
-    return build_report(data.assignments(), filters=Filters.from_query(dict(query)), today=today)
-
-
-@st.cache_data(show_spinner="正在生成模板…", max_entries=8)
-def _template(revision: int, unit: str, today) -> bytes:
-    return build_template(data.assignments(), unit, today=today)
 
 
 def _show_result(result) -> None:
@@ -84,10 +73,10 @@ with report_tab:
     st.caption(
         f"按侧栏筛选条件导出（{chosen.describe()}，{matched} 条分工）：汇总、按政策、明细三张表，可直接打印上报。"
     )
-    query = tuple(sorted((k, tuple(v)) for k, v in chosen.to_query().items()))
+    # Built when clicked: at city scale the report takes seconds and most visits never ask.
     st.download_button(
         "下载进度报表（xlsx）",
-        _report(revision, query, today),
+        lambda: build_report(rows, filters=chosen, today=today),
         f"进度报表_{today.isoformat()}.xlsx",
         XLSX_MIME,
         key="excel_report",
@@ -104,7 +93,7 @@ with template_tab:
         st.caption("模板中任务编号、任务内容等列已锁定；状态、完成比例、完成时限和各说明列可填写。")
         st.download_button(
             f"下载「{unit}」填报模板（xlsx）",
-            _template(revision, unit, today),
+            lambda: build_template(rows, unit, today=today),
             f"填报模板_{unit}_{today.isoformat()}.xlsx",
             XLSX_MIME,
             key="excel_template",
@@ -167,7 +156,6 @@ with import_tab:
                 except TrackerError as exc:
                     st.error(str(exc))
                 else:
-                    st.cache_data.clear()
                     st.session_state.pop(_PREVIEW, None)
                     st.session_state[_DONE] = result
                     st.rerun()

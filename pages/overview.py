@@ -2,17 +2,16 @@
 
 import streamlit as st
 
-from tracker import aggregate, figures
-from webui import data, filters
+from tracker import views
+from webui import data
 
 st.title("总览")
 st.caption(
     "任务按牵头单位的进度计一次；完成率 = 已完成任务 / 任务数；"
     "红黄绿灯按每条分工（任务 × 责任单位）计；“60天未更新”指超过60天没有进度更新的未完成任务。"
 )
-rows = filters.current().apply(data.assignments())
-tasks = aggregate.task_frame(rows, data.today())
-head = aggregate.headline(rows, data.today())
+view = data.view(views.overview)
+head = view["headline"]
 
 cols = st.columns(6)
 cols[0].metric("政策", head["policies"])
@@ -32,20 +31,17 @@ left, right = st.columns([2, 3])
 with left:
     st.subheader("任务状态")
     st.caption("各状态的任务数（任务按牵头单位的状态计）。")
-    counts = aggregate.status_counts(tasks)
-    st.plotly_chart(figures.status_donut(counts), key="status_donut")
-    data.download_csv(counts, "status_counts.csv")
+    st.plotly_chart(view["status_donut"], key="status_donut")
+    data.download_csv(view["status_counts"], "status_counts.csv")
 with right:
     st.subheader("牵头单位预警灯")
     st.caption("每个牵头单位所牵头任务的红黄绿灯分布，红灯多者在上。")
-    lights = aggregate.lights_by_lead_unit(tasks)
-    st.plotly_chart(figures.lights_by_unit_bar(lights), key="lights_by_unit")
-    data.download_csv(lights, "lights_by_lead_unit.csv")
+    st.plotly_chart(view["lights_bar"], key="lights_by_unit")
+    data.download_csv(view["lights"], "lights_by_lead_unit.csv")
 
 st.subheader("红灯任务")
 st.caption("逾期未完成或状态为滞后的任务，按完成时限排序。")
-red = aggregate.red_tasks(tasks)
-if red.empty:
+if not len(view["red"]):
     st.info("没有红灯任务。")
-st.dataframe(red, hide_index=True, width="stretch", key="red_tasks")
-data.download_csv(red, "red_tasks.csv")
+data.table(view["red"], key="red_tasks")
+data.download_csv(view["red"].full, "red_tasks.csv")

@@ -1,12 +1,13 @@
+"""任务清单: the flattened agency-by-task table under the sidebar filters."""
+
 import streamlit as st
 
-from tracker.aggregate import task_table
-from webui import data, filters
+from tracker import views
+from webui import data
 
 st.title("任务清单")
 st.caption("按任务 × 责任单位展开的分工表：每行是一项任务的一个责任单位（牵头或配合）。")
-rows = filters.current().apply(data.assignments())
-st.metric("分工条数", len(rows))
-table = task_table(rows)
-st.dataframe(table, hide_index=True, width="stretch")
-data.download_csv(table, "tasks.csv")
+view = data.view(views.task_list)
+st.metric("分工条数", view["count"])
+data.table(view["table"], key="task_table")
+data.download_csv(view["table"].full, "tasks.csv")

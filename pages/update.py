@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tracker import editing
+from tracker import editing, views
 from tracker.errors import ConflictError, ValidationError
 from tracker.progress import period_kind
 from tracker.schema import LEAD, PERIOD_KINDS, PROGRESS_FIELDS, SOURCE_WEB, STATUS_LABELS, SUPPORT
@@ -21,9 +21,9 @@ _FLASH = "update_flash"  # message to show after the post-save rerun
 
 
 def _reload() -> None:
-    """Drop the pinned frames and cached data so the next run shows the stored values."""
+    """Drop the pinned frames so the next run shows the stored values (the data caches
+    are keyed by revision and need no clearing)."""
     st.session_state.pop(_LOADED, None)
-    st.cache_data.clear()
 
 
 def _column_config() -> dict:
@@ -50,7 +50,6 @@ def _column_config() -> dict:
 
 st.title("进度填报")
 store = data.get_store()
-rows = data.assignments()
 today = data.today()
 period = editing.current_period(today)
 st.caption(
@@ -58,7 +57,7 @@ st.caption(
     "只需修改有变化的单元格；「本期已更新」✓ 表示本期已填报。"
 )
 
-units = editing.unit_options(rows)
+units = data.view(views.filter_options, filtered=False)["units"]
 if not units:
     st.info("暂无任务分工数据。")
     st.stop()
@@ -73,12 +72,13 @@ if flash:
         st.warning(warning)
 
 loaded = st.session_state.get(_LOADED)
+bench = data.view(views.unit_workbench, unit, period, filtered=False)
 if loaded is None or loaded["unit"] != unit:
     loaded = {
         "unit": unit,
         "revision": store.revision(),
-        LEAD: editing.editor_frame(rows, unit, LEAD, period),
-        SUPPORT: editing.editor_frame(rows, unit, SUPPORT, period),
+        LEAD: bench[LEAD],
+        SUPPORT: bench[SUPPORT],
     }
     st.session_state[_LOADED] = loaded
 if store.revision() != loaded["revision"]:
@@ -136,19 +136,19 @@ if save_col.button("保存修改", type="primary", key="update_save"):
             st.rerun()
 
 st.subheader("本单位各期完成情况")
-trend = editing.period_trend(store.snapshots(), editing.unit_assignment_ids(rows, unit))
+trend = data.unit_trend(unit)
 if trend.empty:
     st.caption("尚无填报记录。")
 else:
     st.dataframe(trend, hide_index=True)
 
-partners = editing.partner_table(rows, unit)
+partners = bench["partners"]
 if not partners.empty:
     st.subheader("牵头任务的配合单位进展")
     st.dataframe(partners, hide_index=True, width="stretch")
 
 st.subheader("任务修改记录")
-choices = editing.task_choices(rows, unit)
+choices = bench["choices"]
 task_id = st.selectbox("任务", list(choices), format_func=choices.get, key="update_history_task")
 history = editing.history_table(store.history(task_id=task_id))
 if history.empty:

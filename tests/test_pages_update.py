@@ -16,9 +16,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from loaders.measures_csv import read_measures
 from tests.conftest import measures_frame
 from tracker.schema import LEAD, SUPPORT
-from tracker.store import Store, Update, make_engine, read_measures_file
+from tracker.store import Store, Update, make_engine, measures_file_bytes
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
@@ -223,7 +224,7 @@ def test_edit_lands_on_right_task_after_another_users_change(app_env):
     other = int(_row(app_env, "demo-m03-t1", "市教委").assignment_id)
     store = _store(app_env)
     store.apply([Update(other, 0, {"percent": 50})], user="李四", source="web")
-    measures = read_measures_file()
+    measures = read_measures(measures_file_bytes())
     front = measures_frame(
         [
             {

@@ -54,6 +54,12 @@ class Filters:
 
     def describe(self) -> str:
         """Short Chinese description for report titles: 单位=市科委；状态=done."""
-        labels = {"policy": "政策", "unit": "单位", "role": "角色", "status": "状态", "light": "预警"}
+        labels = {
+            "policy": "政策",
+            "unit": "单位",
+            "role": "角色",
+            "status": "状态",
+            "light": "预警",
+        }
         parts = [f"{labels[k]}={'、'.join(v)}" for k, v in self.to_query().items()]
         return "；".join(parts) or "全部"

@@ -175,6 +175,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._structures: dict[tuple, pd.DataFrame] = {}  # (sync digest, archived?) -> frame
 
     @classmethod
     def open(
@@ -184,11 +185,24 @@ class Store:
         measures: pd.DataFrame | None = None,
         sync: bool = True,
     ) -> Store:
-        """Open (creating tables if needed) and sync from ``data/measures.csv``."""
+        """Open (migrating if needed) and sync from ``measures`` or the measures CSV file.
+
+        The file's bytes are hashed first: a server restart with unchanged sources costs a
+        hash, not a parse and a comparison of every row.
+        """
         store = cls(make_engine(url))
         store.create_schema()
-        if sync:
-            store.sync(measures if measures is not None else read_measures_file())
+        if sync and measures is not None:
+            store.sync(measures)
+        elif sync:
+            raw = measures_file_bytes()
+            digest = hashlib.sha256(raw).hexdigest()
+            with store.engine.connect() as conn:
+                current = store._meta(conn, "measures_digest")
+            if current != digest:
+                from loaders.measures_csv import read_measures
+
+                store.sync(read_measures(raw), digest=digest)
         return store
 
     def create_schema(self) -> None:
@@ -232,15 +246,20 @@ class Store:
 
     # --- sync from measures.csv -----------------------------------------------------
 
-    def sync(self, measures: pd.DataFrame) -> SyncReport:
+    def sync(self, measures: pd.DataFrame, *, digest: str | None = None) -> SyncReport:
         """Bring tasks and assignments in line with ``measures`` (the measures.csv frame).
 
         Idempotent.  New tasks/assignments appear with a fresh progress row; ones missing
         from the sources are archived (never deleted, history kept); progress is never reset.
+        ``digest`` identifies the content (default: a hash of the frame); an unchanged
+        digest returns at once.
         """
-        digest = hashlib.sha256(
-            pd.util.hash_pandas_object(measures.astype(str), index=False).to_numpy().tobytes()
-        ).hexdigest()
+        digest = (
+            digest
+            or hashlib.sha256(
+                pd.util.hash_pandas_object(measures.astype(str), index=False).to_numpy().tobytes()
+            ).hexdigest()
+        )
         report = SyncReport()
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
             self._lock_revision(conn)
@@ -402,75 +421,74 @@ class Store:
     def assignments(self, *, include_archived: bool = False) -> pd.DataFrame:
         """One row per assignment with its task, measure, policy, unit and current progress.
 
-        Each table is fetched on its own and joined in pandas: a wide SQL join would ship
-        every task text once per unit and costs several times more at 100,000 rows.
+        The structure (tasks, measures, policies, units) changes only when a sync does, so it
+        is kept per sync and only the progress table is read again after a save.
         """
+        structure = self._structure(include_archived)
+        (progress,) = self._read_frames(
+            select(*(getattr(Progress, c) for c in _PROGRESS_KEYS), Progress.period)
+        )
+        df = structure.merge(_typed(progress), on="assignment_id", how="inner")
+        return df.reindex(columns=ASSIGNMENT_COLUMNS)
+
+    def _structure(self, include_archived: bool) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            key = (self._meta(conn, "measures_digest"), include_archived)
+        cached = self._structures.get(key)
+        if cached is not None:
+            return cached
         live = [] if include_archived else [Assignment.archived.is_(False)]
         live_tasks = [] if include_archived else [Task.archived.is_(False)]
-        with self.engine.connect() as conn:
-            frames = [
-                _fetch(
-                    conn,
-                    select(
-                        Assignment.assignment_id,
-                        Assignment.task_id,
-                        Assignment.unit,
-                        Assignment.role,
-                        Assignment.unit_rank,
-                        Assignment.archived,
-                    ).where(*live),
-                ),
-                _fetch(
-                    conn,
-                    select(Task.task_id, Task.measure_id, Task.task_seq, Task.task_text).where(
-                        *live_tasks
-                    ),
-                ),
-                _fetch(
-                    conn,
-                    select(
-                        Measure.measure_id,
-                        Measure.policy_id,
-                        Measure.section_no,
-                        Measure.section_title,
-                        Measure.measure_no,
-                        Measure.measure_title,
-                    ),
-                ),
-                _fetch(
-                    conn,
-                    select(
-                        Policy.policy_id,
-                        Policy.title.label("policy_title"),
-                        Policy.doc_no,
-                        Policy.issue_date,
-                        Policy.effective_from,
-                        Policy.effective_to,
-                    ),
-                ),
-                _fetch(
-                    conn,
-                    select(
-                        Unit.unit,
-                        Unit.full_name.label("unit_full_name"),
-                        Unit.kind.label("unit_kind"),
-                    ),
-                ),
-                _fetch(
-                    conn, select(*(getattr(Progress, c) for c in _PROGRESS_KEYS), Progress.period)
-                ),
-            ]
-        assignments, tasks, measures, policies, units, progress = frames
-        df = (
-            assignments.merge(tasks, on="task_id")
-            .merge(measures, on="measure_id")
-            .merge(policies, on="policy_id")
+        # Each table on its own, joined in pandas: a wide SQL join would ship every task text
+        # once per unit and costs several times more at 100,000 rows.
+        assignments, tasks, measures, policies, units = self._read_frames(
+            select(
+                Assignment.assignment_id,
+                Assignment.task_id,
+                Assignment.unit,
+                Assignment.role,
+                Assignment.unit_rank,
+                Assignment.archived,
+            ).where(*live),
+            select(Task.task_id, Task.measure_id, Task.task_seq, Task.task_text).where(*live_tasks),
+            select(
+                Measure.measure_id,
+                Measure.policy_id,
+                Measure.section_no,
+                Measure.section_title,
+                Measure.measure_no,
+                Measure.measure_title,
+            ),
+            select(
+                Policy.policy_id,
+                Policy.title.label("policy_title"),
+                Policy.doc_no,
+                Policy.issue_date,
+                Policy.effective_from,
+                Policy.effective_to,
+            ),
+            select(Unit.unit, Unit.full_name.label("unit_full_name"), Unit.kind.label("unit_kind")),
+        )
+        structure = (
+            assignments.merge(
+                tasks.merge(measures, on="measure_id").merge(policies, on="policy_id"),
+                on="task_id",
+            )
             .merge(units, on="unit")
-            .merge(progress, on="assignment_id")
             .sort_values(["policy_id", "measure_no", "task_seq", "unit_rank"], kind="stable")
             .reset_index(drop=True)
         )
-        return _typed_assignments(df.reindex(columns=ASSIGNMENT_COLUMNS))
+        self._structures = {key: _typed(structure)}
+        return self._structures[key]
+
+    def _read_frames(self, *queries) -> list[pd.DataFrame]:
+        """Bulk reads in one consistent snapshot, through the driver's cursor.
+
+        (ADBC reads SQLite into Arrow three times faster, but it ships its own SQLite
+        library, and two SQLite copies in one process break each other's file locks.)
+        """
+        with self.engine.connect() as conn, conn.begin():
+            return [_fetch(conn, query) for query in queries]
 
     def history(
         self, *, assignment_ids: Sequence[int] | None = None, task_id: str | None = None
@@ -802,9 +820,13 @@ def _frame(result) -> pd.DataFrame:
     )
 
 
+def _sql(query, dialect) -> str:
+    return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
 def _fetch(conn, query) -> pd.DataFrame:
     """Run a Core select on the raw DBAPI cursor: plain tuples build a frame far faster."""
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    sql = _sql(query, conn.dialect)
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.execute(sql)
@@ -841,34 +863,25 @@ def measure_id_of(policy_id: str, measure_no: int) -> str:
     return f"{policy_id}-m{int(measure_no):02d}"
 
 
-def _typed_assignments(df: pd.DataFrame) -> pd.DataFrame:
-    for column in (
-        "issue_date",
-        "effective_from",
-        "effective_to",
-        "due_date",
-        "updated_at",
-    ):
-        df[column] = pd.to_datetime(df[column], errors="coerce")
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Give whichever of the assignment columns ``df`` has their types (SQLite returns
+    dates as text and booleans as integers)."""
+    for column in ("issue_date", "effective_from", "effective_to", "due_date", "updated_at"):
+        if column in df:
+            df[column] = pd.to_datetime(df[column], errors="coerce")
     for column in ("note", "next_step", "problems", "evidence", "updated_by", "period"):
-        df[column] = df[column].fillna("").astype(str)
-    df["archived"] = df["archived"].astype(bool)
-    for column in (
-        "assignment_id",
-        "percent",
-        "version",
-        "measure_no",
-        "task_seq",
-        "unit_rank",
-    ):
-        df[column] = df[column].astype("int64")
+        if column in df:
+            df[column] = df[column].fillna("").astype(str)
+    if "archived" in df:
+        df["archived"] = df["archived"].astype(bool)
+    for column in ("assignment_id", "percent", "version", "measure_no", "task_seq", "unit_rank"):
+        if column in df:
+            df[column] = df[column].astype("int64")
     return df
 
 
-def read_measures_file(path: str | os.PathLike | None = None) -> pd.DataFrame:
-    """The agency-by-task table: ``path``, else ``TRACKER_MEASURES_CSV``, else data/measures.csv."""
-    from loaders.measures_csv import read_measures
-
-    path = path or os.environ.get("TRACKER_MEASURES_CSV") or MEASURES_CSV
-    with open(path, "rb") as handle:
-        return read_measures(handle)
+def measures_file_bytes(path: str | os.PathLike | None = None) -> bytes:
+    """The agency-by-task table's bytes: ``path``, else ``TRACKER_MEASURES_CSV``, else
+    data/measures.csv."""
+    with open(path or os.environ.get("TRACKER_MEASURES_CSV") or MEASURES_CSV, "rb") as handle:
+        return handle.read()

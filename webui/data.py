@@ -1,20 +1,31 @@
 """Cached access to the store for every page.
 
-The store handle is a process-wide resource; the assignment table is cached per data
-revision, so a save anywhere (web, Excel import, CLI) invalidates it on the next rerun.
+Three layers, all keyed by the store's data revision, so a save anywhere (web, Excel import,
+CLI) shows on the next rerun and nothing needs clearing by hand:
+
+- the store handle: one per process (``st.cache_resource``);
+- the assignment table with lights and lead units: one shared, read-only frame per revision
+  (``st.cache_resource``: at 100,000 rows, copying it out of ``st.cache_data`` on every rerun
+  would alone cost more than the rerun budget);
+- each page's view (``tracker.views``): ``st.cache_data`` per revision, filters and arguments,
+  so a rerun only draws.
+
 Nothing cached here depends on who is signed in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
+from tracker import editing
 from tracker.aggregate import with_lead_unit
 from tracker.progress import now, warning_light
 from tracker.store import Store, database_url
+from webui import filters
 
 
 @st.cache_resource(show_spinner=False)
@@ -27,7 +38,7 @@ def get_store() -> Store:
     return _store(database_url())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _assignments(url: str, revision: int, today: date) -> pd.DataFrame:
     frame = _store(url).assignments()
     frame["light"] = warning_light(frame, today)
@@ -36,9 +47,36 @@ def _assignments(url: str, revision: int, today: date) -> pd.DataFrame:
 
 def assignments() -> pd.DataFrame:
     """Every live assignment with progress, its warning light as of today and its task's
-    ``lead_unit`` (computed before any filter, so a task keeps naming its lead)."""
-    store = get_store()
-    return _assignments(database_url(), store.revision(), now().date())
+    ``lead_unit`` (computed before any filter, so a task keeps naming its lead).
+
+    Shared by every session: treat it as read-only (derive, never assign into it).
+    """
+    return _assignments(database_url(), get_store().revision(), today())
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _view(name: str, _builder: Callable, url: str, revision: int, today: date, chosen, args: tuple):
+    rows = _assignments(url, revision, today)
+    return _builder(rows if chosen is None else chosen.apply(rows), today, *args)
+
+
+def view(builder: Callable, *args, filtered: bool = True):
+    """``builder(rows, today, *args)`` from ``tracker.views``, cached per data revision,
+    sidebar filters (unless ``filtered=False``) and ``args``."""
+    name = f"{builder.__module__}.{builder.__qualname__}"
+    chosen = filters.current() if filtered else None
+    return _view(name, builder, database_url(), get_store().revision(), today(), chosen, args)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _unit_trend(url: str, revision: int, today: date, unit: str) -> pd.DataFrame:
+    ids = editing.unit_assignment_ids(_assignments(url, revision, today), unit)
+    return editing.period_trend(_store(url).snapshots(), ids)
+
+
+def unit_trend(unit: str) -> pd.DataFrame:
+    """Share done per reporting period for one unit's assignments."""
+    return _unit_trend(database_url(), get_store().revision(), today(), unit)
 
 
 def today() -> date:
@@ -47,12 +85,20 @@ def today() -> date:
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, label: str = "下载数据（CSV）") -> None:
-    """A download button for a chart's data; UTF-8 with BOM so Excel opens Chinese cleanly."""
+    """A download button for a table's data, built only when clicked (large tables would
+    otherwise be serialised on every rerun); UTF-8 with BOM so Excel opens Chinese cleanly."""
     st.download_button(
         label,
-        frame.to_csv(index=False).encode("utf-8-sig"),
+        lambda: frame.to_csv(index=False).encode("utf-8-sig"),
         file_name=file_name,
         mime="text/csv",
         key=f"download_{file_name}",
         on_click="ignore",
     )
+
+
+def table(shown, key: str, **kwargs) -> None:
+    """A ``tracker.views.Table``: its first rows, a note when cut, and a CSV of every row."""
+    st.dataframe(shown.shown, hide_index=True, width="stretch", key=key, **kwargs)
+    if shown.cut:
+        st.caption(f"仅显示前 {len(shown.shown):,} 行，共 {len(shown):,} 行；下载 CSV 查看全部。")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields
 
-import pandas as pd
 import streamlit as st
 
 from tracker.filters import Filters
@@ -32,11 +31,13 @@ def widget_key(name: str) -> str:
     return f"filter_{name}"
 
 
-def sidebar(assignments: pd.DataFrame) -> Filters:
-    """Draw the filters in the sidebar, sync them with ``st.query_params``, return them."""
+def sidebar(choices: dict) -> Filters:
+    """Draw the filters in the sidebar, sync them with ``st.query_params``, return them.
+
+    ``choices`` is ``tracker.views.filter_options``: policy id -> label, and the unit names.
+    """
     wanted = Filters.from_query({k: st.query_params.get_all(k) for k in st.query_params})
-    policies = _policy_labels(assignments)
-    units = sorted(assignments["unit"].unique()) if len(assignments) else []
+    policies, units = choices["policies"], choices["units"]
     options: dict[str, tuple[list[str], Callable[[str], str] | None]] = {
         "policy": (list(policies), policies.get),
         "unit": (units, None),
@@ -61,17 +62,6 @@ def sidebar(assignments: pd.DataFrame) -> Filters:
 def current() -> Filters:
     """The filters the sidebar set on this run (all rows when there is no sidebar)."""
     return st.session_state.get(_KEY, Filters())
-
-
-def _policy_labels(assignments: pd.DataFrame) -> dict[str, str]:
-    """policy_id -> "文号 title" so the sidebar names policies the way leaders cite them."""
-    if assignments.empty:
-        return {}
-    heads = assignments.drop_duplicates("policy_id")
-    return {
-        row.policy_id: f"{row.doc_no} {_short(row.policy_title)}"
-        for row in heads.itertuples(index=False)
-    }
 
 
 def _multi(
@@ -113,8 +103,3 @@ def _describe(chosen: Filters, options: dict) -> str:
         shown = [(label_of(v) if label_of else None) or v for v in values]
         parts.append(f"{LABELS[name]}={'、'.join(shown)}")
     return "；".join(parts)
-
-
-def _short(text: object, limit: int = 12) -> str:
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
