@@ -133,7 +133,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             all_or_nothing=args.all_or_nothing,
         )
     for diff in result.diffs.itertuples(index=False):
-        print(f"row {diff.row}  {diff.task_id}  {diff.unit}  {diff.field}: {diff.old!r} -> {diff.new!r}")
+        print(
+            f"row {diff.row}  {diff.task_id}  {diff.unit}  {diff.field}: {diff.old!r} -> {diff.new!r}"
+        )
     for item in [*result.problems, *result.conflicts]:
         print(f"refused: {item}", file=sys.stderr)
     for warning in result.warnings:
@@ -144,7 +146,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(result.summary())
     if result.ok:
         return EXIT_OK
-    return EXIT_DIFFERS if (result.written or result.dry_run) and not args.all_or_nothing else EXIT_BAD_INPUT
+    return (
+        EXIT_DIFFERS
+        if (result.written or result.dry_run) and not args.all_or_nothing
+        else EXIT_BAD_INPUT
+    )
 
 
 def _add_excel_commands(sub) -> None:

@@ -42,7 +42,7 @@ from loaders.xlsx_safety import MAX_ROWS, Package, SheetRef, open_package
 from tracker.errors import Conflict, ConflictError, ImportFileError, Problem, ValidationError
 from tracker.progress import normalize_value
 from tracker.schema import PROGRESS_FIELDS
-from tracker.store import DIFF_COLUMNS, Store, Update
+from tracker.store import DIFF_COLUMNS, Store, Update, history_text
 
 HEADER_SCAN_ROWS = 30
 LOOKUP_CHUNK = 5_000
@@ -439,15 +439,6 @@ def _lookup(store: Store, task_ids: list[str]) -> dict[tuple[str, str], tuple[in
     return found
 
 
-def _as_text(value: object) -> str:
-    """A value as the history stores it (see ``tracker.store``)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
-
-
 def _untouched_on_stale(store: Store, stale: list[tuple[Update, int]]) -> None:
     """Drop, from updates based on an old version, the fields the user left as they were then.
 
@@ -466,7 +457,9 @@ def _untouched_on_stale(store: Store, stale: list[tuple[Update, int]]) -> None:
         later = frame[frame["version"] > upd.base_version].sort_values("version")
         first_old = later.drop_duplicates("field", keep="first").set_index("field")["old_value"]
         for name in list(upd.changes):
-            if name in first_old.index and _as_text(upd.changes[name]) == (first_old[name] or ""):
+            if name in first_old.index and history_text(upd.changes[name]) == (
+                first_old[name] or ""
+            ):
                 del upd.changes[name]
 
 

@@ -10,13 +10,12 @@ from datetime import date
 import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
+from streamlit.runtime.pages_manager import PagesManager
 
 from tracker.schema import MEASURE_COLUMNS
 from tracker.store import Store, make_engine
 
-PG_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _postgres_reason() -> str | None:
@@ -32,6 +31,20 @@ def _postgres_reason() -> str | None:
 
 
 _PG_REASON = _postgres_reason()
+
+
+@pytest.fixture(autouse=True)
+def _apptest_runs_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest re-detects the ``pages/`` folder before every run and then runs a page file
+    alone (multipage v1), skipping dashboard.py and its sidebar; an st.navigation app never
+    wants that."""
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture(scope="session")
@@ -108,12 +121,54 @@ def small_measures() -> pd.DataFrame:
     """Two measures, three tasks, six assignments, three units."""
     return measures_frame(
         [
-            {"measure_no": 1, "task_id": "demo-m01-t1", "task_seq": 1, "unit": "市科委", "role": "lead", "unit_rank": 1},
-            {"measure_no": 1, "task_id": "demo-m01-t1", "task_seq": 1, "unit": "市教委", "role": "support", "unit_rank": 2},
-            {"measure_no": 1, "task_id": "demo-m01-t2", "task_seq": 2, "unit": "市教委", "role": "lead", "unit_rank": 1},
-            {"measure_no": 2, "task_id": "demo-m02-t1", "task_seq": 1, "unit": "市科委", "role": "lead", "unit_rank": 1},
-            {"measure_no": 2, "task_id": "demo-m02-t1", "task_seq": 1, "unit": "市财政局", "role": "support", "unit_rank": 2},
-            {"measure_no": 2, "task_id": "demo-m02-t1", "task_seq": 1, "unit": "市教委", "role": "support", "unit_rank": 3},
+            {
+                "measure_no": 1,
+                "task_id": "demo-m01-t1",
+                "task_seq": 1,
+                "unit": "市科委",
+                "role": "lead",
+                "unit_rank": 1,
+            },
+            {
+                "measure_no": 1,
+                "task_id": "demo-m01-t1",
+                "task_seq": 1,
+                "unit": "市教委",
+                "role": "support",
+                "unit_rank": 2,
+            },
+            {
+                "measure_no": 1,
+                "task_id": "demo-m01-t2",
+                "task_seq": 2,
+                "unit": "市教委",
+                "role": "lead",
+                "unit_rank": 1,
+            },
+            {
+                "measure_no": 2,
+                "task_id": "demo-m02-t1",
+                "task_seq": 1,
+                "unit": "市科委",
+                "role": "lead",
+                "unit_rank": 1,
+            },
+            {
+                "measure_no": 2,
+                "task_id": "demo-m02-t1",
+                "task_seq": 1,
+                "unit": "市财政局",
+                "role": "support",
+                "unit_rank": 2,
+            },
+            {
+                "measure_no": 2,
+                "task_id": "demo-m02-t1",
+                "task_seq": 1,
+                "unit": "市教委",
+                "role": "support",
+                "unit_rank": 3,
+            },
         ]
     )
 

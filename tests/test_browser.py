@@ -12,7 +12,6 @@ import pytest
 from browser_helpers import (
     CHROMIUM,
     PAGE_PATHS,
-    ROOT,
     exceptions_on,
     launch_chromium,
     streamlit_server,
@@ -23,12 +22,6 @@ from tracker.schema import MEASURES_CSV
 
 pytestmark = pytest.mark.browser
 POLICY = "hufubanfa-2025-11"
-
-
-def _pages() -> dict[str, str]:
-    return {
-        name: path for name, path in PAGE_PATHS.items() if (ROOT / "pages" / f"{name}.py").is_file()
-    }
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +52,11 @@ def metric_value(page, label: str) -> str:
     return metric.locator('[data-testid="stMetricValue"]').first.inner_text().strip()
 
 
-@pytest.mark.parametrize("name", list(_pages()))
+@pytest.mark.parametrize("name", list(PAGE_PATHS))
 def test_page_shows_no_exception(chromium, server, name: str) -> None:
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{server}/{_pages()[name]}")
+        page.goto(f"{server}/{PAGE_PATHS[name]}")
         wait_until_idle(page)
         assert page.locator("h1").count() >= 1, f"{name}: nothing rendered"
         assert exceptions_on(page) == [], name

@@ -9,25 +9,11 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import measures_frame
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
-
-
-@pytest.fixture(autouse=True)
-def _frame_not_pages_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run dashboard.py (the frame with the sidebar) around the page, not the page file alone:
-    AppTest would otherwise detect ``pages/`` as a v1 multipage app (see test_pages_dashboard)."""
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture

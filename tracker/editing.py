@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from tracker.progress import normalize_status, normalize_value, period_of
+from tracker.progress import is_blank, normalize_status, normalize_value, period_of
 from tracker.schema import DONE, PROGRESS_FIELDS, ROLE_LABELS, STATUS_LABELS
 from tracker.store import Update
 
@@ -143,17 +143,9 @@ def changed_updates(loaded: pd.DataFrame, edited: pd.DataFrame) -> list[Update]:
     return updates
 
 
-def _blank(value: object) -> bool:
-    if value is None or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 def _same(name: str, old: object, new: object) -> bool:
     """Equal as stored values?  Unparseable input counts as a change (the store refuses it)."""
-    if _blank(old) and _blank(new):
+    if is_blank(old) and is_blank(new):
         return True
     try:
         return normalize_value(name, old) == normalize_value(name, new)
@@ -172,13 +164,13 @@ def _outgoing(name: str, value: object) -> object:
             return None
         return int(value) if value == int(value) else float(value)
     if name == "due_date":
-        if _blank(value):
+        if is_blank(value):
             return None
         if isinstance(value, pd.Timestamp | datetime):
             return value.date()
         return value
     if name in _TEXT:
-        return "" if _blank(value) else str(value)
+        return "" if is_blank(value) else str(value)
     return value
 
 

@@ -62,7 +62,8 @@ def period_of(day: date, kind: str | None = None) -> str:
 # --- value normalisation -------------------------------------------------------------
 
 
-def _blank(value: object) -> bool:
+def is_blank(value: object) -> bool:
+    """None, NaN, NaT or a string of only whitespace: an empty cell."""
     if value is None or value is pd.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -72,7 +73,7 @@ def _blank(value: object) -> bool:
 
 def normalize_status(value: object) -> str | None:
     """Accept a code (``done``) or a Chinese label (``已完成``); None if neither."""
-    if _blank(value):
+    if is_blank(value):
         return None
     text = str(value).strip()
     if text in STATUS_LABELS:
@@ -98,7 +99,7 @@ def normalize_value(field: str, value: object) -> object:
     if field == "percent":
         if type(value) is int and 0 <= value <= 100:
             return value
-        if _blank(value):
+        if is_blank(value):
             return 0
         if isinstance(value, bool):
             raise ValueError(_PERCENT_ERROR)
@@ -112,7 +113,7 @@ def normalize_value(field: str, value: object) -> object:
     if field == "due_date":
         if type(value) is date:
             return value
-        if _blank(value):
+        if is_blank(value):
             return None
         if isinstance(value, datetime):  # pandas.Timestamp is a datetime too
             return value.date()
@@ -125,7 +126,7 @@ def normalize_value(field: str, value: object) -> object:
     if field in TEXT_FIELDS:
         if type(value) is str:
             return value.strip()
-        return "" if _blank(value) else str(value).strip()
+        return "" if is_blank(value) else str(value).strip()
     raise ValueError(f"未知字段 {field}")
 
 
@@ -150,7 +151,7 @@ def check_progress(
         errors.append("完成比例必须是0到100之间的整数")
     elif status == DONE and percent != 100:
         errors.append("状态为“已完成”时完成比例必须为100")
-    if status in STATUSES_NEEDING_NOTE and _blank(state.get("note")):
+    if status in STATUSES_NEEDING_NOTE and is_blank(state.get("note")):
         errors.append(
             f"状态为“{STATUS_LABELS[status]}”时必须填写{PROGRESS_FIELDS['note']}（说明原因）"
         )

@@ -151,7 +151,8 @@ class ApplyResult:
 DIFF_COLUMNS = ["assignment_id", "task_id", "unit", "field", "old", "new", "row"]
 
 
-def _as_text(value: object) -> str:
+def history_text(value: object) -> str:
+    """A value as ``progress_history`` stores it: ISO dates, "" for nothing."""
     if value is None:
         return ""
     if isinstance(value, datetime | date):
@@ -735,8 +736,8 @@ class Store:
                 {
                     "assignment_id": row["assignment_id"],
                     "field": name,
-                    "old_value": _as_text(old),
-                    "new_value": _as_text(new),
+                    "old_value": history_text(old),
+                    "new_value": history_text(new),
                     "changed_by": user,
                     "changed_at": at,
                     "source": source,
@@ -847,7 +848,7 @@ def _diff_frame(diffs: list[tuple]) -> pd.DataFrame:
     is_status = (frame["field"] == "status").to_numpy()
     for column in ("old", "new"):
         frame[column] = [
-            STATUS_LABELS.get(v, v) if status else _as_text(v)
+            STATUS_LABELS.get(v, v) if status else history_text(v)
             for v, status in zip(frame[column].tolist(), is_status, strict=True)
         ]
     return frame
@@ -855,8 +856,8 @@ def _diff_frame(diffs: list[tuple]) -> pd.DataFrame:
 
 def _display(name: str, value: object) -> str:
     if name == "status":
-        return STATUS_LABELS.get(str(value), _as_text(value))
-    return _as_text(value)
+        return STATUS_LABELS.get(str(value), history_text(value))
+    return history_text(value)
 
 
 def measure_id_of(policy_id: str, measure_no: int) -> str:

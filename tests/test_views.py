@@ -1,0 +1,80 @@
+"""Page views: one call per page, long tables cut for display but whole for download."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from bench.generate import synthetic_measures
+from tracker import views
+from tracker.aggregate import with_lead_unit
+from tracker.progress import warning_light
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def rows() -> pd.DataFrame:
+    """2,500 synthetic assignments shaped like ``webui.data.assignments()``."""
+    frame = synthetic_measures(2_500, units=30)
+    frame = frame.assign(
+        assignment_id=range(1, len(frame) + 1),
+        measure_id=frame["policy_id"] + "-m" + frame["measure_no"].astype(str),
+        status="not_started",
+        percent=0,
+        due_date=pd.NaT,
+        updated_at=pd.NaT,
+        updated_by="",
+        note="",
+        period="",
+        version=0,
+        issue_date=pd.Timestamp("2026-01-01"),
+    )
+    frame["light"] = warning_light(frame, TODAY)
+    return with_lead_unit(frame)
+
+
+def test_table_shows_at_most_the_limit_and_keeps_every_row() -> None:
+    big = views.Table(pd.DataFrame({"x": range(views.TABLE_LIMIT + 5)}))
+    small = views.Table(pd.DataFrame({"x": range(3)}))
+    assert (len(big), len(big.shown), big.cut) == (views.TABLE_LIMIT + 5, views.TABLE_LIMIT, True)
+    assert (len(small), len(small.shown), small.cut) == (3, 3, False)
+
+
+def test_task_list_counts_every_row_but_shows_the_first_thousand(rows) -> None:
+    view = views.task_list(rows, TODAY)
+    assert view["count"] == 2_500
+    assert len(view["table"].full) == 2_500
+    assert len(view["table"].shown) == views.TABLE_LIMIT
+
+
+def test_filter_options_name_policies_by_document_number_and_sort_units(rows) -> None:
+    options = views.filter_options(rows, TODAY)
+    assert set(options["policies"]) == set(rows["policy_id"])
+    first = rows.iloc[0]
+    assert options["policies"][first["policy_id"]].startswith(first["doc_no"] + " ")
+    assert options["units"] == sorted(rows["unit"].unique())
+
+
+def test_by_unit_orders_the_picker_by_load(rows) -> None:
+    units = views.by_unit(rows, TODAY)["units"]
+    loads = rows["unit"].value_counts()
+    assert units[0] == loads.idxmax()
+    assert [loads[u] for u in units] == sorted(loads, reverse=True)
+
+
+def test_overview_headline_counts_tasks_once(rows) -> None:
+    head = views.overview(rows, TODAY)["headline"]
+    assert head["tasks"] == rows["task_id"].nunique()
+    assert head["assignments"] == 2_500
+    assert head["red"] + head["yellow"] + head["green"] == 2_500
+
+
+def test_synthetic_measures_have_one_lead_per_task() -> None:
+    frame = synthetic_measures(1_000, units=20)
+    assert len(frame) == 1_000
+    leads = frame[frame["role"] == "lead"].groupby("task_id").size()
+    assert set(leads) == {1} and len(leads) == frame["task_id"].nunique()
+    assert frame.groupby("task_id")["unit"].apply(lambda u: u.is_unique).all()
