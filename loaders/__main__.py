@@ -153,6 +153,22 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Bring the store in line with the measures CSV now (the app also does it on start)."""
+    from loaders.measures_csv import read_measures
+    from tracker.store import Store, make_engine, measures_file_bytes
+
+    store = Store(make_engine(args.db))
+    store.create_schema()
+    report = store.sync(read_measures(measures_file_bytes(args.measures)))
+    print(
+        f"synced: {report.added_tasks} new tasks, {report.added_assignments} new assignments, "
+        f"{report.archived_tasks} tasks and {report.archived_assignments} assignments archived, "
+        f"{report.restored} restored"
+    )
+    return EXIT_OK
+
+
 def _add_excel_commands(sub) -> None:
     export = sub.add_parser("export", help="write the progress report workbook (进度报表)")
     export.add_argument("--out", required=True, help="report .xlsx to write")
@@ -195,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit 1 if --out differs from the sources"
     )
     build.set_defaults(func=cmd_build)
+
+    sync = sub.add_parser("sync", help="sync the store's tasks and assignments from the CSV")
+    sync.add_argument("--measures", help="measures CSV (default: TRACKER_MEASURES_CSV or data/)")
+    sync.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    sync.set_defaults(func=cmd_sync)
     _add_excel_commands(sub)
     return parser
 
