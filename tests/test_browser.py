@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+import openpyxl
 import pytest
 from browser_helpers import (
     CHROMIUM,
@@ -80,6 +81,24 @@ def test_link_with_filters_reproduces_the_view(chromium, server) -> None:
         leads = [r for r in rows if r["role"] == "lead"]
         assert metric_value(page, "分工条数") == str(len(leads))
         assert "role=lead" in page.url
+        assert exceptions_on(page) == []
+    finally:
+        page.close()
+
+
+def test_report_download_is_built_on_click_and_is_a_workbook(chromium, server, tmp_path) -> None:
+    """The report button carries a callable (built only when clicked): the browser must
+    still receive a real workbook with the three report sheets."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    try:
+        page.goto(f"{server}/{PAGE_PATHS['excel']}")
+        wait_until_idle(page)
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name="下载进度报表（xlsx）").click()
+        target = tmp_path / "report.xlsx"
+        download.value.save_as(target)
+        workbook = openpyxl.load_workbook(target, read_only=True)
+        assert workbook.sheetnames[:3] == ["汇总", "按政策", "明细"]
         assert exceptions_on(page) == []
     finally:
         page.close()
