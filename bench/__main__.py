@@ -40,8 +40,10 @@ def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
     return best, result
 
 
-def bench_parse(policies: int) -> float:
+def bench_parse(policies: int) -> tuple[float, float]:
+    """Seconds to parse ``policies`` synthetic texts, and to parse them and build the table."""
     from loaders.measures_csv import build_measures
+    from loaders.policy_text import decode_policy, parse_policy
     from loaders.units import read_units
 
     registry = read_units(UNITS_CSV.read_bytes())
@@ -49,9 +51,10 @@ def bench_parse(policies: int) -> float:
         (f"2026-01-01_synth-{i:04d}.md", synthetic_policy_text(i).encode("utf-8"))
         for i in range(1, policies + 1)
     ]
-    seconds, result = timed(lambda: build_measures(sources, registry))
+    parse, _ = timed(lambda: [parse_policy(decode_policy(b, n), n) for n, b in sources], 3)
+    build, result = timed(lambda: build_measures(sources, registry), 3)
     print(f"  parsed {policies} policies into {len(result.frame):,} rows", file=sys.stderr)
-    return seconds
+    return parse, build
 
 
 def seed_progress(store: Store, share: float = 0.6, seed: int = 3) -> float:
@@ -111,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((what, f"{measured * 1000:,.0f} ms", target, ok))
         print(f"{what}: {measured * 1000:,.0f} ms (target {target})", file=sys.stderr)
 
-    seconds = bench_parse(args.policies)
-    report(f"parse {args.policies:,} policies", seconds, "≤ 2000 ms", seconds <= 2)
+    parse, build = bench_parse(args.policies)
+    report(f"parse {args.policies:,} policies", parse, "≤ 2000 ms", parse <= 2)
+    report(f"parse {args.policies:,} policies + build the table", build, "≤ 2000 ms", build <= 2)
 
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"

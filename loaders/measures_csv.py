@@ -16,7 +16,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from loaders.policy_text import ParseWarning, Policy, decode_policy, parse_policy
-from loaders.units import UNKNOWN_KIND, UnitRegistry
+from loaders.units import UNKNOWN_KIND, UnitInfo, UnitRegistry
 from tracker.errors import TrackerError
 from tracker.schema import LEAD, MEASURE_COLUMNS
 
@@ -53,28 +53,31 @@ def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def policy_rows(
-    policy: Policy, registry: UnitRegistry
-) -> tuple[list[dict[str, object]], list[ParseWarning]]:
-    """Rows of one policy in table order, and a warning for every unregistered unit."""
-    rows: list[dict[str, object]] = []
+def policy_rows(policy: Policy, registry: UnitRegistry) -> tuple[list[tuple], list[ParseWarning]]:
+    """Rows of one policy in table order (tuples in MEASURE_COLUMNS order), and a warning for
+    every unregistered unit."""
+    rows: list[tuple] = []
     warnings: list[ParseWarning] = []
     reported: set[str] = set()
-    head = {
-        "policy_id": policy.policy_id,
-        "policy_title": policy.title,
-        "doc_no": policy.doc_no,
-        "issuer": policy.issuer,
-        "issue_date": _iso(policy.issue_date),
-        "effective_from": _iso(policy.effective_from),
-        "effective_to": _iso(policy.effective_to),
-        "source_url": policy.source_url,
-    }
+    resolved: dict[str, UnitInfo] = {}
+    head = (
+        policy.policy_id,
+        policy.title,
+        policy.doc_no,
+        policy.issuer,
+        _iso(policy.issue_date),
+        _iso(policy.effective_from),
+        _iso(policy.effective_to),
+        policy.source_url,
+    )
     for section in policy.sections:
         for measure in section.measures:
             for task in measure.tasks:
+                tid = task_id(policy.policy_id, measure.no, task.seq)
                 for ref in task.units:
-                    info = registry.resolve(ref.unit)
+                    info = resolved.get(ref.unit) or resolved.setdefault(
+                        ref.unit, registry.resolve(ref.unit)
+                    )
                     if info.kind == UNKNOWN_KIND and ref.unit not in reported:
                         reported.add(ref.unit)
                         warnings.append(
@@ -83,21 +86,21 @@ def policy_rows(
                             )
                         )
                     rows.append(
-                        head
-                        | {
-                            "section_no": section.no,
-                            "section_title": section.title,
-                            "measure_no": measure.no,
-                            "measure_title": measure.title,
-                            "task_id": task_id(policy.policy_id, measure.no, task.seq),
-                            "task_seq": task.seq,
-                            "task_text": task.text,
-                            "unit": ref.unit,
-                            "unit_full_name": info.full_name,
-                            "unit_kind": info.kind,
-                            "role": ref.role,
-                            "unit_rank": ref.rank,
-                        }
+                        (
+                            *head,
+                            section.no,
+                            section.title,
+                            measure.no,
+                            measure.title,
+                            tid,
+                            task.seq,
+                            task.text,
+                            ref.unit,
+                            info.full_name,
+                            info.kind,
+                            ref.role,
+                            ref.rank,
+                        )
                     )
     return rows, warnings
 
@@ -122,13 +125,13 @@ def policies_frame(
     policies: Iterable[Policy], registry: UnitRegistry
 ) -> tuple[pd.DataFrame, list[ParseWarning]]:
     """The measures table for ``policies`` (in the given order)."""
-    rows: list[dict[str, object]] = []
+    rows: list[tuple] = []
     warnings: list[ParseWarning] = []
     for policy in policies:
         policy_rows_, policy_warnings = policy_rows(policy, registry)
         rows.extend(policy_rows_)
         warnings.extend(policy_warnings)
-    frame = pd.DataFrame(rows, columns=MEASURE_COLUMNS)
+    frame = pd.DataFrame.from_records(rows, columns=MEASURE_COLUMNS)
     return normalize_frame(frame), warnings
 
 

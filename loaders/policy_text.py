@@ -216,6 +216,9 @@ def cn_numeral(text: str) -> int:
 
 def clean_line(line: str) -> str:
     """Drop extraction whitespace: none next to Chinese text, single spaces between ASCII words."""
+    line = line.strip()
+    if not _WS_RE.search(line):  # most lines: nothing inside to clean
+        return line
     return _WS_RE.sub(" ", _CJK_WS_RE.sub("", line)).strip()
 
 
