@@ -82,12 +82,17 @@ def seed_progress(store: Store, share: float = 0.6, seed: int = 3) -> float:
     return seconds
 
 
-def bench_pages(db_url: str) -> dict[str, tuple[float, float]]:
-    """(first run, cached rerun median) per page, through streamlit's AppTest."""
+def bench_pages(db_url: str) -> dict[str, tuple[float, float, float]]:
+    """Per page, through streamlit's AppTest: the first run with nothing cached, the median
+    cached rerun, and the first run after someone else saved one change (caches move on to
+    the new revision; the store keeps its structure)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     os.environ["DATABASE_URL"] = db_url
+    writer = Store(make_engine(db_url))
+    row = writer.assignments().iloc[0]
+    version = int(row["version"])
     results = {}
     for name in PAGES:
         st.cache_data.clear()
@@ -96,9 +101,16 @@ def bench_pages(db_url: str) -> dict[str, tuple[float, float]]:
         app.switch_page(f"pages/{name}.py")
         first, _ = timed(app.run)
         reruns = [timed(app.run)[0] for _ in range(5)]
+        writer.apply(
+            [Update(int(row["assignment_id"]), version, {"note": f"基准测试第{version}次保存"})],
+            user="bench",
+            source="api",
+        )
+        version += 1
+        after_save, _ = timed(app.run)
         if app.exception:
             raise RuntimeError(f"page {name} raised: {app.exception[0].value}")
-        results[name] = (first, statistics.median(reruns))
+        results[name] = (first, statistics.median(reruns), after_save)
     return results
 
 
@@ -136,9 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         seconds, frame = timed(lambda: warning_light(cold.assignments()))
         report("load assignments + lights (no cache)", seconds, "≤ 1000 ms", seconds <= 1)
 
-        for page, (first, rerun) in bench_pages(db_url).items():
+        for page, (first, rerun, after_save) in bench_pages(db_url).items():
             report(f"page {page}: first load", first, "≤ 1000 ms", first <= 1)
             report(f"page {page}: cached rerun", rerun, "≤ 150 ms", rerun <= 0.15)
+            report(f"page {page}: first run after a save", after_save, "≤ 1000 ms", after_save <= 1)
 
     export_plain, export_report = excel_export.measure(args.assignments)
     report(

@@ -31,10 +31,9 @@ from sqlalchemy import (
     cast,
     create_engine,
     event,
-    func,
     insert,
+    literal,
     select,
-    text,
     update,
 )
 from sqlalchemy.pool import StaticPool
@@ -765,7 +764,7 @@ class Store:
                 insert(ProgressSnapshot).from_select(
                     ["period", "assignment_id", "status", "percent", "updated_at"],
                     select(
-                        func.cast(text(f"'{period}'"), ProgressSnapshot.period.type),
+                        literal(period, ProgressSnapshot.period.type),
                         Progress.assignment_id,
                         Progress.status,
                         Progress.percent,
