@@ -125,7 +125,6 @@ class SyncReport:
     archived_tasks: int = 0
     archived_assignments: int = 0
     restored: int = 0
-    updated_texts: int = 0
 
     @property
     def changed(self) -> bool:
@@ -568,7 +567,7 @@ class Store:
         problems: list[Problem] = []
         conflicts: list[Conflict] = []
         warnings: list[Problem] = []
-        diffs: list[dict] = []
+        diffs: list[tuple] = []
         writes: list[tuple[Update, dict, dict]] = []
         ids = [int(u.assignment_id) for u in updates]
         with self.engine.connect().execution_options(write=True) as conn:
