@@ -413,6 +413,8 @@ def test_snapshot_per_period(make_store, small_measures):
         ["2026-11", aid, 60],  # last save in the period wins
     ]
     assert _row(store, aid).period == "2026-11"
+    assert store.snapshots(unit="市科委").equals(snaps)
+    assert store.snapshots(unit="市教委").empty
 
 
 def test_quarterly_periods(make_store, small_measures, monkeypatch):

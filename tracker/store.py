@@ -518,10 +518,15 @@ class Store:
         with self.engine.connect() as conn:
             return _frame(conn.execute(query))
 
-    def snapshots(self) -> pd.DataFrame:
-        """Per-period state of each assignment (for trend charts)."""
+    def snapshots(self, *, unit: str | None = None) -> pd.DataFrame:
+        """Per-period state of each assignment (for trend charts), optionally one unit's."""
+        query = select(ProgressSnapshot.__table__).order_by(ProgressSnapshot.period)
+        if unit is not None:
+            query = query.join(
+                Assignment, Assignment.assignment_id == ProgressSnapshot.assignment_id
+            ).where(Assignment.unit == unit)
         with self.engine.connect() as conn:
-            return _frame(conn.execute(select(ProgressSnapshot.__table__).order_by("period")))
+            return _frame(conn.execute(query))
 
     def find_assignments(self, task_ids: Iterable[str]) -> pd.DataFrame:
         """assignment_id, task_id, unit, version for the given task ids (unknown ones absent)."""

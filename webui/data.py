@@ -71,7 +71,7 @@ def view(builder: Callable, *args, filtered: bool = True):
 @st.cache_data(show_spinner=False, max_entries=64)
 def _unit_trend(url: str, revision: int, today: date, unit: str) -> pd.DataFrame:
     ids = editing.unit_assignment_ids(_assignments(url, revision, today), unit)
-    return editing.period_trend(_store(url).snapshots(), ids)
+    return editing.period_trend(_store(url).snapshots(unit=unit), ids)
 
 
 def unit_trend(unit: str) -> pd.DataFrame:
