@@ -472,3 +472,56 @@ def test_warning_light_on_store_rows(make_store, small_measures):
     for i, record in enumerate(rows.to_dict("records")):
         assert warning_light(record, TODAY) == lights.iloc[i]
     assert lights[rows.assignment_id == aid].tolist() == ["red"]
+
+
+# --- the kept assignment frame -------------------------------------------------------------
+
+
+def test_assignments_follow_saves_by_other_store_instances(make_store, small_measures, db_url):
+    """A reader keeps its frame between calls and re-reads only rows saved since; saves by
+    another process (another Store on the same database) must show, and nothing else move."""
+    reader = make_store(small_measures)
+    before = reader.assignments()
+    writer = Store(make_engine(db_url))
+    aid = _aid(writer, "demo-m02-t1", "市财政局")
+    writer.apply(
+        [Update(aid, 0, {"status": "滞后", "note": "资金未到位", "due_date": "2027-03-31"})],
+        user="李四",
+        source="web",
+        at=datetime(2026, 11, 20, 9, 30),
+    )
+    after = reader.assignments()
+    changed = after.set_index("assignment_id").loc[aid]
+    assert (changed.status, changed.note, changed.version, changed.updated_by) == (
+        "delayed",
+        "资金未到位",
+        1,
+        "李四",
+    )
+    assert changed.due_date == pd.Timestamp("2027-03-31")
+    assert changed.updated_at == pd.Timestamp("2026-11-20 09:30")
+    others = after[after.assignment_id != aid].reset_index(drop=True)
+    expected = before[before.assignment_id != aid].reset_index(drop=True)
+    pd.testing.assert_frame_equal(others, expected)
+    assert list(after.dtypes) == list(before.dtypes)
+    writer.engine.dispose()
+
+
+def test_callers_cannot_change_the_kept_frame(make_store, small_measures):
+    store = make_store(small_measures)
+    first = store.assignments()
+    first["light"] = "red"
+    first.loc[0, "status"] = "done"
+    again = store.assignments()
+    assert "light" not in again and again.loc[0, "status"] == "not_started"
+
+
+def test_assignments_reload_whole_after_a_sync(make_store, small_measures, db_url):
+    reader = make_store(small_measures)
+    assert len(reader.assignments()) == 6
+    writer = Store(make_engine(db_url))
+    writer.sync(small_measures[small_measures["measure_no"] == 1])
+    assert set(reader.assignments()["task_id"]) == {"demo-m01-t1", "demo-m01-t2"}
+    writer.sync(small_measures)
+    assert len(reader.assignments()) == 6
+    writer.engine.dispose()

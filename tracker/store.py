@@ -31,6 +31,7 @@ from sqlalchemy import (
     cast,
     create_engine,
     event,
+    func,
     insert,
     literal,
     select,
@@ -38,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import StaticPool
 
+from tracker.aggregate import with_lead_unit
 from tracker.errors import Conflict, ConflictError, Problem, ValidationError
 from tracker.models import (
     Assignment,
@@ -174,7 +176,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._structures: dict[tuple, pd.DataFrame] = {}  # (sync digest, archived?) -> frame
+        self._loaded: _Loaded | None = None  # the last assignments() result, see there
 
     @classmethod
     def open(
@@ -420,22 +422,38 @@ class Store:
     def assignments(self, *, include_archived: bool = False) -> pd.DataFrame:
         """One row per assignment with its task, measure, policy, unit and current progress.
 
-        The structure (tasks, measures, policies, units) changes only when a sync does, so it
-        is kept per sync and only the progress table is read again after a save.
+        The result is kept per sync: the next call re-reads only the progress rows that
+        saves (anyone's, any process) touched since, found through the append-only history.
+        Writers are serialised, so history ids grow in commit order and none is skipped.
         """
-        structure = self._structure(include_archived)
-        (progress,) = self._read_frames(
-            select(*(getattr(Progress, c) for c in _PROGRESS_KEYS), Progress.period)
-        )
-        df = structure.merge(_typed(progress), on="assignment_id", how="inner")
-        return df.reindex(columns=ASSIGNMENT_COLUMNS)
+        with self.engine.connect() as conn, conn.begin():
+            key = (self._meta(conn, "measures_digest"), include_archived)
+            high = conn.scalar(select(func.max(ProgressHistory.history_id))) or 0
+            cached = self._loaded if self._loaded and self._loaded.key == key else None
+            if cached is None:
+                progress = _fetch(conn, _progress_query())
+            elif cached.high == high:
+                return cached.frame.copy(deep=False)
+            else:
+                touched = select(ProgressHistory.assignment_id).where(
+                    ProgressHistory.history_id > cached.high
+                )
+                progress = _fetch(
+                    conn, _progress_query().where(Progress.assignment_id.in_(touched))
+                )
+        progress = _typed(progress)
+        if cached is None:
+            structure = self._structure(include_archived)
+            frame = structure.merge(progress, on="assignment_id", how="inner")
+            frame = frame.reindex(columns=ASSIGNMENT_COLUMNS)
+        else:
+            frame = _patched(cached.frame, cached.positions, progress)
+        positions = pd.Series(range(len(frame)), index=frame["assignment_id"].to_numpy())
+        self._loaded = _Loaded(key, high, frame, positions)
+        return frame.copy(deep=False)
 
     def _structure(self, include_archived: bool) -> pd.DataFrame:
-        with self.engine.connect() as conn:
-            key = (self._meta(conn, "measures_digest"), include_archived)
-        cached = self._structures.get(key)
-        if cached is not None:
-            return cached
+        """Task, measure, policy and unit of every assignment (changes only with a sync)."""
         live = [] if include_archived else [Assignment.archived.is_(False)]
         live_tasks = [] if include_archived else [Task.archived.is_(False)]
         # Each table on its own, joined in pandas: a wide SQL join would ship every task text
@@ -477,8 +495,7 @@ class Store:
             .sort_values(["policy_id", "measure_no", "task_seq", "unit_rank"], kind="stable")
             .reset_index(drop=True)
         )
-        self._structures = {key: _typed(structure)}
-        return self._structures[key]
+        return with_lead_unit(_typed(structure))
 
     def _read_frames(self, *queries) -> list[pd.DataFrame]:
         """Bulk reads in one consistent snapshot, through the driver's cursor.
@@ -578,6 +595,10 @@ class Store:
         with self.engine.connect().execution_options(write=True) as conn:
             tx = conn.begin()
             try:
+                if not dry_run:
+                    # One writer at a time, from here to commit: history ids then grow in
+                    # commit order, which lets readers fetch "what changed since id N".
+                    self._lock_revision(conn)
                 current = self._locked_rows(conn, ids)
                 seen: dict[int, Update] = {}
                 for upd in updates:
@@ -808,6 +829,7 @@ ASSIGNMENT_COLUMNS = [
     "unit_kind",
     "role",
     "unit_rank",
+    "lead_unit",
     *PROGRESS_COLUMNS,
     "period",
     "updated_by",
@@ -822,6 +844,30 @@ def _frame(result) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         [tuple(row) for row in result.fetchall()], columns=list(result.keys())
     )
+
+
+@dataclass
+class _Loaded:
+    key: tuple  # (sync digest, include_archived)
+    high: int  # highest progress_history id the frame reflects
+    frame: pd.DataFrame
+    positions: pd.Series  # assignment_id -> row position in frame
+
+
+def _progress_query():
+    return select(*(getattr(Progress, c) for c in _PROGRESS_KEYS), Progress.period)
+
+
+def _patched(frame: pd.DataFrame, positions: pd.Series, fresh: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the progress columns of the rows in ``fresh`` replaced (a new frame)."""
+    fresh = fresh[fresh["assignment_id"].isin(positions.index)]
+    at = positions.loc[fresh["assignment_id"].to_numpy()].to_numpy()
+    out = frame.copy(deep=False)
+    for column in fresh.columns.drop("assignment_id"):
+        values = out[column].to_numpy(copy=True)
+        values[at] = fresh[column].to_numpy()
+        out[column] = pd.Series(values, index=out.index, dtype=out[column].dtype)
+    return out
 
 
 def _sql(query, dialect) -> str:

@@ -22,7 +22,6 @@ import pandas as pd
 import streamlit as st
 
 from tracker import editing
-from tracker.aggregate import with_lead_unit
 from tracker.progress import now, warning_light
 from tracker.store import Store, database_url
 from webui import filters
@@ -42,7 +41,7 @@ def get_store() -> Store:
 def _assignments(url: str, revision: int, today: date) -> pd.DataFrame:
     frame = _store(url).assignments()
     frame["light"] = warning_light(frame, today)
-    return with_lead_unit(frame)
+    return frame
 
 
 def assignments() -> pd.DataFrame:
