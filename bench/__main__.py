@@ -23,7 +23,7 @@ from bench import excel_export, excel_import
 from bench.generate import synthetic_measures, synthetic_policy_text
 from loaders.measures_csv import to_csv_bytes
 from tracker.progress import warning_light
-from tracker.schema import STATUSES, UNITS_CSV
+from tracker.schema import SOURCE_API, STATUSES, UNITS_CSV
 from tracker.store import Store, Update, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +78,7 @@ def seed_progress(store: Store, share: float = 0.6, seed: int = 3) -> float:
             picked["assignment_id"], picked["version"], statuses, strict=True
         )
     ]
-    seconds, _ = timed(lambda: store.apply(updates, user="bench", source="api", partial=True))
+    seconds, _ = timed(lambda: store.apply(updates, user="bench", source=SOURCE_API, partial=True))
     return seconds
 
 
@@ -104,7 +104,7 @@ def bench_pages(db_url: str) -> dict[str, tuple[float, float, float]]:
         writer.apply(
             [Update(int(row["assignment_id"]), version, {"note": f"基准测试第{version}次保存"})],
             user="bench",
-            source="api",
+            source=SOURCE_API,
         )
         version += 1
         after_save, _ = timed(app.run)

@@ -21,6 +21,15 @@ FILTER_COLUMNS = {
 }
 
 
+FILTER_LABELS = {
+    "policy": "政策",
+    "unit": "责任单位",
+    "role": "角色",
+    "status": "状态",
+    "light": "预警灯",
+}
+
+
 @dataclass(frozen=True)
 class Filters:
     """Selected values per dimension; an empty tuple means "all"."""
@@ -54,12 +63,5 @@ class Filters:
 
     def describe(self) -> str:
         """Short Chinese description for report titles: 单位=市科委；状态=done."""
-        labels = {
-            "policy": "政策",
-            "unit": "单位",
-            "role": "角色",
-            "status": "状态",
-            "light": "预警",
-        }
-        parts = [f"{labels[k]}={'、'.join(v)}" for k, v in self.to_query().items()]
+        parts = [f"{FILTER_LABELS[k]}={'、'.join(v)}" for k, v in self.to_query().items()]
         return "；".join(parts) or "全部"

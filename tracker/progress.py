@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from tracker.errors import Problem
 from tracker.schema import (
     DONE,
     DUE_SOON_DAYS,
@@ -162,10 +161,6 @@ def check_progress(
         span = f"{effective_from or '—'} 至 {effective_to or '—'}"
         warnings.append(f"完成时限 {due} 超出政策有效期（{span}）")
     return errors, warnings
-
-
-def problems_for(errors: list[str], **where) -> list[Problem]:
-    return [Problem(message, **where) for message in errors]
 
 
 # --- warning light (红黄绿灯) -----------------------------------------------------------

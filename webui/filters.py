@@ -13,17 +13,10 @@ from dataclasses import fields
 
 import streamlit as st
 
-from tracker.filters import Filters
+from tracker.filters import FILTER_LABELS, Filters
 from tracker.schema import LIGHT_LABELS, ROLE_LABELS, STATUS_LABELS
 
 _KEY = "filters"
-LABELS: dict[str, str] = {
-    "policy": "政策",
-    "unit": "责任单位",
-    "role": "角色",
-    "status": "状态",
-    "light": "预警灯",
-}
 
 
 def widget_key(name: str) -> str:
@@ -76,7 +69,7 @@ def _multi(
     else:  # keep only values still offered (data may have changed)
         st.session_state[key] = [v for v in st.session_state[key] if v in options]
     picked = st.multiselect(
-        LABELS[name],
+        FILTER_LABELS[name],
         options,
         format_func=(lambda v: label_of(v) or v) if label_of else str,
         key=key,
@@ -101,5 +94,5 @@ def _describe(chosen: Filters, options: dict) -> str:
     for name, values in chosen.to_query().items():
         label_of = options[name][1]
         shown = [(label_of(v) if label_of else None) or v for v in values]
-        parts.append(f"{LABELS[name]}={'、'.join(shown)}")
+        parts.append(f"{FILTER_LABELS[name]}={'、'.join(shown)}")
     return "；".join(parts)
