@@ -1,0 +1,46 @@
+"""Messages that show text from users or policy sources as text, never as Markdown.
+
+``st.error``, ``st.success`` and friends render their body as Markdown (links, images,
+``$…$`` as KaTeX, ``:material/…:`` icons).  Notes, unit names, file and sheet names come
+from people we don't control, so every message that may contain them goes through here:
+each ASCII punctuation character is backslash-escaped (CommonMark allows that for all of
+them, and the escaped character is shown literally) and line breaks are kept.
+
+>>> print(plain("见 [链接](x) $a$"))
+见 \\[链接\\]\\(x\\) \\$a\\$
+"""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: object) -> str:
+    """``text`` escaped so that Streamlit's Markdown shows it character for character."""
+    escaped = _PUNCTUATION.sub(r"\\\1", str(text))
+    # Markdown joins single line breaks; two trailing spaces keep each line on its own.
+    return escaped.replace("\r\n", "\n").replace("\n", "  \n")
+
+
+def error(text: object) -> None:
+    st.error(plain(text))
+
+
+def warning(text: object) -> None:
+    st.warning(plain(text))
+
+
+def success(text: object) -> None:
+    st.success(plain(text))
+
+
+def info(text: object) -> None:
+    st.info(plain(text))
+
+
+def caption(text: object) -> None:
+    st.caption(plain(text))
