@@ -4,10 +4,13 @@ Policies name units by their published short names (市科委, 上海海关 ...)
 each short name to its full official name and a kind so the dashboard can group them; the
 splitter turns the inside of a responsibility clause into an ordered list of (unit, role).
 
-Published clauses come in several shapes; all go through :func:`split_clause`:
+Published clauses come in several shapes; all go through :func:`parse_clause`:
 
 * ``市科委、市发展改革委`` - first unit leads, the rest support;
 * ``牵头单位：市科委；配合单位：市教委、市财政局`` - leads and supports named explicitly;
+  ``牵头单位：A、B；责任单位：C`` - every unit of a 牵头 part leads, the others support;
+* ``市科委、市教委牵头，市财政局配合`` / ``A牵头，B参与`` - roles written after the names;
+* ``责任单位：市科委；完成时限：2025年底`` - a deadline field is the task's deadline, not a unit;
 * ``市交通委（市道运局）`` - a unit carrying its own brackets stays one unit;
 * ``市科委、市经济信息化委等；各区政府`` - a trailing 等 is dropped, ； separates like 、.
 """
@@ -31,10 +34,48 @@ _SEPARATORS = frozenset("、，,；;")
 _OPEN = "（("
 _CLOSE = "）)"
 _SPLIT_TOKEN_RE = re.compile("[" + re.escape("".join(_SEPARATORS) + _OPEN + _CLOSE) + "]")
-# Keywords that label the parts of a clause.  Lead keywords open the clause or its first part.
-LEAD_KEYWORDS: tuple[str, ...] = ("责任单位", "责任部门", "牵头单位", "牵头部门")
-SUPPORT_KEYWORDS: tuple[str, ...] = ("配合单位", "配合部门", "协同单位", "参与单位")
-_PART_RE = re.compile(r"(?P<kw>" + "|".join(LEAD_KEYWORDS + SUPPORT_KEYWORDS) + r")\s*[:：]")
+# Keywords that label the parts of a clause.  责任单位 names units without saying who leads;
+# 牵头 parts lead and 配合 parts support; a deadline part is not a unit at all.
+RESPONSIBLE_KEYWORDS: tuple[str, ...] = ("责任单位", "责任部门", "责任主体")
+LEAD_KEYWORDS: tuple[str, ...] = ("牵头单位", "牵头部门", "主责单位", "主责部门")
+SUPPORT_KEYWORDS: tuple[str, ...] = (
+    "配合单位",
+    "配合部门",
+    "协同单位",
+    "协同部门",
+    "参与单位",
+    "参与部门",
+    "协办单位",
+    "协办部门",
+)
+UNIT_KEYWORDS: tuple[str, ...] = RESPONSIBLE_KEYWORDS + LEAD_KEYWORDS + SUPPORT_KEYWORDS
+DUE_KEYWORDS: tuple[str, ...] = ("完成时限", "完成时间", "完成期限", "时间节点", "时限", "时间")
+_DUE = "due"
+_KEYWORD_ROLE: dict[str, str | None] = {
+    **dict.fromkeys(RESPONSIBLE_KEYWORDS),
+    **dict.fromkeys(LEAD_KEYWORDS, LEAD),
+    **dict.fromkeys(SUPPORT_KEYWORDS, SUPPORT),
+    **dict.fromkeys(DUE_KEYWORDS, _DUE),
+}
+_PART_RE = re.compile(r"(?P<kw>" + "|".join(UNIT_KEYWORDS + DUE_KEYWORDS) + r")\s*[:：]")
+# Roles written after a name (市科委牵头，市教委配合); longer markers first.
+_ROLE_MARKERS: tuple[tuple[str, str], ...] = (
+    ("按职责分工负责", SUPPORT),
+    ("按职责负责", SUPPORT),
+    ("牵头负责", LEAD),
+    ("牵头", LEAD),
+    ("主责", LEAD),
+    ("负责", LEAD),
+    ("配合", SUPPORT),
+    ("参与", SUPPORT),
+    ("协同", SUPPORT),
+    ("协办", SUPPORT),
+)
+_MARKERS_BY_LAST_CHAR: dict[str, list[tuple[str, str]]] = {}
+for _marker, _role in _ROLE_MARKERS:
+    _MARKERS_BY_LAST_CHAR.setdefault(_marker[-1], []).append((_marker, _role))
+# The database column holding a unit name is this long; a longer "name" is a clause gone wrong.
+MAX_UNIT_LENGTH = 100
 _WS_RE = re.compile(r"\s+")
 
 
@@ -95,6 +136,10 @@ def read_units(buf: bytes | BinaryIO, name: str = "units.csv") -> UnitRegistry:
         kind = (row["kind"] or "").strip()
         if not unit:
             raise TrackerError("单位简称为空", file=name, line=line_no)
+        if len(unit) > MAX_UNIT_LENGTH:
+            raise TrackerError(
+                f"单位简称超过{MAX_UNIT_LENGTH}个字符：「{unit[:20]}…」", file=name, line=line_no
+            )
         if kind not in UNIT_KIND_LABELS:
             raise TrackerError(f"单位「{unit}」的类别「{kind}」无效", file=name, line=line_no)
         if unit in seen:
@@ -135,24 +180,98 @@ def split_units(text: str) -> list[str]:
     return [u for u in (_clean_unit(p) for p in _split_top_level(text)) if u]
 
 
-def split_clause(content: str) -> list[UnitRef]:
-    """Units and roles from the inside of a clause (text after the opening keyword and colon).
+@dataclass(frozen=True)
+class Clause:
+    """What a responsibility clause says: the units with their roles, and the deadline field.
 
-    Without explicit 配合 parts the first unit leads and the rest support; with them, every unit
-    before the first 配合 keyword leads and every unit after it supports.
+    ``due`` is the deadline as written (``2025年底``, ``持续推进``), "" when the clause has none;
+    ``marked`` tells that roles were written after names (``A牵头，B配合``).
     """
-    pieces: list[tuple[str, str]] = []  # (role of the part, text of the part)
+
+    units: list[UnitRef]
+    due: str = ""
+    marked: bool = False
+
+
+def _strip_marker(raw: str) -> tuple[str, str | None]:
+    """``市科委牵头`` -> (``市科委``, lead); a name without a role marker -> (name, None)."""
+    name = raw
+    if " " in name or not name.isprintable():  # PDF line breaks, ideographic spaces
+        name = _WS_RE.sub("", name)
+    name = name.strip("。.")
+    role = None
+    for marker, marker_role in _MARKERS_BY_LAST_CHAR.get(name[-1:], ()):
+        if name.endswith(marker) and len(name) > len(marker):
+            name, role = name[: -len(marker)], marker_role
+            if name.startswith("由") and len(name) > 1:
+                name = name[1:]
+            break
+    if len(name) > 1 and name.endswith("等"):
+        name = name[:-1]
+    return name, role
+
+
+def parse_clause(content: str) -> Clause:
+    """Units, roles and deadline from the inside of a clause (keywords included or not).
+
+    Roles, in order of precedence: a unit in a 牵头 part or marked 牵头 leads, and then every
+    unit not marked otherwise supports; else a unit in a 配合 part or marked 配合 supports and
+    every other unit leads; else the first unit leads and the rest support.
+
+    >>> [(u.unit, u.role) for u in parse_clause("牵头单位：市科委、市教委；责任单位：市财政局").units]
+    [('市科委', 'lead'), ('市教委', 'lead'), ('市财政局', 'support')]
+    >>> parse_clause("市科委牵头，市教委配合；完成时限：2025年底").due
+    '2025年底'
+    """
+    parts: list[tuple[str | None, str]] = []  # (role given by the part's keyword, its text)
     pos = 0
-    role = LEAD
+    role: str | None = None
     for match in _PART_RE.finditer(content):
-        pieces.append((role, content[pos : match.start()]))
-        role = LEAD if match.group("kw") in LEAD_KEYWORDS else SUPPORT
+        parts.append((role, content[pos : match.start()]))
+        role = _KEYWORD_ROLE[match.group("kw")]
         pos = match.end()
-    pieces.append((role, content[pos:]))
-    explicit = any(r == SUPPORT for r, _ in pieces)
-    refs: list[UnitRef] = []
-    for part_role, part in pieces:
-        for name in split_units(part):
-            unit_role = part_role if explicit else (SUPPORT if refs else LEAD)
-            refs.append(UnitRef(name, unit_role, len(refs) + 1))
-    return refs
+    parts.append((role, content[pos:]))
+    names: list[str] = []
+    roles: list[str | None] = []
+    due: list[str] = []
+    marked = False
+    for part_role, text in parts:
+        if part_role == _DUE:
+            value = _WS_RE.sub("", text).strip("；;，,。. ")
+            if value:
+                due.append(value)
+            continue
+        pending: list[int] = []  # names waiting for a role marker later in the part
+        for raw in _split_top_level(text):
+            name, marker_role = _strip_marker(raw)
+            if not name:
+                continue
+            names.append(name)
+            if marker_role is None:
+                roles.append(part_role)
+                pending.append(len(names) - 1)
+                continue
+            marked = True
+            roles.append(marker_role)
+            for index in pending:
+                roles[index] = marker_role
+            pending = []
+    if LEAD in roles:
+        resolved = [r or SUPPORT for r in roles]
+    elif SUPPORT in roles:
+        resolved = [r or LEAD for r in roles]
+    else:
+        resolved = [LEAD if i == 0 else SUPPORT for i in range(len(roles))]
+    if resolved and LEAD not in resolved:
+        resolved[0] = LEAD  # somebody leads every task
+    refs = [UnitRef(n, r, i) for i, (n, r) in enumerate(zip(names, resolved, strict=True), 1)]
+    return Clause(refs, "；".join(due), marked)
+
+
+def split_clause(content: str) -> list[UnitRef]:
+    """Units and roles from the inside of a clause; see :func:`parse_clause`.
+
+    >>> [(u.unit, u.role) for u in split_clause("市科委、市教委；配合单位：市财政局")]
+    [('市科委', 'lead'), ('市教委', 'lead'), ('市财政局', 'support')]
+    """
+    return parse_clause(content).units

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loaders.policy_text import Policy, cn_numeral, decode_policy, parse_policy, policy_id_from_name
-from loaders.units import read_units, split_clause, split_units
+from loaders.units import parse_clause, read_units, split_clause, split_units
 from tracker.errors import PolicyParseError, TrackerError
 from tracker.schema import LEAD, SOURCES_DIR, SUPPORT, UNITS_CSV
 
@@ -385,6 +385,32 @@ def test_cn_numeral() -> None:
         ),
         ("市科委; 配合部门: 市教委", [("市科委", LEAD), ("市教委", SUPPORT)]),
         ("市科\n委、市教\n委", [("市科委", LEAD), ("市教委", SUPPORT)]),
+        # several leads: every unit of a 牵头 part leads, the 责任单位 part then supports
+        (
+            "牵头单位：市科委、市教委、市财政局；责任单位：各区政府",
+            [("市科委", LEAD), ("市教委", LEAD), ("市财政局", LEAD), ("各区政府", SUPPORT)],
+        ),
+        ("主责单位：市科委；协办单位：市商务委", [("市科委", LEAD), ("市商务委", SUPPORT)]),
+        ("牵头部门：市科委\n配合部门：市教委", [("市科委", LEAD), ("市教委", SUPPORT)]),
+        # roles written after the names
+        (
+            "市科委、市教委牵头，市财政局、各区政府配合",
+            [("市科委", LEAD), ("市教委", LEAD), ("市财政局", SUPPORT), ("各区政府", SUPPORT)],
+        ),
+        ("市科委牵头，市教委参与", [("市科委", LEAD), ("市教委", SUPPORT)]),
+        (
+            "由市科委牵头，各区政府按职责分工负责",
+            [("市科委", LEAD), ("各区政府", SUPPORT)],
+        ),
+        (
+            "市科委牵头，市教委、市财政局",
+            [("市科委", LEAD), ("市教委", SUPPORT), ("市财政局", SUPPORT)],
+        ),
+        # deadline fields are not units
+        ("市科委、市教委；完成时限：2025年底", [("市科委", LEAD), ("市教委", SUPPORT)]),
+        ("时间：持续推进；责任单位：市科委", [("市科委", LEAD)]),
+        # a lone 配合 part still gets someone to lead
+        ("配合单位：市教委、市财政局", [("市教委", LEAD), ("市财政局", SUPPORT)]),
     ],
 )
 def test_split_clause_forms(content: str, expected: list[tuple[str, str]]) -> None:
@@ -427,6 +453,18 @@ FRAGMENTS = st.sampled_from(
         "# 标题《某办法》",
         "自2024年1月1日起施行，有效期至2024年2月30日。",
         "沪府发〔2024〕1号",
+        "1.做好甲。",
+        "（1）乙",
+        "2、",
+        "责任单位：市科委",
+        "牵头单位：市科委、",
+        "〔责任单位：市科委〕",
+        "（市科委牵头，市教委配合）",
+        "（完成时限：2025年底）",
+        "完成时限：2025年底",
+        "責任單位：市發展改革委",
+        "## 二、保障",
+        "**加强组织领导**",
     ]
 )
 
@@ -450,6 +488,13 @@ def _error(text: str, name: str = "bad.md") -> PolicyParseError:
     with pytest.raises(PolicyParseError) as info:
         parse_policy(text, name)
     return info.value
+
+
+def test_clause_parts_and_deadline() -> None:
+    clause = parse_clause("牵头单位：市科委；配合单位：市教委；完成时限：2025年底")
+    assert [(u.unit, u.role) for u in clause.units] == [("市科委", LEAD), ("市教委", SUPPORT)]
+    assert (clause.due, clause.marked) == ("2025年底", False)
+    assert parse_clause("市科委牵头，市教委配合").marked
 
 
 def test_no_clause_at_all() -> None:
