@@ -3,11 +3,15 @@
 The CSV is the hand-off between the parser and everything else (database seed, dashboard,
 exports), so its bytes must be stable: fixed column order, UTF-8 with BOM (Excel opens it),
 ``\\n`` line endings, ints as ints and missing values as empty strings, never NaN.
+
+``due_hint`` (the deadline the policy text states for a task, ISO date or "") came later than
+the other columns: a CSV written before it still reads, with the column blank.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,13 +19,23 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from loaders.policy_text import ParseWarning, Policy, decode_policy, parse_policy
+from loaders.policy_text import (
+    ParseWarning,
+    Policy,
+    PolicyParseError,
+    PolicyParseErrors,
+    decode_policy,
+    parse_policy,
+)
 from loaders.units import UNKNOWN_KIND, UnitInfo, UnitRegistry
 from tracker.errors import TrackerError
 from tracker.schema import LEAD, MEASURE_COLUMNS
 
 INT_COLUMNS: tuple[str, ...] = ("section_no", "measure_no", "task_seq", "unit_rank")
 STR_COLUMNS: tuple[str, ...] = tuple(c for c in MEASURE_COLUMNS if c not in INT_COLUMNS)
+# Columns added after measures.csv was first published, filled when an older file lacks them.
+OPTIONAL_COLUMNS: dict[str, str] = {"due_hint": ""}
+_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass
@@ -74,6 +88,7 @@ def policy_rows(policy: Policy, registry: UnitRegistry) -> tuple[list[tuple], li
         for measure in section.measures:
             for task in measure.tasks:
                 tid = task_id(policy.policy_id, measure.no, task.seq)
+                due_hint = _iso(task.due)
                 for ref in task.units:
                     info = resolved.get(ref.unit) or resolved.setdefault(
                         ref.unit, registry.resolve(ref.unit)
@@ -100,17 +115,25 @@ def policy_rows(policy: Policy, registry: UnitRegistry) -> tuple[list[tuple], li
                             info.kind,
                             ref.role,
                             ref.rank,
+                            due_hint,
                         )
                     )
     return rows, warnings
 
 
 def normalize_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Exactly MEASURE_COLUMNS in order; int64 counters, str text with "" for missing."""
-    missing = [c for c in MEASURE_COLUMNS if c not in df.columns]
+    """Exactly MEASURE_COLUMNS in order; int64 counters, str text with "" for missing.
+
+    An optional column missing from ``df`` (an older CSV) is filled with its default;
+    ``due_hint`` must be blank or an ISO date.
+    """
+    missing = [c for c in MEASURE_COLUMNS if c not in df.columns and c not in OPTIONAL_COLUMNS]
     if missing:
         raise TrackerError(f"measures 表缺少列：{'、'.join(missing)}")
-    out = df[MEASURE_COLUMNS].copy()
+    out = df.reindex(columns=MEASURE_COLUMNS)
+    for col, default in OPTIONAL_COLUMNS.items():
+        if col not in df.columns:
+            out[col] = default
     for col in INT_COLUMNS:
         try:
             out[col] = pd.to_numeric(out[col], errors="raise").astype("int64")
@@ -118,7 +141,23 @@ def normalize_frame(df: pd.DataFrame) -> pd.DataFrame:
             raise TrackerError(f"列「{col}」应为整数") from exc
     for col in STR_COLUMNS:
         out[col] = out[col].fillna("").astype(str)
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    _check_dates(out, "due_hint")
+    return out
+
+
+def _check_dates(df: pd.DataFrame, col: str) -> None:
+    """Every value of ``col`` is "" or a real ISO date; the error names the first bad row."""
+    for value in set(df[col].unique()) - {""}:
+        try:
+            ok = bool(_ISO_DATE_RE.fullmatch(value)) and date.fromisoformat(value) is not None
+        except ValueError:
+            ok = False
+        if not ok:
+            row = int(df.index[df[col] == value][0]) + 2  # header is CSV line 1
+            raise TrackerError(
+                f"列「{col}」的值「{value}」不是日期（应为 YYYY-MM-DD 或留空）", row=row, column=col
+            )
 
 
 def policies_frame(
@@ -138,16 +177,29 @@ def policies_frame(
 def build_measures(sources: Iterable[tuple[str, bytes]], registry: UnitRegistry) -> BuildResult:
     """Decode and parse every ``(file name, bytes)`` source and build the table in memory.
 
-    Raises PolicyParseError on the first bad source, so callers write nothing on failure.
+    Every source is parsed even after one fails, and one error lists the problems of all of
+    them (:class:`PolicyParseErrors`, or the single problem), so callers write nothing on
+    failure and the user sees every bad file at once.
     """
-    policies = [parse_policy(decode_policy(data, name), name) for name, data in sources]
+    policies: list[Policy] = []
+    problems: list[TrackerError] = []
+    for name, data in sources:
+        try:
+            policies.append(parse_policy(decode_policy(data, name), name))
+        except PolicyParseError as exc:
+            problems.append(exc)
     ids: dict[str, str] = {}
     for policy in policies:
         if policy.policy_id in ids:
-            raise TrackerError(
-                f"政策编号「{policy.policy_id}」与 {ids[policy.policy_id]} 重复", file=policy.name
+            problems.append(
+                PolicyParseError(
+                    f"政策编号「{policy.policy_id}」与 {ids[policy.policy_id]} 重复",
+                    file=policy.name,
+                )
             )
-        ids[policy.policy_id] = policy.name
+        ids.setdefault(policy.policy_id, policy.name)
+    if problems:
+        raise PolicyParseErrors.of(problems)
     frame, unit_warnings = policies_frame(policies, registry)
     warnings = [w for p in policies for w in p.warnings] + unit_warnings
     return BuildResult(frame, policies, warnings)
@@ -169,4 +221,4 @@ def read_measures(buf: bytes | BinaryIO, name: str = "measures.csv") -> pd.DataF
     try:
         return normalize_frame(df)
     except TrackerError as exc:
-        raise TrackerError(exc.message, file=name) from exc
+        raise TrackerError(exc.message, file=name, row=exc.row, column=exc.column) from exc

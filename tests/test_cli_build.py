@@ -77,6 +77,16 @@ BAD_INPUTS = {
         "一、总则\n（一）甲。做好甲。（责任单位：市科委）\n（一）乙。做好乙。（责任单位：市教委）\n",
         "line 3",
     ),
+    "dropped clause": (
+        "dropped.md",
+        "一、总则\n\n做好统筹。（责任单位：市科委）\n\n（一）甲\n\n做好甲。（责任单位：市教委）\n",
+        "line 3",
+    ),
+    "unit too long": (
+        "long.md",
+        "一、总则\n\n（一）甲\n\n做好甲。（责任单位：" + "市" * 120 + "）\n",
+        "line 5",
+    ),
     "binary": ("blob.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "line 1"),
     "bad encoding": ("junk.md", b"\xff\xfe\x80\x80\xff\x81", "line 1"),
 }
@@ -103,6 +113,23 @@ def test_bad_input_writes_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["sources"] + (["measures.csv"] if existing else [])
     )
+
+
+def test_every_bad_file_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One bad file must not hide the others, and nothing is written while any is bad."""
+    files = {"2020-01-01_good.md": GOOD}
+    for case in ("no clause", "dropped clause", "binary", "bad encoding"):
+        name, content, _ = BAD_INPUTS[case]
+        files[name] = content
+    folder = make_sources(tmp_path, files)
+    out = tmp_path / "measures.csv"
+    assert main(["build", "--sources", str(folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: 4 个文件共 4 处错误")
+    for case in ("no clause", "dropped clause", "binary", "bad encoding"):
+        name, _, line = BAD_INPUTS[case]
+        assert f"- {name}, {line}: " in err
+    assert not out.exists()
 
 
 def test_missing_sources_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,8 +10,9 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from loaders.measures_csv import build_measures, read_measures, task_id, to_csv_bytes
+from loaders.policy_text import PolicyParseErrors
 from loaders.units import read_units
-from tracker.errors import TrackerError
+from tracker.errors import PolicyParseError, TrackerError
 from tracker.schema import (
     LEAD,
     MEASURE_COLUMNS,
@@ -23,6 +24,7 @@ from tracker.schema import (
 )
 
 DATA = Path(__file__).parent / "data"
+FORMATS = DATA / "formats"
 INTS = ["section_no", "measure_no", "task_seq", "unit_rank"]
 
 
@@ -167,3 +169,81 @@ def test_read_units_reports_bad_rows() -> None:
         )
     with pytest.raises(TrackerError, match="重复"):
         read_units("unit,full_name,kind\n市科委,a,municipal\n市科委,b,municipal\n".encode())
+
+
+# --- due_hint: the deadline the text states ------------------------------------------------------
+
+
+def test_due_hint_is_the_last_column_and_blank_for_the_seeds(real) -> None:
+    assert MEASURE_COLUMNS[-1] == "due_hint"
+    assert set(real.frame["due_hint"]) == {""}  # neither seed text states a deadline
+
+
+def test_due_hint_from_clause_fields_and_task_texts(registry) -> None:
+    frame = build_measures(sources(FORMATS), registry).frame
+    per_task = frame.groupby("task_id")["due_hint"].agg(set)
+    assert (per_task.map(len) == 1).all()  # one value for every unit of a task
+    due = {tid: next(iter(v)) for tid, v in per_task.items()}
+    assert due["arabic-inline-clauses-m01-t1"] == "2025-12-31"  # 2025年底前 in the text
+    assert due["arabic-inline-clauses-m03-t1"] == "2025-12-31"  # 完成时限：2025年12月
+    assert due["top-level-items-m02-t1"] == "2026-06-30"  # 完成时限：2026年6月底
+    assert due["top-level-items-m03-t1"] == ""  # 时间：持续推进
+    assert due["traditional-script-m01-t1"] == "2026-06-30"  # 到2026年6月
+    assert due["bracket-styles-m03-t1"] == "2026-06-30"  # （完成时限：2026年6月）
+    assert due["headings-m01-t1"] == ""
+    # never a unit
+    assert not frame["unit"].str.contains("时限|时间|持续推进|20\\d\\d年").any()
+
+
+def test_older_csv_without_due_hint_still_reads(real) -> None:
+    old = pd.read_csv(io.BytesIO(to_csv_bytes(real.frame)), encoding="utf-8-sig", dtype=str)
+    old = old.drop(columns="due_hint")
+    data = old.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    back = read_measures(data)
+    assert list(back.columns) == MEASURE_COLUMNS
+    assert_frame_equal(back, real.frame)
+
+
+def test_read_measures_rejects_a_bad_due_hint(real) -> None:
+    frame = real.frame.copy()
+    frame.loc[3, "due_hint"] = "2025年底"
+    data = frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    with pytest.raises(TrackerError) as info:
+        read_measures(data, name="m.csv")
+    assert (info.value.file, info.value.row, info.value.column) == ("m.csv", 5, "due_hint")
+    frame.loc[3, "due_hint"] = "2025-02-30"
+    data = frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    with pytest.raises(TrackerError, match="due_hint"):
+        read_measures(data)
+
+
+# --- one bad file does not hide the others ------------------------------------------------------
+
+
+def test_build_reports_every_bad_file(registry) -> None:
+    good = "一、总则\n\n（一）甲\n\n做好甲。（责任单位：市科委）\n"
+    dropped = (
+        "一、总则\n\n做好统筹。（责任单位：市科委）\n\n（一）甲\n\n做好甲。（责任单位：市科委）\n"
+    )
+    files = [
+        ("2020-01-01_good.md", good.encode()),
+        ("2020-01-02_dropped.md", dropped.encode()),
+        ("2020-01-03_binary.txt", b"\x00\x01"),
+        ("2020-01-04_long.md", good.replace("市科委", "市" * 101).encode()),
+    ]
+    with pytest.raises(PolicyParseErrors) as info:
+        build_measures(files, registry)
+    located = [(p.file, p.line) for p in info.value.problems]
+    assert located == [
+        ("2020-01-02_dropped.md", 3),
+        ("2020-01-03_binary.txt", 1),
+        ("2020-01-04_long.md", 5),
+    ]
+    assert str(info.value).startswith("3 个文件共 3 处错误")
+
+
+def test_build_with_one_bad_file_raises_that_error(registry) -> None:
+    with pytest.raises(PolicyParseError) as info:
+        build_measures([("x.md", "（一）甲\n\n做好甲。\n".encode())], registry)
+    assert not isinstance(info.value, PolicyParseErrors)
+    assert str(info.value).startswith("x.md, line 1:")

@@ -37,6 +37,7 @@ MEASURE_COLUMNS: list[str] = [
     "unit_kind",
     "role",
     "unit_rank",
+    "due_hint",  # deadline the policy text states for the task (ISO date), "" when none
 ]
 
 # --- roles ------------------------------------------------------------------
