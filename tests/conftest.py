@@ -107,6 +107,7 @@ def measures_frame(rows: list[dict]) -> pd.DataFrame:
         "task_text": "示范任务",
         "unit_full_name": "",
         "unit_kind": "municipal",
+        "due_hint": "",
     }
     frame = pd.DataFrame([{**defaults, **row} for row in rows])
     if "unit_full_name" in frame:

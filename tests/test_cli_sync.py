@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from loaders.__main__ import main
 from loaders.measures_csv import to_csv_bytes
+from tests.factories import signed_in
 from tracker.store import Store, Update, make_engine
 
 
@@ -19,7 +20,9 @@ def test_sync_adds_then_archives_and_keeps_progress(tmp_path, capsys, small_meas
     store = Store(make_engine(db))
     row = store.assignments().iloc[0]
     store.apply(
-        [Update(int(row.assignment_id), 0, {"status": "推进中"})], user="张三", source="web"
+        [Update(int(row.assignment_id), 0, {"status": "推进中"})],
+        user=signed_in(store, "张三"),
+        source="web",
     )
 
     # The second measure disappears from the sources: archived, never deleted.

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import measures_frame
+from tests.factories import signed_in
 from tracker import editing
 from tracker.editing import changed_updates, editor_frame
 from tracker.errors import ConflictError
@@ -53,7 +54,7 @@ def test_editor_frame_marks_rows_updated_this_period(make_store, small_measures)
     first, second = _ids(store, "市科委", LEAD)
     store.apply(
         [Update(second, 0, {"status": "推进中", "percent": 30, "due_date": "2027-06-30"})],
-        user="张三",
+        user=signed_in(store, "张三"),
         source="web",
         at=AT,
     )
@@ -231,7 +232,9 @@ def test_edit_lands_on_right_task_after_another_users_change(make_store, edit_ro
     assert list(loaded[editing.TASK_ID]) == ["demo-m02-t1", "demo-m03-t1"]
 
     # Another user: bumps the version of the first row and reorders the data.
-    store.apply([Update(b_task, 0, {"percent": 20})], user="李四", source="web", at=AT)
+    store.apply(
+        [Update(b_task, 0, {"percent": 20})], user=signed_in(store, "李四"), source="web", at=AT
+    )
     store.sync(_reordering_measures(with_new_first_task=True))
     now_frame = editor_frame(store.assignments(), "市科委", LEAD, "2026-11")
     assert list(now_frame[editing.TASK_ID]) == ["demo-m01-t1", "demo-m02-t1", "demo-m03-t1"]
@@ -247,14 +250,14 @@ def test_edit_lands_on_right_task_after_another_users_change(make_store, edit_ro
 
     if edit_row_that_moved:
         with pytest.raises(ConflictError) as info:
-            store.apply(updates, user="张三", source="web", at=AT)
+            store.apply(updates, user=signed_in(store, "张三"), source="web", at=AT)
         assert info.value.conflicts[0].task_id == "demo-m02-t1"
         assert "李四" in str(info.value)
         after = store.assignments().set_index("assignment_id")
         assert after.loc[b_task, "percent"] == 20  # the winner's value, untouched
         assert len(store.history(assignment_ids=[b_task])) == 1
     else:
-        store.apply(updates, user="张三", source="web", at=AT)
+        store.apply(updates, user=signed_in(store, "张三"), source="web", at=AT)
         after = store.assignments().set_index("assignment_id")
         assert after.loc[c_task, "task_id"] == "demo-m03-t1"
         assert after.loc[c_task, "percent"] == 60
@@ -269,7 +272,9 @@ def test_edit_lands_on_right_task_after_another_users_change(make_store, edit_ro
 def test_history_table_has_chinese_headers(make_store, small_measures):
     store = make_store(small_measures)
     aid = _ids(store, "市科委", LEAD)[0]
-    store.apply([Update(aid, 0, {"status": "推进中"})], user="张三", source="web", at=AT)
+    store.apply(
+        [Update(aid, 0, {"status": "推进中"})], user=signed_in(store, "张三"), source="web", at=AT
+    )
     table = editing.history_table(store.history(task_id="demo-m01-t1"))
     assert list(table.columns) == editing.HISTORY_COLUMNS
     assert table.iloc[0][["字段", "原值", "新值", "修改人", "来源"]].tolist() == [
@@ -289,7 +294,9 @@ def test_partner_table_shows_other_units_on_led_tasks(make_store, small_measures
     store = make_store(small_measures)
     rows = store.assignments()
     finance = rows.loc[rows.unit == "市财政局", "assignment_id"].iloc[0]
-    store.apply([Update(finance, 0, {"percent": 30})], user="王五", source="web", at=AT)
+    store.apply(
+        [Update(finance, 0, {"percent": 30})], user=signed_in(store, "王五"), source="web", at=AT
+    )
     table = editing.partner_table(store.assignments(), "市科委")
     assert list(table.columns) == editing.PARTNER_COLUMNS
     assert table[
@@ -306,10 +313,16 @@ def test_period_trend_carries_forward(make_store, small_measures):
     store = make_store(small_measures)
     first, second = _ids(store, "市科委", LEAD)
     store.apply(
-        [Update(first, 0, {"status": "done"})], user="甲", source="web", at=datetime(2026, 10, 5)
+        [Update(first, 0, {"status": "done"})],
+        user=signed_in(store, "甲"),
+        source="web",
+        at=datetime(2026, 10, 5),
     )
     store.apply(
-        [Update(second, 0, {"percent": 50})], user="甲", source="web", at=datetime(2026, 11, 5)
+        [Update(second, 0, {"percent": 50})],
+        user=signed_in(store, "甲"),
+        source="web",
+        at=datetime(2026, 11, 5),
     )
     trend = editing.period_trend(store.snapshots(), [first, second])
     assert trend.values.tolist() == [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -27,6 +29,8 @@ def test_migrations_create_exactly_the_models(db_url) -> None:
         "progress",
         "progress_history",
         "progress_snapshots",
+        "users",
+        "user_units",
         "alembic_version",
     } <= tables
 
@@ -37,5 +41,29 @@ def test_create_schema_is_idempotent(db_url) -> None:
     store.create_schema()
     store.create_schema()
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == "0002"
     engine.dispose()
+
+
+def test_concurrent_first_starts_all_succeed(db_url, small_measures) -> None:
+    """Twelve servers starting at once on an empty database: one creates and seeds the
+    schema, the others find it made (4 of 12 got IntegrityError on PostgreSQL before)."""
+    barrier = threading.Barrier(12)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            barrier.wait()
+            Store.open(db_url, measures=small_measures).engine.dispose()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    store = Store.open(db_url, measures=small_measures)
+    assert len(store.assignments()) == len(small_measures)
+    store.engine.dispose()

@@ -4,13 +4,14 @@ snapshots.  Every test that takes ``make_store`` runs on SQLite and on PostgreSQ
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
 
 from tests.conftest import measures_frame
-from tracker.errors import ConflictError, ValidationError
+from tests.factories import signed_in
+from tracker.errors import ConflictError, PermissionDenied, ValidationError
 from tracker.progress import warning_light
 from tracker.store import Store, Update, make_engine
 
@@ -49,7 +50,11 @@ def test_sync_is_idempotent(make_store, small_measures):
 def test_missing_task_is_archived_with_history_and_restored(make_store, small_measures):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t2", "市教委")
-    store.apply([Update(aid, 0, {"status": "推进中", "percent": 30})], user="张三", source="web")
+    store.apply(
+        [Update(aid, 0, {"status": "推进中", "percent": 30})],
+        user=signed_in(store, "张三"),
+        source="web",
+    )
     without = small_measures[small_measures.task_id != "demo-m01-t2"]
 
     report = store.sync(without)
@@ -73,7 +78,7 @@ def test_archived_assignment_cannot_be_updated(make_store, small_measures):
     aid = _aid(store, "demo-m01-t2", "市教委")
     store.sync(small_measures[small_measures.task_id != "demo-m01-t2"])
     with pytest.raises(ValidationError):
-        store.apply([Update(aid, 0, {"percent": 10})], user="张三", source="web")
+        store.apply([Update(aid, 0, {"percent": 10})], user=signed_in(store, "张三"), source="web")
 
 
 def test_sync_never_resets_progress(make_store, small_measures):
@@ -81,7 +86,7 @@ def test_sync_never_resets_progress(make_store, small_measures):
     aid = _aid(store, "demo-m01-t1", "市科委")
     store.apply(
         [Update(aid, 0, {"status": "推进中", "percent": 55, "note": "按计划推进"})],
-        user="张三",
+        user=signed_in(store, "张三"),
         source="web",
     )
     changed = small_measures.copy()
@@ -114,7 +119,9 @@ def test_percent_must_be_0_to_100(make_store, small_measures, percent):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t1", "市科委")
     with pytest.raises(ValidationError) as info:
-        store.apply([Update(aid, 0, {"percent": percent})], user="张三", source="web")
+        store.apply(
+            [Update(aid, 0, {"percent": percent})], user=signed_in(store, "张三"), source="web"
+        )
     assert "完成比例" in str(info.value)
     assert _row(store, aid).percent == 0 and store.history().empty
 
@@ -122,7 +129,9 @@ def test_percent_must_be_0_to_100(make_store, small_measures, percent):
 def test_done_without_percent_sets_100(make_store, small_measures):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t1", "市科委")
-    result = store.apply([Update(aid, 0, {"status": "已完成"})], user="张三", source="web")
+    result = store.apply(
+        [Update(aid, 0, {"status": "已完成"})], user=signed_in(store, "张三"), source="web"
+    )
     assert _row(store, aid).percent == 100
     assert set(result.diffs.field) == {"status", "percent"}
 
@@ -131,7 +140,11 @@ def test_done_with_explicit_80_is_refused(make_store, small_measures):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t1", "市科委")
     with pytest.raises(ValidationError) as info:
-        store.apply([Update(aid, 0, {"status": "done", "percent": 80})], user="张三", source="web")
+        store.apply(
+            [Update(aid, 0, {"status": "done", "percent": 80})],
+            user=signed_in(store, "张三"),
+            source="web",
+        )
     assert "100" in str(info.value)
     assert _row(store, aid).status == "not_started"
 
@@ -141,10 +154,14 @@ def test_on_hold_and_delayed_need_a_note(make_store, small_measures, status):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t1", "市科委")
     with pytest.raises(ValidationError) as info:
-        store.apply([Update(aid, 0, {"status": status})], user="张三", source="web")
+        store.apply(
+            [Update(aid, 0, {"status": status})], user=signed_in(store, "张三"), source="web"
+        )
     assert "进展情况" in str(info.value)
     store.apply(
-        [Update(aid, 0, {"status": status, "note": "资金未到位"})], user="张三", source="web"
+        [Update(aid, 0, {"status": status, "note": "资金未到位"})],
+        user=signed_in(store, "张三"),
+        source="web",
     )
     assert _row(store, aid).note == "资金未到位"
 
@@ -153,24 +170,34 @@ def test_unknown_status_and_field_are_refused(make_store, small_measures):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t1", "市科委")
     with pytest.raises(ValidationError) as info:
-        store.apply([Update(aid, 0, {"status": "进行", "unit": "x"})], user="张三", source="web")
+        store.apply(
+            [Update(aid, 0, {"status": "进行", "unit": "x"})],
+            user=signed_in(store, "张三"),
+            source="web",
+        )
     assert len(info.value.problems) == 2
 
 
-def test_user_is_required(make_store, small_measures):
+@pytest.mark.parametrize("typed", ["  ", "张三"])
+def test_a_typed_name_is_not_an_account(make_store, small_measures, typed):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t1", "市科委")
-    with pytest.raises(ValidationError):
-        store.apply([Update(aid, 0, {"percent": 10})], user="  ", source="web")
+    with pytest.raises(PermissionDenied):
+        store.apply([Update(aid, 0, {"percent": 10})], user=typed, source="web")
+    assert _row(store, aid).version == 0
 
 
 def test_due_date_outside_effective_period_warns(make_store, small_measures):
     store = make_store(small_measures)  # effective 2026-02-01 .. 2028-01-31
     aid = _aid(store, "demo-m01-t1", "市科委")
-    inside = store.apply([Update(aid, 0, {"due_date": "2027-06-30"})], user="张三", source="web")
+    inside = store.apply(
+        [Update(aid, 0, {"due_date": "2027-06-30"})], user=signed_in(store, "张三"), source="web"
+    )
     assert inside.warnings == []
     result = store.apply(
-        [Update(aid, 1, {"due_date": date(2029, 1, 1)})], user="张三", source="web"
+        [Update(aid, 1, {"due_date": date(2029, 1, 1)})],
+        user=signed_in(store, "张三"),
+        source="web",
     )
     assert len(result.warnings) == 1 and "有效期" in str(result.warnings[0])
     assert _row(store, aid).due_date == pd.Timestamp("2029-01-01")  # a warning, not a refusal
@@ -182,10 +209,12 @@ def test_due_date_outside_effective_period_warns(make_store, small_measures):
 def test_history_is_append_only_with_who_when_old_new_source(make_store, small_measures):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t1", "市科委")
-    store.apply([Update(aid, 0, {"percent": 20})], user="张三", source="web", at=AT)
+    store.apply(
+        [Update(aid, 0, {"percent": 20})], user=signed_in(store, "张三"), source="web", at=AT
+    )
     store.apply(
         [Update(aid, 1, {"percent": 45, "note": "进展顺利"})],
-        user="李四",
+        user=signed_in(store, "李四"),
         source="excel:进度.xlsx",
         at=datetime(2026, 12, 1, 9, 30),
     )
@@ -204,7 +233,7 @@ def test_history_is_append_only_with_who_when_old_new_source(make_store, small_m
     ]
     assert list(history.period) == ["2026-12", "2026-12", "2026-11"]
     # Re-applying the same values is a no-op: no history, no version bump.
-    store.apply([Update(aid, 2, {"percent": 45})], user="王五", source="web")
+    store.apply([Update(aid, 2, {"percent": 45})], user=signed_in(store, "王五"), source="web")
     assert len(store.history(assignment_ids=[aid])) == 3
     assert _row(store, aid).version == 2
     assert set(store.history(task_id="demo-m01-t1").assignment_id) == {aid}
@@ -219,14 +248,16 @@ def test_two_editors_loser_sees_winner_and_reapplies(make_store, small_measures)
     other = _aid(store, "demo-m01-t2", "市教委")
     version = int(_row(store, aid).version)  # both editors load version N
 
-    store.apply([Update(aid, version, {"percent": 30})], user="张三", source="web")
+    store.apply(
+        [Update(aid, version, {"percent": 30})], user=signed_in(store, "张三"), source="web"
+    )
     with pytest.raises(ConflictError) as info:
         store.apply(
             [
                 Update(aid, version, {"percent": 50, "note": "李四的进展"}),
                 Update(other, 0, {"percent": 10}),
             ],
-            user="李四",
+            user=signed_in(store, "李四"),
             source="web",
         )
     conflict = info.value.conflicts[0]
@@ -246,7 +277,7 @@ def test_two_editors_loser_sees_winner_and_reapplies(make_store, small_measures)
             Update(aid, reloaded, {"percent": 50, "note": "李四的进展"}),
             Update(other, 0, {"percent": 10}),
         ],
-        user="李四",
+        user=signed_in(store, "李四"),
         source="web",
     )
     row = _row(store, aid)
@@ -259,12 +290,13 @@ def test_real_race_exactly_one_wins(make_store, small_measures, db_url):
     aid = _aid(store, "demo-m01-t1", "市科委")
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
+    accounts = {name: signed_in(store, name) for name in ("甲", "乙")}
 
     def editor(name: str, percent: int) -> None:
         own = Store(make_engine(db_url))  # its own engine and connection, like another process
         try:
             barrier.wait()
-            own.apply([Update(aid, 0, {"percent": percent})], user=name, source="web")
+            own.apply([Update(aid, 0, {"percent": percent})], user=accounts[name], source="web")
             outcomes[name] = "ok"
         except ConflictError:
             outcomes[name] = "conflict"
@@ -305,6 +337,7 @@ def test_concurrent_writes_to_different_rows_each_move_the_revision(make_store, 
     start = store.revision()
     barrier = threading.Barrier(len(ids))
     errors: list[BaseException] = []
+    account = signed_in(store, "甲")
 
     def editor(aid: int) -> None:
         own = Store(make_engine(db_url))
@@ -312,7 +345,9 @@ def test_concurrent_writes_to_different_rows_each_move_the_revision(make_store, 
             barrier.wait()
             for percent in (10, 20, 30):
                 own.apply(
-                    [Update(aid, percent // 10 - 1, {"percent": percent})], user="甲", source="web"
+                    [Update(aid, percent // 10 - 1, {"percent": percent})],
+                    user=account,
+                    source="web",
                 )
         except BaseException as exc:  # reported below
             errors.append(exc)
@@ -339,7 +374,7 @@ def test_batch_is_all_or_nothing(make_store, small_measures):
     with pytest.raises(ValidationError) as info:
         store.apply(
             [Update(good, 0, {"percent": 40}, row=1), Update(bad, 0, {"percent": 150}, row=2)],
-            user="张三",
+            user=signed_in(store, "张三"),
             source="web",
         )
     assert [p.row for p in info.value.problems] == [2]
@@ -355,7 +390,7 @@ def test_partial_writes_valid_rows_only(make_store, small_measures):
     bad = _aid(store, "demo-m01-t2", "市教委")
     result = store.apply(
         [Update(good, 0, {"percent": 40}), Update(bad, 0, {"percent": 150})],
-        user="张三",
+        user=signed_in(store, "张三"),
         source="web",
         partial=True,
     )
@@ -370,7 +405,7 @@ def test_dry_run_writes_nothing_but_returns_diffs(make_store, small_measures):
     revision = store.revision()
     result = store.apply(
         [Update(aid, 0, {"status": "推进中", "percent": 40})],
-        user="张三",
+        user=signed_in(store, "张三"),
         source="web",
         dry_run=True,
     )
@@ -394,16 +429,19 @@ def test_snapshot_per_period(make_store, small_measures):
     aid = _aid(store, "demo-m01-t1", "市科委")
     store.apply(
         [Update(aid, 0, {"percent": 20})],
-        user="张三",
+        user=signed_in(store, "张三"),
         source="web",
         at=datetime(2026, 10, 31, 23, 0),
     )
     store.apply(
-        [Update(aid, 1, {"percent": 30})], user="张三", source="web", at=datetime(2026, 11, 1, 8, 0)
+        [Update(aid, 1, {"percent": 30})],
+        user=signed_in(store, "张三"),
+        source="web",
+        at=datetime(2026, 11, 1, 8, 0),
     )
     store.apply(
         [Update(aid, 2, {"percent": 60})],
-        user="张三",
+        user=signed_in(store, "张三"),
         source="web",
         at=datetime(2026, 11, 20, 8, 0),
     )
@@ -422,10 +460,16 @@ def test_quarterly_periods(make_store, small_measures, monkeypatch):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t1", "市科委")
     store.apply(
-        [Update(aid, 0, {"percent": 20})], user="张三", source="web", at=datetime(2026, 9, 30)
+        [Update(aid, 0, {"percent": 20})],
+        user=signed_in(store, "张三"),
+        source="web",
+        at=datetime(2026, 9, 30),
     )
     store.apply(
-        [Update(aid, 1, {"percent": 30})], user="张三", source="web", at=datetime(2026, 10, 1)
+        [Update(aid, 1, {"percent": 30})],
+        user=signed_in(store, "张三"),
+        source="web",
+        at=datetime(2026, 10, 1),
     )
     assert list(store.snapshots().period) == ["2026-Q3", "2026-Q4"]
 
@@ -434,7 +478,7 @@ def test_quarterly_periods(make_store, small_measures, monkeypatch):
 
 TODAY = date(2026, 11, 23)
 LIGHT_CASES = [
-    # status, due_date, updated_at, issue_date, expected
+    # status, due_date, updated_at, assigned_at, expected
     ("delayed", None, "2026-11-20", None, "red"),
     ("delayed", "2027-12-31", "2026-11-20", None, "red"),
     ("in_progress", "2026-11-22", "2026-11-20", None, "red"),  # 1 day overdue
@@ -444,7 +488,7 @@ LIGHT_CASES = [
     ("in_progress", "2026-12-24", "2026-11-20", None, "green"),  # 31 days left
     ("not_started", None, "2026-09-24", None, "green"),  # idle exactly 60 days
     ("not_started", None, "2026-09-23", None, "yellow"),  # idle 61 days
-    ("not_started", None, None, "2026-09-24", "green"),  # never updated: from issue date
+    ("not_started", None, None, "2026-09-24", "green"),  # never updated: from assignment
     ("not_started", None, None, "2026-09-23", "yellow"),
     ("not_started", None, None, None, "green"),  # nothing known
     ("on_hold", "2027-06-30", "2026-11-01", None, "green"),
@@ -453,7 +497,7 @@ LIGHT_CASES = [
 
 def test_warning_light_single_and_vectorised_agree():
     frame = pd.DataFrame(
-        LIGHT_CASES, columns=["status", "due_date", "updated_at", "issue_date", "expected"]
+        LIGHT_CASES, columns=["status", "due_date", "updated_at", "assigned_at", "expected"]
     )
     vectorised = warning_light(frame, TODAY)
     assert list(vectorised) == list(frame.expected)
@@ -461,11 +505,26 @@ def test_warning_light_single_and_vectorised_agree():
         assert warning_light(record, TODAY) == record["expected"], record
 
 
+def test_fresh_start_is_not_stale_however_old_the_policy(make_store, small_measures):
+    """Never-updated rows count their idle days from when the store first held them, not
+    from the policy's issue date (which lit every row of an old policy yellow at once)."""
+    old_policy = small_measures.assign(issue_date="2020-01-01", effective_from="2020-01-01")
+    store = make_store(old_policy)
+    rows = store.assignments()
+    assert rows["assigned_at"].notna().all()
+    today = rows["assigned_at"].max().date()
+    assert set(warning_light(rows, today)) == {"green"}
+    assert set(warning_light(rows, today + timedelta(days=62))) == {"yellow"}
+
+
 def test_warning_light_on_store_rows(make_store, small_measures):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t1", "市科委")
     store.apply(
-        [Update(aid, 0, {"status": "滞后", "note": "延误"})], user="张三", source="web", at=AT
+        [Update(aid, 0, {"status": "滞后", "note": "延误"})],
+        user=signed_in(store, "张三"),
+        source="web",
+        at=AT,
     )
     rows = store.assignments()
     lights = warning_light(rows, TODAY)
@@ -486,7 +545,7 @@ def test_assignments_follow_saves_by_other_store_instances(make_store, small_mea
     aid = _aid(writer, "demo-m02-t1", "市财政局")
     writer.apply(
         [Update(aid, 0, {"status": "滞后", "note": "资金未到位", "due_date": "2027-03-31"})],
-        user="李四",
+        user=signed_in(writer, "李四"),
         source="web",
         at=datetime(2026, 11, 20, 9, 30),
     )

@@ -87,8 +87,16 @@ class ConflictError(TrackerError):
         return head + "\n" + "\n".join(f"- {c}" for c in self.conflicts)
 
 
-class UnknownTaskError(TrackerError):
-    """A task id or assignment that the store does not know."""
+class PermissionDenied(ValidationError):
+    """The signed-in account may not do this; ``problems`` names each refused row."""
+
+
+class SignInError(TrackerError):
+    """Wrong name or password, a locked or a disabled account."""
+
+
+class StoreUnavailable(TrackerError):
+    """The database cannot be reached or written (read-only, full, locked, down)."""
 
 
 @dataclass(frozen=True)

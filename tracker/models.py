@@ -85,6 +85,8 @@ class Assignment(Base):
     role: Mapped[str] = mapped_column(String(10))
     unit_rank: Mapped[int] = mapped_column(Integer)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the store first held this row: the "no update for N days" light counts from here.
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Progress(Base):
@@ -147,3 +149,28 @@ class StoreMeta(Base):
 
     key: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    """An account.  ``password_hash`` is an argon2 hash (empty for single-sign-on accounts);
+    ``failed_sign_ins`` counts consecutive failures, ``locked_until`` rate-limits guessing."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UserUnit(Base):
+    """The units a staff account reports for (one or more)."""
+
+    __tablename__ = "user_units"
+
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), primary_key=True)
+    unit: Mapped[str] = mapped_column(ForeignKey("units.unit"), primary_key=True)

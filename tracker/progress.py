@@ -172,8 +172,9 @@ def warning_light(
     """Red / yellow / green for one row (a mapping) or for a whole DataFrame (vectorised).
 
     red: delayed, or past due and not done.  yellow: due within 30 days and not done,
-    or no update for 60 days (counting from the policy's issue date if never updated).
-    Uses columns ``status``, ``due_date``, ``updated_at`` and, if present, ``issue_date``.
+    or no update for 60 days (counting from when the store first assigned the row, if never
+    updated).  Uses columns ``status``, ``due_date``, ``updated_at`` and, if present,
+    ``assigned_at``.
 
     >>> warning_light({"status": "delayed", "due_date": None, "updated_at": None})
     'red'
@@ -185,9 +186,7 @@ def warning_light(
         return pd.Series([], index=rows.index, dtype=object)
     status = rows["status"].to_numpy()
     due = pd.to_datetime(rows["due_date"], errors="coerce")
-    touched = pd.to_datetime(rows["updated_at"], errors="coerce")
-    if "issue_date" in rows:
-        touched = touched.fillna(pd.to_datetime(rows["issue_date"], errors="coerce"))
+    touched = last_touched(rows)
     open_ = status != DONE
     days_left = (due - today_ts).dt.days.to_numpy()
     idle_days = (today_ts - touched).dt.days.to_numpy()
@@ -198,9 +197,18 @@ def warning_light(
     return pd.Series(light, index=rows.index, dtype=object)
 
 
-def stale(rows: pd.DataFrame, today: date | None = None) -> pd.Series:
-    """True where an open assignment has not been updated for more than 60 days (never counts)."""
-    today_ts = pd.Timestamp(today or now().date())
+def last_touched(rows: pd.DataFrame) -> pd.Series:
+    """When each row last moved: its last update, else when the store first assigned it."""
     touched = pd.to_datetime(rows["updated_at"], errors="coerce")
+    if "assigned_at" in rows:
+        touched = touched.fillna(pd.to_datetime(rows["assigned_at"], errors="coerce"))
+    return touched
+
+
+def stale(rows: pd.DataFrame, today: date | None = None) -> pd.Series:
+    """True where an open assignment has not moved for more than 60 days, counting from
+    its first assignment when never updated (a row with neither date counts as stale)."""
+    today_ts = pd.Timestamp(today or now().date())
+    touched = last_touched(rows)
     idle = (today_ts - touched).dt.days
     return (rows["status"] != DONE) & (touched.isna() | (idle > STALE_DAYS))

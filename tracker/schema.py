@@ -45,6 +45,25 @@ LEAD = "lead"
 SUPPORT = "support"
 ROLE_LABELS: dict[str, str] = {LEAD: "牵头", SUPPORT: "配合"}
 
+# --- accounts: what a signed-in user may do ------------------------------------
+STAFF = "staff"  # 填报员: edits its own units' rows
+SUPERVISOR = "supervisor"  # 督办员: reads all, sets deadlines, imports for any unit
+LEADER = "leader"  # 领导: reads all, exports
+ADMIN = "admin"  # 管理员: users, rebuild from sources, and everything a supervisor may do
+ACCOUNT_ROLE_LABELS: dict[str, str] = {
+    STAFF: "填报员",
+    SUPERVISOR: "督办员",
+    LEADER: "领导",
+    ADMIN: "管理员",
+}
+# Roles that may write progress for any unit and own the deadlines.
+SUPERVISING_ROLES: frozenset[str] = frozenset({SUPERVISOR, ADMIN})
+# Roles that may export the progress report and read the audit trail of every unit.
+READ_ALL_ROLES: frozenset[str] = frozenset({SUPERVISOR, LEADER, ADMIN})
+MAX_FAILED_SIGN_INS = 5  # consecutive failures before an account is locked for a while
+SIGN_IN_LOCK_MINUTES = 15
+MIN_PASSWORD_LENGTH = 10
+
 # --- unit kinds (data/units.csv) -------------------------------------------
 UNIT_KIND_LABELS: dict[str, str] = {
     "municipal": "市级部门",

@@ -17,7 +17,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +25,7 @@ from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
     Engine,
+    exc,
     Integer,
     Text,
     bindparam,
@@ -39,8 +40,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import StaticPool
 
+from tracker.accounts import Account, Accounts
 from tracker.aggregate import with_lead_unit
-from tracker.errors import Conflict, ConflictError, Problem, ValidationError
+from tracker.errors import (
+    Conflict,
+    ConflictError,
+    PermissionDenied,
+    Problem,
+    StoreUnavailable,
+    ValidationError,
+)
 from tracker.models import (
     Assignment,
     Measure,
@@ -81,7 +90,9 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     """An engine for SQLite (WAL, foreign keys, BEGIN IMMEDIATE for writes) or PostgreSQL."""
     url = database_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        event.listen(engine, "handle_error", _database_trouble)
+        return engine
     if url in ("sqlite://", "sqlite:///:memory:"):
         kwargs.setdefault("poolclass", StaticPool)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
@@ -102,7 +113,19 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         mode = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
+    event.listen(engine, "handle_error", _database_trouble)
     return engine
+
+
+def _database_trouble(context) -> None:
+    """Turn a database that cannot be used (read-only, full, locked, unreachable) or that
+    refuses a value into a :class:`TrackerError` with a message, instead of a traceback."""
+    error = context.sqlalchemy_exception
+    detail = str(getattr(error, "orig", error)).strip().splitlines()[0][:200]
+    if isinstance(error, exc.OperationalError):
+        raise StoreUnavailable(f"数据库暂不可用，未保存任何修改（{detail}）") from error
+    if isinstance(error, exc.DataError):
+        raise ValidationError(f"数据库拒绝了该值，未保存任何修改（{detail}）") from error
 
 
 @dataclass
@@ -212,9 +235,20 @@ class Store:
         config = AlembicConfig()
         config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         with self.engine.connect().execution_options(write=True) as conn:
+            # Servers started side by side on an empty database would each create the
+            # tables: the first takes the write lock (SQLite: BEGIN IMMEDIATE, PostgreSQL:
+            # an advisory lock) before alembic looks, the rest then find them made.
+            conn.begin()
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7324501)")
             config.attributes["connection"] = conn
             alembic_command.upgrade(config, "head")
             conn.commit()
+
+    @property
+    def accounts(self) -> Accounts:
+        """Who may sign in, with which role and units."""
+        return Accounts(self.engine)
 
     # --- revision: a cheap cache key that moves on every write ------------------
 
@@ -376,6 +410,7 @@ class Store:
             (r.task_id, r.unit): (r.role, int(r.unit_rank))
             for r in measures[["task_id", "unit", "role", "unit_rank"]].itertuples()
         }
+        assigned_at = now()
         new = [
             {
                 "task_id": t,
@@ -383,20 +418,32 @@ class Store:
                 "role": role,
                 "unit_rank": rank,
                 "archived": False,
+                "assigned_at": assigned_at,
             }
             for (t, u), (role, rank) in wanted.items()
             if (t, u) not in existing
         ]
         if new:
             conn.execute(insert(Assignment), new)
-            ids = conn.execute(
-                select(Assignment.assignment_id)
+            fresh = conn.execute(
+                select(Assignment.assignment_id, Assignment.task_id)
                 .outerjoin(Progress, Progress.assignment_id == Assignment.assignment_id)
                 .where(Progress.assignment_id.is_(None))
-            ).scalars()
+            ).all()
+            # The deadline the policy text states (measures.csv ``due_hint``) is proposed as
+            # the first 完成时限; from then on only a supervisor changes it.
+            hints = _due_hints(measures)
             conn.execute(
                 insert(Progress),
-                [{"assignment_id": i, "status": "not_started", "percent": 0} for i in ids],
+                [
+                    {
+                        "assignment_id": i,
+                        "status": "not_started",
+                        "percent": 0,
+                        "due_date": hints.get(t),
+                    }
+                    for i, t in fresh
+                ],
             )
         for key, row in existing.items():
             if key in wanted:
@@ -466,6 +513,7 @@ class Store:
                 Assignment.role,
                 Assignment.unit_rank,
                 Assignment.archived,
+                Assignment.assigned_at,
             ).where(*live),
             select(Task.task_id, Task.measure_id, Task.task_seq, Task.task_text).where(*live_tasks),
             select(
@@ -507,14 +555,28 @@ class Store:
             return [_fetch(conn, query) for query in queries]
 
     def history(
-        self, *, assignment_ids: Sequence[int] | None = None, task_id: str | None = None
+        self,
+        *,
+        assignment_ids: Sequence[int] | None = None,
+        task_id: str | None = None,
+        units: Sequence[str] | None = None,
+        users: Sequence[str] | None = None,
+        policies: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int | None = None,
     ) -> pd.DataFrame:
-        """Change log, newest first: who changed which field from what to what, when, how."""
+        """Change log, newest first: who changed which field from what to what, when, how.
+
+        Every filter is optional; ``since``/``until`` are calendar days, both included.
+        """
         query = (
             select(
                 ProgressHistory.history_id,
                 ProgressHistory.assignment_id,
                 Assignment.task_id,
+                Measure.policy_id,
                 Assignment.unit,
                 ProgressHistory.field,
                 ProgressHistory.old_value,
@@ -526,12 +588,28 @@ class Store:
                 ProgressHistory.version,
             )
             .join(Assignment, Assignment.assignment_id == ProgressHistory.assignment_id)
+            .join(Task, Task.task_id == Assignment.task_id)
+            .join(Measure, Measure.measure_id == Task.measure_id)
             .order_by(ProgressHistory.history_id.desc())
         )
         if assignment_ids is not None:
             query = query.where(ProgressHistory.assignment_id.in_([int(i) for i in assignment_ids]))
         if task_id is not None:
             query = query.where(Assignment.task_id == task_id)
+        for column, wanted in (
+            (Assignment.unit, units),
+            (ProgressHistory.changed_by, users),
+            (Measure.policy_id, policies),
+            (ProgressHistory.field, fields),
+        ):
+            if wanted is not None:
+                query = query.where(column.in_(list(wanted)))
+        if since is not None:
+            query = query.where(ProgressHistory.changed_at >= datetime.combine(since, time.min))
+        if until is not None:
+            query = query.where(ProgressHistory.changed_at <= datetime.combine(until, time.max))
+        if limit is not None:
+            query = query.limit(limit)
         with self.engine.connect() as conn:
             return _frame(conn.execute(query))
 
@@ -568,23 +646,29 @@ class Store:
         self,
         updates: Sequence[Update],
         *,
-        user: str,
+        user: Account,
         source: str,
         partial: bool = False,
         dry_run: bool = False,
         at: datetime | None = None,
     ) -> ApplyResult:
-        """Validate and write a batch of updates in one transaction.
+        """Validate and write a batch of updates in one transaction, as ``user``.
 
         All or nothing by default: any invalid value raises :class:`ValidationError`, any
         stale row raises :class:`ConflictError`, and nothing is written.  With
         ``partial=True`` valid rows are written and the refused ones are reported in the
         result.  ``dry_run=True`` computes exactly the same result and writes nothing.
         Unchanged values are not written and leave no history (re-applying is a no-op).
+
+        Rights are checked here, against the account as stored now (not the object passed
+        in): a 领导 account writes nothing, a 填报员 only its own units' rows and never a
+        deadline.  A row of another unit refuses the whole batch (:class:`PermissionDenied`,
+        naming each such row), whatever ``partial`` says: such a file is not the sender's.
         """
-        if not user or not str(user).strip():
-            raise ValidationError("必须注明填报人")
+        if not isinstance(user, Account):
+            raise PermissionDenied("请先登录：每次保存都必须对应一个已登录的账号")
         at = at or now()
+        source = source if len(source) <= 200 else source[:199] + "…"
         period = period_of(at.date())
         problems: list[Problem] = []
         conflicts: list[Conflict] = []
@@ -595,11 +679,17 @@ class Store:
         with self.engine.connect().execution_options(write=True) as conn:
             tx = conn.begin()
             try:
+                account = self.accounts.current(conn, user.username)
+                if not account.writes:
+                    raise PermissionDenied(
+                        f"账号 {account.username}（领导）只能查看和导出，不能修改"
+                    )
                 if not dry_run:
                     # One writer at a time, from here to commit: history ids then grow in
                     # commit order, which lets readers fetch "what changed since id N".
                     self._lock_revision(conn)
                 current = self._locked_rows(conn, ids)
+                self._authorize(account, updates, current)
                 seen: dict[int, Update] = {}
                 for upd in updates:
                     aid = int(upd.assignment_id)
@@ -614,6 +704,15 @@ class Store:
                         continue
                     seen[aid] = upd
                     new_state, changed, bad = self._merge(row, upd, where)
+                    if "due_date" in changed and not account.supervises:
+                        bad.append(
+                            Problem(
+                                "完成时限由督办员设定，填报员不能修改",
+                                column=PROGRESS_FIELDS["due_date"],
+                                value=history_text(changed["due_date"][1]),
+                                **where,
+                            )
+                        )
                     if bad:
                         problems.extend(bad)
                         continue
@@ -647,7 +746,9 @@ class Store:
                         conflicts,
                     )
                 if not dry_run and writes:
-                    self._write(conn, writes, user=user, source=source, at=at, period=period)
+                    self._write(
+                        conn, writes, user=account.username, source=source, at=at, period=period
+                    )
                     self._bump_revision(conn)
                 if dry_run:
                     tx.rollback()
@@ -664,6 +765,27 @@ class Store:
             warnings=warnings,
             dry_run=dry_run,
         )
+
+    @staticmethod
+    def _authorize(account: Account, updates: Sequence[Update], current: dict[int, dict]) -> None:
+        """Refuse the batch if it touches a row of a unit ``account`` does not report for."""
+        foreign = [
+            Problem(
+                f"无权修改「{row['unit']}」的任务（本账号负责：{'、'.join(sorted(account.units)) or '无'}）",
+                row=upd.row,
+                sheet=upd.sheet,
+                task_id=row["task_id"],
+            )
+            for upd in updates
+            if (row := current.get(int(upd.assignment_id))) is not None
+            and not account.may_edit_unit(row["unit"])
+        ]
+        if foreign:
+            raise PermissionDenied(
+                f"{len(foreign)} 行属于其他单位，账号 {account.username} 无权修改，"
+                "本批次未保存任何修改",
+                foreign,
+            )
 
     def _locked_rows(self, conn, ids: list[int]) -> dict[int, dict]:
         """Current progress of the given assignments, locked until the transaction ends."""
@@ -830,6 +952,7 @@ ASSIGNMENT_COLUMNS = [
     "role",
     "unit_rank",
     "lead_unit",
+    "assigned_at",
     *PROGRESS_COLUMNS,
     "period",
     "updated_by",
@@ -909,6 +1032,16 @@ def _display(name: str, value: object) -> str:
     return history_text(value)
 
 
+def _due_hints(measures: pd.DataFrame) -> dict[str, date]:
+    """task_id -> the deadline its policy text states, where the loader found one."""
+    if "due_hint" not in measures:
+        return {}
+    hinted = measures.loc[
+        measures["due_hint"].fillna("").astype(str) != "", ["task_id", "due_hint"]
+    ]
+    return {t: _to_date(d) for t, d in zip(hinted["task_id"], hinted["due_hint"], strict=True)}
+
+
 def measure_id_of(policy_id: str, measure_no: int) -> str:
     return f"{policy_id}-m{int(measure_no):02d}"
 
@@ -916,7 +1049,14 @@ def measure_id_of(policy_id: str, measure_no: int) -> str:
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     """Give whichever of the assignment columns ``df`` has their types (SQLite returns
     dates as text and booleans as integers)."""
-    for column in ("issue_date", "effective_from", "effective_to", "due_date", "updated_at"):
+    for column in (
+        "issue_date",
+        "effective_from",
+        "effective_to",
+        "due_date",
+        "updated_at",
+        "assigned_at",
+    ):
         if column in df:
             df[column] = pd.to_datetime(df[column], errors="coerce")
     for column in ("note", "next_step", "problems", "evidence", "updated_by", "period"):

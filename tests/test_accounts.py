@@ -1,0 +1,180 @@
+"""Accounts and rights, on SQLite and PostgreSQL: signing in, rate limiting, and what each
+role may write, enforced by the store itself (not by hidden widgets)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import PASSWORD, signed_in, staff
+from tracker.accounts import SIGN_IN_FAILED, Account
+from tracker.errors import PermissionDenied, SignInError, TrackerError, ValidationError
+from tracker.models import User
+from tracker.schema import ADMIN, LEADER, MAX_FAILED_SIGN_INS, STAFF, SUPERVISOR
+from tracker.store import Update
+
+
+def _aid(store, task_id: str, unit: str) -> int:
+    rows = store.assignments()
+    return int(rows[(rows.task_id == task_id) & (rows.unit == unit)].assignment_id.iloc[0])
+
+
+def _version(store, aid: int) -> int:
+    rows = store.assignments()
+    return int(rows.loc[rows.assignment_id == aid, "version"].iloc[0])
+
+
+def test_password_is_stored_only_as_an_argon2_hash(make_store, small_measures):
+    store = make_store(small_measures)
+    store.accounts.add("甲", role=STAFF, units=["市科委"], password=PASSWORD)
+    with store.engine.connect() as conn:
+        stored = conn.scalar(select(User.password_hash).where(User.username == "甲"))
+    assert stored.startswith("$argon2") and PASSWORD not in stored
+    listing = store.accounts.table()
+    assert "password_hash" not in listing.columns
+    assert PASSWORD not in listing.to_csv() and stored not in listing.to_csv()
+
+
+def test_sign_in_returns_role_and_units(make_store, small_measures):
+    store = make_store(small_measures)
+    store.accounts.add("甲", role=STAFF, units=["市科委", "市教委"], password=PASSWORD)
+    account = store.accounts.sign_in("甲", PASSWORD)
+    assert account == Account("甲", STAFF, frozenset({"市科委", "市教委"}))
+
+
+@pytest.mark.parametrize("name,password", [("甲", "wrong-password"), ("无此人", PASSWORD)])
+def test_wrong_name_or_password_gets_one_message(make_store, small_measures, name, password):
+    store = make_store(small_measures)
+    store.accounts.add("甲", role=STAFF, units=["市科委"], password=PASSWORD)
+    with pytest.raises(SignInError) as info:
+        store.accounts.sign_in(name, password)
+    assert str(info.value) == SIGN_IN_FAILED
+
+
+def test_failed_sign_ins_are_counted_and_lock_the_account(make_store, small_measures):
+    store = make_store(small_measures)
+    store.accounts.add("甲", role=STAFF, units=["市科委"], password=PASSWORD)
+    at = datetime(2026, 11, 30, 9, 0)
+    for attempt in range(1, MAX_FAILED_SIGN_INS + 1):
+        with pytest.raises(SignInError):
+            store.accounts.sign_in("甲", "guess-number-x", at=at)
+        assert store.accounts.table().failed_sign_ins.iloc[0] == attempt
+    # Locked: even the right password is refused until the lock ends.
+    with pytest.raises(SignInError, match="锁定"):
+        store.accounts.sign_in("甲", PASSWORD, at=at + timedelta(minutes=1))
+    later = at + timedelta(hours=1)
+    assert store.accounts.sign_in("甲", PASSWORD, at=later).username == "甲"
+    assert store.accounts.table().failed_sign_ins.iloc[0] == 0
+
+
+def test_reset_password_lifts_the_lock_and_disable_refuses(make_store, small_measures):
+    store = make_store(small_measures)
+    store.accounts.add("甲", role=STAFF, units=["市科委"], password=PASSWORD)
+    for _ in range(MAX_FAILED_SIGN_INS):
+        with pytest.raises(SignInError):
+            store.accounts.sign_in("甲", "guess-number-x")
+    store.accounts.reset_password("甲", "a-new-password-1")
+    assert store.accounts.sign_in("甲", "a-new-password-1").username == "甲"
+    store.accounts.set_active("甲", False)
+    with pytest.raises(SignInError, match="停用"):
+        store.accounts.sign_in("甲", "a-new-password-1")
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"role": STAFF, "units": [], "password": PASSWORD}, "至少需要一个责任单位"),
+        ({"role": STAFF, "units": ["不存在的局"], "password": PASSWORD}, "未知责任单位"),
+        ({"role": "boss", "units": [], "password": PASSWORD}, "未知角色"),
+        ({"role": ADMIN, "units": [], "password": "short"}, "密码至少"),
+    ],
+)
+def test_bad_accounts_are_refused(make_store, small_measures, kwargs, message):
+    store = make_store(small_measures)
+    with pytest.raises(TrackerError, match=message):
+        store.accounts.add("甲", **kwargs)
+    assert store.accounts.count() == 0
+
+
+def test_staff_writes_its_own_unit_and_history_names_the_account(make_store, small_measures):
+    store = make_store(small_measures)
+    aid = _aid(store, "demo-m01-t1", "市科委")
+    account = staff(store, "市科委", "kw01")
+    store.apply([Update(aid, 0, {"percent": 20})], user=account, source="web")
+    history = store.history(assignment_ids=[aid])
+    assert list(history.changed_by) == ["kw01"]
+    assert store.assignments().set_index("assignment_id").loc[aid, "updated_by"] == "kw01"
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_staff_batch_touching_another_unit_writes_nothing(make_store, small_measures, partial):
+    store = make_store(small_measures)
+    own = _aid(store, "demo-m01-t1", "市科委")
+    other = _aid(store, "demo-m02-t1", "市财政局")
+    account = staff(store, "市科委")
+    updates = [
+        Update(own, 0, {"percent": 20}, row=2, sheet="明细"),
+        Update(other, 0, {"percent": 90}, row=3, sheet="明细"),
+    ]
+    with pytest.raises(PermissionDenied) as info:
+        store.apply(updates, user=account, source="a.xlsx", partial=partial)
+    [problem] = info.value.problems
+    assert (problem.row, problem.sheet, problem.task_id) == (3, "明细", "demo-m02-t1")
+    assert "市财政局" in problem.message
+    assert (_version(store, own), _version(store, other)) == (0, 0)
+    assert store.history().empty
+
+
+def test_store_rereads_the_account_a_forged_role_grants_nothing(make_store, small_measures):
+    store = make_store(small_measures)
+    other = _aid(store, "demo-m02-t1", "市财政局")
+    real = staff(store, "市科委", "kw01")
+    forged = Account(real.username, SUPERVISOR, frozenset({"市财政局"}))
+    with pytest.raises(PermissionDenied):
+        store.apply([Update(other, 0, {"percent": 50})], user=forged, source="web")
+    with pytest.raises(PermissionDenied, match="未知用户"):
+        store.apply([Update(other, 0, {"percent": 50})], user=Account("ghost", ADMIN), source="web")
+    assert _version(store, other) == 0
+
+
+def test_disabled_after_sign_in_cannot_write(make_store, small_measures):
+    store = make_store(small_measures)
+    aid = _aid(store, "demo-m01-t1", "市科委")
+    account = staff(store, "市科委")
+    store.accounts.set_active(account.username, False)
+    with pytest.raises(PermissionDenied, match="停用"):
+        store.apply([Update(aid, 0, {"percent": 20})], user=account, source="web")
+
+
+def test_deadlines_belong_to_the_supervisor(make_store, small_measures):
+    store = make_store(small_measures)
+    aid = _aid(store, "demo-m01-t1", "市科委")
+    with pytest.raises(ValidationError, match="完成时限由督办员设定") as info:
+        store.apply(
+            [Update(aid, 0, {"due_date": "2026-12-31"})], user=staff(store, "市科委"), source="web"
+        )
+    assert info.value.problems[0].column == "完成时限"
+    supervisor = signed_in(store, "督办甲", SUPERVISOR)
+    store.apply([Update(aid, 0, {"due_date": "2026-12-31"})], user=supervisor, source="web")
+    assert str(store.assignments().set_index("assignment_id").loc[aid, "due_date"].date()) == (
+        "2026-12-31"
+    )
+
+
+def test_supervisor_writes_any_unit_leader_none(make_store, small_measures):
+    store = make_store(small_measures)
+    other = _aid(store, "demo-m02-t1", "市财政局")
+    store.apply(
+        [Update(other, 0, {"percent": 40})],
+        user=signed_in(store, "督办甲", SUPERVISOR),
+        source="web",
+    )
+    with pytest.raises(PermissionDenied, match="只能查看"):
+        store.apply(
+            [Update(other, 1, {"percent": 50})],
+            user=signed_in(store, "领导甲", LEADER),
+            source="web",
+        )
+    assert _version(store, other) == 1
