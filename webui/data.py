@@ -21,6 +21,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from loaders.table_csv import csv_bytes
 from tracker import editing
 from tracker.progress import now, warning_light
 from tracker.store import Store, database_url
@@ -85,10 +86,10 @@ def today() -> date:
 
 def download_csv(frame: pd.DataFrame, file_name: str, label: str = "下载数据（CSV）") -> None:
     """A download button for a table's data, built only when clicked (large tables would
-    otherwise be serialised on every rerun); UTF-8 with BOM so Excel opens Chinese cleanly."""
+    otherwise be serialised on every rerun) by :func:`loaders.table_csv.csv_bytes`."""
     st.download_button(
         label,
-        lambda: frame.to_csv(index=False).encode("utf-8-sig"),
+        lambda: csv_bytes(frame),
         file_name=file_name,
         mime="text/csv",
         key=f"download_{file_name}",
