@@ -32,25 +32,17 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from tracker.filters import Filters
+from tracker import aggregate
+from tracker.filters import Filters, policy_names
 from tracker.progress import now, warning_light
 from tracker.schema import (
-    DELAYED,
     DONE,
-    GREEN,
-    IN_PROGRESS,
-    LEAD,
     LIGHT_COLORS,
     LIGHT_LABELS,
-    NOT_STARTED,
-    ON_HOLD,
     PROGRESS_FIELDS,
-    RED,
     ROLE_LABELS,
     STATUS_COLORS,
     STATUS_LABELS,
-    SUPPORT,
-    YELLOW,
 )
 
 FONT_NAME = "等线"
@@ -90,6 +82,8 @@ def _named_styles() -> list[NamedStyle]:
     return [
         NamedStyle(name="r_title", font=Font(name=FONT_NAME, size=14, bold=True)),
         NamedStyle(name="r_subtitle", font=Font(name=FONT_NAME, size=10, color="595959")),
+        # Definitions printed beside figures: no border, no wrap, so the text runs on to the right.
+        NamedStyle(name="r_note", font=Font(name=FONT_NAME, size=9, color="595959")),
         NamedStyle(
             name="r_help",
             font=Font(name=FONT_NAME, size=11),
@@ -264,13 +258,13 @@ def prepare_sheet(ws, columns: Sequence[Column]) -> dict[str, int]:
         dim = ws.column_dimensions[get_column_letter(index)]
         dim.width = col.width
         dim.hidden = col.hidden
-    ids = {}
-    for col in columns:
-        if col.style not in ids:
-            probe = WriteOnlyCell(ws)
-            probe.style = col.style
-            ids[col.style] = probe.style_id
-    return ids
+    return {col.style: _style_id(ws, col.style) for col in columns}
+
+
+def _style_id(ws, style: str) -> int:
+    probe = WriteOnlyCell(ws)
+    probe.style = style
+    return probe.style_id
 
 
 def save_with_rows(wb: Workbook, blocks: Mapping[object, bytes]) -> bytes:
@@ -384,34 +378,21 @@ def date_validation(ref: str) -> DataValidation:
 
 # --- report content (pure pandas) ----------------------------------------------------------
 
-SUMMARY_COLUMNS = [
-    "责任单位",
-    "牵头任务",
-    "配合任务",
-    "分工合计",
-    STATUS_LABELS[DONE],
-    STATUS_LABELS[IN_PROGRESS],
-    STATUS_LABELS[DELAYED],
-    STATUS_LABELS[ON_HOLD],
-    STATUS_LABELS[NOT_STARTED],
-    "完成率",
-    LIGHT_LABELS[RED],
-    LIGHT_LABELS[YELLOW],
-    LIGHT_LABELS[GREEN],
+# Every figure comes from tracker.aggregate, the functions the pages use, under the same
+# names; each sheet prints the definitions of the figures it shows (aggregate.FIGURES).
+SUMMARY_COLUMNS = aggregate.UNIT_TABLE_COLUMNS
+POLICY_COLUMNS = aggregate.MEASURE_PROGRESS_COLUMNS
+CHART_STATUSES = aggregate.UNIT_STATUSES
+HEADLINE_HEADERS = ["指标", "数值", "口径"]
+SUMMARY_NOTES = [
+    "lead",
+    "support",
+    "assignments",
+    "unit_status",
+    "unit_share_done",
+    *aggregate.LIGHTS,
 ]
-CHART_STATUSES = [DONE, IN_PROGRESS, DELAYED, ON_HOLD, NOT_STARTED]
-
-POLICY_COLUMNS = [
-    "文号",
-    "政策名称",
-    "措施",
-    "措施名称",
-    "任务数",
-    "责任单位数",
-    "已完成任务",
-    "滞后任务",
-    "牵头单位",
-]
+POLICY_NOTES = ["tasks", "units", "done", "delayed", "share_done"]
 
 DETAIL_COLUMNS: list[Column] = [
     Column("doc_no", "文号", 20),
@@ -446,65 +427,6 @@ def with_light(assignments: pd.DataFrame, today: date | None = None) -> pd.DataF
     return frame
 
 
-def unit_summary(assignments: pd.DataFrame) -> pd.DataFrame:
-    """Per unit: tasks led/supported, counts per status, share done, lights; plus 合计 row."""
-    df = assignments
-    keys = {
-        "牵头任务": df["role"] == LEAD,
-        "配合任务": df["role"] == SUPPORT,
-        "分工合计": pd.Series(True, index=df.index),
-        **{STATUS_LABELS[s]: df["status"] == s for s in CHART_STATUSES},
-        **{LIGHT_LABELS[c]: df["light"] == c for c in (RED, YELLOW, GREEN)},
-    }
-    flags = pd.DataFrame(keys).astype("int64")
-    flags["责任单位"] = df["unit"].to_numpy()
-    table = flags.groupby("责任单位", sort=False).sum().reset_index()
-    table = table.sort_values(["分工合计", "责任单位"], ascending=[False, True], kind="stable")
-    totals = table.drop(columns="责任单位").sum()
-    table = pd.concat([table, pd.DataFrame([{"责任单位": "合计", **totals.to_dict()}])])
-    table["完成率"] = (
-        table[STATUS_LABELS[DONE]] / table["分工合计"].where(table["分工合计"] > 0)
-    ).fillna(0.0)
-    return table[SUMMARY_COLUMNS].reset_index(drop=True)
-
-
-def measure_summary(assignments: pd.DataFrame) -> pd.DataFrame:
-    """Per measure: tasks, units, tasks done (every unit done), tasks delayed (any), lead units."""
-    df = assignments
-    if df.empty:
-        return pd.DataFrame(columns=POLICY_COLUMNS)
-    task_done = df.assign(_done=df["status"] == DONE).groupby("task_id")["_done"].all()
-    task_late = df.assign(_late=df["status"] == DELAYED).groupby("task_id")["_late"].any()
-    keys = ["policy_id", "measure_no"]
-    firsts = df.groupby(keys, sort=False).agg(
-        文号=("doc_no", "first"),
-        政策名称=("policy_title", "first"),
-        措施名称=("measure_title", "first"),
-        任务数=("task_id", "nunique"),
-        责任单位数=("unit", "nunique"),
-    )
-    per_task = df.drop_duplicates("task_id")[[*keys, "task_id"]]
-    per_task = per_task.assign(
-        done=per_task["task_id"].map(task_done).astype(bool),
-        late=per_task["task_id"].map(task_late).astype(bool),
-    )
-    counts = per_task.groupby(keys, sort=False)[["done", "late"]].sum()
-    leads = (
-        df[df["role"] == LEAD]
-        .drop_duplicates([*keys, "unit"])
-        .groupby(keys, sort=False)["unit"]
-        .agg("、".join)
-    )
-    table = firsts.join(counts).join(leads.rename("牵头单位"))
-    table = table.reset_index().rename(
-        columns={"measure_no": "措施", "done": "已完成任务", "late": "滞后任务"}
-    )
-    table["牵头单位"] = table["牵头单位"].fillna("")
-    for col in ("任务数", "责任单位数", "已完成任务", "滞后任务"):
-        table[col] = table[col].astype("int64")
-    return table[POLICY_COLUMNS]
-
-
 def detail_frame(assignments: pd.DataFrame) -> pd.DataFrame:
     """The 明细 rows with Chinese labels for role, status and light."""
     frame = assignments
@@ -518,8 +440,18 @@ def detail_frame(assignments: pd.DataFrame) -> pd.DataFrame:
 # --- the workbook ----------------------------------------------------------------------------
 
 
-def report_title(kind: str, filters: Filters, today: date, count: int) -> str:
-    return f"政策任务进度报表（{kind}）　报告日期：{today.isoformat()}　筛选条件：{filters.describe()}　共 {count} 条分工"
+def report_title(
+    kind: str,
+    filters: Filters,
+    today: date,
+    count: int,
+    policies: Mapping[str, str] | None = None,
+) -> str:
+    """Row 1 of each sheet: what, when, under which filters (Chinese labels, policy titles)."""
+    return (
+        f"政策任务进度报表（{kind}）　报告日期：{today.isoformat()}　"
+        f"筛选条件：{filters.describe(policies)}　共 {count} 条分工"
+    )
 
 
 def build_report(
@@ -531,13 +463,22 @@ def build_report(
     """The formatted 进度报表 workbook (.xlsx bytes) for the rows matching ``filters``."""
     filters = filters or Filters()
     today = today or now().date()
-    rows = filters.apply(with_light(assignments, today))
+    every = with_light(assignments, today)
+    rows = filters.apply(every)
+    titles = {
+        kind: report_title(kind, filters, today, len(rows), policy_names(every))
+        for kind in (SHEET_SUMMARY, SHEET_POLICY, SHEET_DETAIL)
+    }
+    tasks = aggregate.task_frame(rows, today)
+    head = aggregate.headline(rows, today, tasks)
     wb = new_workbook()
     blocks = dict(
         [
-            _summary_sheet(wb, rows, filters, today),
-            _policy_sheet(wb, rows, filters, today),
-            _detail_sheet(wb, rows, filters, today),
+            _summary_sheet(wb, rows, head, titles[SHEET_SUMMARY]),
+            _policy_sheet(
+                wb, aggregate.measure_progress(rows, today, tasks), head, titles[SHEET_POLICY]
+            ),
+            _detail_sheet(wb, rows, titles[SHEET_DETAIL]),
         ]
     )
     wb.properties.title = "政策任务进度报表"
@@ -548,32 +489,56 @@ def build_report(
 _TOTAL_STYLES = {"r_pct": "r_total_pct"}
 
 
-def _render_table(ws, table: pd.DataFrame, columns: Sequence[Column], totals: bool) -> bytes:
-    """Body rows from row 3, the last row (合计) in bold total styles when ``totals``."""
+def _render_table(
+    ws, table: pd.DataFrame, columns: Sequence[Column], first_row: int, totals: bool
+) -> bytes:
+    """Body rows from ``first_row``, the last row (合计) in bold total styles when ``totals``."""
     total_columns = [replace(c, style=_TOTAL_STYLES.get(c.style, "r_total")) for c in columns]
-    ids = prepare_sheet(ws, [*columns, *total_columns])
+    ids = prepare_sheet(ws, columns)
+    ids.update({c.style: _style_id(ws, c.style) for c in total_columns})
     body = table.iloc[:-1] if totals else table
-    block = render_rows(body, columns, ids, first_row=3)
+    block = render_rows(body, columns, ids, first_row=first_row)
     if totals:
-        block += render_rows(table.iloc[-1:], total_columns, ids, first_row=3 + len(body))
+        block += render_rows(table.iloc[-1:], total_columns, ids, first_row=first_row + len(body))
     return block
 
 
-def _summary_sheet(wb: Workbook, rows: pd.DataFrame, filters: Filters, today: date):
+NOTE_COLUMN = Column("note", "", 16, style="r_note")
+
+
+def _notes(ws, keys: Sequence[str], first_row: int) -> bytes:
+    """Rows under a table naming each figure in it and its definition (``注：名称：定义``)."""
+    notes = pd.DataFrame({"note": ["注：" + n for n in aggregate.notes(*keys)]})
+    ids = {NOTE_COLUMN.style: _style_id(ws, NOTE_COLUMN.style)}
+    return render_rows(notes, [NOTE_COLUMN], ids, first_row=first_row)
+
+
+def _summary_sheet(wb: Workbook, rows: pd.DataFrame, head: dict, title: str):
+    """The overview's headline (指标 / 数值 / 口径), then every unit's own assignments."""
     ws = wb.create_sheet(SHEET_SUMMARY)
-    table = unit_summary(rows)
+    headline = aggregate.headline_table(head)
+    table = aggregate.unit_table(rows)
     columns = [
-        Column("责任单位", "责任单位", 16),
+        Column(SUMMARY_COLUMNS[0], SUMMARY_COLUMNS[0], 16),
         *(Column(h, h, 9, "int", "r_int") for h in SUMMARY_COLUMNS[1:9]),
-        Column("完成率", "完成率", 9, "number", "r_pct"),
+        Column(SUMMARY_COLUMNS[9], SUMMARY_COLUMNS[9], 10, "number", "r_pct"),
         *(Column(h, h, 7, "int", "r_int") for h in SUMMARY_COLUMNS[10:]),
     ]
-    block = _render_table(ws, table, columns, totals=True)
-    ws.freeze_panes = "B3"
+    header_row = len(headline) + 5  # title, headline header + rows, a gap, the table's caption
+    block = _render_table(ws, table, columns, header_row + 1, totals=True)
+    block += _notes(ws, SUMMARY_NOTES, header_row + len(table) + 1)
     last_col = get_column_letter(len(SUMMARY_COLUMNS))
-    ws.auto_filter.ref = f"A2:{last_col}{len(table) + 1}"
-    setup_print(ws, "1:2")
-    ws.append([styled(ws, report_title("汇总", filters, today, len(rows)), "r_title")])
+    ws.auto_filter.ref = f"A{header_row}:{last_col}{header_row + len(table)}"
+    setup_print(ws, "1:1")
+    ws.append([styled(ws, title, "r_title")])
+    ws.append([styled(ws, h, "r_header") for h in HEADLINE_HEADERS])
+    for name, value, definition in headline.itertuples(index=False):
+        style = "r_pct" if name == aggregate.FIGURES["share_done"].name else "r_int"
+        ws.append(
+            [styled(ws, name, "r_text"), styled(ws, value, style), styled(ws, definition, "r_note")]
+        )
+    ws.append([])
+    ws.append([styled(ws, "各责任单位分工情况（每个单位按自己的分工和状态计）", "r_subtitle")])
     ws.append([styled(ws, h, "r_header") for h in SUMMARY_COLUMNS])
     units = len(table) - 1
     if units > 0:
@@ -586,53 +551,56 @@ def _summary_sheet(wb: Workbook, rows: pd.DataFrame, filters: Filters, today: da
         chart.x_axis.scaling.orientation = "maxMin"  # first unit on top, like the table
         first_status = SUMMARY_COLUMNS.index(STATUS_LABELS[DONE]) + 1
         data = Reference(
-            ws, min_col=first_status, max_col=first_status + 4, min_row=2, max_row=units + 2
+            ws,
+            min_col=first_status,
+            max_col=first_status + 4,
+            min_row=header_row,
+            max_row=header_row + units,
         )
         chart.add_data(data, titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=units + 2))
+        chart.set_categories(
+            Reference(ws, min_col=1, min_row=header_row + 1, max_row=header_row + units)
+        )
         for series, code in zip(chart.series, CHART_STATUSES, strict=True):
             series.graphicalProperties.solidFill = STATUS_COLORS[code].lstrip("#")
             series.graphicalProperties.line.solidFill = STATUS_COLORS[code].lstrip("#")
         chart.width = 18
         chart.height = max(7.5, 0.55 * units + 3)
-        ws.add_chart(chart, f"{get_column_letter(len(SUMMARY_COLUMNS) + 2)}2")
+        ws.add_chart(chart, f"{get_column_letter(len(SUMMARY_COLUMNS) + 2)}{header_row}")
     return ws, block
 
 
-def _policy_sheet(wb: Workbook, rows: pd.DataFrame, filters: Filters, today: date):
+def _policy_sheet(wb: Workbook, table: pd.DataFrame, head: dict, title: str):
+    """Per measure (aggregate.measure_progress) and a 合计 row equal to the headline."""
     ws = wb.create_sheet(SHEET_POLICY)
-    table = measure_summary(rows)
     if len(table):
         totals = {c: "" for c in POLICY_COLUMNS}
-        totals.update(
-            文号="合计",
-            任务数=int(rows["task_id"].nunique()),
-            责任单位数=int(rows["unit"].nunique()),
-            已完成任务=int(table["已完成任务"].sum()),
-            滞后任务=int(table["滞后任务"].sum()),
-        )
+        totals["文号"] = aggregate.TOTAL
+        totals.update({aggregate.FIGURES[k].name: head[k] for k in POLICY_NOTES})
         table = pd.concat([table, pd.DataFrame([totals])], ignore_index=True)
     columns = [
         Column("文号", "文号", 20),
         Column("政策名称", "政策名称", 30, style="r_wrap"),
         Column("措施", "措施", 6, "int", "r_int"),
         Column("措施名称", "措施名称", 30, style="r_wrap"),
-        Column("任务数", "任务数", 8, "int", "r_int"),
-        Column("责任单位数", "责任单位数", 10, "int", "r_int"),
-        Column("已完成任务", "已完成任务", 10, "int", "r_int"),
-        Column("滞后任务", "滞后任务", 9, "int", "r_int"),
+        *(
+            Column(aggregate.FIGURES[k].name, aggregate.FIGURES[k].name, 9, "int", "r_int")
+            for k in ("tasks", "units", "done", "delayed")
+        ),
+        Column(POLICY_COLUMNS[8], POLICY_COLUMNS[8], 10, "number", "r_pct"),
         Column("牵头单位", "牵头单位", 30, style="r_wrap"),
     ]
-    block = _render_table(ws, table, columns, totals=bool(len(table)))
+    block = _render_table(ws, table, columns, 3, totals=bool(len(table)))
+    block += _notes(ws, POLICY_NOTES, len(table) + 3)
     ws.freeze_panes = "C3"
     ws.auto_filter.ref = f"A2:{get_column_letter(len(POLICY_COLUMNS))}{max(len(table) + 1, 2)}"
     setup_print(ws, "1:2")
-    ws.append([styled(ws, report_title("按政策", filters, today, len(rows)), "r_title")])
+    ws.append([styled(ws, title, "r_title")])
     ws.append([styled(ws, h, "r_header") for h in POLICY_COLUMNS])
     return ws, block
 
 
-def _detail_sheet(wb: Workbook, rows: pd.DataFrame, filters: Filters, today: date):
+def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str):
     ws = wb.create_sheet(SHEET_DETAIL)
     style_ids = prepare_sheet(ws, DETAIL_COLUMNS)
     last = len(rows) + 2
@@ -649,7 +617,7 @@ def _detail_sheet(wb: Workbook, rows: pd.DataFrame, filters: Filters, today: dat
         ws.data_validations.append(
             percent_validation(f"{letters['percent']}3:{letters['percent']}{last}")
         )
-    ws.append([styled(ws, report_title("明细", filters, today, len(rows)), "r_title")])
+    ws.append([styled(ws, title, "r_title")])
     ws.append([styled(ws, c.header, "r_header") for c in DETAIL_COLUMNS])
     block = render_rows(detail_frame(rows), DETAIL_COLUMNS, style_ids, first_row=3)
     return ws, block

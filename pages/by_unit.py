@@ -5,28 +5,42 @@ import streamlit as st
 from tracker import aggregate, views
 from webui import data
 
+FIGURES = aggregate.FIGURES
+
 st.title("按责任单位")
 st.caption(
-    "每个责任单位承担的分工条数（牵头、配合分列），按状态堆叠，负担最重的单位在上；"
+    "每个责任单位承担的分工条数（牵头、配合分列），按该单位自己填报的状态堆叠，负担最重的单位在上；"
     f"超过 {aggregate.UNIT_TOP_N} 个单位时其余合并为“{aggregate.OTHERS}”。"
 )
 view = data.view(views.by_unit)
 st.plotly_chart(view["load_bar"], key="unit_load")
 data.download_csv(view["load"], "unit_load.csv")
+data.download_csv(
+    view["unit_table"].full, "unit_summary.csv", "下载各单位汇总（CSV，与进度报表“汇总”表相同）"
+)
 
 st.subheader("单位详情")
+st.caption(
+    "；".join(
+        aggregate.notes("assignments", "lead", "support", "unit_share_done", "unit_status", "red")
+    )
+)
 units = view["units"]
 unit = st.selectbox("选择单位", units, index=0 if units else None, key="by_unit_unit")
 if unit:
     detail = data.view(views.unit_detail, unit)
     summary = detail["summary"]
     cols = st.columns(6)
-    cols[0].metric("分工条数", summary["tasks"])
-    cols[1].metric("牵头", summary["lead"])
-    cols[2].metric("配合", summary["support"])
-    cols[3].metric("完成率", f"{summary['share_done']:.0%}", help=f"已完成 {summary['done']} 条")
+    cols[0].metric(FIGURES["assignments"].name, summary["tasks"])
+    cols[1].metric(FIGURES["lead"].name, summary["lead"])
+    cols[2].metric(FIGURES["support"].name, summary["support"])
+    cols[3].metric(
+        FIGURES["unit_share_done"].name,
+        f"{summary['share_done']:.0%}",
+        help=f"已完成 {summary['done']} 条",
+    )
     cols[4].metric("滞后", summary["delayed"])
-    cols[5].metric("红灯", summary["red"])
+    cols[5].metric(FIGURES["red"].name, summary["red"])
     st.markdown("**红灯事项**")
     if not len(detail["late"]):
         st.info("该单位没有红灯事项。")

@@ -2,45 +2,47 @@
 
 import streamlit as st
 
-from tracker import views
-from webui import data
+from tracker import aggregate, views
+from webui import data, filters, safe
+
+FIGURES = aggregate.FIGURES
 
 st.title("总览")
 st.caption(
-    "任务按牵头单位的进度计一次；完成率 = 已完成任务 / 任务数；"
-    "红黄绿灯按每条分工（任务 × 责任单位）计；“60天未更新”指超过60天没有进度更新的未完成任务。"
+    "；".join(aggregate.notes("tasks", "done", "share_done", "delayed", "red", "stale"))
+    + "（所有数字与导出的进度报表同一口径）"
 )
 view = data.view(views.overview)
 head = view["headline"]
 
-cols = st.columns(6)
-cols[0].metric("政策", head["policies"])
-cols[1].metric("措施", head["measures"])
-cols[2].metric("任务", head["tasks"])
-cols[3].metric("责任单位", head["units"])
-cols[4].metric("完成率", f"{head['share_done']:.0%}", help=f"已完成 {head['done']} 项任务")
-cols[5].metric("滞后任务", head["delayed"])
-cols = st.columns(6)
-cols[0].metric("分工条数", head["assignments"])
-cols[1].metric("红灯", head["red"], help="逾期未完成或状态为滞后的分工")
-cols[2].metric("黄灯", head["yellow"], help="30天内到期或超过60天未更新的分工")
-cols[3].metric("绿灯", head["green"])
-cols[4].metric("60天未更新任务", head["stale"])
+
+shown = {**head, "share_done": f"{head['share_done']:.0%}"}
+for keys in aggregate.HEADLINE_KEYS[:6], aggregate.HEADLINE_KEYS[6:]:
+    for column, key in zip(st.columns(6), keys, strict=True):
+        column.metric(FIGURES[key].name, shown[key], help=FIGURES[key].definition)
+data.download_csv(view["headline_table"], "headline.csv", "下载总览数字及口径（CSV）")
 
 left, right = st.columns([2, 3])
 with left:
     st.subheader("任务状态")
-    st.caption("各状态的任务数（任务按牵头单位的状态计）。")
+    st.caption("各状态的任务数：每项任务计一次，按牵头单位的状态计。")
     st.plotly_chart(view["status_donut"], key="status_donut")
     data.download_csv(view["status_counts"], "status_counts.csv")
 with right:
     st.subheader("牵头单位预警灯")
-    st.caption("每个牵头单位所牵头任务的红黄绿灯分布，红灯多者在上。")
+    st.caption(
+        "每项任务计在其牵头单位名下，颜色为牵头单位那条分工的预警灯，红灯多者在上。"
+        "按责任单位筛选时，显示所选单位参与（牵头或配合）的任务，仍按各任务的牵头单位"
+        "及牵头单位的预警灯计，不是所选单位自己的状态。"
+    )
+    chosen = filters.current()
+    if chosen.unit:
+        st.caption(f"当前所选单位：{safe.plain('、'.join(chosen.unit))}")
     st.plotly_chart(view["lights_bar"], key="lights_by_unit")
     data.download_csv(view["lights"], "lights_by_lead_unit.csv")
 
 st.subheader("红灯任务")
-st.caption("逾期未完成或状态为滞后的任务，按完成时限排序。")
+st.caption("牵头单位那条分工为红灯的任务（状态为滞后，或已过完成时限仍未完成），按完成时限排序。")
 if not len(view["red"]):
     st.info("没有红灯任务。")
 data.table(view["red"], key="red_tasks")

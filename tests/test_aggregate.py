@@ -93,13 +93,32 @@ def test_task_counts_once_with_its_lead_status(frame: pd.DataFrame) -> None:
     }
 
 
-def test_filtered_rows_keep_the_lead_unit_name(frame: pd.DataFrame) -> None:
+def test_filtered_rows_keep_the_lead_unit_and_its_status(frame: pd.DataFrame) -> None:
     only_support = Filters(role=("support",)).apply(frame)
     tasks = ag.task_frame(only_support, TODAY).set_index("task_id")
     assert set(tasks.index) == {"p1-m1-t1", "p1-m1-t2", "p2-m1-t1", "p2-m1-t2"}
-    # the status shown is the row in view (B's delayed support row), the lead is still A
-    assert tasks.loc["p1-m1-t1", "status"] == "delayed"
+    # the lead's row is filtered out, yet the task shows lead A's status and light, not
+    # support B's delayed / red row
     assert tasks.loc["p1-m1-t1", "lead_unit"] == "A"
+    assert (tasks.loc["p1-m1-t1", "status"], tasks.loc["p1-m1-t1", "light"]) == ("done", "green")
+    assert tasks.loc["p1-m1-t2", "stale"]  # B's lead row, 60+ days old
+
+
+def test_unit_filter_lead_unit_lights_use_the_leads_light(frame: pd.DataFrame) -> None:
+    """Issue 9: ?unit=<a support unit> showed that unit's own lights under the lead's name."""
+    rows = Filters(unit=("B",)).apply(frame)
+    lights = ag.lights_by_lead_unit(ag.task_frame(rows, TODAY))
+    wide = lights.pivot(index="unit", columns="light", values="tasks")
+    # B supports p1-m1-t1 (lead A: done, green; B's own row: delayed, red) and leads p1-m1-t2
+    assert wide.loc["A"].to_dict() == {"green": 1, "red": 0, "yellow": 0}
+    assert wide.loc["B"].to_dict() == {"green": 0, "red": 1, "yellow": 0}
+    head = ag.headline(rows, TODAY)
+    assert (head["tasks"], head["done"], head["delayed"]) == (2, 1, 1)
+    assert (head["assignments"], head["red"]) == (2, 2)  # B's own rows: lights per assignment
+
+
+def test_no_filter_returns_the_rows_unchanged(frame: pd.DataFrame) -> None:
+    assert Filters().apply(frame) is frame
 
 
 def test_headline(frame: pd.DataFrame) -> None:
@@ -189,6 +208,32 @@ def test_unit_summary_and_lists(frame: pd.DataFrame) -> None:
     assert ag.unit_tasks(frame, "B", late_only=True)["预警"].tolist() == ["红灯", "红灯"]
 
 
+def test_unit_table_counts_each_units_own_rows_with_a_total(frame: pd.DataFrame) -> None:
+    table = ag.unit_table(frame)
+    assert table.columns.tolist() == ag.UNIT_TABLE_COLUMNS
+    assert table["责任单位"].tolist() == ["A", "C", "B", "D", ag.TOTAL]
+    b = table.set_index("责任单位").loc["B"]
+    assert (b["牵头任务"], b["配合任务"], b["分工条数"], b["滞后"], b["红灯"]) == (1, 1, 2, 2, 2)
+    total = table.iloc[-1]
+    assert total["分工条数"] == len(frame) and total["已完成"] == 3
+    assert total["分工完成率"] == pytest.approx(3 / 10)
+    assert ag.unit_summary(frame, "B")["share_done"] == b["分工完成率"] == 0.0
+
+
+def test_every_figure_has_one_name_and_one_definition() -> None:
+    names = [f.name for f in ag.FIGURES.values()]
+    definitions = [f.definition for f in ag.FIGURES.values()]
+    assert len(set(names)) == len(names) and len(set(definitions)) == len(definitions)
+    assert ag.FIGURES["share_done"].name != ag.FIGURES["unit_share_done"].name
+
+
+def test_headline_table_names_values_and_definitions(frame: pd.DataFrame) -> None:
+    table = ag.headline_table(ag.headline(frame, TODAY)).set_index("指标")
+    assert table.loc["任务", "数值"] == 5
+    assert table.loc["任务完成率", "数值"] == pytest.approx(0.4)
+    assert table.loc["任务完成率", "口径"] == "已完成任务 ÷ 任务。"
+
+
 def test_policy_tree_sums_up(frame: pd.DataFrame) -> None:
     tree = ag.policy_tree(ag.task_frame(frame, TODAY)).set_index("id")
     assert tree.loc["p1", "tasks"] == 3 and tree.loc["p1", "done"] == 1
@@ -202,14 +247,18 @@ def test_policy_tree_sums_up(frame: pd.DataFrame) -> None:
 
 
 def test_measure_progress(frame: pd.DataFrame) -> None:
-    table = ag.measure_progress(ag.task_frame(frame, TODAY))
-    assert table[["任务数", "已完成", "滞后"]].to_numpy().tolist() == [
-        [2, 1, 1],
-        [1, 0, 0],
-        [2, 1, 0],
+    table = ag.measure_progress(frame, TODAY)
+    assert table.columns.tolist() == ag.MEASURE_PROGRESS_COLUMNS
+    assert table[["任务", "责任单位数", "已完成任务", "滞后任务"]].to_numpy().tolist() == [
+        [2, 3, 1, 1],
+        [1, 1, 0, 0],
+        [2, 2, 1, 0],
     ]
     assert table["牵头单位"].tolist() == ["A、B", "A", "C"]
-    assert table["完成率"].tolist() == pytest.approx([0.5, 0.0, 0.5])
+    assert table["任务完成率"].tolist() == pytest.approx([0.5, 0.0, 0.5])
+    # the measures add up to the headline
+    head = ag.headline(frame, TODAY)
+    assert (table["任务"].sum(), table["已完成任务"].sum()) == (head["tasks"], head["done"])
 
 
 def test_coverage_matrix(frame: pd.DataFrame) -> None:
@@ -241,7 +290,8 @@ def test_empty_inputs_give_empty_frames() -> None:
         ag.red_tasks(tasks),
         ag.unit_load(empty),
         ag.policy_tree(tasks),
-        ag.measure_progress(tasks),
+        ag.measure_progress(empty, TODAY),
+        ag.unit_table(empty),
         ag.coverage(empty),
         ag.single_unit_measures(empty),
         ag.unit_spread(empty),

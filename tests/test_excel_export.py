@@ -18,6 +18,8 @@ from loaders.excel_report import (
     SUMMARY_COLUMNS,
     build_report,
 )
+from tests.factories import signed_in
+from tracker.aggregate import notes as notes_of
 from tracker.filters import Filters
 from tracker.progress import warning_light
 from tracker.schema import LIGHT_LABELS, ROLE_LABELS, STATUS_LABELS
@@ -29,7 +31,11 @@ HOSTILE_NOTES = ['=HYPERLINK("http://evil","x")', "=1+1", "+1", "-2", "@SUM(A1)"
 def _set(store, task_id: str, unit: str, **changes) -> None:
     df = store.assignments()
     row = df[(df.task_id == task_id) & (df.unit == unit)].iloc[0]
-    store.apply([Update(row.assignment_id, row.version, changes)], user="张三", source="test")
+    store.apply(
+        [Update(row.assignment_id, row.version, changes)],
+        user=signed_in(store, "张三"),
+        source="test",
+    )
 
 
 @pytest.fixture
@@ -47,8 +53,19 @@ def _open(data: bytes) -> openpyxl.Workbook:
 
 
 def _table(ws, header_row: int = 2) -> pd.DataFrame:
+    """The table whose header is ``header_row``, down to its last row (notes excluded)."""
     rows = list(ws.iter_rows(min_row=header_row, values_only=True))
-    return pd.DataFrame(rows[1:], columns=rows[0])
+    body = [r for r in rows[1:] if not str(r[0] or "").startswith("注：")]
+    return pd.DataFrame(body, columns=rows[0])
+
+
+def _header_row(ws, first: str) -> int:
+    return next(c.row for c in ws["A"] if c.value == first)
+
+
+def _units(ws) -> pd.DataFrame:
+    """汇总's per-unit table, below the headline block."""
+    return _table(ws, _header_row(ws, SUMMARY_COLUMNS[0]))
 
 
 def test_sheets_headers_and_title(store, today) -> None:
@@ -58,7 +75,9 @@ def test_sheets_headers_and_title(store, today) -> None:
         title = ws["A1"].value
         assert "2026-11-23" in title and "筛选条件：全部" in title
         assert ws["A2"].font.bold
-    assert [c.value for c in wb[SHEET_SUMMARY][2]] == SUMMARY_COLUMNS
+    summary = wb[SHEET_SUMMARY]
+    assert [c.value for c in summary[2]][:3] == ["指标", "数值", "口径"]
+    assert [c.value for c in summary[_header_row(summary, "责任单位")]][:13] == SUMMARY_COLUMNS
     detail_headers = [c.value for c in wb[SHEET_DETAIL][2]]
     for header in (
         "文号",
@@ -85,7 +104,7 @@ def test_sheets_headers_and_title(store, today) -> None:
 def test_summary_totals_match_the_store(store, today) -> None:
     df = store.assignments()
     df["light"] = warning_light(df, today)
-    summary = _table(_open(build_report(df, today=today))[SHEET_SUMMARY])
+    summary = _units(_open(build_report(df, today=today))[SHEET_SUMMARY])
     units = sorted(df.unit.unique())
     assert len(summary) == len(units) + 1
     assert sorted(summary["责任单位"][:-1]) == units
@@ -99,13 +118,27 @@ def test_summary_totals_match_the_store(store, today) -> None:
             assert row[label] == (mine.status == code).sum(), (unit, label)
         for code, label in LIGHT_LABELS.items():
             assert row[label] == (mine.light == code).sum()
-        assert row["完成率"] == pytest.approx((mine.status == "done").mean())
+        assert row["分工完成率"] == pytest.approx((mine.status == "done").mean())
     total = by_unit.loc["合计"]
-    assert total["分工合计"] == len(df) == 6
+    assert total["分工条数"] == len(df) == 6
     counts = Counter(df.status)
     assert [total[STATUS_LABELS[c]] for c in STATUS_LABELS] == [counts[c] for c in STATUS_LABELS]
     assert total["牵头任务"] + total["配合任务"] == len(df)
-    assert total["完成率"] == pytest.approx(1 / 6)
+    assert total["分工完成率"] == pytest.approx(1 / 6)
+
+
+def test_summary_opens_with_the_overview_headline(store, today) -> None:
+    """Issue 9: 汇总 showed 完成率 3/170 (assignments) while 总览 showed 3/49 (tasks)."""
+    ws = _open(build_report(store.assignments(), today=today))[SHEET_SUMMARY]
+    head = _table(ws).dropna(subset=["数值"]).set_index("指标")
+    # three tasks; one done: t1, whose lead 市科委 is done (its support 市教委 is delayed)
+    assert (head.loc["任务", "数值"], head.loc["已完成任务", "数值"]) == (3, 1)
+    assert head.loc["分工条数", "数值"] == 6
+    assert head.loc["任务完成率", "数值"] == pytest.approx(1 / 3)
+    assert head.loc["任务完成率", "口径"] == "已完成任务 ÷ 任务。"
+    assert "完成率" not in head.index  # one name per definition
+    notes = [c.value for c in ws["A"] if str(c.value or "").startswith("注：")]
+    assert "注：分工完成率：状态为“已完成”的分工条数 ÷ 分工条数（按单位自己的状态计）。" in notes
 
 
 def test_summary_has_a_native_bar_chart(store, today) -> None:
@@ -120,17 +153,26 @@ def test_summary_has_a_native_bar_chart(store, today) -> None:
 
 
 def test_by_policy_per_measure(store, today) -> None:
-    table = _table(_open(build_report(store.assignments(), today=today))[SHEET_POLICY])
+    ws = _open(build_report(store.assignments(), today=today))[SHEET_POLICY]
+    table = _table(ws)
     body, total = table.iloc[:-1], table.iloc[-1]
     assert list(body["措施"]) == [1, 2]
     m1 = body.set_index("措施").loc[1]
-    assert (m1["任务数"], m1["责任单位数"]) == (2, 2)
-    assert m1["已完成任务"] == 0  # t1: 市科委 done but 市教委 delayed; t2 in progress
-    assert m1["滞后任务"] == 1
+    assert (m1["任务"], m1["责任单位数"]) == (2, 2)
+    # issue 9: a task is done when its lead unit is (t1: 市科委 done, its support 市教委
+    # delayed), as on the 按政策 page; the report used to say 0 (every unit done)
+    assert m1["已完成任务"] == 1
+    assert m1["滞后任务"] == 0  # t2's lead 市教委 is in progress; t1's lead is done
+    assert m1["任务完成率"] == pytest.approx(0.5)
     assert set(m1["牵头单位"].split("、")) == {"市科委", "市教委"}
     m2 = body.set_index("措施").loc[2]
-    assert (m2["任务数"], m2["责任单位数"], m2["牵头单位"]) == (1, 3, "市科委")
-    assert (total["文号"], total["任务数"], total["责任单位数"]) == ("合计", 3, 3)
+    assert (m2["任务"], m2["责任单位数"], m2["牵头单位"]) == (1, 3, "市科委")
+    assert (total["文号"], total["任务"], total["责任单位数"]) == ("合计", 3, 3)
+    assert (total["已完成任务"], total["任务完成率"]) == (1, pytest.approx(1 / 3))
+    notes = [c.value for c in ws["A"] if str(c.value or "").startswith("注：")]
+    assert notes == [
+        "注：" + n for n in notes_of("tasks", "units", "done", "delayed", "share_done")
+    ]
 
 
 def test_detail_has_every_assignment_with_chinese_labels(store, today) -> None:
@@ -179,7 +221,8 @@ def test_report_formatting(store, today) -> None:
     validations = {dv.type: str(dv.sqref) for dv in ws.data_validations.dataValidation}
     assert validations["list"] == f"{col['状态']}3:{col['状态']}{ws.max_row}"
     assert validations["whole"].startswith(col["完成比例(%)"])
-    for sheet in wb:
+    assert wb[SHEET_SUMMARY].print_title_rows == "$1:$1"  # the headline block follows
+    for sheet in (wb[SHEET_POLICY], wb[SHEET_DETAIL]):
         assert sheet.print_title_rows == "$1:$2"
 
 
@@ -188,8 +231,8 @@ def test_filters_limit_rows_and_show_in_title(store, today) -> None:
     wb = _open(build_report(df, filters=Filters(unit=("市教委",)), today=today))
     table = _table(wb[SHEET_DETAIL])
     assert set(table["责任单位"]) == {"市教委"} and len(table) == (df.unit == "市教委").sum()
-    assert "单位=市教委" in wb[SHEET_DETAIL]["A1"].value
-    summary = _table(wb[SHEET_SUMMARY])
+    assert "责任单位=市教委" in wb[SHEET_DETAIL]["A1"].value
+    summary = _units(wb[SHEET_SUMMARY])
     assert list(summary["责任单位"]) == ["市教委", "合计"]
 
 
@@ -223,4 +266,32 @@ def test_empty_selection_still_makes_a_report(store, today) -> None:
     wb = _open(build_report(store.assignments(), filters=Filters(unit=("无此单位",)), today=today))
     assert wb.sheetnames == [SHEET_SUMMARY, SHEET_POLICY, SHEET_DETAIL]
     assert wb[SHEET_DETAIL].max_row == 2
-    assert _table(wb[SHEET_SUMMARY])["责任单位"].tolist() == ["合计"]
+    assert _units(wb[SHEET_SUMMARY])["责任单位"].tolist() == ["合计"]
+
+
+def test_titles_name_filters_by_label_and_policy_title(store, today) -> None:
+    """Issue 9: titles printed ``角色=lead；状态=in_progress、delayed；预警灯=red`` and the
+    policy id; every sheet now names them the way the pages do."""
+    chosen = Filters(
+        policy=("demo-2026-1",),
+        role=("lead",),
+        status=("in_progress", "delayed"),
+        light=("red",),
+    )
+    wb = _open(build_report(store.assignments(), filters=chosen, today=today))
+    for ws in wb:
+        title = ws["A1"].value
+        assert "政策=示范政策（沪府办发〔2026〕1号）" in title
+        assert "角色=牵头；状态=推进中、滞后；预警灯=红灯" in title
+        for code in ("demo-2026-1", "lead", "in_progress", "delayed", "red"):
+            assert code not in title
+        headers = [c.value for row in ws.iter_rows(max_row=2) for c in row if c.value]
+        assert not any(code in str(h) for h in headers for code in ("lead", "done", "red"))
+
+
+def test_filters_describe_with_labels() -> None:
+    chosen = Filters(policy=("p1", "p2"), unit=("市科委",), role=("support",), light=("yellow",))
+    assert chosen.describe({"p1": "政策一（沪府办发〔2026〕1号）"}) == (
+        "政策=政策一（沪府办发〔2026〕1号）、p2；责任单位=市科委；角色=配合；预警灯=黄灯"
+    )
+    assert Filters().describe() == "全部"

@@ -9,7 +9,8 @@ import pytest
 
 from bench.generate import synthetic_measures
 from tracker import views
-from tracker.aggregate import with_lead_unit
+from tracker.aggregate import FIGURES, HEADLINE_KEYS, with_lead_unit
+from tracker.filters import Filters
 from tracker.progress import warning_light
 
 TODAY = date(2026, 11, 23)
@@ -78,3 +79,29 @@ def test_synthetic_measures_have_one_lead_per_task() -> None:
     leads = frame[frame["role"] == "lead"].groupby("task_id").size()
     assert set(leads) == {1} and len(leads) == frame["task_id"].nunique()
     assert frame.groupby("task_id")["unit"].apply(lambda u: u.is_unique).all()
+
+
+def test_overview_headline_table_is_the_headline_with_definitions(rows) -> None:
+    view = views.overview(rows, TODAY)
+    table = view["headline_table"]
+    assert table["指标"].tolist() == [FIGURES[k].name for k in HEADLINE_KEYS]
+    assert table["数值"].tolist() == [view["headline"][k] for k in HEADLINE_KEYS]
+    assert table["口径"].tolist() == [FIGURES[k].definition for k in HEADLINE_KEYS]
+
+
+def test_by_unit_table_adds_up_to_every_assignment(rows) -> None:
+    table = views.by_unit(rows, TODAY)["unit_table"].full
+    total = table.iloc[-1]
+    assert total["责任单位"] == "合计" and total["分工条数"] == len(rows)
+    assert table["分工条数"].iloc[:-1].sum() == len(rows)
+
+
+def test_filtered_views_count_tasks_with_their_leads_status(rows) -> None:
+    """A support-only filter keeps every task's lead status (issue 9)."""
+    leads_done = rows.assign(status=rows["role"].map({"lead": "done", "support": "delayed"}))
+    support = Filters(role=("support",)).apply(leads_done)
+    head = views.overview(support, TODAY)["headline"]
+    assert head["tasks"] == support["task_id"].nunique() > 0
+    assert (head["done"], head["delayed"]) == (head["tasks"], 0)
+    progress = views.by_policy(support, TODAY)["progress"].full
+    assert progress["已完成任务"].sum() == head["tasks"]

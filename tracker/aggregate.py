@@ -1,26 +1,35 @@
 """Aggregations: pure functions, DataFrame in, DataFrame out (no Streamlit, no database).
 
-Definitions used by every dashboard page (and only here, so they stay consistent):
+Definitions used by every dashboard page and by the Excel report (and only here, so they
+stay consistent).  Each figure has one name and one definition, :data:`FIGURES`, and
+both are printed wherever the figure is shown (page captions and help, report notes):
 
-* **assignment** – one row of the agency-by-task table: a task x a responsible unit.
-* **task** – counts once.  Its status, due date, light and last update are those of its
-  lead unit's assignment (``role == "lead"``).  When the rows in view do not contain the
-  lead (e.g. the filters keep only support rows) the first-ranked row in view stands in,
-  so a filter on status or unit always agrees with what is counted.
-* **share done** – done tasks / tasks (0 when there are no tasks).
-* **delayed** – tasks whose status is ``delayed`` (滞后).
-* **stale** – tasks with no update for more than 60 days, per :func:`tracker.progress.stale`
-  applied to the task's row.
+* **assignment** (分工) – one row of the agency-by-task table: a task x a responsible unit.
+* **task** (任务) – counts once.  Its status, due date, light and last update are those of
+  its lead unit's assignment (``role == "lead"``), also when the filters hide the lead's
+  row: :meth:`tracker.filters.Filters.apply` carries the lead's progress along as
+  ``lead_<field>`` columns.  A filter (unit, role, status, light) selects assignments; a
+  task is in view when one of its assignments is.
+* **task share done** (任务完成率) – done tasks / tasks (0 when there are no tasks).
+* **delayed tasks** (滞后任务) – tasks whose lead status is ``delayed`` (滞后).
+* **stale tasks** – tasks whose lead row had no update for more than 60 days, per
+  :func:`tracker.progress.stale`.
 * **red / yellow / green counts** – per *assignment* light (``light`` column from
   :func:`tracker.progress.warning_light`), because each unit answers for its own light.
+* **per unit** (按责任单位, the report's 汇总) – a unit's own assignments with its own
+  status; their share done is 分工完成率, a different figure from 任务完成率.
 
 Charts must stay readable on 100 units and thousands of measures: the ``top_n`` arguments
 keep the largest items and fold the rest into one :data:`OTHERS` bucket.
+
+>>> FIGURES["share_done"].note()
+'任务完成率：已完成任务 ÷ 任务。'
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -30,8 +39,11 @@ from tracker.schema import (
     DELAYED,
     DONE,
     GREEN,
+    IN_PROGRESS,
     LEAD,
     LIGHT_LABELS,
+    NOT_STARTED,
+    ON_HOLD,
     RED,
     ROLE_LABELS,
     STATUS_LABELS,
@@ -46,6 +58,79 @@ MEASURE_TOP_N = 60
 LIGHTS: list[str] = [RED, YELLOW, GREEN]
 # Coverage matrix cell values: how a unit is involved in a measure.
 COVER_NONE, COVER_SUPPORT, COVER_LEAD = 0, 1, 2
+
+
+# Status columns of the per-unit table, done first (the report's chart stacks them so).
+UNIT_STATUSES: list[str] = [DONE, IN_PROGRESS, DELAYED, ON_HOLD, NOT_STARTED]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number shown to users: the one name it goes by and what it counts."""
+
+    name: str
+    definition: str
+
+    def note(self) -> str:
+        return f"{self.name}：{self.definition}"
+
+
+FIGURES: dict[str, Figure] = {
+    "policies": Figure("政策", "所选范围内的政策文件数。"),
+    "measures": Figure("措施", "政策中编号的措施数。"),
+    "tasks": Figure("任务", "措施中的一项任务；无论有几个责任单位，每项任务只计一次。"),
+    "units": Figure("责任单位数", "承担任务（牵头或配合）的单位数。"),
+    "assignments": Figure("分工条数", "任务 × 责任单位：一项任务的每个责任单位各计一条。"),
+    "done": Figure("已完成任务", "牵头单位状态为“已完成”的任务数（不看配合单位的状态）。"),
+    "share_done": Figure("任务完成率", "已完成任务 ÷ 任务。"),
+    "delayed": Figure("滞后任务", "牵头单位状态为“滞后”的任务数。"),
+    "red": Figure("红灯", "预警灯为红灯的分工条数：状态为滞后，或已过完成时限仍未完成。"),
+    "yellow": Figure(
+        "黄灯", "预警灯为黄灯的分工条数：未完成，且30天内到期或超过60天没有进度更新。"
+    ),
+    "green": Figure("绿灯", "预警灯为绿灯的分工条数：其余分工。"),
+    "stale": Figure("60天未更新任务", "牵头单位超过60天没有进度更新的未完成任务数。"),
+    "lead": Figure("牵头任务", "该单位作为牵头单位的任务数。"),
+    "support": Figure("配合任务", "该单位作为配合单位的任务数。"),
+    "unit_status": Figure(
+        "、".join(STATUS_LABELS[s] for s in UNIT_STATUSES),
+        "该单位自己填报的状态为该状态的分工条数（每个单位按自己的状态计）。",
+    ),
+    "unit_share_done": Figure(
+        "分工完成率", "状态为“已完成”的分工条数 ÷ 分工条数（按单位自己的状态计）。"
+    ),
+}
+# The overview's headline, in display order (also the report's 汇总 block and its CSV).
+HEADLINE_KEYS: list[str] = [
+    "policies",
+    "measures",
+    "tasks",
+    "units",
+    "assignments",
+    "done",
+    "share_done",
+    "delayed",
+    "red",
+    "yellow",
+    "green",
+    "stale",
+]
+# A task's progress comes from its lead's row; these columns travel with filtered rows.
+LEAD_PROGRESS: list[str] = [
+    "status",
+    "percent",
+    "due_date",
+    "updated_at",
+    "assigned_at",
+    "note",
+    "light",
+]
+
+
+def notes(*keys: str) -> list[str]:
+    """``名称：定义`` for each figure, for captions and report notes."""
+    return [FIGURES[key].note() for key in keys]
+
 
 TASK_TABLE_COLUMNS = {
     "doc_no": "文号",
@@ -81,6 +166,7 @@ TASK_COLUMNS: list[str] = [
     "percent",
     "due_date",
     "updated_at",
+    "assigned_at",
     "note",
     "light",
     "stale",
@@ -116,8 +202,28 @@ def with_lead_unit(assignments: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def with_lead_progress(assignments: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
+    """``chosen`` (a subset of ``assignments``) with its task's lead progress on every row.
+
+    Adds ``lead_<field>`` for each :data:`LEAD_PROGRESS` field, taken from the lead's row in
+    ``assignments``, so task-level figures keep the lead's status and light even when a
+    filter (e.g. a support unit) hides that row.  ``assignments`` must carry ``lead_unit``.
+    """
+    present = [f for f in LEAD_PROGRESS if f in assignments]
+    if chosen.empty:
+        return chosen.assign(**{f"lead_{f}": chosen[f] for f in present})
+    leads = assignments.loc[assignments["unit"] == assignments["lead_unit"], ["task_id", *present]]
+    leads = leads.drop_duplicates("task_id").set_index("task_id")
+    return chosen.assign(**{f"lead_{f}": chosen["task_id"].map(leads[f]) for f in present})
+
+
 def task_frame(assignments: pd.DataFrame, today: date | None = None) -> pd.DataFrame:
-    """One row per task, carrying its lead row's status, due date, light and update time."""
+    """One row per task, carrying its lead row's status, due date, light and update time.
+
+    The lead's progress comes from the ``lead_<field>`` columns when the rows carry them
+    (filtered rows, see :func:`with_lead_progress`); otherwise from the lead's row, or, when
+    the rows hold no lead for a task, from its first-ranked row.
+    """
     if assignments.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in TASK_COLUMNS})
     frame = assignments if "lead_unit" in assignments else with_lead_unit(assignments)
@@ -126,6 +232,9 @@ def task_frame(assignments: pd.DataFrame, today: date | None = None) -> pd.DataF
     keys = frame[["task_id", "unit_rank"]].assign(_not_lead=frame["role"] != LEAD)
     first = keys.sort_values(["_not_lead", "unit_rank"], kind="stable").drop_duplicates("task_id")
     tasks = frame.loc[first.index, [c for c in TASK_COLUMNS if c in frame]]
+    for field in LEAD_PROGRESS:
+        if f"lead_{field}" in frame:
+            tasks[field] = frame.loc[first.index, f"lead_{field}"]
     units = frame.groupby("task_id")["unit"].nunique()
     tasks["units"] = tasks["task_id"].map(units).astype("int64")
     tasks["stale"] = stale(tasks, today).astype(bool)
@@ -162,6 +271,20 @@ def headline(
         "green": int(lights.get(GREEN, 0)),
         "stale": int(tasks["stale"].sum()),
     }
+
+
+def headline_table(head: dict[str, float]) -> pd.DataFrame:
+    """The headline as a table: 指标 (name), 数值 (value), 口径 (definition).
+
+    The overview's CSV download and the report's 汇总 block are this same table.
+    """
+    return pd.DataFrame(
+        {
+            "指标": [FIGURES[k].name for k in HEADLINE_KEYS],
+            "数值": [head[k] for k in HEADLINE_KEYS],
+            "口径": [FIGURES[k].definition for k in HEADLINE_KEYS],
+        }
+    )
 
 
 def status_counts(tasks: pd.DataFrame) -> pd.DataFrame:
@@ -249,19 +372,63 @@ def units_by_load(assignments: pd.DataFrame) -> list[str]:
     )
 
 
+TOTAL = "合计"
+UNIT_TABLE_COLUMNS: list[str] = [
+    "责任单位",
+    FIGURES["lead"].name,
+    FIGURES["support"].name,
+    FIGURES["assignments"].name,
+    *(STATUS_LABELS[s] for s in UNIT_STATUSES),
+    FIGURES["unit_share_done"].name,
+    *(FIGURES[light].name for light in LIGHTS),
+]
+
+
+def unit_table(assignments: pd.DataFrame) -> pd.DataFrame:
+    """Per unit, its own assignments: led, supported, by its own status, 分工完成率, lights.
+
+    Heaviest load first (then by name), and a last 合计 row over every unit.  The report's
+    汇总 table and the by-unit page's numbers (:func:`unit_summary`) are this table.
+    """
+    df = assignments
+    names = [FIGURES[k].name for k in ("lead", "support", "assignments")]
+    flags = {
+        names[0]: df["role"] == LEAD,
+        names[1]: df["role"] == SUPPORT,
+        names[2]: pd.Series(True, index=df.index),
+        **{STATUS_LABELS[s]: df["status"] == s for s in STATUSES},
+        **{FIGURES[c].name: df["light"] == c for c in LIGHTS},
+    }
+    counts = pd.DataFrame(flags, index=df.index).astype("int64")
+    counts["责任单位"] = df["unit"].to_numpy()
+    table = counts.groupby("责任单位", sort=False).sum().reset_index()
+    table = table.sort_values([names[2], "责任单位"], ascending=[False, True], kind="stable")
+    total = table.drop(columns="责任单位").sum()
+    table = pd.concat(
+        [table, pd.DataFrame([{"责任单位": TOTAL, **total.to_dict()}])], ignore_index=True
+    )
+    share = FIGURES["unit_share_done"].name
+    table[share] = (table[STATUS_LABELS[DONE]] / table[names[2]].where(table[names[2]] > 0)).fillna(
+        0.0
+    )
+    for column in UNIT_TABLE_COLUMNS[1:]:
+        if column != share:
+            table[column] = table[column].astype("int64")
+    return table[UNIT_TABLE_COLUMNS]
+
+
 def unit_summary(assignments: pd.DataFrame, unit: str) -> dict[str, float]:
-    """One unit's load: assignments, lead, support, done, share_done, delayed, red."""
-    rows = assignments[assignments["unit"] == unit]
-    n = len(rows)
-    done = int((rows["status"] == DONE).sum())
+    """One unit's row of :func:`unit_table`: assignments (``tasks``), lead, support, done,
+    share_done (分工完成率), delayed, red."""
+    row = unit_table(assignments[assignments["unit"] == unit]).iloc[-1]
     return {
-        "tasks": n,
-        "lead": int((rows["role"] == LEAD).sum()),
-        "support": int((rows["role"] == SUPPORT).sum()),
-        "done": done,
-        "share_done": done / n if n else 0.0,
-        "delayed": int((rows["status"] == DELAYED).sum()),
-        "red": int((rows["light"] == RED).sum()) if "light" in rows else 0,
+        "tasks": int(row[FIGURES["assignments"].name]),
+        "lead": int(row[FIGURES["lead"].name]),
+        "support": int(row[FIGURES["support"].name]),
+        "done": int(row[STATUS_LABELS[DONE]]),
+        "share_done": float(row[FIGURES["unit_share_done"].name]),
+        "delayed": int(row[STATUS_LABELS[DELAYED]]),
+        "red": int(row[FIGURES["red"].name]),
     }
 
 
@@ -321,43 +488,69 @@ def policy_tree(tasks: pd.DataFrame) -> pd.DataFrame:
     return tree[columns]
 
 
-def measure_progress(tasks: pd.DataFrame) -> pd.DataFrame:
-    """Per measure: tasks, done, delayed, share done and lead unit(s), Chinese headers."""
-    columns = ["文号", "措施", "措施名称", "任务数", "已完成", "滞后", "完成率", "牵头单位"]
+MEASURE_PROGRESS_COLUMNS: list[str] = [
+    "文号",
+    "政策名称",
+    "措施",
+    "措施名称",
+    FIGURES["tasks"].name,
+    FIGURES["units"].name,
+    FIGURES["done"].name,
+    FIGURES["delayed"].name,
+    FIGURES["share_done"].name,
+    "牵头单位",
+]
+
+
+def measure_progress(
+    assignments: pd.DataFrame, today: date | None = None, tasks: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per measure: tasks, units, done and delayed tasks, 任务完成率 and lead unit(s).
+
+    The same definitions as :func:`headline` (a task counts once, with its lead's status),
+    so the measures add up to the headline.  ``tasks`` is :func:`task_frame` of the same
+    rows, when the caller has it already.
+    """
+    columns = MEASURE_PROGRESS_COLUMNS
+    tasks = task_frame(assignments, today) if tasks is None else tasks
     if tasks.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    keys = ["policy_id", "measure_no"]
     t = tasks.assign(
         _done=(tasks["status"] == DONE).astype("int64"),
         _delayed=(tasks["status"] == DELAYED).astype("int64"),
     )
-    grouped = t.groupby(["policy_id", "measure_no"], sort=True).agg(
+    grouped = t.groupby(keys, sort=True).agg(
         doc_no=("doc_no", "first"),
+        policy_title=("policy_title", "first"),
         title=("measure_title", "first"),
         tasks=("task_id", "size"),
         done=("_done", "sum"),
         delayed=("_delayed", "sum"),
     )
+    grouped["units"] = assignments.groupby(keys)["unit"].nunique().reindex(grouped.index)
     # Lead units per measure in first-seen order: dedupe first, then one join per measure.
     leads = (
         t.dropna(subset=["lead_unit"])
-        .drop_duplicates(["policy_id", "measure_no", "lead_unit"])
-        .groupby(["policy_id", "measure_no"], sort=True)["lead_unit"]
+        .drop_duplicates([*keys, "lead_unit"])
+        .groupby(keys, sort=True)["lead_unit"]
         .agg("、".join)
     )
     grouped["leads"] = leads.reindex(grouped.index).fillna("")
     grouped = grouped.reset_index()
-    return pd.DataFrame(
-        {
-            "文号": grouped["doc_no"],
-            "措施": grouped["measure_no"].astype("int64"),
-            "措施名称": grouped["title"],
-            "任务数": grouped["tasks"].astype("int64"),
-            "已完成": grouped["done"].astype("int64"),
-            "滞后": grouped["delayed"].astype("int64"),
-            "完成率": grouped["done"] / grouped["tasks"],
-            "牵头单位": grouped["leads"],
-        }
-    )
+    values = [
+        grouped["doc_no"],
+        grouped["policy_title"],
+        grouped["measure_no"].astype("int64"),
+        grouped["title"],
+        grouped["tasks"].astype("int64"),
+        grouped["units"].astype("int64"),
+        grouped["done"].astype("int64"),
+        grouped["delayed"].astype("int64"),
+        grouped["done"] / grouped["tasks"],
+        grouped["leads"],
+    ]
+    return pd.DataFrame(dict(zip(columns, values, strict=True)))
 
 
 # --- coverage -------------------------------------------------------------------------

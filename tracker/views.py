@@ -44,8 +44,10 @@ def overview(rows: pd.DataFrame, today: date) -> dict:
     tasks = aggregate.task_frame(rows, today)
     counts = aggregate.status_counts(tasks)
     lights = aggregate.lights_by_lead_unit(tasks)
+    head = aggregate.headline(rows, today, tasks)
     return {
-        "headline": aggregate.headline(rows, today, tasks),
+        "headline": head,
+        "headline_table": aggregate.headline_table(head),
         "status_counts": counts,
         "status_donut": figures.status_donut(counts),
         "lights": lights,
@@ -60,6 +62,7 @@ def by_unit(rows: pd.DataFrame, today: date) -> dict:
         "load": load,
         "load_bar": figures.unit_load_bar(load),
         "units": aggregate.units_by_load(rows),
+        "unit_table": Table(aggregate.unit_table(rows)),
     }
 
 
@@ -77,7 +80,7 @@ def by_policy(rows: pd.DataFrame, today: date) -> dict:
     return {
         "tree": tree,
         "sunburst": figures.policy_sunburst(tree),
-        "progress": Table(aggregate.measure_progress(tasks)),
+        "progress": Table(aggregate.measure_progress(rows, today, tasks)),
     }
 
 

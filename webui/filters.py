@@ -13,8 +13,8 @@ from dataclasses import fields
 
 import streamlit as st
 
-from tracker.filters import FILTER_LABELS, Filters
-from tracker.schema import LIGHT_LABELS, ROLE_LABELS, STATUS_LABELS
+from tracker.filters import FILTER_LABELS, VALUE_LABELS, Filters
+from webui import safe
 
 _KEY = "filters"
 
@@ -34,9 +34,7 @@ def sidebar(choices: dict) -> Filters:
     options: dict[str, tuple[list[str], Callable[[str], str] | None]] = {
         "policy": (list(policies), policies.get),
         "unit": (units, None),
-        "role": (list(ROLE_LABELS), ROLE_LABELS.get),
-        "status": (list(STATUS_LABELS), STATUS_LABELS.get),
-        "light": (list(LIGHT_LABELS), LIGHT_LABELS.get),
+        **{name: (list(labels), labels.get) for name, labels in VALUE_LABELS.items()},
     }
     with st.sidebar:
         st.subheader("筛选")
@@ -46,7 +44,8 @@ def sidebar(choices: dict) -> Filters:
         }
         chosen = Filters(**picked)
         if chosen.to_query():
-            st.caption(f"当前筛选：{_describe(chosen, options)}（可复制地址栏链接分享此视图）")
+            shown = safe.plain(chosen.describe(policies))
+            st.caption(f"当前筛选：{shown}（可复制地址栏链接分享此视图）")
     _write_query(chosen)
     st.session_state[_KEY] = chosen
     return chosen
@@ -87,12 +86,3 @@ def _write_query(chosen: Filters) -> None:
                 st.query_params[f.name] = values
         elif f.name in st.query_params:
             del st.query_params[f.name]
-
-
-def _describe(chosen: Filters, options: dict) -> str:
-    parts = []
-    for name, values in chosen.to_query().items():
-        label_of = options[name][1]
-        shown = [(label_of(v) if label_of else None) or v for v in values]
-        parts.append(f"{FILTER_LABELS[name]}={'、'.join(shown)}")
-    return "；".join(parts)
