@@ -237,3 +237,57 @@ def test_scale_sunburst_opens_two_rings_deep(big: pd.DataFrame) -> None:
     sun = fg.policy_sunburst(ag.policy_tree(ag.task_frame(big, TODAY))).data[0]
     assert sun.maxdepth == 2
     assert sum(v for v, p in zip(sun.values, sun.parents, strict=True) if p == "") == 10_000
+
+
+# --- text from data is drawn literally ---------------------------------------------------
+
+HOSTILE_UNIT = "<b>市科委</b>"
+HOSTILE_TITLE = '<i>措施</i><a href="http://evil">x</a> & co'
+
+
+@pytest.fixture
+def hostile() -> pd.DataFrame:
+    """Two tasks whose unit names, measure title and document number hold HTML-like tags."""
+    frame = synthetic_assignments(n_tasks=2, n_units=1)
+    frame = frame.assign(
+        unit=HOSTILE_UNIT,
+        measure_title=HOSTILE_TITLE,
+        section_title="<br>一、",
+        doc_no="<b>无文号</b>",  # no 〔year〕no. in it: axis labels show it whole
+        status="delayed",
+    )
+    frame["light"] = warning_light(frame, TODAY)
+    return ag.with_lead_unit(frame)
+
+
+def _texts(values) -> list[str]:
+    return [str(v) for v in values]
+
+
+def test_figures_escape_tags_in_unit_names_and_titles(hostile: pd.DataFrame) -> None:
+    escaped_unit = "&lt;b&gt;市科委&lt;/b&gt;"
+    tasks = ag.task_frame(hostile, TODAY)
+    lights = fg.lights_by_unit_bar(ag.lights_by_lead_unit(tasks))
+    assert all(list(t.y) == [escaped_unit] for t in bars(lights))
+    assert list(lights.layout.yaxis.categoryarray) == [escaped_unit]
+    load = fg.unit_load_bar(ag.unit_load(hostile))
+    assert all(list(t.y) == [escaped_unit] for t in bars(load))
+    heat = fg.coverage_heatmap(ag.coverage(hostile)).data[0]
+    assert list(heat.y) == [escaped_unit]
+    assert _texts(heat.x) == ["★&lt;b&gt;无文号&lt;/b&gt;·1"]  # one unit: ★
+    sun = fg.policy_sunburst(ag.policy_tree(tasks)).data[0]
+    labels = _texts(sun.labels)
+    assert "&lt;b&gt;无文号&lt;/b&gt;" in labels
+    assert "&lt;br&gt;一、" in labels
+    assert any("&lt;i&gt;措施" in label for label in labels)
+    for text in [*labels, *_texts(sun.ids), *_texts(sun.parents)]:
+        assert "<" not in text and ">" not in text
+    # escaping ids and parents alike keeps the tree intact
+    assert set(_texts(sun.parents)) - {""} <= set(_texts(sun.ids))
+
+
+def test_shown_escapes_markup_and_ampersands_once() -> None:
+    assert fg.shown([HOSTILE_TITLE]) == [
+        '&lt;i&gt;措施&lt;/i&gt;&lt;a href="http://evil"&gt;x&lt;/a&gt; &amp; co'
+    ]
+    assert fg.shown(["&lt;"]) == ["&amp;lt;"]  # an entity typed by a user stays literal too

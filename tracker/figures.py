@@ -4,15 +4,23 @@ The frames come from :mod:`tracker.aggregate`, which already folds long tails in
 these functions only lay out and colour.  Colours come from the vocabulary in
 :mod:`tracker.schema` so a status looks the same on every page.  No Streamlit here, which
 keeps the figures unit-testable and reusable in exports.
+
+Plotly renders a few HTML tags (``<b>``, ``<i>``, ``<a href>``, ``<br>``…) in any text it
+draws, so every text that comes from data (unit names, titles, document numbers, ids) goes
+through :func:`shown` first: ``<``, ``>`` and ``&`` become entities, which plotly draws as
+the characters themselves.
 """
 
 from __future__ import annotations
+
+import html
+from collections.abc import Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from tracker.aggregate import COVER_LEAD, COVER_NONE, COVER_SUPPORT, LIGHTS
+from tracker.aggregate import COVER_LEAD, COVER_NONE, COVER_SUPPORT, FIGURES, LIGHTS
 from tracker.schema import (
     LEAD,
     LIGHT_COLORS,
@@ -27,7 +35,17 @@ from tracker.schema import (
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 ROW_PX = 26  # height per bar / heatmap row, so 30+ Chinese unit names never overlap
 MIN_HEIGHT = 320
+SHARE_DONE = FIGURES["share_done"].name
 MAX_SUNBURST_LEAVES = 200  # beyond this, the sunburst opens two rings deep (click to drill)
+
+
+def shown(values: Iterable[object]) -> list[str]:
+    """Texts as plotly should draw them: literally, tags and entities included.
+
+    >>> shown(["<b>市科委</b>", "A&B"])
+    ['&lt;b&gt;市科委&lt;/b&gt;', 'A&amp;B']
+    """
+    return [html.escape(str(v), quote=False) for v in values]
 
 
 def bar_height(n_rows: int) -> int:
@@ -50,7 +68,7 @@ def status_donut(counts: pd.DataFrame) -> go.Figure:
         return empty_figure()
     fig = go.Figure(
         go.Pie(
-            labels=counts["label"],
+            labels=shown(counts["label"]),
             values=counts["tasks"],
             hole=0.55,
             marker={"colors": [STATUS_COLORS[s] for s in counts["status"]]},
@@ -74,11 +92,12 @@ def lights_by_unit_bar(lights: pd.DataFrame) -> go.Figure:
     if lights.empty:
         return empty_figure()
     units = list(dict.fromkeys(lights["unit"]))
+    labels = shown(units)
     fig = go.Figure()
     for light in LIGHTS:
         part = lights[lights["light"] == light].set_index("unit").reindex(units)
         fig.add_bar(
-            y=units,
+            y=labels,
             x=part["tasks"].fillna(0),
             name=LIGHT_LABELS[light],
             orientation="h",
@@ -87,7 +106,7 @@ def lights_by_unit_bar(lights: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_yaxes(
-        autorange="reversed", automargin=True, categoryorder="array", categoryarray=units
+        autorange="reversed", automargin=True, categoryorder="array", categoryarray=labels
     )
     fig.update_xaxes(title_text="牵头任务数")
     return _style(fig, height=bar_height(len(units)))
@@ -101,6 +120,7 @@ def unit_load_bar(load: pd.DataFrame) -> go.Figure:
     if load.empty:
         return empty_figure()
     units = list(dict.fromkeys(load["unit"]))
+    labels = shown(units)
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -113,7 +133,7 @@ def unit_load_bar(load: pd.DataFrame) -> go.Figure:
             part = load[(load["role"] == role) & (load["status"] == status)]
             part = part.set_index("unit").reindex(units)
             fig.add_bar(
-                y=units,
+                y=labels,
                 x=part["tasks"].fillna(0),
                 name=STATUS_LABELS[status],
                 legendgroup=status,
@@ -130,7 +150,7 @@ def unit_load_bar(load: pd.DataFrame) -> go.Figure:
             )
     fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_yaxes(
-        autorange="reversed", automargin=True, categoryorder="array", categoryarray=units
+        autorange="reversed", automargin=True, categoryorder="array", categoryarray=labels
     )
     fig.update_xaxes(title_text="任务数")
     fig = _style(fig, height=bar_height(len(units)))
@@ -148,9 +168,9 @@ def policy_sunburst(tree: pd.DataFrame) -> go.Figure:
     leaves = int((tree["level"] == "measure").sum())
     fig = go.Figure(
         go.Sunburst(
-            ids=tree["id"],
-            parents=tree["parent"],
-            labels=tree["label"],
+            ids=shown(tree["id"]),
+            parents=shown(tree["parent"]),
+            labels=shown(tree["label"]),
             values=tree["tasks"],
             branchvalues="total",
             maxdepth=2 if leaves > MAX_SUNBURST_LEAVES else -1,
@@ -159,11 +179,11 @@ def policy_sunburst(tree: pd.DataFrame) -> go.Figure:
                 "colorscale": [[0, "#E45756"], [0.5, "#F2B701"], [1, "#54A24B"]],
                 "cmin": 0,
                 "cmax": 100,
-                "colorbar": {"title": {"text": "完成率%"}, "ticksuffix": "%"},
+                "colorbar": {"title": {"text": f"{SHARE_DONE}%"}, "ticksuffix": "%"},
             },
             customdata=tree[["done", "share_done"]].assign(share_done=tree["share_done"] * 100),
             hovertemplate="%{label}<br>任务 %{value} 项，已完成 %{customdata[0]} 项"
-            "（%{customdata[1]:.0f}%）<extra></extra>",
+            f"（{SHARE_DONE} %{{customdata[1]:.0f}}%）<extra></extra>",
             insidetextorientation="radial",
         )
     )
@@ -186,8 +206,8 @@ def coverage_heatmap(matrix: pd.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=matrix.to_numpy(),
-            x=list(matrix.columns),
-            y=list(matrix.index),
+            x=shown(matrix.columns),
+            y=shown(matrix.index),
             customdata=text.to_numpy(),
             zmin=COVER_NONE,
             zmax=COVER_LEAD,
