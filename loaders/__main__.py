@@ -1,14 +1,19 @@
 """Command line: ``python -m loaders <subcommand>``.
 
 One small function per subcommand (``cmd_<name>``) registered in :func:`build_parser`, so more
-subcommands can be added side by side.  Exit codes: 0 ok, 1 ``--check`` found a difference,
-2 bad input (the message goes to stderr and nothing is written).
+subcommands can be added side by side.  Exit codes: 0 ok, 1 ``--check`` found a difference
+or an import was partly refused, 2 bad input or not allowed (the message goes to stderr and
+nothing is written), 3 the database cannot be used (read-only, full, locked, unreachable).
+
+Commands that read or write progress act as a named account (``--user``): it must exist
+and be active, and the store checks its rights exactly as for a signed-in web user.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import getpass
 import os
 import sys
 import tempfile
@@ -17,11 +22,11 @@ from pathlib import Path
 
 from loaders.measures_csv import build_measures, to_csv_bytes
 from loaders.units import read_units
-from tracker.errors import TrackerError
+from tracker.errors import PermissionDenied, StoreUnavailable, TrackerError
 from tracker.schema import MEASURES_CSV, SOURCES_DIR, UNITS_CSV
 
 SOURCE_SUFFIXES = (".md", ".txt")
-EXIT_OK, EXIT_DIFFERS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_DIFFERS, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -94,14 +99,26 @@ def cmd_build(args: argparse.Namespace) -> int:
 # --- Excel: progress report, fill-in template, import (issue 5) -------------------------
 
 
+def _open_as(args: argparse.Namespace):
+    """The store, and the account named by ``--user`` (unknown or disabled: refused)."""
+    from tracker.store import Store
+
+    store = Store.open(args.db)
+    return store, store.accounts.account(args.user)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the formatted progress report (汇总 / 按政策 / 明细)."""
     from loaders.excel_report import build_report
     from tracker.filters import Filters
-    from tracker.store import Store
 
+    store, account = _open_as(args)
+    if not account.reads_all:
+        raise PermissionDenied(
+            f"账号 {account.username} 无导出报表的权限（需领导、督办员或管理员）"
+        )
     filters = Filters(policy=tuple(args.policy or ()), unit=tuple(args.unit or ()))
-    data = build_report(Store.open(args.db).assignments(), filters=filters)
+    data = build_report(store.assignments(), filters=filters)
     write_atomic(Path(args.out), data)
     print(f"wrote {args.out}: {filters.describe()}")
     return EXIT_OK
@@ -110,9 +127,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_template(args: argparse.Namespace) -> int:
     """Write one unit's fill-in template."""
     from loaders.excel_template import build_template
-    from tracker.store import Store
 
-    write_atomic(Path(args.out), build_template(Store.open(args.db).assignments(), args.unit))
+    store, account = _open_as(args)
+    if not account.may_edit_unit(args.unit) and not account.reads_all:
+        raise PermissionDenied(f"账号 {account.username} 不负责「{args.unit}」")
+    write_atomic(Path(args.out), build_template(store.assignments(), args.unit))
     print(f"wrote {args.out}: 填报模板（{args.unit}）")
     return EXIT_OK
 
@@ -120,15 +139,15 @@ def cmd_template(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a filled template or 明细 sheet: 0 all accepted, 1 some refused, 2 nothing written."""
     from loaders.excel_import import error_report, import_workbook
-    from tracker.store import Store
 
+    store, account = _open_as(args)
     path = Path(args.file)
     with path.open("rb") as handle:
         result = import_workbook(
-            Store.open(args.db),
+            store,
             handle,
             file_name=path.name,
-            user=args.user,
+            user=account,
             dry_run=args.dry_run,
             all_or_nothing=args.all_or_nothing,
         )
@@ -169,23 +188,92 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """From stdin with ``--password-stdin`` (scripts), else asked twice without echo."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再次输入密码：") != first:
+        raise TrackerError("两次输入的密码不一致")
+    return first
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    """Accounts: add, list, disable, enable, reset a password, set a staff member's units."""
+    from tracker.schema import ACCOUNT_ROLE_LABELS
+    from tracker.store import Store
+
+    accounts = Store.open(args.db).accounts
+    if args.action == "list":
+        for row in accounts.table().itertuples(index=False):
+            state = "active" if row.active else "disabled"
+            if row.locked_until is not None:
+                state += f", locked until {row.locked_until:%Y-%m-%d %H:%M}"
+            role = ACCOUNT_ROLE_LABELS.get(row.role, row.role)
+            print(f"{row.username}\t{row.role}({role})\t{row.units or '-'}\t{state}")
+        return EXIT_OK
+    if not args.name:
+        raise TrackerError(f"user {args.action} 需要用户名")
+    if args.action == "add":
+        if not args.role:
+            raise TrackerError("user add 需要 --role（staff、supervisor、leader 或 admin）")
+        password = None if args.sso else _read_password(args)
+        accounts.add(
+            args.name,
+            role=args.role,
+            units=args.unit or (),
+            password=password,
+            display_name=args.display_name or "",
+        )
+        print(f"added {args.name} ({args.role})")
+    elif args.action == "reset":
+        accounts.reset_password(args.name, _read_password(args))
+        print(f"password reset for {args.name}")
+    elif args.action in ("disable", "enable"):
+        accounts.set_active(args.name, args.action == "enable")
+        print(f"{args.action}d {args.name}")
+    elif args.action == "units":
+        accounts.set_units(args.name, args.unit or ())
+        print(f"units of {args.name}: {'、'.join(args.unit or ()) or '-'}")
+    return EXIT_OK
+
+
+def _add_user_command(sub) -> None:
+    user = sub.add_parser("user", help="accounts: add, list, disable, enable, reset, units")
+    user.add_argument("action", choices=["add", "list", "disable", "enable", "reset", "units"])
+    user.add_argument("name", nargs="?", help="username")
+    user.add_argument("--role", choices=["staff", "supervisor", "leader", "admin"])
+    user.add_argument("--unit", action="append", help="unit a staff account reports for")
+    user.add_argument("--display-name", help="name shown on pages")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user.add_argument(
+        "--sso", action="store_true", help="no password: signs in through OIDC (st.login) only"
+    )
+    user.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    user.set_defaults(func=cmd_user)
+
+
 def _add_excel_commands(sub) -> None:
     export = sub.add_parser("export", help="write the progress report workbook (进度报表)")
     export.add_argument("--out", required=True, help="report .xlsx to write")
     export.add_argument("--policy", action="append", help="policy id (repeatable)")
     export.add_argument("--unit", action="append", help="responsible unit (repeatable)")
+    export.add_argument("--user", required=True, help="account exporting (领导/督办员/管理员)")
     export.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
     export.set_defaults(func=cmd_export)
 
     template = sub.add_parser("template", help="write a unit's fill-in template (填报模板)")
     template.add_argument("--unit", required=True, help="responsible unit")
     template.add_argument("--out", required=True, help="template .xlsx to write")
+    template.add_argument("--user", required=True, help="account asking for the template")
     template.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
     template.set_defaults(func=cmd_template)
 
     imp = sub.add_parser("import", help="import a filled template or a report's 明细 sheet")
     imp.add_argument("file", help=".xlsx to import")
-    imp.add_argument("--user", required=True, help="who is reporting (recorded in the history)")
+    imp.add_argument(
+        "--user", required=True, help="account reporting (must exist; recorded in the history)"
+    )
     imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     imp.add_argument(
         "--all-or-nothing", action="store_true", help="write nothing if any row is refused"
@@ -217,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
     sync.set_defaults(func=cmd_sync)
     _add_excel_commands(sub)
+    _add_user_command(sub)
     return parser
 
 
@@ -224,6 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except (TrackerError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -22,7 +22,7 @@ from loaders.excel_import import (
 from loaders.excel_report import build_report
 from loaders.excel_template import build_template
 from tracker.errors import TrackerError
-from webui import data, filters
+from webui import auth, data, filters, safe
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _PREVIEW = "excel_preview"  # (file digest, revision, mode) -> ImportResult of the dry run
@@ -32,9 +32,9 @@ _DONE = "excel_done"  # the result of the last confirmed import, shown after the
 def _show_result(result) -> None:
     """Summary, the old -> new table, refusals, conflicts, warnings and the error report."""
     if result.ok:
-        st.success(result.summary())
+        safe.success(result.summary())
     else:
-        st.warning(result.summary())
+        safe.warning(result.summary())
     if len(result.diffs):
         st.dataframe(diffs_frame(result), hide_index=True, width="stretch")
     if result.skipped_unchanged_stale:
@@ -48,7 +48,7 @@ def _show_result(result) -> None:
         st.error(f"{len(result.conflicts)} 条冲突：模板生成后他人已修改这些任务，您的修改未保存。")
         st.dataframe(conflicts_frame(result), hide_index=True, width="stretch")
     for warning in result.warnings:
-        st.caption(f"提示：{warning}")
+        safe.caption(f"提示：{warning}")
     if result.problems or result.conflicts:
         st.download_button(
             "下载错误报告（xlsx）",
@@ -60,6 +60,7 @@ def _show_result(result) -> None:
 
 
 st.title("导入导出")
+account = auth.account()
 store = data.get_store()
 rows = data.assignments()
 today = data.today()
@@ -69,24 +70,30 @@ chosen = filters.current()
 report_tab, template_tab, import_tab = st.tabs(["导出进度报表", "下载填报模板", "导入填报结果"])
 
 with report_tab:
-    matched = len(chosen.apply(rows))
-    st.caption(
-        f"按侧栏筛选条件导出（{chosen.describe()}，{matched} 条分工）：汇总、按政策、明细三张表，可直接打印上报。"
-    )
-    # Built when clicked: at city scale the report takes seconds and most visits never ask.
-    st.download_button(
-        "下载进度报表（xlsx）",
-        lambda: build_report(rows, filters=chosen, today=today),
-        f"进度报表_{today.isoformat()}.xlsx",
-        XLSX_MIME,
-        key="excel_report",
-        type="primary",
-    )
+    if not account.reads_all:
+        st.info("导出进度报表需要领导、督办员或管理员账号；填报员可下载本单位的填报模板。")
+    else:
+        matched = len(chosen.apply(rows))
+        safe.caption(
+            f"按侧栏筛选条件导出（{chosen.describe()}，{matched} 条分工）："
+            "汇总、按政策、明细三张表，可直接打印上报。"
+        )
+        # Built when clicked: at city scale the report takes seconds and most visits never ask.
+        st.download_button(
+            "下载进度报表（xlsx）",
+            lambda: build_report(rows, filters=chosen, today=today),
+            f"进度报表_{today.isoformat()}.xlsx",
+            XLSX_MIME,
+            key="excel_report",
+            type="primary",
+        )
 
 with template_tab:
     units = sorted(rows["unit"].unique()) if len(rows) else []
+    if not account.reads_all:
+        units = account.editable_units(units)
     if not units:
-        st.info("暂无任务分工。")
+        st.info("暂无可下载模板的任务分工。")
     else:
         preferred = chosen.unit[0] if chosen.unit and chosen.unit[0] in units else units[0]
         unit = st.selectbox("责任单位", units, index=units.index(preferred), key="excel_unit")
@@ -103,7 +110,10 @@ with import_tab:
     st.caption(
         "上传填好的填报模板，或导出报表中的「明细」表。先预览将要修改的内容，确认后才会保存。"
     )
-    who = st.text_input("填报人", key="excel_who", placeholder="请填写姓名").strip()
+    if not account.writes:
+        st.info("领导账号只能查看和导出，不能导入。")
+        st.stop()  # the import tab is the last thing on this page
+    safe.caption(f"导入人：{account.label}（保存时自动记录）")
     upload = st.file_uploader("上传 xlsx 文件", key="excel_upload")
     mode = st.radio(
         "保存方式",
@@ -126,35 +136,33 @@ with import_tab:
                     store,
                     payload,
                     file_name=upload.name,
-                    user=who or "（预览）",
+                    user=account,
                     dry_run=True,
                     all_or_nothing=all_or_nothing,
                 )
                 st.session_state[_PREVIEW] = preview = (key, result)
         except TrackerError as exc:
-            st.error(str(exc))
+            safe.error(exc)
         else:
             st.subheader("预览（尚未保存）")
             _show_result(preview[1])
             blocked = all_or_nothing and not preview[1].ok
-            if not who:
-                st.info("请填写填报人后再确认导入。")
             if st.button(
                 "确认导入",
                 key="excel_apply",
                 type="primary",
-                disabled=not who or blocked or not len(preview[1].diffs),
+                disabled=blocked or not len(preview[1].diffs),
             ):
                 try:
                     result = import_workbook(
                         store,
                         payload,
                         file_name=upload.name,
-                        user=who,
+                        user=account,
                         all_or_nothing=all_or_nothing,
                     )
                 except TrackerError as exc:
-                    st.error(str(exc))
+                    safe.error(exc)
                 else:
                     st.session_state.pop(_PREVIEW, None)
                     st.session_state[_DONE] = result

@@ -1,4 +1,5 @@
-"""进度填报: a unit edits its assignments and saves them in one all-or-nothing batch.
+"""进度填报: a unit edits its assignments and saves them in one all-or-nothing batch, as the
+signed-in account (staff see only their own units; the store enforces it again on save).
 
 The frames the editors show are pinned in session state with the data revision they were
 loaded at, and that revision is part of the editor keys: a write by someone else never
@@ -14,7 +15,7 @@ from tracker import editing, views
 from tracker.errors import ConflictError, ValidationError
 from tracker.progress import period_kind
 from tracker.schema import LEAD, PERIOD_KINDS, PROGRESS_FIELDS, SOURCE_WEB, STATUS_LABELS, SUPPORT
-from webui import data
+from webui import auth, data, safe
 
 _LOADED = "update_loaded"  # {"unit", "revision", LEAD: frame, SUPPORT: frame}
 _FLASH = "update_flash"  # message to show after the post-save rerun
@@ -26,16 +27,21 @@ def _reload() -> None:
     st.session_state.pop(_LOADED, None)
 
 
-def _column_config() -> dict:
+def _column_config(account) -> dict:
     config = {
         PROGRESS_FIELDS["status"]: st.column_config.SelectboxColumn(
             PROGRESS_FIELDS["status"], options=list(STATUS_LABELS.values()), required=True
         ),
+        # No min/max here: the store's one rule refuses 150 or -5 with its message,
+        # where the grid would silently clamp them.
         PROGRESS_FIELDS["percent"]: st.column_config.NumberColumn(
-            PROGRESS_FIELDS["percent"], min_value=0, max_value=100, step=1, format="%d"
+            PROGRESS_FIELDS["percent"], step=1, format="%d"
         ),
         PROGRESS_FIELDS["due_date"]: st.column_config.DateColumn(
-            PROGRESS_FIELDS["due_date"], format="YYYY-MM-DD"
+            PROGRESS_FIELDS["due_date"],
+            format="YYYY-MM-DD",
+            disabled=not account.supervises,
+            help=None if account.supervises else "完成时限由督办员设定",
         ),
         editing.TASK_TEXT: st.column_config.TextColumn(editing.TASK_TEXT, width="large"),
         editing.UPDATED_AT: st.column_config.DatetimeColumn(
@@ -49,6 +55,7 @@ def _column_config() -> dict:
 
 
 st.title("进度填报")
+account = auth.account()
 store = data.get_store()
 today = data.today()
 period = editing.current_period(today)
@@ -57,19 +64,22 @@ st.caption(
     "只需修改有变化的单元格；「本期已更新」✓ 表示本期已填报。"
 )
 
-units = data.view(views.filter_options, filtered=False)["units"]
+units = account.editable_units(data.view(views.filter_options, filtered=False)["units"])
 if not units:
-    st.info("暂无任务分工数据。")
+    st.info("本账号没有可填报的任务分工。")
     st.stop()
-left, right = st.columns(2)
-unit = left.selectbox("责任单位", units, key="update_unit")
-who = right.text_input("填报人", key="update_who", placeholder="请填写姓名")
+if "update_unit" not in st.session_state:
+    # Open at the unit in the link (/update?unit=市科委) when this account reports for it.
+    wanted = st.query_params.get("unit")
+    st.session_state["update_unit"] = wanted if wanted in units else units[0]
+unit = st.selectbox("责任单位", units, key="update_unit")
+st.caption(f"填报人：{safe.plain(account.label)}（保存时自动记录）")
 
 flash = st.session_state.pop(_FLASH, None)
 if flash:
-    st.success(flash["message"])
+    safe.success(flash["message"])
     for warning in flash["warnings"]:
-        st.warning(warning)
+        safe.warning(warning)
 
 loaded = st.session_state.get(_LOADED)
 bench = data.view(views.unit_workbench, unit, period, filtered=False)
@@ -84,7 +94,7 @@ if loaded is None or loaded["unit"] != unit:
 if store.revision() != loaded["revision"]:
     st.info("数据已被他人更新。保存时仅会拒绝他人改过的任务；如需查看最新数据请点击「重新加载」。")
 
-config = _column_config()
+config = _column_config(account)
 disabled = [*editing.READ_ONLY_COLUMNS, editing.VERSION]
 edited = {}
 lead_tab, support_tab = st.tabs(
@@ -115,17 +125,15 @@ if save_col.button("保存修改", type="primary", key="update_save"):
         *editing.changed_updates(loaded[LEAD], edited[LEAD]),
         *editing.changed_updates(loaded[SUPPORT], edited[SUPPORT]),
     ]
-    if not who.strip():
-        st.error("请先填写填报人后再保存。")
-    elif not updates:
+    if not updates:
         st.info("没有需要保存的修改。")
     else:
         try:
-            result = store.apply(updates, user=who.strip(), source=SOURCE_WEB)
+            result = store.apply(updates, user=account, source=SOURCE_WEB)
         except ValidationError as exc:
-            st.error(str(exc))
+            safe.error(exc)
         except ConflictError as exc:
-            st.error(str(exc))
+            safe.error(exc)
             st.caption("未保存任何修改。请点击「重新加载」查看对方的值后再填报。")
         else:
             st.session_state[_FLASH] = {

@@ -6,12 +6,16 @@ way the CLI does and sign in with its password, never by building an ``Account``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from pathlib import Path
 from weakref import WeakKeyDictionary
+
+from streamlit.testing.v1 import AppTest
 
 from tracker.accounts import Account
 from tracker.schema import STAFF, SUPERVISOR
-from tracker.store import Store
+from tracker.store import Store, database_url, make_engine
 
 PASSWORD = "test-password-123"
 _signed_in: WeakKeyDictionary[Store, dict[str, Account]] = WeakKeyDictionary()
@@ -37,3 +41,57 @@ def signed_in(
 def staff(store: Store, unit: str, username: str | None = None) -> Account:
     """A signed-in 填报员 of ``unit``."""
     return signed_in(store, username or f"{unit}填报员", STAFF, [unit])
+
+
+DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+
+
+def sign_in_app(
+    at: AppTest,
+    username: str = "督办甲",
+    role: str = SUPERVISOR,
+    units: Iterable[str] = (),
+    *,
+    password: str = PASSWORD,
+) -> AppTest:
+    """Sign ``at`` in through the sign-in form, as a real user does.
+
+    Runs the app once if it has not run (the first run creates and seeds the database at
+    ``DATABASE_URL``), creates the account there if it is new, then fills in the form.
+    """
+    if not at.text_input:
+        at.run()
+    store = Store(make_engine(database_url()))
+    try:
+        if username not in set(store.accounts.table()["username"]):
+            store.accounts.add(username, role=role, units=units, password=password)
+    finally:
+        store.engine.dispose()
+    at.text_input(key="sign_in_user").input(username)
+    at.text_input(key="sign_in_password").input(password)
+    at.button(key="sign_in_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    refused = [e.value for e in at.error]
+    assert not any(w.key == "sign_in_user" for w in at.text_input), refused
+    return at
+
+
+def signed_in_app(
+    page: str | None = None,
+    username: str = "督办甲",
+    role: str = SUPERVISOR,
+    units: Iterable[str] = (),
+) -> AppTest:
+    """A new AppTest of dashboard.py, signed in, on ``page`` (e.g. "pages/update.py")."""
+    at = sign_in_app(AppTest.from_file(DASHBOARD, default_timeout=60), username, role, units)
+    if page is not None:
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+def shown_text(markdown: str) -> str:
+    """What a reader sees of a message written with ``webui.safe`` (escapes removed)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("  \n", "\n")

@@ -5,15 +5,13 @@ the functions it calls are tested in tests/test_excel_*.py."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import measures_frame
-
-DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+from tests.factories import DASHBOARD, shown_text, sign_in_app
 
 
 @pytest.fixture
@@ -55,8 +53,7 @@ def app_env(tmp_path, monkeypatch) -> Iterator[str]:
 
 
 def _open() -> AppTest:
-    at = AppTest.from_file(DASHBOARD, default_timeout=60)
-    at.run()  # the home page first, so the shared sidebar is in the element tree
+    at = sign_in_app(AppTest.from_file(DASHBOARD, default_timeout=60), "督办甲")
     at.switch_page("pages/excel.py")
     at.run()
     assert not at.exception, at.exception
@@ -74,7 +71,8 @@ def test_page_renders_report_and_template_downloads(app_env) -> None:
     assert "下载进度报表（xlsx）" in labels
     assert any(label.startswith("下载「") and "填报模板" in label for label in labels)
     assert at.selectbox(key="excel_unit").options == ["市教委", "市科委"]
-    assert at.text_input(key="excel_who") is not None
+    assert not [t for t in at.text_input if t.key == "excel_who"]  # the account reports
+    assert any("导入人：督办甲" in shown_text(c.value) for c in at.caption)
     assert any("共" not in c.value and "全部" in c.value for c in at.caption)
 
 
@@ -97,6 +95,6 @@ def test_report_uses_the_sidebar_filters(app_env) -> None:
     at.multiselect(key="filter_unit").set_value(["市教委"])
     at.run()
     assert not at.exception, at.exception
-    captions = " ".join(c.value for c in at.caption)
-    assert "单位=市教委" in captions and "2 条分工" in captions
+    captions = " ".join(shown_text(c.value) for c in at.caption)
+    assert "市教委" in captions and "2 条分工" in captions
     assert at.selectbox(key="excel_unit").value == "市教委"

@@ -9,7 +9,6 @@ before the run, which is exactly what the browser sends.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,10 +17,9 @@ from streamlit.testing.v1 import AppTest
 
 from loaders.measures_csv import read_measures
 from tests.conftest import measures_frame
-from tracker.schema import LEAD, SUPPORT
+from tests.factories import DASHBOARD, shown_text, sign_in_app, signed_in, signed_in_app
+from tracker.schema import LEAD, STAFF, SUPERVISOR, SUPPORT
 from tracker.store import Store, Update, make_engine, measures_file_bytes
-
-DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
 
 @pytest.fixture
@@ -89,16 +87,16 @@ def app_env(tmp_path, monkeypatch) -> Iterator[str]:
     st.cache_resource.clear()
 
 
-def _open(unit: str = "市科委", who: str = "张三") -> AppTest:
-    at = AppTest.from_file(DASHBOARD, default_timeout=60)
-    at.switch_page("pages/update.py")
-    at.run()
-    assert not at.exception, at.exception
+def _open(unit: str = "市科委", who: str = "张三", role: str = SUPERVISOR) -> AppTest:
+    at = signed_in_app("pages/update.py", who, role, [unit] if role == STAFF else [])
     at.selectbox(key="update_unit").select(unit)
-    at.text_input(key="update_who").input(who)
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [shown_text(e.value) for e in at.error]
 
 
 def _editor(at: AppTest, role: str):
@@ -143,7 +141,7 @@ def test_edit_save_and_see_history(app_env):
     at = _open()
     _edit(at, LEAD, {1: {"完成比例(%)": 40, "状态": "推进中", "进展情况": "已完成方案"}})
     _save(at)
-    assert [e.value for e in at.error] == []
+    assert _errors(at) == []
     assert any("已保存 1 条" in s.value for s in at.success)
 
     row = _row(app_env, "demo-m02-t1", "市科委")
@@ -183,7 +181,7 @@ def test_invalid_percent_is_refused_and_nothing_written(app_env):
     at = _open()
     _edit(at, LEAD, {0: {"完成比例(%)": 150}, 1: {"完成比例(%)": 20}})
     _save(at)
-    errors = [e.value for e in at.error]
+    errors = _errors(at)
     assert len(errors) == 1 and "完成比例" in errors[0] and "未保存" in errors[0]
     assert "第1行" in errors[0] and "demo-m01-t1" in errors[0]
     store = _store(app_env)
@@ -192,21 +190,42 @@ def test_invalid_percent_is_refused_and_nothing_written(app_env):
     assert not at.success
 
 
-def test_who_must_be_filled_before_saving(app_env):
-    at = _open(who="")
+def test_staff_sees_own_units_only_and_cannot_set_deadlines(app_env):
+    at = _open("市科委", "kw01", STAFF)
+    assert at.selectbox(key="update_unit").options == ["市科委"]
+    assert not any(t.key == "update_who" for t in at.text_input)  # no typed name
+    _edit(at, LEAD, {0: {"完成时限": "2026-12-31"}, 1: {"完成比例(%)": 20}})
+    _save(at)
+    [error] = _errors(at)
+    assert "完成时限由督办员设定" in error and "未保存" in error
+    assert _store(app_env).history().empty
+
+
+def test_unit_in_the_link_opens_that_unit(app_env):
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.query_params["unit"] = "市教委"
+    sign_in_app(at, "督办乙")
+    at.switch_page("pages/update.py")
+    at.run()
+    assert at.selectbox(key="update_unit").value == "市教委"
+
+
+def test_history_names_the_signed_in_account(app_env):
+    at = _open("市科委", "kw02", STAFF)
     _edit(at, LEAD, {0: {"完成比例(%)": 10}})
     _save(at)
-    assert any("填报人" in e.value for e in at.error)
-    assert _store(app_env).history().empty
+    assert _errors(at) == []
+    assert set(_store(app_env).history().changed_by) == {"kw02"}
 
 
 def test_conflict_shows_the_other_persons_values(app_env):
     at = _open()
     aid = int(_row(app_env, "demo-m01-t1", "市科委").assignment_id)
-    _store(app_env).apply([Update(aid, 0, {"percent": 70})], user="李四", source="web")
+    writer = _store(app_env)
+    writer.apply([Update(aid, 0, {"percent": 70})], user=signed_in(writer, "李四"), source="web")
     _edit(at, LEAD, {0: {"完成比例(%)": 30}, 1: {"完成比例(%)": 5}})
     _save(at)
-    errors = [e.value for e in at.error]
+    errors = _errors(at)
     assert len(errors) == 1 and "李四" in errors[0] and "70" in errors[0]
     assert _row(app_env, "demo-m01-t1", "市科委").percent == 70
     assert _row(app_env, "demo-m02-t1", "市科委").version == 0  # nothing of the batch
@@ -223,7 +242,7 @@ def test_edit_lands_on_right_task_after_another_users_change(app_env):
     at = _open()
     other = int(_row(app_env, "demo-m03-t1", "市教委").assignment_id)
     store = _store(app_env)
-    store.apply([Update(other, 0, {"percent": 50})], user="李四", source="web")
+    store.apply([Update(other, 0, {"percent": 50})], user=signed_in(store, "李四"), source="web")
     measures = read_measures(measures_file_bytes())
     front = measures_frame(
         [
@@ -241,7 +260,7 @@ def test_edit_lands_on_right_task_after_another_users_change(app_env):
     assert store.assignments().task_id.iloc[0] == "demo-m00-t1"  # positions shifted
     _edit(at, LEAD, {1: {"完成比例(%)": 35}})
     _save(at)
-    assert [e.value for e in at.error] == []
+    assert _errors(at) == []
     assert _row(app_env, "demo-m02-t1", "市科委").percent == 35
     assert _row(app_env, "demo-m01-t1", "市科委").percent == 0
     assert _row(app_env, "demo-m03-t1", "市教委").percent == 50

@@ -1,0 +1,86 @@
+"""审计: every recorded change across tasks, filtered by unit, account, date, policy and
+field, and exported to Excel.  Staff see their own units' changes; other roles see all."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from loaders.excel_audit import build_audit_workbook
+from tracker import views
+from tracker.audit import audit_table
+from tracker.schema import PROGRESS_FIELDS
+from webui import auth, data, safe
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHOWN_ROWS = 1_000
+
+st.title("审计")
+account = auth.account()
+store = data.get_store()
+options = data.view(views.filter_options, filtered=False)
+units = options["units"] if account.reads_all else account.editable_units(options["units"])
+policies = options["policies"]
+today = data.today()
+
+left, middle, right = st.columns(3)
+chosen_units = left.multiselect("责任单位", units, key="audit_units", placeholder="全部")
+chosen_policies = left.multiselect(
+    "政策", list(policies), format_func=policies.get, key="audit_policies", placeholder="全部"
+)
+chosen_users = middle.multiselect(
+    "修改人",
+    sorted(store.accounts.table()["username"]) if account.reads_all else [account.username],
+    key="audit_users",
+    placeholder="全部",
+)
+chosen_fields = middle.multiselect(
+    "字段",
+    list(PROGRESS_FIELDS),
+    format_func=PROGRESS_FIELDS.get,
+    key="audit_fields",
+    placeholder="全部",
+)
+days = right.date_input(
+    "日期范围", (today - timedelta(days=30), today), key="audit_days", format="YYYY-MM-DD"
+)
+since, until = (days[0], days[-1]) if days else (None, None)
+
+history = store.history(
+    units=chosen_units or units,
+    users=chosen_users or None,
+    policies=chosen_policies or None,
+    fields=chosen_fields or None,
+    since=since,
+    until=until,
+)
+table = audit_table(history, policies)
+described = "；".join(
+    part
+    for part in (
+        f"单位：{'、'.join(chosen_units)}" if chosen_units else "",
+        f"修改人：{'、'.join(chosen_users)}" if chosen_users else "",
+        f"政策：{'、'.join(policies.get(p, p) for p in chosen_policies)}"
+        if chosen_policies
+        else "",
+        f"字段：{'、'.join(PROGRESS_FIELDS[f] for f in chosen_fields)}" if chosen_fields else "",
+        f"{since} 至 {until}" if since else "",
+    )
+    if part
+)
+safe.caption(f"共 {len(table):,} 条修改记录（{described or '全部'}）。记录只增不改。")
+if table.empty:
+    st.info("没有符合条件的修改记录。")
+else:
+    st.dataframe(table.head(SHOWN_ROWS), hide_index=True, width="stretch")
+    if len(table) > SHOWN_ROWS:
+        st.caption(f"仅显示最新 {SHOWN_ROWS:,} 条；导出 Excel 查看全部。")
+    st.download_button(
+        "导出审计记录（xlsx）",
+        lambda: build_audit_workbook(table, f"审计记录（{described or '全部'}）"),
+        f"审计记录_{today.isoformat()}.xlsx",
+        XLSX_MIME,
+        key="audit_export",
+        on_click="ignore",
+    )

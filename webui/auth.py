@@ -1,0 +1,154 @@
+"""The sign-in gate: no page shows a task before an account is signed in.
+
+Accounts live in the database (``tracker.accounts``).  Where ``.streamlit/secrets.toml``
+configures an identity provider (an ``[auth]`` section), Streamlit's ``st.login`` (OIDC)
+signs people in instead, and the provider's e-mail must name an active account.
+
+A session ends after ``TRACKER_SESSION_MINUTES`` (default 30) minutes without activity and
+after 12 hours at most.  The password is checked and dropped: it never enters session state
+beyond the form widget, the log or a page.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from tracker.accounts import Account
+from tracker.errors import PermissionDenied, SignInError, TrackerError
+from webui import data, safe
+
+_ACCOUNT = "auth_account"
+_SIGNED_IN_AT = "auth_signed_in_at"
+_LAST_SEEN = "auth_last_seen"
+_EXPIRED = "auth_expired"
+MAX_SESSION = timedelta(hours=12)
+ADD_ADMIN_COMMAND = "python -m loaders user add NAME --role admin"
+
+
+def idle_limit() -> timedelta:
+    """How long a signed-in session may sit unused (``TRACKER_SESSION_MINUTES``)."""
+    raw = os.environ.get("TRACKER_SESSION_MINUTES", "30")
+    try:
+        minutes = int(raw)
+    except ValueError:
+        raise TrackerError(f"TRACKER_SESSION_MINUTES 必须是整数分钟数，而不是 {raw!r}") from None
+    if minutes <= 0:
+        raise TrackerError("TRACKER_SESSION_MINUTES 必须大于 0")
+    return timedelta(minutes=minutes)
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def account() -> Account:
+    """The signed-in account (pages run only after :func:`require` let them)."""
+    return st.session_state[_ACCOUNT]
+
+
+def sign_out() -> None:
+    for key in (_ACCOUNT, _SIGNED_IN_AT, _LAST_SEEN):
+        st.session_state.pop(key, None)
+
+
+def _current() -> Account | None:
+    signed_in = st.session_state.get(_ACCOUNT)
+    if signed_in is None:
+        return None
+    now = datetime.now()
+    if (
+        now - st.session_state[_LAST_SEEN] > idle_limit()
+        or now - st.session_state[_SIGNED_IN_AT] > MAX_SESSION
+    ):
+        sign_out()
+        st.session_state[_EXPIRED] = True
+        return None
+    st.session_state[_LAST_SEEN] = now
+    return signed_in
+
+
+def _remember(signed_in: Account) -> None:
+    now = datetime.now()
+    st.session_state[_ACCOUNT] = signed_in
+    st.session_state[_SIGNED_IN_AT] = now
+    st.session_state[_LAST_SEEN] = now
+    st.session_state.pop(_EXPIRED, None)
+
+
+def _first_admin() -> None:
+    """With no account yet, ``TRACKER_ADMIN_USER``/``TRACKER_ADMIN_PASSWORD`` create the
+    admin; otherwise the page says which command does."""
+    accounts = data.get_store().accounts
+    if accounts.count():
+        return
+    name = os.environ.get("TRACKER_ADMIN_USER", "").strip()
+    password = os.environ.get("TRACKER_ADMIN_PASSWORD", "")
+    if name and password:
+        try:
+            accounts.add(name, role="admin", password=password)
+        except TrackerError as exc:
+            safe.error(f"无法按环境变量创建管理员：{exc}")
+        return
+    st.info(
+        "尚未创建任何账号。请在服务器上运行下面的命令创建管理员账号（按提示输入密码），"
+        "然后用它登录；或以环境变量 TRACKER_ADMIN_USER 和 TRACKER_ADMIN_PASSWORD 启动。"
+    )
+    st.code(ADD_ADMIN_COMMAND, language="bash")
+
+
+def _password_form() -> None:
+    st.title("政策任务督办台")
+    if st.session_state.pop(_EXPIRED, False):
+        st.warning("长时间未操作，登录已过期，请重新登录。")
+    _first_admin()
+    with st.form("sign_in"):
+        username = st.text_input("用户名", key="sign_in_user")
+        password = st.text_input("密码", type="password", key="sign_in_password")
+        submitted = st.form_submit_button("登录", type="primary", key="sign_in_submit")
+    if submitted:
+        try:
+            signed_in = data.get_store().accounts.sign_in(username, password)
+        except SignInError as exc:
+            safe.error(exc)
+        else:
+            _remember(signed_in)
+            st.rerun()
+
+
+def _oidc() -> Account | None:
+    if not st.user.is_logged_in:
+        st.title("政策任务督办台")
+        st.button("使用单位统一身份认证登录", on_click=st.login, type="primary")
+        return None
+    signed_in = st.session_state.get(_ACCOUNT)
+    if signed_in is None:
+        try:
+            signed_in = data.get_store().accounts.account(str(st.user.get("email", "")))
+        except PermissionDenied as exc:
+            safe.error(exc)
+            st.button("退出", on_click=st.logout)
+            return None
+        _remember(signed_in)
+    return _current()
+
+
+def require() -> Account:
+    """The signed-in account, or draw the sign-in page and stop the script."""
+    signed_in = _oidc() if _oidc_configured() else _current()
+    if signed_in is None:
+        if not _oidc_configured():
+            _password_form()
+        st.stop()
+    st.sidebar.caption(f"已登录：{safe.plain(signed_in.label)}")
+    if st.sidebar.button("退出登录", key="sign_out"):
+        sign_out()
+        if _oidc_configured():
+            st.logout()
+        st.rerun()
+    return signed_in
