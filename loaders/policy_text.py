@@ -90,6 +90,7 @@ _UNIT_ENDINGS = frozenset("委局办部厅府院会室心团司关行署所处�
 _PAGE_NUMBER_RE = re.compile(
     r"^\s*(?:[-—–－]\s*\d{1,4}\s*[-—–－]|第\s*\d{1,4}\s*页(?:\s*共\s*\d+\s*页)?)\s*$"
 )
+_PAGE_NUMBER_FIRST = frozenset("-—–－第")
 _META_RE = re.compile(r"^\s*\*\*(?P<key>[^*]{1,12}?)\*\*\s*[:：]\s*(?P<value>.*?)\s*$")
 _FRONT_META_RE = re.compile(r"^\s*(?P<key>[^:：\s]{1,12})\s*[:：]\s*(?P<value>.*?)\s*$")
 _H1_RE = re.compile(r"^#\s+(?P<title>.+?)\s*#*\s*$")
@@ -630,7 +631,8 @@ class _Parser:
         self.errors: list[TrackerError] = []
         self.meta: dict[str, tuple[str, str]] = {}  # key -> (value, value as published)
         self.h1 = self.h1_orig = ""
-        self.lines = self._read_lines(to_simplified(text), text)
+        simplified = to_simplified(text)
+        self.lines = self._read_lines(text if simplified == text else simplified, text)
         self.wrapped = _is_wrapped(self.lines)
         self.line_width = _line_width(self.lines) if self.wrapped else 0
         if self.wrapped:
@@ -657,9 +659,12 @@ class _Parser:
         front = bool(raw_lines) and raw_lines[0].strip() == "---"
         in_header = True
         for no, (raw, raw_orig) in enumerate(zip(raw_lines, orig_lines, strict=True), start=1):
+            stripped = raw.strip()
+            if not stripped and not front:
+                out.append(_Line(no, "", ""))  # most blank lines: nothing else to look at
+                continue
             if len(raw_orig) != len(raw):
                 raw_orig = raw
-            stripped = raw.strip()
             if front and no > 1 and stripped == "---":
                 front = False
                 continue
@@ -681,7 +686,7 @@ class _Parser:
                     continue
                 if stripped in ("---", "***", "___"):
                     continue
-            if _PAGE_NUMBER_RE.match(raw):
+            if stripped[:1] in _PAGE_NUMBER_FIRST and _PAGE_NUMBER_RE.match(raw):
                 continue
             line = _make_line(no, raw, raw_orig)
             if in_header and line.marker is not None:

@@ -33,6 +33,7 @@ UNKNOWN_KIND = "unknown"
 _SEPARATORS = frozenset("、，,；;")
 _OPEN = "（("
 _CLOSE = "）)"
+_SEPARATOR_RE = re.compile("[" + re.escape("".join(_SEPARATORS)) + "]")
 _SPLIT_TOKEN_RE = re.compile("[" + re.escape("".join(_SEPARATORS) + _OPEN + _CLOSE) + "]")
 # Keywords that label the parts of a clause.  责任单位 names units without saying who leads;
 # 牵头 parts lead and 配合 parts support; a deadline part is not a unit at all.
@@ -71,9 +72,12 @@ _ROLE_MARKERS: tuple[tuple[str, str], ...] = (
     ("协同", SUPPORT),
     ("协办", SUPPORT),
 )
+_MARKER_HINT_RE = re.compile("|".join(marker for marker, _ in _ROLE_MARKERS))
 _MARKERS_BY_LAST_CHAR: dict[str, list[tuple[str, str]]] = {}
 for _marker, _role in _ROLE_MARKERS:
     _MARKERS_BY_LAST_CHAR.setdefault(_marker[-1], []).append((_marker, _role))
+# Last characters that mean a name may need more than a split: a role marker, 等, a stop.
+_NAME_END_CHANGES = frozenset(_MARKERS_BY_LAST_CHAR) | frozenset("等。. \n\t\u3000")
 # The database column holding a unit name is this long; a longer "name" is a clause gone wrong.
 MAX_UNIT_LENGTH = 100
 _WS_RE = re.compile(r"\s+")
@@ -151,6 +155,8 @@ def read_units(buf: bytes | BinaryIO, name: str = "units.csv") -> UnitRegistry:
 
 def _split_top_level(text: str) -> list[str]:
     """Split on unit separators that are not inside brackets (市交通委（市道运局） stays whole)."""
+    if "（" not in text and "(" not in text:
+        return _SEPARATOR_RE.split(text)
     parts: list[str] = []
     depth = 0
     start = 0
@@ -195,6 +201,8 @@ class Clause:
 
 def _strip_marker(raw: str) -> tuple[str, str | None]:
     """``市科委牵头`` -> (``市科委``, lead); a name without a role marker -> (name, None)."""
+    if raw[-1:] not in _NAME_END_CHANGES and " " not in raw and raw.isprintable():
+        return raw, None  # most names: nothing to strip
     name = raw
     if " " in name or not name.isprintable():  # PDF line breaks, ideographic spaces
         name = _WS_RE.sub("", name)
@@ -223,6 +231,15 @@ def parse_clause(content: str) -> Clause:
     >>> parse_clause("市科委牵头，市教委配合；完成时限：2025年底").due
     '2025年底'
     """
+    lead_in = _PART_RE.match(content)
+    units = content[lead_in.end() :] if lead_in else content
+    if (
+        (lead_in is None or _KEYWORD_ROLE[lead_in.group("kw")] is None)
+        and _PART_RE.search(units) is None
+        and _MARKER_HINT_RE.search(units) is None
+    ):  # the common clause: 责任单位：A、B、C - the first leads
+        names = [n for n in (_strip_marker(raw)[0] for raw in _split_top_level(units)) if n]
+        return Clause([UnitRef(n, LEAD if i == 1 else SUPPORT, i) for i, n in enumerate(names, 1)])
     parts: list[tuple[str | None, str]] = []  # (role given by the part's keyword, its text)
     pos = 0
     role: str | None = None
@@ -236,12 +253,14 @@ def parse_clause(content: str) -> Clause:
     due: list[str] = []
     marked = False
     for part_role, text in parts:
+        if not text:
+            continue
         if part_role == _DUE:
             value = _WS_RE.sub("", text).strip("；;，,。. ")
             if value:
                 due.append(value)
             continue
-        pending: list[int] = []  # names waiting for a role marker later in the part
+        pending = len(names)  # names from here on wait for a role marker later in the part
         for raw in _split_top_level(text):
             name, marker_role = _strip_marker(raw)
             if not name:
@@ -249,21 +268,19 @@ def parse_clause(content: str) -> Clause:
             names.append(name)
             if marker_role is None:
                 roles.append(part_role)
-                pending.append(len(names) - 1)
                 continue
             marked = True
+            roles[pending:] = [marker_role] * (len(roles) - pending)
             roles.append(marker_role)
-            for index in pending:
-                roles[index] = marker_role
-            pending = []
+            pending = len(names)
     if LEAD in roles:
         resolved = [r or SUPPORT for r in roles]
     elif SUPPORT in roles:
         resolved = [r or LEAD for r in roles]
     else:
-        resolved = [LEAD if i == 0 else SUPPORT for i in range(len(roles))]
+        resolved = [SUPPORT] * len(roles)
     if resolved and LEAD not in resolved:
-        resolved[0] = LEAD  # somebody leads every task
+        resolved[0] = LEAD  # somebody leads every task: the first named
     refs = [UnitRef(n, r, i) for i, (n, r) in enumerate(zip(names, resolved, strict=True), 1)]
     return Clause(refs, "；".join(due), marked)
 
