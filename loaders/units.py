@@ -239,6 +239,8 @@ def parse_clause(content: str) -> Clause:
         and _MARKER_HINT_RE.search(units) is None
     ):  # the common clause: 责任单位：A、B、C - the first leads
         names = [n for n in (_strip_marker(raw)[0] for raw in _split_top_level(units)) if n]
+        if len(set(names)) != len(names):
+            names = list(dict.fromkeys(names))
         return Clause([UnitRef(n, LEAD if i == 1 else SUPPORT, i) for i, n in enumerate(names, 1)])
     parts: list[tuple[str | None, str]] = []  # (role given by the part's keyword, its text)
     pos = 0
@@ -281,7 +283,11 @@ def parse_clause(content: str) -> Clause:
         resolved = [SUPPORT] * len(roles)
     if resolved and LEAD not in resolved:
         resolved[0] = LEAD  # somebody leads every task: the first named
-    refs = [UnitRef(n, r, i) for i, (n, r) in enumerate(zip(names, resolved, strict=True), 1)]
+    unit_roles: dict[str, str] = {}  # a unit named twice is one unit; it leads if either leads
+    for name, unit_role in zip(names, resolved, strict=True):
+        if unit_roles.get(name) != LEAD:
+            unit_roles[name] = unit_role
+    refs = [UnitRef(n, r, i) for i, (n, r) in enumerate(unit_roles.items(), 1)]
     return Clause(refs, "；".join(due), marked)
 
 

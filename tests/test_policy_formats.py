@@ -337,6 +337,25 @@ def test_heading_line_in_wrapped_text_is_not_task_text() -> None:
     )
 
 
+def test_unbracketed_clause_in_wrapped_text() -> None:
+    text = (
+        "一、总则\n\n（一）甲\n\n做好甲工作，推动落实各项任务。责任单位：市科委、市\n\n教委\n\n"
+        "（二）乙\n\n做好乙工作，推动落实各项任务，加强\n\n统筹协调。责任单位：市财政局\n"
+    )
+    policy = parse_policy(text, "wrapped.txt")
+    assert [(t.text, [u.unit for u in t.units]) for t in policy.tasks] == [
+        ("做好甲工作，推动落实各项任务。", ["市科委", "市教委"]),
+        ("做好乙工作，推动落实各项任务，加强统筹协调。", ["市财政局"]),
+    ]
+
+
+def test_role_bracket_inside_the_text_merges_with_the_clause() -> None:
+    text = "（一）甲\n\n建立联席会议制度（市科委牵头）。（责任单位：市科委、市教委）\n"
+    task = parse_policy(text, "merge.md").tasks[0]
+    assert task.text == "建立联席会议制度"
+    assert [(u.unit, u.role, u.rank) for u in task.units] == [("市科委", L, 1), ("市教委", S, 2)]
+
+
 # --- the document's own title ------------------------------------------------------------------
 
 

@@ -409,6 +409,9 @@ def test_cn_numeral() -> None:
         # deadline fields are not units
         ("市科委、市教委；完成时限：2025年底", [("市科委", LEAD), ("市教委", SUPPORT)]),
         ("时间：持续推进；责任单位：市科委", [("市科委", LEAD)]),
+        # a unit named twice is one unit, leading if either mention leads
+        ("市科委牵头；责任单位：市科委、市教委", [("市科委", LEAD), ("市教委", SUPPORT)]),
+        ("市科委、市教委、市科委", [("市科委", LEAD), ("市教委", SUPPORT)]),
         # a lone 配合 part still gets someone to lead
         ("配合单位：市教委、市财政局", [("市教委", LEAD), ("市财政局", SUPPORT)]),
     ],
