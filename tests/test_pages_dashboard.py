@@ -6,23 +6,29 @@ through the code under test, so a wrong aggregation cannot agree with itself.
 
 from __future__ import annotations
 
+import base64
 import csv
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import measures_frame
+from tests.factories import sign_in_app, signed_in
 from tracker.schema import MEASURE_COLUMNS, MEASURES_CSV
 from tracker.store import Store, Update
+from webui import safe
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = ROOT / "dashboard.py"
 POLICY = "hufubanfa-2025-11"
 DOC_NO = "沪府办发〔2025〕11号"
-PAGES = re.findall(r'st\.Page\("(pages/[a-z_]+\.py)"', DASHBOARD.read_text(encoding="utf-8"))
+PAGES = re.findall(r'st\.Page\(\s*"(pages/[a-z_]+\.py)"', DASHBOARD.read_text(encoding="utf-8"))
 
 
 # --- expected numbers, straight from the CSV ---------------------------------------
@@ -59,7 +65,8 @@ def test_expected_facts_of_the_documents() -> None:
 
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
-    """Factory for an AppTest of dashboard.py on a fresh SQLite database seeded from the CSV."""
+    """Factory for an AppTest of dashboard.py on a fresh SQLite database seeded from the CSV,
+    signed in as a supervisor (who may see every page)."""
     url = f"sqlite:///{tmp_path / 't.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     st.cache_data.clear()
@@ -69,7 +76,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..
         at = AppTest.from_file(str(DASHBOARD), default_timeout=60)
         for key, value in (query or {}).items():
             at.query_params[key] = value
-        return at.run()
+        return sign_in_app(at)
 
     yield make
     st.cache_data.clear()
@@ -135,9 +142,10 @@ def test_overview_headline_equals_the_csv(app) -> None:
     assert shown["政策"] == str(len({r["policy_id"] for r in ROWS}))
     assert shown["措施"] == str(len({(r["policy_id"], r["measure_no"]) for r in ROWS}))
     assert shown["任务"] == str(len(TASKS)) == "49"
-    assert shown["责任单位"] == str(len({r["unit"] for r in ROWS}))
+    assert shown["责任单位数"] == str(len({r["unit"] for r in ROWS}))
     assert shown["分工条数"] == str(len(ROWS)) == "170"
-    assert shown["完成率"] == "0%"  # fresh store: nothing reported yet
+    assert shown["任务完成率"] == "0%"  # fresh store: nothing reported yet
+    assert shown["已完成任务"] == "0"
     lights = sum(int(shown[k]) for k in ("红灯", "黄灯", "绿灯"))
     assert lights == len(ROWS)
 
@@ -145,11 +153,11 @@ def test_overview_headline_equals_the_csv(app) -> None:
 def test_by_policy_table_counts_every_task(app) -> None:
     at = goto(app(), "pages/by_policy.py")
     table = at.dataframe[0].value
-    assert int(table["任务数"].sum()) == len(TASKS)
+    assert int(table["任务"].sum()) == len(TASKS)
     per_measure = {}
     for r in ROWS:
         per_measure.setdefault((r["doc_no"], int(r["measure_no"])), set()).add(r["task_id"])
-    shown = {(d, int(m)): int(n) for d, m, n in table[["文号", "措施", "任务数"]].to_numpy()}
+    shown = {(d, int(m)): int(n) for d, m, n in table[["文号", "措施", "任务"]].to_numpy()}
     assert shown == {k: len(v) for k, v in per_measure.items()}
 
 
@@ -173,7 +181,7 @@ def test_policy_link_filters_every_page(app) -> None:
     at = goto(at, "pages/by_unit.py")
     at.selectbox(key="by_unit_unit").set_value("市科委").run()
     shown = metrics(at)
-    assert shown["牵头"] == str(len(KEWEI_LEADS)) == "21"
+    assert shown["牵头任务"] == str(len(KEWEI_LEADS)) == "21"
     assert at.query_params.get("policy") == POLICY  # the link still reproduces the view
 
 
@@ -223,7 +231,7 @@ def test_a_saved_update_shows_on_the_next_run(app) -> None:
                 int(lead["assignment_id"]), int(lead["version"]), {"status": "滞后", "note": "测试"}
             )
         ],
-        user="tester",
+        user=signed_in(store, "tester"),
         source="web",
     )
     assert result.changed_assignments == 1
@@ -233,3 +241,129 @@ def test_a_saved_update_shows_on_the_next_run(app) -> None:
     assert shown["滞后任务"] == "1"
     assert int(shown["红灯"]) >= 1
     assert len(at.dataframe[0].value) == 1  # the red task list
+
+
+# --- a unit filter on lead-unit figures (issue 9) ------------------------------------------
+
+
+def _array(values) -> list:
+    """A plotly JSON array, plain or typed (``{"dtype": …, "bdata": base64}``)."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
+def _lights_chart(at: AppTest) -> dict[str, dict[str, float]]:
+    """Unit -> light label -> tasks, read from the 牵头单位预警灯 chart the page sent."""
+    chart = next(c for c in at.get("plotly_chart") if "lights_by_unit" in c.proto.id)
+    traces = json.loads(chart.proto.spec)["data"]
+    shown: dict[str, dict[str, float]] = {}
+    for trace in traces:
+        for unit, tasks in zip(_array(trace["y"]), _array(trace["x"]), strict=True):
+            shown.setdefault(unit, {})[trace["name"]] = tasks
+    return shown
+
+
+def test_support_unit_filter_shows_tasks_with_the_leads_status_and_light(app) -> None:
+    """?unit=市财政局 showed 市财政局's own (red) status under 市科委's name."""
+    at = app({"unit": "市财政局"})
+    store = Store.open()  # same DATABASE_URL as the app
+    rows = store.assignments()
+    task = rows[(rows.unit == "市财政局") & (rows.role == "support") & (rows.lead_unit == "市科委")]
+    task_id = task.iloc[0]["task_id"]
+    mine = rows[(rows.task_id == task_id) & (rows.unit == "市财政局")].iloc[0]
+    lead = rows[(rows.task_id == task_id) & (rows.unit == "市科委")].iloc[0]
+    store.apply(
+        [
+            Update(
+                int(mine["assignment_id"]), int(mine["version"]), {"status": "滞后", "note": "测试"}
+            ),
+            Update(int(lead["assignment_id"]), int(lead["version"]), {"status": "已完成"}),
+        ],
+        user=signed_in(store, "tester"),
+        source="web",
+    )
+    store.engine.dispose()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = metrics(at)
+    caizheng_tasks = {r["task_id"] for r in ROWS if r["unit"] == "市财政局"}
+    assert shown["任务"] == str(len(caizheng_tasks))
+    assert shown["已完成任务"] == "1"  # by 市科委's status
+    assert shown["滞后任务"] == "0"  # 市财政局's own delayed row does not make the task delayed
+    assert shown["红灯"] == "1"  # lights count 市财政局's own rows
+    assert len(at.dataframe[0].value) == 0  # the red task list: the lead is not red
+    lights = _lights_chart(at)
+    assert lights["市科委"]["红灯"] == 0 and lights["市科委"]["绿灯"] >= 1
+    captions = [c.value for c in at.caption]
+    assert any("仍按各任务的牵头单位及牵头单位的预警灯计" in c for c in captions)
+
+
+# --- labels, not codes; user text shown literally (issue 9) ---------------------------------
+
+
+def test_filter_caption_names_labels_and_policy_titles(app) -> None:
+    at = app(
+        {"policy": POLICY, "role": "lead", "status": ["in_progress", "delayed"], "light": "red"}
+    )
+    source = next(c.value for c in at.sidebar.caption if c.value.startswith("当前筛选"))
+    caption = re.sub(r"\\(.)", r"\1", source)  # as shown: Markdown escapes removed
+    assert "角色=牵头" in caption and "状态=推进中、滞后" in caption and "预警灯=红灯" in caption
+    assert f"政策={DOC_NO} 关于进一步深化改革创新" in caption  # document number and title
+    for code in ("lead", "in_progress", "delayed", "red", POLICY):
+        assert code not in caption
+
+
+HOSTILE_UNIT = "$x$ [a](http://evil) ![i](http://evil/i.png)"
+
+
+@pytest.fixture
+def hostile_app(app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    """The app on a store whose only task is led by a unit with Markdown in its name."""
+    measures = measures_frame(
+        [
+            {
+                "measure_no": 1,
+                "task_id": "demo-m01-t1",
+                "unit": HOSTILE_UNIT,
+                "role": "lead",
+                "unit_rank": 1,
+            },
+            {
+                "measure_no": 1,
+                "task_id": "demo-m01-t1",
+                "unit": "市科委",
+                "role": "support",
+                "unit_rank": 2,
+            },
+        ]
+    )
+    path = tmp_path / "hostile.csv"
+    measures.to_csv(path, index=False, encoding="utf-8-sig")
+    monkeypatch.setenv("TRACKER_MEASURES_CSV", str(path))
+    return app
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "pages/overview.py",
+        "pages/by_unit.py",
+        "pages/by_policy.py",
+        "pages/coverage.py",
+        "pages/tasks.py",
+    ],
+)
+def test_unit_names_with_markdown_are_shown_literally(hostile_app, page: str) -> None:
+    at = goto(hostile_app({"unit": HOSTILE_UNIT}), page)
+    markdown = [
+        e.value
+        for kind in ("caption", "markdown", "info", "warning", "error", "success")
+        for e in at.get(kind)
+        if isinstance(e.value, str)
+    ]
+    mentions = [m for m in markdown if "evil" in m]
+    assert mentions, "the unit filter is named somewhere"
+    for text in markdown:
+        assert "](http" not in text and "$x$" not in text  # no live link, image or KaTeX
+    assert any(safe.plain(HOSTILE_UNIT) in m for m in mentions)
