@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from tracker.schema import (
     DONE,
     DUE_SOON_DAYS,
     GREEN,
+    IN_PROGRESS,
     PROGRESS_FIELDS,
     RED,
     STALE_DAYS,
@@ -80,14 +82,49 @@ def normalize_status(value: object) -> str | None:
     return STATUS_CODES.get(text)
 
 
-_PERCENT_ERROR = "完成比例必须是0到100之间的整数"
+PERCENT_ERROR = "完成比例必须是0到100之间的整数"
+IN_PROGRESS_AT_100 = "状态为“推进中”时完成比例不能为100；已全部完成请将状态改为“已完成”"
+# Deadlines outside this span are typing errors (0001-01-01, 1899-12-30 from a blank Excel
+# date, 20261-12-31); the template's date validation offers the same span.
+EARLIEST_DUE, LATEST_DUE = date(2000, 1, 1), date(2099, 12, 31)
+DUE_DATE_ERROR = "完成时限必须是日期（如 2026-12-31）"
+MAX_TEXT_CHARS = 32_767  # what one Excel cell holds
+# What an Excel cell (XML 1.0) cannot hold and PostgreSQL text refuses (NUL): tab, line feed
+# and carriage return are the only control characters allowed.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored and exported to Excel as it is, or None.
+
+    Refused rather than cleaned, so that what is saved is exactly what the user typed and a
+    report or template round trip gives it back unchanged.
+
+    >>> text_problem("资金" + chr(0) + "到位")
+    '含有 Excel 无法保存的控制字符（U+0000），请删除后再提交'
+    """
+    bad = _UNSTORABLE.search(text)
+    if bad:
+        return f"含有 Excel 无法保存的控制字符（U+{ord(bad.group()):04X}），请删除后再提交"
+    if len(text) > MAX_TEXT_CHARS:
+        return (
+            f"文字长度 {len(text):,} 超过 Excel 单元格上限 {MAX_TEXT_CHARS:,} 个字符，"
+            "请精简后再提交"
+        )
+    return None
 
 
 def normalize_value(field: str, value: object) -> object:
     """Turn an edited cell into the stored type, raising ValueError with a Chinese reason.
 
-    The common, already-clean values (a code, an int, a date, a plain string) return first:
-    an Excel import sends tens of thousands of them through here.
+    One rule for every way in (web editor, Excel import, API): percent a whole number 0-100
+    (150 is refused, never clamped), a due date between 2000-01-01 and 2099-12-31 written
+    as a whole date, text Excel can hold.  The common, already-clean values (a code, an int,
+    a date, a plain string) return first: an Excel import sends tens of thousands of them
+    through here.
+
+    >>> normalize_value("percent", "40%"), normalize_value("due_date", "2026-12-31")
+    (40, datetime.date(2026, 12, 31))
     """
     if field == "status":
         code = value if value in STATUS_LABELS else normalize_status(value)
@@ -101,32 +138,46 @@ def normalize_value(field: str, value: object) -> object:
         if is_blank(value):
             return 0
         if isinstance(value, bool):
-            raise ValueError(_PERCENT_ERROR)
+            raise ValueError(PERCENT_ERROR)
         try:
             number = float(str(value).strip().rstrip("%"))
         except ValueError:
-            raise ValueError(_PERCENT_ERROR) from None
-        if math.isnan(number) or number != int(number) or not 0 <= number <= 100:
-            raise ValueError(_PERCENT_ERROR)
+            raise ValueError(PERCENT_ERROR) from None
+        if not math.isfinite(number) or not number.is_integer() or not 0 <= number <= 100:
+            raise ValueError(PERCENT_ERROR)
         return int(number)
     if field == "due_date":
-        if type(value) is date:
-            return value
         if is_blank(value):
             return None
         if isinstance(value, datetime):  # pandas.Timestamp is a datetime too
-            return value.date()
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip()[:10])
-        except ValueError:
-            raise ValueError("完成时限必须是日期（如 2026-12-31）") from None
+            day = value.date()
+        elif isinstance(value, date):
+            day = value
+        else:
+            day = _iso_day(str(value).strip())
+        if not EARLIEST_DUE <= day <= LATEST_DUE:
+            raise ValueError(f"完成时限必须在 {EARLIEST_DUE} 至 {LATEST_DUE} 之间")
+        return day
     if field in TEXT_FIELDS:
-        if type(value) is str:
-            return value.strip()
-        return "" if is_blank(value) else str(value).strip()
+        if type(value) is not str:
+            value = "" if is_blank(value) else str(value)
+        problem = text_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value.strip()
     raise ValueError(f"未知字段 {field}")
+
+
+def _iso_day(text: str) -> date:
+    """A whole ISO date (``2026-12-31``) or date-time; anything after it is refused."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        raise ValueError(DUE_DATE_ERROR) from None
 
 
 def check_progress(
@@ -136,6 +187,9 @@ def check_progress(
     effective_to: date | None = None,
 ) -> tuple[list[str], list[str]]:
     """Check a full progress state; return (errors, warnings) as Chinese sentences.
+
+    The store runs it on every save, whichever way the change came in, so the web editor and
+    an Excel import refuse the same things with the same words.
 
     >>> check_progress({"status": "done", "percent": 80, "note": ""})[0]
     ['状态为“已完成”时完成比例必须为100']
@@ -147,9 +201,11 @@ def check_progress(
     if status not in STATUS_LABELS:
         errors.append(f"未知状态 {status!r}")
     if not isinstance(percent, int) or not 0 <= percent <= 100:
-        errors.append("完成比例必须是0到100之间的整数")
+        errors.append(PERCENT_ERROR)
     elif status == DONE and percent != 100:
         errors.append("状态为“已完成”时完成比例必须为100")
+    elif status == IN_PROGRESS and percent == 100:
+        errors.append(IN_PROGRESS_AT_100)
     if status in STATUSES_NEEDING_NOTE and is_blank(state.get("note")):
         errors.append(
             f"状态为“{STATUS_LABELS[status]}”时必须填写{PROGRESS_FIELDS['note']}（说明原因）"
