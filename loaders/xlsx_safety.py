@@ -5,8 +5,13 @@ Refused with :class:`~tracker.errors.ImportFileError` (naming the file): not a z
 random bytes), legacy .xls or an encrypted (password-protected) OLE container, a zip that is
 not a workbook, macro workbooks (.xlsm, vbaProject.bin), .xlsb, files over 20 MB, zip bombs
 (declared sizes and compression ratio are checked from the central directory, and members are
-read with a cap), and XML carrying a DOCTYPE (entity-expansion attacks such as billion laughs).
-The small package parts we read ourselves go through ``defusedxml``.
+read with a cap), XML carrying a DOCTYPE (entity-expansion attacks such as billion laughs), and
+sheets reaching beyond :data:`MAX_COLUMNS` columns, :data:`MAX_SHEET_ROWS` rows or a grid of
+:data:`MAX_CELLS` cells.  The last matters because the reader builds a dense grid from A1 to the
+furthest cell holding a value: one value at XFD100000 in a 17 KB file asks for 52 GB and kills
+the process, so every sheet's declared dimension and cell positions are checked from the bytes
+first (:func:`sheet_extent`).  The small package parts we read ourselves go through
+``defusedxml``.
 """
 
 from __future__ import annotations
@@ -19,13 +24,20 @@ from dataclasses import dataclass, field
 from posixpath import dirname, join, normpath
 from typing import BinaryIO
 
+import numpy as np
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from tracker.errors import ImportFileError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 100_000
+MAX_ROWS = 100_000  # data rows below the header
+HEADER_ROWS = 30  # rows searched for the header row (a title may sit above it)
+# The dense grid a reader builds runs from A1 to the furthest cell with a value.  The template
+# has 15 columns and the report's 明细 19; 100,000 rows of 40 columns still fit in MAX_CELLS.
+MAX_COLUMNS = 64
+MAX_SHEET_ROWS = MAX_ROWS + HEADER_ROWS
+MAX_CELLS = 4_000_000
 MAX_MEMBERS = 2_000
 MAX_UNCOMPRESSED_BYTES = 600 * 1024 * 1024
 MAX_MEMBER_BYTES = 400 * 1024 * 1024
@@ -128,6 +140,9 @@ def open_package(
         parts = _check_members(zf, file_name)
         sheets, names = _describe(zf, file_name)
     sheet_parts = {s.path: parts[s.path] for s in sheets if s.path in parts}
+    for sheet in sheets:
+        if sheet.path in sheet_parts:
+            check_extent(sheet_parts[sheet.path], file_name, sheet.name)
     return Package(
         file_name=file_name, data=data, sheets=sheets, defined_names=names, parts=sheet_parts
     )
@@ -300,3 +315,170 @@ def column_index(letters: str) -> int:
     for char in letters:
         number = number * 26 + ord(char) - 64
     return number
+
+
+# --- sheet extent: where a reader would put the furthest value ---------------------------------
+
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[[ord(c) for c in " \t\n\r"]] = True
+_DIMENSION = re.compile(
+    rb"""<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?\bref\s*=\s*["']([^"']*)["']"""
+)
+# A cell tag other than <c r="A12345" (one letter, at most five digits): wide, long or odd.
+_NOT_SMALL_CELL = re.compile(rb'<c(?:[\t\n\r>/]| (?!r="[A-Za-z][0-9]{1,5}"))')
+_PLAIN_CELL = re.compile(rb'<c r="([A-Za-z]+)([0-9]+)"')
+_PREFIXED_ROW_OR_CELL = re.compile(rb":(?:c|row)[\s/>]")
+_NOT_MARKUP = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.S)
+_ROW_OR_CELL = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_CELL_NAME = re.compile(rb"([A-Za-z]+)([0-9]+)")
+
+
+@dataclass(frozen=True)
+class Extent:
+    """The grid a reader would allocate for a sheet: last row and column, 1-based."""
+
+    rows: int
+    columns: int
+
+    @property
+    def corner(self) -> str:
+        """The bottom-right cell, e.g. ``XFD100000``."""
+        return f"{column_letters(self.columns)}{self.rows}"
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+
+def check_extent(sheet_xml: bytes, file_name: str, sheet: str) -> None:
+    """Raise ImportFileError if the sheet declares or holds cells beyond the caps."""
+    if sheet_xml[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in sheet_xml[:512]:
+        raise ImportFileError("工作表不是 UTF-8 编码的 XML，拒绝读取", file=file_name, sheet=sheet)
+    head = sheet_xml[: max(sheet_xml.find(b"sheetData"), 0)]
+    declared = _DIMENSION.search(head)
+    if declared and (found := _CELL_NAME.fullmatch(declared.group(1).split(b":")[-1])):
+        extent = Extent(int(found.group(2)), column_index(found.group(1).decode().upper()))
+        _refuse_beyond(extent, f"声明的数据范围 {declared.group(1).decode()}", file_name, sheet)
+    extent = sheet_extent(sheet_xml)
+    if extent is None:
+        raise ImportFileError("工作表含有无效的单元格引用，无法读取", file=file_name, sheet=sheet)
+    _refuse_beyond(extent, f"数据范围 A1:{extent.corner}", file_name, sheet)
+
+
+def _refuse_beyond(extent: Extent, what: str, file_name: str, sheet: str) -> None:
+    if extent.columns > MAX_COLUMNS or extent.rows > MAX_SHEET_ROWS:
+        limit = f"最多 {MAX_COLUMNS} 列、{MAX_SHEET_ROWS:,} 行"
+    elif extent.cells > MAX_CELLS:
+        limit = f"共 {extent.cells:,} 个单元格，最多 {MAX_CELLS:,} 个"
+    else:
+        return
+    raise ImportFileError(
+        f"{what} 超出上限（{limit}），请删除多余的行列或拆分后再导入",
+        file=file_name,
+        sheet=sheet,
+    )
+
+
+def sheet_extent(sheet_xml: bytes) -> Extent | None:
+    """The last row and column a reader would put a cell at, or a little more; never less.
+
+    python-calamine places a cell by its ``r`` attribute (the last one if there are two,
+    letters in either case), or else right of the previous cell of the row, on the row after
+    the previous one; element prefixes are ignored.  Excel, LibreOffice, openpyxl and this
+    project write ``<c r="A1"`` for every cell, which three scans at memchr or numpy speed
+    confirm, looking closer only at cells past column Z or row 99,999; anything else is
+    walked tag by tag.  Cells without a value count too.  None: a cell reference that the
+    reader cannot parse either.
+
+    >>> sheet_extent(b'<sheetData><row r="3"><c r="AB3"><v>1</v></c></row></sheetData>')
+    Extent(rows=3, columns=28)
+    """
+    bound = _bound_of_plain_cells(sheet_xml)
+    if bound is not None and bound.cells <= MAX_CELLS:
+        return bound
+    return _extent_by_walking(sheet_xml)
+
+
+def _bound_of_plain_cells(sheet_xml: bytes) -> Extent | None:
+    """An upper bound when every cell tag starts ``<c r="`` and has no second ``r``; else None.
+
+    Cells in A1:Z99999 are counted by the bound alone; only the others are parsed.
+    """
+    if _PREFIXED_ROW_OR_CELL.search(sheet_xml) or _second_r(sheet_xml):
+        return None
+    rows = columns = 0
+    if sheet_xml.find(b'<c r="') != -1:
+        rows, columns = 99_999, 26
+    for odd in _NOT_SMALL_CELL.finditer(sheet_xml):
+        cell = _PLAIN_CELL.match(sheet_xml, odd.start())
+        if cell is None:
+            return None
+        rows = max(rows, int(cell.group(2)))
+        columns = max(columns, column_index(cell.group(1).decode().upper()))
+    return Extent(rows, columns)
+
+
+def _second_r(sheet_xml: bytes) -> bool:
+    """Whether any attribute named ``r`` is not the first of a ``<c`` or ``<row`` tag."""
+    data = np.frombuffer(sheet_xml, dtype=np.uint8)
+    at = np.flatnonzero(data == ord("r"))
+    at = at[(at >= 5) & (at < len(data) - 1)]
+    at = at[_SPACE[data[at - 1]]]
+    at = at[(data[at + 1] == ord("=")) | _SPACE[data[at + 1]]]
+    after_c = (data[at - 2] == ord("c")) & (data[at - 3] == ord("<"))
+    after_row = (
+        (data[at - 2] == ord("w"))
+        & (data[at - 3] == ord("o"))
+        & (data[at - 4] == ord("r"))
+        & (data[at - 5] == ord("<"))
+    )
+    return bool((~after_c & ~after_row).any())
+
+
+def _extent_by_walking(sheet_xml: bytes) -> Extent | None:
+    """Follow the reader's placement rules tag by tag (comments and CDATA removed first).
+
+    Self-closing ``<row/>`` and ``<c/>`` are skipped by today's reader; they are counted as if
+    they were read, which can only make the answer larger.
+    """
+    sheet_xml = _NOT_MARKUP.sub(b"", sheet_xml)
+    row = column = 0  # the reader's 0-based current row and next column
+    last_row = last_column = 0
+    for closing, name, attrs in _ROW_OR_CELL.findall(sheet_xml):
+        if closing:
+            if name == b"row":
+                row, column = row + 1, 0
+            continue
+        empty = attrs.rstrip().endswith(b"/")
+        refs = _R_ATTR.findall(attrs)
+        ref = b"".join(refs[-1]) if refs else None
+        if name == b"row":
+            if ref is not None:
+                if not ref.isdigit():
+                    return None
+                row = max(row, int(ref)) if empty else int(ref) - 1
+            elif empty:
+                row += 1
+            continue
+        if ref is None:
+            at_row, at_column = row, column
+        else:
+            found = _CELL_NAME.fullmatch(ref)
+            if found is None:
+                return None
+            at_row = int(found.group(2)) - 1
+            at_column = column_index(found.group(1).decode().upper()) - 1
+        column = max(column, at_column + 1) if empty else at_column + 1
+        last_row = max(last_row, at_row + 1)
+        last_column = max(last_column, at_column + 1)
+    return Extent(last_row, last_column)
+
+
+def column_letters(number: int) -> str:
+    """1 -> 'A', 28 -> 'AB', 16384 -> 'XFD' (any size)."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
