@@ -8,7 +8,20 @@ anything is written; then :meth:`tracker.store.Store.apply` does the dry run or 
 one transaction, with the file name as the history source.
 
 Headers are found by name (the first of the top 30 rows holding 任务编号 and 责任单位), so
-title rows above them, reordered columns and extra columns are fine.
+title rows above them, reordered columns and extra columns are fine; a known header written
+twice, or changed (「完成比例」 for 「完成比例(%)」), refuses the file rather than being ignored.
+
+Values follow the store's rules (:func:`tracker.progress.normalize_value`), so a cell the web
+editor would refuse is refused here with the same words, and located: sheet, row, column.
+Text Excel cannot hold (control characters, NUL, over 32,767 characters) is refused, never
+cleaned; the template writes a literal ``_x0041_`` escaped, so a round trip changes nothing.
+
+Stale files: a row whose 版本 is older than the stored one keeps the newer stored value of
+every field the file left as it was at that version (told by the history); a field the file
+changed too is a conflict.  A file without the 版本 column cannot say which version it was
+filled in from, so nothing in it may overwrite a saved row: a row that was ever saved
+(version > 0) and differs from the file is a conflict, never an overwrite; rows never saved,
+and rows equal to the file, go through.
 
 >>> result = import_workbook(store, data, file_name="市科委.xlsx", user="张三", dry_run=True)  # doctest: +SKIP
 """
@@ -18,12 +31,15 @@ from __future__ import annotations
 import io
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import BinaryIO
 
 import pandas as pd
 import python_calamine
+from defusedxml import ElementTree as SafeET
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
 from loaders.excel_report import (
     TASK_ID_HEADER,
@@ -37,16 +53,27 @@ from loaders.excel_report import (
     setup_print,
     styled,
 )
-from loaders.excel_template import UNIT_NAME
-from loaders.xlsx_safety import MAX_ROWS, Package, SheetRef, open_package
+from loaders.excel_template import KIND_NAME, UNIT_NAME
+from loaders.xlsx_safety import (
+    HEADER_ROWS,
+    MAX_ROWS,
+    Package,
+    SheetRef,
+    column_letters,
+    open_package,
+)
 from tracker.errors import Conflict, ConflictError, ImportFileError, Problem, ValidationError
-from tracker.progress import normalize_value
-from tracker.schema import PROGRESS_FIELDS
+from tracker.progress import PERCENT_ERROR, normalize_value, text_problem
+from tracker.schema import PROGRESS_FIELDS, TEXT_FIELDS
 from tracker.store import DIFF_COLUMNS, Store, Update, history_text
 
-HEADER_SCAN_ROWS = 30
 LOOKUP_CHUNK = 5_000
 FIELD_BY_HEADER = {label: name for name, label in PROGRESS_FIELDS.items()}
+KNOWN_HEADERS = (TASK_ID_HEADER, UNIT_HEADER, VERSION_HEADER, *PROGRESS_FIELDS.values())
+NO_VERSION_WARNING = (
+    "文件没有「版本」列，无法确定文件是在哪次保存之后填写的：已保存过的任务如与文件不同，"
+    "按冲突列出而不覆盖；请使用督办台下载的模板填报"
+)
 _DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
 
@@ -111,87 +138,193 @@ class ImportResult:
         return not self.problems and not self.conflicts
 
     def summary(self) -> str:
-        """One Chinese sentence for the page and the CLI."""
+        """One Chinese sentence for the page and the CLI, saying what the mode did."""
+        refused = bool(self.problems or self.conflicts)
+        counts = f"{self.changed_assignments} 条任务分工、{len(self.diffs)} 个字段"
         if self.dry_run:
-            verb = "将修改"
+            outcome = f"将修改 {counts}"
         elif self.written:
-            verb = "已修改"
-        elif self.problems or self.conflicts:
-            verb = "未保存，原计划修改"
+            outcome = f"已修改 {counts}"
+        elif refused and self.all_or_nothing:
+            outcome = f"未保存，原计划修改 {counts}"
+        elif refused:
+            outcome = "未修改任何任务分工"
         else:
-            verb = "内容与系统一致，修改了"
-        text = (
-            f"{self.file_name}（工作表「{self.sheet}」）：读取 {self.rows_read} 行，"
-            f"{verb} {self.changed_assignments} 条任务分工、{len(self.diffs)} 个字段"
-        )
+            outcome = f"内容与系统一致，修改了 {counts}"
+        text = f"{self.file_name}（工作表「{self.sheet}」）：读取 {self.rows_read} 行，{outcome}"
         if self.problems:
             text += f"；{len(self.problems)} 处错误"
         if self.conflicts:
-            text += f"；{len(self.conflicts)} 条冲突（他人已修改）"
-        if not self.dry_run and not self.written and (self.problems or self.conflicts):
-            text += "；按“全部成功才保存”要求，本次未写入任何修改"
+            text += f"；{len(self.conflicts)} 条冲突（文件填写后已被修改）"
+        if not self.dry_run and not self.written and refused:
+            if self.all_or_nothing:
+                text += "；按“全部成功才保存”要求，本次未写入任何修改"
+            else:
+                text += "；有错误或冲突的行未保存，其余行与系统一致，本次未写入任何修改"
         return text
 
 
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _open_calamine(pkg: Package) -> python_calamine.CalamineWorkbook:
+def _calamine(pkg: Package, sheet: SheetRef | None, call, *args, **kwargs):
+    """Run one python-calamine call; its errors, and its Rust panics, become ImportFileError.
+
+    pyo3 reports a panic as ``PanicException``, a BaseException (so ``except Exception``
+    misses it and it would end the page's script thread): caught by name, everything else
+    re-raised.  A date cell holding -1e12 is one way to make the reader panic.
+    """
     try:
-        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
+        return call(*args, **kwargs)
     except Exception as exc:  # calamine raises several error types for broken workbooks
         raise ImportFileError(
-            f"无法读取工作簿（{exc.__class__.__name__}: {exc}）", file=pkg.file_name
+            f"无法读取工作{'表' if sheet else '簿'}（{exc.__class__.__name__}: {exc}）",
+            file=pkg.file_name,
+            sheet=sheet.name if sheet else None,
         ) from None
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _unreadable_value(pkg, sheet) from None
 
 
-def _header_map(cells: list[object]) -> dict[str, int]:
-    out: dict[str, int] = {}
+_NUMBER_CELL = re.compile(rb'<c r="([A-Za-z]+)([0-9]+)"([^>]*)><v>([^<]*)</v>')
+_STYLE_ATTR = re.compile(rb'\ss="([0-9]+)"')
+_TYPE_ATTR = re.compile(rb'\st="([^"]*)"')
+_EXCEL_LAST_DAY = 2_958_465  # 9999-12-31
+
+
+def _unreadable_value(pkg: Package, sheet: SheetRef | None) -> ImportFileError:
+    """Name the cell that made the reader panic: a date or time cell with an absurd number."""
+    where = {"file": pkg.file_name, "sheet": sheet.name if sheet else None}
+    dated = _date_styles(pkg)
+    for found in _NUMBER_CELL.finditer(pkg.member(sheet.path) if sheet else b""):
+        letters, row, attrs, text = found.groups()
+        kind, style = _TYPE_ATTR.search(attrs), _STYLE_ATTR.search(attrs)
+        if (kind and kind.group(1) != b"n") or (
+            dated is not None and (style is None or int(style.group(1)) not in dated)
+        ):
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            continue
+        if not math.isfinite(number) or not -1e7 < number <= _EXCEL_LAST_DAY:
+            return ImportFileError(
+                f"单元格 {letters.decode()}{int(row)} 的值 {text.decode()} 不是有效的日期或时间，"
+                "无法读取；请改为日期（如 2026-12-31）后再导入",
+                row=int(row),
+                column=letters.decode(),
+                **where,
+            )
+    return ImportFileError("工作表中有无法读取的日期或时间值，请检查后再导入", **where)
+
+
+def _date_styles(pkg: Package) -> set[int] | None:
+    """Indices of the cell formats showing dates or times; None if the styles can't be read."""
+    try:
+        styles = SafeET.fromstring(pkg.member("xl/styles.xml"))
+    except (ImportFileError, SafeET.ParseError):
+        return None
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    codes = dict(BUILTIN_FORMATS)
+    for fmt in styles.iter(f"{ns}numFmt"):
+        codes[int(fmt.get("numFmtId", "-1"))] = fmt.get("formatCode", "")
+    xfs = styles.find(f"{ns}cellXfs")
+    formats = [int(xf.get("numFmtId", "0")) for xf in (xfs if xfs is not None else [])]
+    # 27-36 and 50-81 are East Asian built-in date formats openpyxl does not list.
+    return {
+        index
+        for index, number in enumerate(formats)
+        if 27 <= number <= 36 or 50 <= number <= 81 or is_date_format(codes.get(number, ""))
+    }
+
+
+def _spelling(text: str) -> str:
+    """A header as typed, minus width variants, spaces and the required-field star."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).rstrip("*")
+
+
+def _core(text: str) -> str:
+    """A header's words only: 「完成比例」, 「完成比例%」 and 「完成比例(%)」 share one core."""
+    return re.sub(r"[()%]", "", _spelling(text))
+
+
+_BY_SPELLING = {_spelling(h): h for h in KNOWN_HEADERS}
+_BY_CORE = {_core(h): h for h in KNOWN_HEADERS}
+
+
+def _is_header_row(cells: list[object]) -> bool:
+    spelled = {_spelling(v) for v in cells if isinstance(v, str)}
+    return _spelling(TASK_ID_HEADER) in spelled and _spelling(UNIT_HEADER) in spelled
+
+
+def _headers(pkg: Package, sheet: SheetRef, cells: list[object]) -> dict[str, int]:
+    """Known header -> column index, refusing a known header changed or written twice.
+
+    Width and spacing variants (「完成比例（%）」) are the same header; a header whose words
+    match a known one but whose rest differs (「完成比例」) was renamed, and its column would
+    otherwise be skipped without a word.
+    """
+    where = {"file": pkg.file_name, "sheet": sheet.name}
+    found: dict[str, list[int]] = {}
     for index, value in enumerate(cells):
-        if isinstance(value, str):
-            name = value.strip().rstrip("*＊").strip()
-            out.setdefault(name, index)
-    return out
+        if not isinstance(value, str) or not value.strip():
+            continue
+        known = _BY_SPELLING.get(_spelling(value))
+        if known is None:
+            near = _BY_CORE.get(_core(value))
+            if near is not None:
+                raise ImportFileError(
+                    f"表头「{value.strip()}」被改动过，应为「{near}」；请勿修改模板的表头",
+                    column=value.strip(),
+                    **where,
+                )
+            continue
+        found.setdefault(known, []).append(index)
+    for header, columns in found.items():
+        if len(columns) > 1:
+            letters = "、".join(column_letters(c + 1) for c in columns)
+            raise ImportFileError(
+                f"表头「{header}」出现了 {len(columns)} 次（{letters} 列），请只保留一列",
+                column=header,
+                **where,
+            )
+    if KIND_NAME in pkg.defined_names:
+        missing = [h for h in PROGRESS_FIELDS.values() if h not in found]
+        if missing:
+            raise ImportFileError(
+                f"模板缺少「{'」「'.join(missing)}」列（表头被改名或删除），请重新下载模板填报",
+                column=missing[0],
+                **where,
+            )
+    return {header: columns[0] for header, columns in found.items()}
 
 
 def _find_sheet(pkg: Package, book) -> tuple[SheetRef, list[list[object]], int, dict[str, int]]:
-    """The first sheet with a 任务编号 + 责任单位 header row: (sheet, rows, header index, map)."""
+    """The first sheet with a 任务编号 + 责任单位 header row: (sheet, rows, header index, map).
+
+    Every sheet's extent was checked by :func:`open_package`, so the dense reads are bounded.
+    """
     nonempty = 0
     for ref in pkg.sheets:
-        try:
-            sheet = book.get_sheet_by_name(ref.name)
-            if sheet.end is None:
+        sheet = _calamine(pkg, ref, book.get_sheet_by_name, ref.name)
+        if sheet.end is None:
+            continue
+        nonempty += 1
+        top = _calamine(pkg, ref, sheet.to_python, skip_empty_area=False, nrows=HEADER_ROWS)
+        for index, cells in enumerate(top):
+            if not _is_header_row(cells):
                 continue
-            nonempty += 1
-            if sheet.end[0] + 1 > MAX_ROWS + HEADER_SCAN_ROWS:
+            headers = _headers(pkg, ref, cells)
+            rows = _calamine(pkg, ref, sheet.to_python, skip_empty_area=False)
+            if len(rows) - index - 1 > MAX_ROWS:
                 raise ImportFileError(
-                    f"行数超过 {MAX_ROWS:,} 行上限，请按单位拆分后再导入",
+                    f"数据行数 {len(rows) - index - 1:,} 超过 {MAX_ROWS:,} 行上限，请拆分后再导入",
                     file=pkg.file_name,
                     sheet=ref.name,
                 )
-            top = sheet.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS)
-        except ImportFileError:
-            raise
-        except Exception as exc:
-            raise ImportFileError(
-                f"无法读取工作表（{exc}）", file=pkg.file_name, sheet=ref.name
-            ) from None
-        for index, cells in enumerate(top):
-            headers = _header_map(cells)
-            if TASK_ID_HEADER in headers and UNIT_HEADER in headers:
-                try:
-                    rows = sheet.to_python(skip_empty_area=False)
-                except Exception as exc:
-                    raise ImportFileError(
-                        f"无法读取工作表（{exc}）", file=pkg.file_name, sheet=ref.name
-                    ) from None
-                if len(rows) - index - 1 > MAX_ROWS:
-                    raise ImportFileError(
-                        f"数据行数 {len(rows) - index - 1:,} 超过 {MAX_ROWS:,} 行上限，请拆分后再导入",
-                        file=pkg.file_name,
-                        sheet=ref.name,
-                    )
-                return ref, rows, index, headers
+            return ref, rows, index, headers
     if not nonempty:
         raise ImportFileError("工作表为空，没有可导入的数据", file=pkg.file_name)
     raise ImportFileError(
@@ -214,30 +347,25 @@ def _text(value: object) -> str:
 
 
 def _cell_value(name: str, value: object) -> object:
-    """Normalise one progress cell; raises ValueError with a Chinese reason."""
+    """Normalise one progress cell by the store's rules; raises ValueError with a reason.
+
+    What only a file can hold is settled first: a number that is not one (a cell holding
+    ``inf`` or ``1e400`` reads as infinity, never as blank), a date typed as a plain number or
+    a time, 2026年12月31日 written in Chinese.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(PERCENT_ERROR if name == "percent" else f"不是有效的数值（{value}）")
     if name == "due_date":
-        if (
-            isinstance(value, time | timedelta)
-            or isinstance(value, int | float)
-            and not _blank(value)
-        ):
+        if isinstance(value, time | timedelta | int | float):
             raise ValueError("完成时限必须是日期（如 2026-12-31），不是数字或时间")
-        if isinstance(value, str):
-            match = _DATE_TEXT.match(value)
-            if match:
-                try:
-                    return date(*(int(g) for g in match.groups()))
-                except ValueError:
-                    raise ValueError("完成时限不是有效日期") from None
-    elif name in ("note", "next_step", "problems", "evidence"):
-        return "" if _blank(value) else _text(value)
-    elif (
-        name == "percent"
-        and isinstance(value, float)
-        and not math.isnan(value)
-        and not value.is_integer()
-    ):
-        raise ValueError("完成比例必须是0到100之间的整数")
+        match = _DATE_TEXT.match(value) if isinstance(value, str) else None
+        if match:
+            try:
+                value = date(*(int(g) for g in match.groups()))
+            except ValueError:
+                raise ValueError("完成时限不是有效日期") from None
+    elif name in TEXT_FIELDS:
+        value = "" if _blank(value) else _text(value)
     return normalize_value(name, value)
 
 
@@ -307,7 +435,9 @@ def read_sheet(pkg: Package) -> ParsedSheet:
 
     Column-wise: each watched column is pulled out of the grid once and checked as a list.
     """
-    book = _open_calamine(pkg)
+    book = _calamine(
+        pkg, None, python_calamine.CalamineWorkbook.from_filelike, io.BytesIO(pkg.data)
+    )
     ref, rows, header_index, headers = _find_sheet(pkg, book)
     fields = [FIELD_BY_HEADER[h] for h in headers if h in FIELD_BY_HEADER]
     unit_name = pkg.defined_names.get(UNIT_NAME)
@@ -331,13 +461,7 @@ def read_sheet(pkg: Package) -> ParsedSheet:
     if version_col is not None:
         key_cols.append((VERSION_HEADER, version_col))
     else:
-        parsed.warnings.append(
-            Problem(
-                "文件没有「版本」列，无法发现他人在此期间的修改",
-                sheet=ref.name,
-                column=VERSION_HEADER,
-            )
-        )
+        parsed.warnings.append(Problem(NO_VERSION_WARNING, sheet=ref.name, column=VERSION_HEADER))
     watched = sorted({c for _h, c in key_cols} | {c for _n, _h, c in field_cols})
     width = max(watched) + 1
     body = rows[header_index + 1 :]
@@ -358,6 +482,8 @@ def read_sheet(pkg: Package) -> ParsedSheet:
     units = _key_text(column[unit_col])
     versions = _versions(column[version_col]) if version_col is not None else [None] * len(kept)
     checked = {name: _checked(name, column[col]) for name, _h, col in field_cols}
+    # Keys that could not even be looked up (a NUL would make PostgreSQL refuse the query).
+    bad_keys = {key: why for key in {*task_ids, *units} if (why := text_problem(key))}
 
     problems = parsed.problems
     sheet = ref.name
@@ -368,6 +494,7 @@ def read_sheet(pkg: Package) -> ParsedSheet:
         ok = (
             task_id
             and unit
+            and (not bad_keys or (task_id not in bad_keys and unit not in bad_keys))
             and (template_unit is None or unit == template_unit)
             and not isinstance(version, _Refused)
             and number not in formula_rows
@@ -378,6 +505,13 @@ def read_sheet(pkg: Package) -> ParsedSheet:
             continue
         # The slow path: say exactly what is wrong, cell by cell.
         where = {"row": number, "sheet": sheet, "task_id": task_id or None}
+        unreadable = False
+        for header, key in ((TASK_ID_HEADER, task_id), (UNIT_HEADER, unit)):
+            if key in bad_keys:
+                problems.append(Problem(bad_keys[key], column=header, value=key, **where))
+                unreadable = True
+        if unreadable:
+            continue
         if number in formula_rows:
             for header, col in [*key_cols, *((h, c) for _n, h, c in field_cols)]:
                 if (number, col + 1) in formulas:
@@ -439,38 +573,66 @@ def _lookup(store: Store, task_ids: list[str]) -> dict[tuple[str, str], tuple[in
     return found
 
 
-def _untouched_on_stale(store: Store, stale: list[tuple[Update, int]]) -> None:
+def _keep_newer_on_stale(store: Store, stale: list[Update]) -> set[int]:
     """Drop, from updates based on an old version, the fields the user left as they were then.
 
-    The history tells what each field held at the template's version; a field whose file value
-    still equals that was not edited by this user, so the newer value stays and no conflict is
-    raised for it.  What remains is a real concurrent edit and reaches the store as a conflict.
+    The history tells what each field held at the file's version (the old value of its first
+    change after that version); a field whose file value still equals that was not edited by
+    this user, so the newer stored value stays and no conflict is raised for it.  What remains
+    is a real concurrent edit and reaches the store as a conflict.  Set-based: one history
+    read per 5,000 rows and a few merges, whatever the number of rows.
+
+    Returns the assignments where a newer value by someone else was kept (the stored value
+    differs from the file's); rows the file already equals, such as the user's own rows just
+    imported from this same file, are not among them.
     """
     if not stale:
-        return
-    history = store.history(assignment_ids=[u.assignment_id for u, _v in stale])
-    by_assignment = {aid: frame for aid, frame in history.groupby("assignment_id")}
-    for upd, _current in stale:
-        frame = by_assignment.get(upd.assignment_id)
-        if frame is None:
-            continue
-        later = frame[frame["version"] > upd.base_version].sort_values("version")
-        first_old = later.drop_duplicates("field", keep="first").set_index("field")["old_value"]
-        for name in list(upd.changes):
-            if name in first_old.index and history_text(upd.changes[name]) == (
-                first_old[name] or ""
-            ):
-                del upd.changes[name]
+        return set()
+    ids = [int(u.assignment_id) for u in stale]
+    history = pd.concat(
+        [
+            store.history(assignment_ids=ids[start : start + LOOKUP_CHUNK])
+            for start in range(0, len(ids), LOOKUP_CHUNK)
+        ]
+    )
+    bases = pd.DataFrame({"assignment_id": ids, "base": [int(u.base_version) for u in stale]})
+    later = history.merge(bases, on="assignment_id")
+    later = later[later["version"] > later["base"]].sort_values(
+        ["assignment_id", "field", "version", "history_id"], kind="stable"
+    )
+    keys = ["assignment_id", "field"]
+    then = later.drop_duplicates(keys, keep="first")[[*keys, "old_value"]]
+    stored = later.drop_duplicates(keys, keep="last")[[*keys, "new_value"]]
+    mine = pd.DataFrame.from_records(
+        [
+            (int(u.assignment_id), name, history_text(value))
+            for u in stale
+            for name, value in u.changes.items()
+        ],
+        columns=[*keys, "mine"],
+    )
+    edited_since = mine.merge(then, on=keys).merge(stored, on=keys)
+    untouched = edited_since[edited_since["mine"] == edited_since["old_value"].fillna("")]
+    by_id = {int(u.assignment_id): u for u in stale}
+    for aid, name in zip(untouched["assignment_id"], untouched["field"], strict=True):
+        del by_id[int(aid)].changes[name]
+    theirs = untouched[untouched["mine"] != untouched["new_value"].fillna("")]
+    return set(theirs["assignment_id"].astype(int))
 
 
 def plan_updates(store: Store, parsed: ParsedSheet) -> tuple[list[Update], list[Problem], set[int]]:
-    """Match rows to assignments: updates to send, new problems, assignments that are stale."""
+    """Match rows to assignments: updates to send, new problems, and the assignments where
+    someone else's newer value was kept because the file had left that field alone.
+
+    Without a 版本 column the base is version 0: the store then applies a row only if it was
+    never saved or the file equals it, and reports any other difference as a conflict.
+    """
     problems: list[Problem] = []
     known = _lookup(store, [r.task_id for r in parsed.rows])
     known_tasks = {task for task, _unit in known}
     seen: dict[tuple[str, str], int] = {}
     updates: list[Update] = []
-    stale: list[tuple[Update, int]] = []
+    stale: list[Update] = []
     for row in parsed.rows:
         key = (row.task_id, row.unit)
         where = {"row": row.row, "sheet": parsed.sheet, "task_id": row.task_id}
@@ -501,13 +663,12 @@ def plan_updates(store: Store, parsed: ParsedSheet) -> tuple[list[Update], list[
         if row.bad:
             continue
         aid, current = match
-        base = current if row.version is None else row.version
-        upd = Update(aid, base, dict(row.changes), row=row.row, sheet=parsed.sheet)
+        upd = Update(aid, row.version or 0, dict(row.changes), row=row.row, sheet=parsed.sheet)
         updates.append(upd)
-        if base != current:
-            stale.append((upd, current))
-    _untouched_on_stale(store, stale)
-    return [u for u in updates if u.changes], problems, {int(u.assignment_id) for u, _c in stale}
+        if row.version is not None and row.version != current:
+            stale.append(upd)
+    kept_theirs = _keep_newer_on_stale(store, stale)
+    return [u for u in updates if u.changes], problems, kept_theirs
 
 
 def import_workbook(
@@ -529,7 +690,7 @@ def import_workbook(
         raise ValidationError("必须注明填报人")
     pkg = open_package(source, file_name)
     parsed = read_sheet(pkg)
-    updates, match_problems, stale = plan_updates(store, parsed)
+    updates, match_problems, kept_theirs = plan_updates(store, parsed)
     problems = [*parsed.problems, *match_problems]
     result = ImportResult(
         file_name=file_name,
@@ -551,7 +712,7 @@ def import_workbook(
         try:
             applied = store.apply(updates, user=user, source=file_name, partial=not all_or_nothing)
         except ValidationError as exc:
-            result.problems.extend(exc.problems)
+            result.problems.extend(exc.problems or [Problem(exc.message, sheet=parsed.sheet)])
             return result
         except ConflictError as exc:
             result.conflicts.extend(exc.conflicts)
@@ -561,15 +722,15 @@ def import_workbook(
     result.problems.extend(applied.problems)
     result.conflicts.extend(applied.conflicts)
     result.warnings.extend(applied.warnings)
-    return _count_untouched(result, stale)
+    return _count_untouched(result, kept_theirs)
 
 
-def _count_untouched(result: ImportResult, stale: set[int]) -> ImportResult:
-    """Stale rows that neither change nor conflict: others updated them, this file did not."""
+def _count_untouched(result: ImportResult, kept_theirs: set[int]) -> ImportResult:
+    """Rows that neither change nor conflict because someone else's newer values were kept."""
     touched = set(result.diffs["assignment_id"].astype(int)) | {
         c.assignment_id for c in result.conflicts
     }
-    result.skipped_unchanged_stale = len(stale - touched)
+    result.skipped_unchanged_stale = len(kept_theirs - touched)
     return result
 
 

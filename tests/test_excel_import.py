@@ -23,8 +23,9 @@ from loaders.excel_import import (
 from loaders.excel_report import SHEET_DETAIL, build_report
 from loaders.excel_template import SHEET_TEMPLATE, build_template
 from loaders.xlsx_safety import MAX_ROWS, formula_cells, open_package
+from tests.factories import signed_in
 from tracker.errors import ImportFileError, ValidationError
-from tracker.store import Update
+from tracker.store import Store, Update
 
 # --- helpers -------------------------------------------------------------------------
 
@@ -67,7 +68,8 @@ def row_of(store, task_id: str, unit: str) -> pd.Series:
 
 
 def run(store, data: bytes, name: str = "市教委.xlsx", **kwargs):
-    kwargs.setdefault("user", "王五")
+    if "user" not in kwargs:
+        kwargs["user"] = signed_in(store, "王五")
     return import_workbook(store, data, file_name=name, **kwargs)
 
 
@@ -357,7 +359,7 @@ def test_stale_edit_is_a_conflict_with_both_values(store) -> None:
     current = row_of(store, "demo-m01-t2", "市教委")
     store.apply(
         [Update(current.assignment_id, current.version, {"status": "推进中", "percent": 70})],
-        user="赵六",
+        user=signed_in(store, "赵六"),
         source="web",
     )
     data = fill(
@@ -392,7 +394,7 @@ def test_stale_row_the_user_did_not_touch_is_skipped_quietly(store) -> None:
     current = row_of(store, "demo-m01-t2", "市教委")
     store.apply(
         [Update(current.assignment_id, current.version, {"status": "推进中", "percent": 70})],
-        user="赵六",
+        user=signed_in(store, "赵六"),
         source="web",
     )
     data = fill(template, {("demo-m01-t1", "市教委"): {"状态": "推进中"}})
@@ -533,8 +535,9 @@ def test_cli_template_import_export(tmp_path, monkeypatch, capsys, small_measure
     small_measures.to_csv(csv, index=False, encoding="utf-8-sig")
     monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    signed_in(Store.open(), "张三")  # the CLI acts as an existing account
     template = tmp_path / "市教委.xlsx"
-    assert main(["template", "--unit", "市教委", "--out", str(template)]) == 0
+    assert main(["template", "--unit", "市教委", "--out", str(template), "--user", "张三"]) == 0
     template.write_bytes(
         fill(
             template.read_bytes(),
@@ -549,7 +552,7 @@ def test_cli_template_import_export(tmp_path, monkeypatch, capsys, small_measure
     assert "已修改 1 条" in capsys.readouterr().out
 
     report = tmp_path / "report.xlsx"
-    assert main(["export", "--out", str(report), "--unit", "市教委"]) == 0
+    assert main(["export", "--out", str(report), "--unit", "市教委", "--user", "张三"]) == 0
     detail = openpyxl.load_workbook(report)[SHEET_DETAIL]
     values = list(detail.iter_rows(min_row=3, values_only=True))
     assert len(values) == 3 and {r[4] for r in values} == {"市教委"}
