@@ -110,7 +110,7 @@ def _open_as(args: argparse.Namespace):
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the formatted progress report (汇总 / 按政策 / 明细)."""
     from loaders.excel_report import build_report
-    from tracker.filters import Filters
+    from tracker.filters import Filters, policy_names
 
     store, account = _open_as(args)
     if not account.reads_all:
@@ -118,9 +118,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"账号 {account.username} 无导出报表的权限（需领导、督办员或管理员）"
         )
     filters = Filters(policy=tuple(args.policy or ()), unit=tuple(args.unit or ()))
-    data = build_report(store.assignments(), filters=filters)
-    write_atomic(Path(args.out), data)
-    print(f"wrote {args.out}: {filters.describe()}")
+    rows = store.assignments()
+    write_atomic(Path(args.out), build_report(rows, filters=filters))
+    print(f"wrote {args.out}: {filters.describe(policy_names(rows))}")
     return EXIT_OK
 
 

@@ -16,8 +16,8 @@ from webui import auth, data, safe
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_ROWS = 1_000
 
-st.title("审计")
 account = auth.account()
+st.title("审计")
 store = data.get_store()
 options = data.view(views.filter_options, filtered=False)
 units = options["units"] if account.reads_all else account.editable_units(options["units"])

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from tracker import aggregate, views
-from webui import data
+from webui import auth, data
 
+auth.account()  # no signed-in account: back to the frame's sign-in
 st.title("按政策")
 st.caption(
     "旭日图由内向外为政策、部分、措施，面积为任务数，颜色为任务完成率（红 0% → 绿 100%），"

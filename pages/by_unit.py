@@ -3,10 +3,11 @@
 import streamlit as st
 
 from tracker import aggregate, views
-from webui import data
+from webui import auth, data
 
 FIGURES = aggregate.FIGURES
 
+auth.account()  # no signed-in account: back to the frame's sign-in
 st.title("按责任单位")
 st.caption(
     "每个责任单位承担的分工条数（牵头、配合分列），按该单位自己填报的状态堆叠，负担最重的单位在上；"

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from tracker import aggregate, views
-from webui import data
+from webui import auth, data
 
+auth.account()  # no signed-in account: back to the frame's sign-in
 st.title("覆盖矩阵")
 st.caption(
     "行是责任单位（涉及措施最多的在上），列是措施（按文号和序号），深色为牵头、浅色为配合；"

@@ -19,7 +19,7 @@ def _save(updates) -> None:
         st.info("没有需要保存的修改。")
         return
     try:
-        result = data.get_store().apply(updates, user=auth.account(), source=SOURCE_WEB)
+        result = data.get_store().apply(updates, user=account, source=SOURCE_WEB)
     except (ValidationError, ConflictError) as exc:
         safe.error(exc)
         return
@@ -31,6 +31,7 @@ def _save(updates) -> None:
     st.rerun()
 
 
+account = auth.account()
 st.title("完成时限")
 st.caption(
     "完成时限由督办员设定：按任务设定时，该任务所有责任单位同时生效；"

@@ -22,6 +22,7 @@ from loaders.excel_import import (
 from loaders.excel_report import build_report
 from loaders.excel_template import build_template
 from tracker.errors import TrackerError
+from tracker.filters import policy_names
 from webui import auth, data, filters, safe
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -59,8 +60,8 @@ def _show_result(result) -> None:
         )
 
 
-st.title("导入导出")
 account = auth.account()
+st.title("导入导出")
 store = data.get_store()
 rows = data.assignments()
 today = data.today()
@@ -75,7 +76,7 @@ with report_tab:
     else:
         matched = len(chosen.apply(rows))
         safe.caption(
-            f"按侧栏筛选条件导出（{chosen.describe()}，{matched} 条分工）："
+            f"按侧栏筛选条件导出（{chosen.describe(policy_names(rows))}，{matched} 条分工）："
             "汇总、按政策、明细三张表，可直接打印上报。"
         )
         # Built when clicked: at city scale the report takes seconds and most visits never ask.

@@ -3,10 +3,11 @@
 import streamlit as st
 
 from tracker import aggregate, views
-from webui import data, filters, safe
+from webui import auth, data, filters, safe
 
 FIGURES = aggregate.FIGURES
 
+auth.account()  # no signed-in account: back to the frame's sign-in
 st.title("总览")
 st.caption(
     "；".join(aggregate.notes("tasks", "done", "share_done", "delayed", "red", "stale"))

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from tracker import views
-from webui import data
+from webui import auth, data
 
+auth.account()  # no signed-in account: back to the frame's sign-in
 st.title("任务清单")
 st.caption("按任务 × 责任单位展开的分工表：每行是一项任务的一个责任单位（牵头或配合）。")
 view = data.view(views.task_list)

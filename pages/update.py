@@ -54,8 +54,8 @@ def _column_config(account) -> dict:
     return config
 
 
-st.title("进度填报")
 account = auth.account()
+st.title("进度填报")
 store = data.get_store()
 today = data.today()
 period = editing.current_period(today)

@@ -31,8 +31,12 @@ PAGE_PATHS: dict[str, str] = {
     "coverage": "coverage",
     "tasks": "tasks",
     "update": "update",
+    "deadlines": "deadlines",
     "excel": "excel",
+    "audit": "audit",
 }
+BROWSER_USER = "督办浏览器"
+BROWSER_PASSWORD = "browser-pass-123"
 
 
 def free_port() -> int:
@@ -118,3 +122,27 @@ def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
 def exceptions_on(page) -> list[str]:
     """Texts of the Streamlit exception boxes on the page (empty when healthy)."""
     return [box.inner_text() for box in page.locator('[data-testid="stException"]').all()]
+
+
+def add_account(database_url: str, username: str, role: str, units=(), password=BROWSER_PASSWORD):
+    """Create (and seed) the database and an account in it before the server starts."""
+    from tracker.store import Store
+
+    store = Store.open(database_url)
+    try:
+        store.accounts.add(username, role=role, units=units, password=password)
+    finally:
+        store.engine.dispose()
+
+
+def open_signed_in(
+    page, url: str, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD
+) -> None:
+    """Open ``url`` (a new Streamlit session), sign in through the form, wait for the page."""
+    page.goto(url)
+    wait_until_idle(page)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector("text=已登录", timeout=60_000)
+    wait_until_idle(page)

@@ -1,5 +1,6 @@
-"""A real headless Chromium against ``streamlit run dashboard.py``: no page may show an
-exception box, and a link carrying filters must reproduce the filtered view."""
+"""A real headless Chromium against ``streamlit run dashboard.py``: nothing shows before
+signing in, no page may show an exception box, a link carrying filters reproduces the
+filtered view, and a staff member signs in and saves an edit made in the grid."""
 
 from __future__ import annotations
 
@@ -11,15 +12,21 @@ from pathlib import Path
 import openpyxl
 import pytest
 from browser_helpers import (
+    BROWSER_USER,
     CHROMIUM,
     PAGE_PATHS,
+    add_account,
     exceptions_on,
     launch_chromium,
+    open_signed_in,
     streamlit_server,
     wait_until_idle,
 )
 
-from tracker.schema import MEASURES_CSV
+from tracker.schema import MEASURES_CSV, STAFF, SUPERVISOR
+from tracker.store import Store
+
+STAFF_USER = "市科委浏览器"
 
 pytestmark = pytest.mark.browser
 POLICY = "hufubanfa-2025-11"
@@ -40,9 +47,16 @@ def chromium():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def database(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 't.db'}"
-    with streamlit_server(url) as base:
+    add_account(url, BROWSER_USER, SUPERVISOR)
+    add_account(url, STAFF_USER, STAFF, ["市科委"])
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(database):
+    with streamlit_server(database) as base:
         yield base
 
 
@@ -57,8 +71,7 @@ def metric_value(page, label: str) -> str:
 def test_page_shows_no_exception(chromium, server, name: str) -> None:
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{server}/{PAGE_PATHS[name]}")
-        wait_until_idle(page)
+        open_signed_in(page, f"{server}/{PAGE_PATHS[name]}")
         assert page.locator("h1").count() >= 1, f"{name}: nothing rendered"
         assert exceptions_on(page) == [], name
     finally:
@@ -70,14 +83,12 @@ def test_link_with_filters_reproduces_the_view(chromium, server) -> None:
         rows = [r for r in csv.DictReader(handle) if r["policy_id"] == POLICY]
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{server}/?policy={POLICY}")
-        wait_until_idle(page)
+        open_signed_in(page, f"{server}/?policy={POLICY}")
         assert metric_value(page, "任务") == str(len({r["task_id"] for r in rows}))
         assert metric_value(page, "分工条数") == str(len(rows))
         assert f"policy={POLICY}" in page.url
         # navigating keeps the filter in the address bar and in the numbers
-        page.goto(f"{server}/tasks?policy={POLICY}&role=lead")
-        wait_until_idle(page)
+        open_signed_in(page, f"{server}/tasks?policy={POLICY}&role=lead")
         leads = [r for r in rows if r["role"] == "lead"]
         assert metric_value(page, "分工条数") == str(len(leads))
         assert "role=lead" in page.url
@@ -91,8 +102,7 @@ def test_report_download_is_built_on_click_and_is_a_workbook(chromium, server, t
     still receive a real workbook with the three report sheets."""
     page = chromium.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     try:
-        page.goto(f"{server}/{PAGE_PATHS['excel']}")
-        wait_until_idle(page)
+        open_signed_in(page, f"{server}/{PAGE_PATHS['excel']}")
         with page.expect_download(timeout=60_000) as download:
             page.get_by_role("button", name="下载进度报表（xlsx）").click()
         target = tmp_path / "report.xlsx"
@@ -100,5 +110,66 @@ def test_report_download_is_built_on_click_and_is_a_workbook(chromium, server, t
         workbook = openpyxl.load_workbook(target, read_only=True)
         assert workbook.sheetnames[:3] == ["汇总", "按政策", "明细"]
         assert exceptions_on(page) == []
+    finally:
+        page.close()
+
+
+def test_nothing_shows_before_signing_in(chromium, server) -> None:
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{server}/{PAGE_PATHS['update']}")
+        wait_until_idle(page)
+        assert page.get_by_label("密码").count() == 1
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
+        assert page.locator('[data-testid="stMetric"]').count() == 0
+        page.get_by_label("用户名").fill(STAFF_USER)
+        page.get_by_label("密码").fill("wrong-password-1")
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_selector("text=用户名或密码错误", timeout=60_000)
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
+    finally:
+        page.close()
+
+
+def _edit_cell(page, column: int, text: str, attempts: int = 3) -> None:
+    """Type ``text`` into the first row's cell ``column`` of the first grid on the page, as
+    a user does: click the row, arrow to the column, Enter opens the editor, Enter commits.
+    The grid's accessibility table (``#glide-cell-<column>-<row>``) confirms the edit."""
+    cell = page.locator(f"#glide-cell-{column}-0").first
+    for _ in range(attempts):
+        box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+        page.mouse.click(box["x"] + 40, box["y"] + 52)  # first data row, below the header
+        for _ in range(column):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(400)
+        page.keyboard.press("Control+A")
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(500)
+        if cell.text_content() == text:
+            return
+    raise AssertionError(f"the grid did not take {text!r}: cell shows {cell.text_content()!r}")
+
+
+def test_staff_signs_in_edits_in_the_grid_and_saves(chromium, server, database) -> None:
+    """Type a percentage into the first lead task's cell, save, and find it stored under
+    the signed-in account."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        open_signed_in(page, server, STAFF_USER)
+        page.get_by_role("link", name="进度填报").click()
+        wait_until_idle(page)
+        _edit_cell(page, column=4, text="40")  # 完成比例(%) of the first lead task
+        page.get_by_role("button", name="保存修改").click()
+        page.wait_for_selector("text=已保存 1 条", timeout=60_000)
+        wait_until_idle(page)
+        assert exceptions_on(page) == []
+        store = Store.open(database)
+        history = store.history(users=[STAFF_USER])
+        store.engine.dispose()
+        assert history[["unit", "field", "new_value"]].values.tolist() == [
+            ["市科委", "percent", "40"]
+        ]
     finally:
         page.close()

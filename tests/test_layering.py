@@ -39,7 +39,7 @@ def test_pages_stay_thin(path: Path) -> None:
 
 def test_every_page_is_listed_in_the_frame() -> None:
     frame = (ROOT / "dashboard.py").read_text(encoding="utf-8")
-    listed = set(re.findall(r'st\.Page\(\s*"pages/([a-z_]+\.py)"', frame))
+    listed = set(re.findall(r'"pages/([a-z_]+\.py)"', frame))
     assert listed == {p.name for p in PAGE_FILES}
 
 
@@ -47,3 +47,26 @@ def test_the_layer_rule_can_fail(tmp_path: Path) -> None:
     offender = tmp_path / "bad.py"
     offender.write_text("import streamlit as st\nfrom sqlalchemy import select\n", encoding="utf-8")
     assert imported_modules(offender) == {"streamlit", "sqlalchemy"}
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_every_page_asks_for_the_signed_in_account_first(path: Path) -> None:
+    """A deep link can run a page without the frame (Streamlit's pages/ fallback): each page
+    must then send the visitor to the sign-in, before it draws anything."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    module_level = [
+        statement
+        for statement in tree.body
+        if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    ]
+    streamlit_calls = [
+        node
+        for statement in module_level
+        for node in ast.walk(statement)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in ("st", "auth")
+    ]
+    first = min(streamlit_calls, key=lambda node: (node.lineno, node.col_offset))
+    assert (first.func.value.id, first.func.attr) == ("auth", "account")

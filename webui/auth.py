@@ -48,8 +48,17 @@ def _oidc_configured() -> bool:
 
 
 def account() -> Account:
-    """The signed-in account (pages run only after :func:`require` let them)."""
-    return st.session_state[_ACCOUNT]
+    """The signed-in account; every page starts by asking for it.
+
+    Through the frame a page runs only after :func:`require` let it.  But until a script
+    run has called ``st.navigation``, Streamlit (multipage v1) runs ``pages/<name>.py``
+    directly for a deep link such as ``/excel``, without the frame: then there is no
+    account, and the page sends the visitor to the frame (and its sign-in) instead.
+    """
+    signed_in = st.session_state.get(_ACCOUNT)
+    if signed_in is None:
+        st.switch_page("dashboard.py")
+    return signed_in
 
 
 def sign_out() -> None:
@@ -121,10 +130,15 @@ def _password_form() -> None:
             st.rerun()
 
 
+def _oidc_stand_in() -> None:
+    """Signed out under OIDC: the button that starts the identity provider's sign-in."""
+    st.title("政策任务督办台")
+    if not st.user.is_logged_in:
+        st.button("使用单位统一身份认证登录", on_click=st.login, type="primary")
+
+
 def _oidc() -> Account | None:
     if not st.user.is_logged_in:
-        st.title("政策任务督办台")
-        st.button("使用单位统一身份认证登录", on_click=st.login, type="primary")
         return None
     signed_in = st.session_state.get(_ACCOUNT)
     if signed_in is None:
@@ -138,12 +152,22 @@ def _oidc() -> Account | None:
     return _current()
 
 
-def require() -> Account:
-    """The signed-in account, or draw the sign-in page and stop the script."""
+def require(url_paths: list[str]) -> Account:
+    """The signed-in account, or draw the sign-in page and stop the script.
+
+    ``url_paths`` are the app's page paths.  Signed out, every one of them is registered
+    with the sign-in form in its place: ``st.navigation`` must run on every script run, or
+    Streamlit falls back to running ``pages/*.py`` directly (no gate at all), and a link
+    such as ``/update?unit=市科委`` then opens that page right after signing in.
+    """
     signed_in = _oidc() if _oidc_configured() else _current()
     if signed_in is None:
-        if not _oidc_configured():
-            _password_form()
+        form = _oidc_stand_in if _oidc_configured() else _password_form
+        gate = [
+            st.Page(form, title="登录", url_path=path or "sign_in", default=not path)
+            for path in url_paths
+        ]
+        st.navigation(gate, position="hidden").run()
         st.stop()
     st.sidebar.caption(f"已登录：{safe.plain(signed_in.label)}")
     if st.sidebar.button("退出登录", key="sign_out"):
