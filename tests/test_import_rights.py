@@ -1,0 +1,119 @@
+"""A staff member's Excel file may only change the staff member's own units' rows: a row of
+another unit is refused by row with the reason and nothing of the file is written, whatever
+the workbook's defined names or sheet names claim.  On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+
+from loaders.__main__ import EXIT_BAD_INPUT, main
+from loaders.excel_import import import_workbook
+from loaders.excel_report import SHEET_DETAIL, build_report
+from loaders.excel_template import SHEET_TEMPLATE, UNIT_NAME, build_template
+from tests.factories import PASSWORD, signed_in, staff
+from tracker.errors import PermissionDenied
+
+TODAY = date(2026, 11, 23)
+
+
+def _template_with_foreign_row(store, defined_name: str | None) -> bytes:
+    """市科委's template, one row retargeted to 市财政局's assignment of demo-m02-t1 with a
+    new percentage, and the template's unit defined name removed or rewritten."""
+    book = openpyxl.load_workbook(io.BytesIO(build_template(store.assignments(), "市科委")))
+    sheet = book[SHEET_TEMPLATE]
+    header = {c.value: c.column for c in sheet[2] if c.value}
+    for row in range(3, sheet.max_row + 1):
+        if sheet.cell(row, header["任务编号"]).value == "demo-m02-t1":
+            sheet.cell(row, header["责任单位"]).value = "市财政局"
+            sheet.cell(row, header["完成比例(%)"]).value = 90
+        elif sheet.cell(row, header["任务编号"]).value == "demo-m01-t1":
+            sheet.cell(row, header["完成比例(%)"]).value = 20  # a legitimate own-unit edit
+    if defined_name is None:
+        del book.defined_names[UNIT_NAME]
+    else:
+        book.defined_names[UNIT_NAME].attr_text = f'"{defined_name}"'
+    sheet.title = "市财政局"  # the sheet name claims the other unit too
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("defined_name", [None, "市财政局"], ids=["name-removed", "name-edited"])
+@pytest.mark.parametrize("all_or_nothing", [False, True], ids=["partial", "all-or-nothing"])
+def test_staff_file_with_another_units_row_writes_nothing(
+    make_store, small_measures, defined_name, all_or_nothing
+):
+    store = make_store(small_measures)
+    data = _template_with_foreign_row(store, defined_name)
+    account = staff(store, "市科委")
+    try:
+        result = import_workbook(
+            store, data, file_name="市科委.xlsx", user=account, all_or_nothing=all_or_nothing
+        )
+    except PermissionDenied as exc:  # refused before any row was read as valid
+        problems = exc.problems
+    else:
+        assert not result.written
+        problems = result.problems
+    foreign = [p for p in problems if "无权修改" in p.message]
+    assert len(foreign) == 1
+    assert foreign[0].task_id == "demo-m02-t1" and "市财政局" in foreign[0].message
+    assert foreign[0].row is not None
+    assert store.history().empty
+    assert set(store.assignments().version) == {0}
+
+
+def test_staff_dry_run_shows_the_refusal(make_store, small_measures):
+    store = make_store(small_measures)
+    data = _template_with_foreign_row(store, None)
+    with pytest.raises(PermissionDenied, match="无权修改"):
+        import_workbook(
+            store, data, file_name="市科委.xlsx", user=staff(store, "市科委"), dry_run=True
+        )
+
+
+def test_staff_importing_the_full_report_detail_is_refused(make_store, small_measures):
+    store = make_store(small_measures)
+    report = openpyxl.load_workbook(io.BytesIO(build_report(store.assignments(), today=TODAY)))
+    sheet = report[SHEET_DETAIL]
+    header_row = next(r for r in range(1, 6) if "完成比例(%)" in [c.value for c in sheet[r]])
+    header = {c.value: c.column for c in sheet[header_row] if c.value}
+    for row in range(header_row + 1, sheet.max_row + 1):
+        sheet.cell(row, header["完成比例(%)"]).value = 10
+    out = io.BytesIO()
+    report.save(out)
+    result = import_workbook(
+        store, out.getvalue(), file_name="report.xlsx", user=staff(store, "市科委")
+    )
+    refused_units = {p.message.split("「")[1].split("」")[0] for p in result.problems}
+    assert refused_units == {"市教委", "市财政局"}
+    assert store.history().empty
+
+
+def test_supervisor_may_import_for_any_unit(make_store, small_measures):
+    store = make_store(small_measures)
+    data = _template_with_foreign_row(store, None)
+    result = import_workbook(store, data, file_name="市科委.xlsx", user=signed_in(store))
+    assert result.written and not result.problems
+    changed = set(zip(result.diffs["task_id"], result.diffs["unit"], strict=True))
+    assert changed == {("demo-m01-t1", "市科委"), ("demo-m02-t1", "市财政局")}
+
+
+def test_cli_import_as_staff_refuses_the_foreign_row(tmp_path, small_measures, monkeypatch):
+    csv = tmp_path / "measures.csv"
+    small_measures.to_csv(csv, index=False, encoding="utf-8-sig")
+    monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    from tracker.store import Store
+
+    store = Store.open(url)
+    store.accounts.add("kw01", role="staff", units=["市科委"], password=PASSWORD)
+    path = tmp_path / "市科委.xlsx"
+    path.write_bytes(_template_with_foreign_row(store, "市财政局"))
+    assert main(["import", str(path), "--user", "kw01", "--db", url]) == EXIT_BAD_INPUT
+    assert main(["import", str(path), "--user", "nobody", "--db", url]) == EXIT_BAD_INPUT
+    assert store.history().empty
