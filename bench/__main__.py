@@ -22,8 +22,9 @@ import numpy as np
 from bench import excel_export, excel_import
 from bench.generate import synthetic_measures, synthetic_policy_text
 from loaders.measures_csv import to_csv_bytes
+from tracker.accounts import Account
 from tracker.progress import warning_light
-from tracker.schema import SOURCE_API, STATUSES, UNITS_CSV
+from tracker.schema import SOURCE_API, STATUSES, SUPERVISOR, UNITS_CSV
 from tracker.store import Store, Update, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,16 @@ def bench_parse(policies: int) -> tuple[float, float]:
     return parse, build
 
 
+BENCH_USER, BENCH_PASSWORD = "bench", "bench-password-1"
+
+
+def bench_account(store: Store) -> Account:
+    """The supervisor account every benchmark write is made as (created on first use)."""
+    if BENCH_USER not in set(store.accounts.table()["username"]):
+        store.accounts.add(BENCH_USER, role=SUPERVISOR, password=BENCH_PASSWORD)
+    return store.accounts.sign_in(BENCH_USER, BENCH_PASSWORD)
+
+
 def seed_progress(store: Store, share: float = 0.6, seed: int = 3) -> float:
     """Give ``share`` of the assignments a status through the real write path; seconds taken."""
     frame = store.assignments()
@@ -78,7 +89,8 @@ def seed_progress(store: Store, share: float = 0.6, seed: int = 3) -> float:
             picked["assignment_id"], picked["version"], statuses, strict=True
         )
     ]
-    seconds, _ = timed(lambda: store.apply(updates, user="bench", source=SOURCE_API, partial=True))
+    account = bench_account(store)
+    seconds, _ = timed(lambda: store.apply(updates, user=account, source=SOURCE_API, partial=True))
     return seconds
 
 
@@ -91,6 +103,7 @@ def bench_pages(db_url: str) -> dict[str, tuple[float, float, float]]:
 
     os.environ["DATABASE_URL"] = db_url
     writer = Store(make_engine(db_url))
+    account = bench_account(writer)
     row = writer.assignments().iloc[0]
     version = int(row["version"])
     results = {}
@@ -98,12 +111,16 @@ def bench_pages(db_url: str) -> dict[str, tuple[float, float, float]]:
         st.cache_data.clear()
         st.cache_resource.clear()
         app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+        app.run()  # the sign-in page
+        app.text_input(key="sign_in_user").input(BENCH_USER)
+        app.text_input(key="sign_in_password").input(BENCH_PASSWORD)
+        app.button(key="sign_in_submit").click()
         app.switch_page(f"pages/{name}.py")
         first, _ = timed(app.run)
         reruns = [timed(app.run)[0] for _ in range(5)]
         writer.apply(
             [Update(int(row["assignment_id"]), version, {"note": f"基准测试第{version}次保存"})],
-            user="bench",
+            user=account,
             source=SOURCE_API,
         )
         version += 1

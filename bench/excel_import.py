@@ -60,6 +60,7 @@ def measures(n: int) -> pd.DataFrame:
             "unit_kind": "municipal",
             "role": "lead",
             "unit_rank": 1,
+            "due_hint": "",
         }
     )
     return frame[MEASURE_COLUMNS]
@@ -90,6 +91,8 @@ def measure(n: int) -> dict[str, float]:
     """Median seconds per reading / importing step on a filled ``n``-row template."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{os.path.join(tmp, 'bench.db')}", measures=measures(n))
+        store.accounts.add("bench", role="supervisor", password="bench-password-1")
+        account = store.accounts.sign_in("bench", "bench-password-1")
         data = filled_template(store)
 
         def calamine_raw() -> list:
@@ -114,7 +117,7 @@ def measure(n: int) -> dict[str, float]:
 
         def full_dry_run():
             result = import_workbook(
-                store, data, file_name="bench.xlsx", user="bench", dry_run=True
+                store, data, file_name="bench.xlsx", user=account, dry_run=True
             )
             assert result.ok and result.changed_assignments == n, result.summary()
 

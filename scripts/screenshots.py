@@ -19,6 +19,7 @@ from browser_helpers import (  # noqa: E402
     PAGE_PATHS,
     exceptions_on,
     launch_chromium,
+    open_signed_in,
     streamlit_server,
     wait_until_idle,
 )
@@ -38,6 +39,9 @@ DEMO = [
 ]
 
 
+DEMO_USER, DEMO_PASSWORD = "演示督办员", "demo-password-1"
+
+
 def seed_demo_progress(url: str) -> None:
     """Give lead and support rows varied, valid progress so every status and light appears."""
     store = Store.open(url)
@@ -49,7 +53,9 @@ def seed_demo_progress(url: str) -> None:
         changes = {"status": status, "percent": percent, "note": note}
         changes["due_date"] = (today + timedelta(days=offset)).isoformat()
         updates.append(Update(int(row.assignment_id), int(row.version), changes))
-    result = store.apply(updates, user="演示数据", source="web")
+    store.accounts.add(DEMO_USER, role="supervisor", password=DEMO_PASSWORD)
+    account = store.accounts.sign_in(DEMO_USER, DEMO_PASSWORD)
+    result = store.apply(updates, user=account, source="web")
     print(f"demo progress: {result.changed_assignments} assignments updated")
     store.engine.dispose()
 
@@ -83,8 +89,7 @@ def main() -> int:
                 if not (ROOT / "pages" / f"{name}.py").is_file():
                     continue
                 page.set_viewport_size({"width": 1440, "height": 1000})  # measure afresh
-                page.goto(f"{base}/{path}")
-                wait_until_idle(page)
+                open_signed_in(page, f"{base}/{path}", DEMO_USER, DEMO_PASSWORD)
                 if exceptions_on(page):
                     failed.append(name)
                 _fit_height(page)
