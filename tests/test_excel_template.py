@@ -4,9 +4,14 @@ hidden version column, the unit recorded in the workbook, and the Chinese instru
 from __future__ import annotations
 
 import io
+from xml.sax.saxutils import escape
 
 import openpyxl
+import pandas as pd
 import pytest
+import python_calamine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loaders.excel_template import (
     KIND_NAME,
@@ -14,7 +19,9 @@ from loaders.excel_template import (
     SHEET_TEMPLATE,
     UNIT_NAME,
     build_template,
+    excel_text,
 )
+from tests.test_excel_import import raw_xlsx
 from tracker.errors import TrackerError
 from tracker.schema import STATUS_LABELS
 
@@ -94,3 +101,33 @@ def test_unknown_unit_is_refused(make_store, small_measures) -> None:
     store = make_store(small_measures)
     with pytest.raises(TrackerError, match="无此单位"):
         build_template(store.assignments(), "无此单位")
+
+
+# --- text goes out exactly as stored (issue 9) -------------------------------------------------
+
+
+def _read_back(text: str) -> str:
+    """``text`` written as the template writes a cell, then read by the importer's reader."""
+    body = escape(excel_text(pd.Series([text]))[0])
+    cell = f'<c r="A1" t="inlineStr"><is><t xml:space="preserve">{body}</t></is></c>'
+    data = raw_xlsx(f'<row r="1">{cell}</row>')
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return book.get_sheet_by_name("数据").to_python()[0][0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="_xX05Ffa19\r\n\t 中", max_size=30) | st.text(max_size=30))
+def test_any_text_reads_back_as_written(text) -> None:
+    """Literal ``_x0041_``, overlapping ``_x005F_x0041_``, CR: each read back unchanged."""
+    assert _read_back(text) == text
+
+
+def test_template_cells_hold_the_stored_text(make_store, small_measures, today) -> None:
+    store = make_store(small_measures)
+    rows = store.assignments()
+    rows.loc[rows.unit == "市教委", "note"] = "_x0041_ 与 _x005F_x0041_\r\n第二行"
+    data = build_template(rows, "市教委", today=today)
+    sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    grid = sheet.get_sheet_by_name(SHEET_TEMPLATE).to_python()
+    column = grid[1].index("进展情况")
+    assert {r[column] for r in grid[2:]} == {"_x0041_ 与 _x005F_x0041_\r\n第二行"}
