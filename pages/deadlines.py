@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tracker import deadlines
-from tracker.errors import ConflictError, ValidationError
+from tracker.errors import TrackerError
 from tracker.schema import SOURCE_WEB
 from webui import auth, data, filters, safe
 
@@ -20,7 +20,7 @@ def _save(updates) -> None:
         return
     try:
         result = data.get_store().apply(updates, user=account, source=SOURCE_WEB)
-    except (ValidationError, ConflictError) as exc:
+    except TrackerError as exc:  # invalid, stale, not allowed, or the database is down
         safe.error(exc)
         return
     st.session_state[_FLASH] = (
