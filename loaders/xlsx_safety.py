@@ -357,27 +357,41 @@ def check_extent(sheet_xml: bytes, file_name: str, sheet: str) -> None:
         raise ImportFileError("工作表不是 UTF-8 编码的 XML，拒绝读取", file=file_name, sheet=sheet)
     head = sheet_xml[: max(sheet_xml.find(b"sheetData"), 0)]
     declared = _DIMENSION.search(head)
+    where = {"file": file_name, "sheet": sheet}
     if declared and (found := _CELL_NAME.fullmatch(declared.group(1).split(b":")[-1])):
         extent = Extent(int(found.group(2)), column_index(found.group(1).decode().upper()))
-        _refuse_beyond(extent, f"声明的数据范围 {declared.group(1).decode()}", file_name, sheet)
+        if _too_big(extent):
+            raise ImportFileError(
+                f"声明的数据范围 {declared.group(1).decode()} 超出上限（{_LIMITS}），"
+                "请删除多余的行列或拆分后再导入",
+                **where,
+            )
     extent = sheet_extent(sheet_xml)
     if extent is None:
-        raise ImportFileError("工作表含有无效的单元格引用，无法读取", file=file_name, sheet=sheet)
-    _refuse_beyond(extent, f"数据范围 A1:{extent.corner}", file_name, sheet)
-
-
-def _refuse_beyond(extent: Extent, what: str, file_name: str, sheet: str) -> None:
+        raise ImportFileError("工作表含有无效的单元格引用，无法读取", **where)
     if extent.columns > MAX_COLUMNS or extent.rows > MAX_SHEET_ROWS:
-        limit = f"最多 {MAX_COLUMNS} 列、{MAX_SHEET_ROWS:,} 行"
-    elif extent.cells > MAX_CELLS:
-        limit = f"共 {extent.cells:,} 个单元格，最多 {MAX_CELLS:,} 个"
-    else:
-        return
-    raise ImportFileError(
-        f"{what} 超出上限（{limit}），请删除多余的行列或拆分后再导入",
-        file=file_name,
-        sheet=sheet,
-    )
+        at = []
+        if extent.columns > MAX_COLUMNS:
+            at.append(f"第 {extent.columns:,} 列（{column_letters(extent.columns)} 列）")
+        if extent.rows > MAX_SHEET_ROWS:
+            at.append(f"第 {extent.rows:,} 行")
+        raise ImportFileError(
+            f"{'、'.join(at)}有单元格，超出上限（{_LIMITS}），请删除多余的行列或拆分后再导入",
+            **where,
+        )
+    if extent.cells > MAX_CELLS:
+        raise ImportFileError(
+            f"数据范围 A1:{extent.corner} 共 {extent.cells:,} 个单元格，超出上限（{_LIMITS}），"
+            "请删除多余的行列或拆分后再导入",
+            **where,
+        )
+
+
+_LIMITS = f"最多 {MAX_COLUMNS} 列、{MAX_SHEET_ROWS:,} 行、{MAX_CELLS:,} 个单元格"
+
+
+def _too_big(extent: Extent) -> bool:
+    return extent.columns > MAX_COLUMNS or extent.rows > MAX_SHEET_ROWS or extent.cells > MAX_CELLS
 
 
 def sheet_extent(sheet_xml: bytes) -> Extent | None:
@@ -391,8 +405,8 @@ def sheet_extent(sheet_xml: bytes) -> Extent | None:
     walked tag by tag.  Cells without a value count too.  None: a cell reference that the
     reader cannot parse either.
 
-    >>> sheet_extent(b'<sheetData><row r="3"><c r="AB3"><v>1</v></c></row></sheetData>')
-    Extent(rows=3, columns=28)
+    >>> sheet_extent(b'<row r="1"><c r="A1"><v>1</v></c><c r="XFD100000"><v>2</v></c></row>')
+    Extent(rows=100000, columns=16384)
     """
     bound = _bound_of_plain_cells(sheet_xml)
     if bound is not None and bound.cells <= MAX_CELLS:
@@ -420,12 +434,22 @@ def _bound_of_plain_cells(sheet_xml: bytes) -> Extent | None:
 
 
 def _second_r(sheet_xml: bytes) -> bool:
-    """Whether any attribute named ``r`` is not the first of a ``<c`` or ``<row`` tag."""
-    data = np.frombuffer(sheet_xml, dtype=np.uint8)
+    """Whether any attribute named ``r`` is not the first of a ``<c`` or ``<row`` tag.
+
+    An ``r`` after white space and before ``=`` (white space allowed between, up to eight
+    bytes of it; more counts as a match): text such as "a r b" is not one.
+    """
+    data = np.frombuffer(sheet_xml + b"\0" * 9, dtype=np.uint8)
     at = np.flatnonzero(data == ord("r"))
-    at = at[(at >= 5) & (at < len(data) - 1)]
+    at = at[(at >= 5) & (at < len(sheet_xml))]
     at = at[_SPACE[data[at - 1]]]
-    at = at[(data[at + 1] == ord("=")) | _SPACE[data[at + 1]]]
+    is_attribute = data[at + 1] == ord("=")
+    spacing = _SPACE[data[at + 1]]
+    for step in range(2, 10):  # "r =" and "r  =": white space between r and =
+        after = data[at + step]
+        is_attribute |= spacing & (after == ord("="))
+        spacing &= _SPACE[after]
+    at = at[is_attribute | spacing]
     after_c = (data[at - 2] == ord("c")) & (data[at - 3] == ord("<"))
     after_row = (
         (data[at - 2] == ord("w"))

@@ -188,7 +188,9 @@ SHEET_ROW = st.tuples(
     st.lists(
         st.tuples(
             st.one_of(st.none(), st.tuples(st.integers(1, 30), st.integers(1, 40))),  # r
-            st.sampled_from(["plain", "lower", "second r", "r last", "prefixed", "empty"]),
+            st.sampled_from(
+                ["plain", "lower", "second r", "spaced second r", "r last", "prefixed", "empty"]
+            ),
             st.one_of(st.none(), st.tuples(st.integers(1, 30), st.integers(1, 40))),
         ),
         max_size=6,
@@ -212,6 +214,8 @@ def _sheet_data(rows) -> str:
                 r = r.lower()
             elif form == "second r" and name:
                 r += f' r="{second}"'
+            elif form == "spaced second r" and name:
+                r += f" r\n = '{second}'"
             elif form == "r last" and name:
                 r = f' s="0"{r}'
             tag = "x:c" if form == "prefixed" else "c"
