@@ -95,6 +95,10 @@ class SignInError(TrackerError):
     """Wrong name or password, a locked or a disabled account."""
 
 
+class ConfigError(TrackerError):
+    """An environment setting with a value the tracker cannot use."""
+
+
 class StoreUnavailable(TrackerError):
     """The database cannot be reached or written (read-only, full, locked, down)."""
 

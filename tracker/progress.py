@@ -7,7 +7,6 @@ a change comes from the web page, an Excel file or the API.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from tracker import config
 from tracker.schema import (
     DONE,
     DUE_SOON_DAYS,
@@ -44,8 +44,7 @@ def now() -> datetime:
 
 def period_kind() -> str:
     """``month`` (月报, default) or ``quarter`` (季报), from ``TRACKER_PERIOD``."""
-    kind = os.environ.get("TRACKER_PERIOD", "month")
-    return kind if kind in ("month", "quarter") else "month"
+    return str(config.value("TRACKER_PERIOD"))
 
 
 def period_of(day: date, kind: str | None = None) -> str:

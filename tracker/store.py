@@ -25,13 +25,13 @@ from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
     Engine,
-    exc,
     Integer,
     Text,
     bindparam,
     cast,
     create_engine,
     event,
+    exc,
     func,
     insert,
     literal,
@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import StaticPool
 
+from tracker import config
 from tracker.accounts import Account, Accounts
 from tracker.aggregate import with_lead_unit
 from tracker.errors import (
@@ -63,9 +64,7 @@ from tracker.models import (
 )
 from tracker.progress import check_progress, normalize_value, now, period_of
 from tracker.schema import (
-    DEFAULT_DB_PATH,
     DONE,
-    MEASURES_CSV,
     PROGRESS_FIELDS,
     STATUS_LABELS,
 )
@@ -83,7 +82,7 @@ PROGRESS_COLUMNS = [
 
 def database_url(url: str | None = None) -> str:
     """``url``, else ``DATABASE_URL``, else the embedded SQLite file ``data/tracker.db``."""
-    return url or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
+    return url or str(config.value("DATABASE_URL"))
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
@@ -1073,5 +1072,5 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 def measures_file_bytes(path: str | os.PathLike | None = None) -> bytes:
     """The agency-by-task table's bytes: ``path``, else ``TRACKER_MEASURES_CSV``, else
     data/measures.csv."""
-    with open(path or os.environ.get("TRACKER_MEASURES_CSV") or MEASURES_CSV, "rb") as handle:
+    with open(path or str(config.value("TRACKER_MEASURES_CSV")), "rb") as handle:
         return handle.read()

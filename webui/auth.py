@@ -11,11 +11,11 @@ beyond the form widget, the log or a page.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 import streamlit as st
 
+from tracker import config
 from tracker.accounts import Account
 from tracker.errors import PermissionDenied, SignInError, TrackerError
 from webui import data, safe
@@ -30,14 +30,7 @@ ADD_ADMIN_COMMAND = "python -m loaders user add NAME --role admin"
 
 def idle_limit() -> timedelta:
     """How long a signed-in session may sit unused (``TRACKER_SESSION_MINUTES``)."""
-    raw = os.environ.get("TRACKER_SESSION_MINUTES", "30")
-    try:
-        minutes = int(raw)
-    except ValueError:
-        raise TrackerError(f"TRACKER_SESSION_MINUTES 必须是整数分钟数，而不是 {raw!r}") from None
-    if minutes <= 0:
-        raise TrackerError("TRACKER_SESSION_MINUTES 必须大于 0")
-    return timedelta(minutes=minutes)
+    return timedelta(minutes=int(config.value("TRACKER_SESSION_MINUTES")))  # type: ignore[arg-type]
 
 
 def _oidc_configured() -> bool:
@@ -96,8 +89,8 @@ def _first_admin() -> None:
     accounts = data.get_store().accounts
     if accounts.count():
         return
-    name = os.environ.get("TRACKER_ADMIN_USER", "").strip()
-    password = os.environ.get("TRACKER_ADMIN_PASSWORD", "")
+    name = str(config.value("TRACKER_ADMIN_USER"))
+    password = str(config.value("TRACKER_ADMIN_PASSWORD"))
     if name and password:
         try:
             accounts.add(name, role="admin", password=password)
