@@ -12,9 +12,13 @@ them, and the escaped character is shown literally) and line breaks are kept.
 
 from __future__ import annotations
 
+import logging
 import re
 
 import streamlit as st
+
+# Errors shown to users as a message keep their traceback here (the server's log).
+_log = logging.getLogger("tracker.webui")
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
@@ -27,6 +31,9 @@ def plain(text: object) -> str:
 
 
 def error(text: object) -> None:
+    """An error message; an exception passed in is also logged with its traceback."""
+    if isinstance(text, BaseException):
+        _log.warning("shown to the user: %s", text, exc_info=text)
     st.error(plain(text))
 
 
