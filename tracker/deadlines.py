@@ -44,9 +44,9 @@ def task_deadlines(assignments: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=TASK_COLUMNS, index=pd.Index([], name="task_id"))
     due = _dates(assignments["due_date"])
     spread = (
-        pd.DataFrame({"task_id": assignments["task_id"], "due": due.astype(str)})
+        pd.DataFrame({"task_id": assignments["task_id"], "due": due})
         .groupby("task_id")["due"]
-        .nunique()
+        .nunique(dropna=False)
     )
     leads = assignments[assignments["role"] == LEAD].drop_duplicates("task_id")
     frame = pd.DataFrame(
