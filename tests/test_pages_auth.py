@@ -268,3 +268,19 @@ def test_signed_in_helper_refuses_unknown_roles(app_env):
     store.create_schema()
     with pytest.raises(Exception, match="未知角色"):
         signed_in(store, "x", "boss")
+
+
+def test_oidc_configured_offers_single_sign_on_instead_of_passwords(app_env):
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+        "cookie_secret": "test-cookie-secret",
+        "client_id": "tracker",
+        "client_secret": "test-client-secret",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+    }
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.text_input  # no password form
+    assert [b.label for b in at.button] == ["使用单位统一身份认证登录"]
+    assert not at.dataframe and not at.metric

@@ -126,12 +126,12 @@ def _password_form() -> None:
 def _oidc_stand_in() -> None:
     """Signed out under OIDC: the button that starts the identity provider's sign-in."""
     st.title("政策任务督办台")
-    if not st.user.is_logged_in:
+    if not st.user.get("is_logged_in", False):
         st.button("使用单位统一身份认证登录", on_click=st.login, type="primary")
 
 
 def _oidc() -> Account | None:
-    if not st.user.is_logged_in:
+    if not st.user.get("is_logged_in", False):
         return None
     signed_in = st.session_state.get(_ACCOUNT)
     if signed_in is None:
