@@ -101,9 +101,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _open_as(args: argparse.Namespace):
     """The store, and the account named by ``--user`` (unknown or disabled: refused)."""
-    from tracker.store import Store
+    from loaders.store_sync import open_store
 
-    store = Store.open(args.db)
+    store = open_store(args.db)
     return store, store.accounts.account(args.user)
 
 
@@ -172,19 +172,55 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
 
 
-def cmd_sync(args: argparse.Namespace) -> int:
-    """Bring the store in line with the measures CSV now (the app also does it on start)."""
-    from loaders.measures_csv import read_measures
-    from tracker.store import Store, make_engine, measures_file_bytes
+def print_plan(plan) -> None:
+    """A revision plan, one line per task that changes: what, old id -> new id, text."""
+    for change in plan.changes:
+        text = change.new_text or change.old_text
+        shown = text if len(text) <= 40 else text[:39] + "…"
+        reported = f"  (已填报 {change.reported} 条)" if change.reported else ""
+        print(
+            f"{change.label}\t{change.old_task_id or '-'} -> {change.new_task_id or '-'}"
+            f"\t{shown}{reported}"
+        )
+    print(plan.summary())
 
-    store = Store(make_engine(args.db))
-    store.create_schema()
-    report = store.sync(read_measures(measures_file_bytes(args.measures)))
+
+def print_report(report) -> None:
     print(
         f"synced: {report.added_tasks} new tasks, {report.added_assignments} new assignments, "
         f"{report.archived_tasks} tasks and {report.archived_assignments} assignments archived, "
-        f"{report.restored} restored"
+        f"{report.moved_tasks} moved, {report.changed_tasks} changed, {report.restored} restored"
     )
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Bring the store in line with the measures CSV now (the app also does it on start).
+
+    A revision that moves, rewords or archives stored tasks is shown and applied only with
+    ``--yes`` as a supervising ``--user``; without it nothing is written (exit 1)."""
+    from loaders.store_sync import apply_pending, pending_revision
+    from tracker.store import Store, SyncReport, make_engine
+
+    store = Store(make_engine(args.db))
+    store.create_schema()
+    pending = pending_revision(store, args.measures)
+    if pending is None:
+        print_report(SyncReport())
+        return EXIT_OK
+    user = None
+    if pending.plan.needs_confirmation:
+        print_plan(pending.plan)
+        if not args.yes:
+            print(
+                "nothing written: this revision moves, rewords or archives stored tasks; "
+                "check the changes above, then run again with --yes --user NAME",
+                file=sys.stderr,
+            )
+            return EXIT_DIFFERS
+        if not args.user:
+            raise PermissionDenied("确认修订需要 --user（督办员或管理员账号）")
+        user = store.accounts.account(args.user)
+    print_report(apply_pending(store, pending, user=user).report)
     return EXIT_OK
 
 
@@ -200,10 +236,10 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def cmd_user(args: argparse.Namespace) -> int:
     """Accounts: add, list, disable, enable, reset a password, set a staff member's units."""
+    from loaders.store_sync import open_store
     from tracker.schema import ACCOUNT_ROLE_LABELS
-    from tracker.store import Store
 
-    accounts = Store.open(args.db).accounts
+    accounts = open_store(args.db).accounts
     if args.action == "list":
         for row in accounts.table().itertuples(index=False):
             state = "active" if row.active else "disabled"
@@ -303,6 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="sync the store's tasks and assignments from the CSV")
     sync.add_argument("--measures", help="measures CSV (default: TRACKER_MEASURES_CSV or data/)")
     sync.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    sync.add_argument(
+        "--yes", action="store_true", help="apply a revision that moves or archives tasks"
+    )
+    sync.add_argument("--user", help="account confirming such a revision (督办员/管理员)")
     sync.set_defaults(func=cmd_sync)
     _add_excel_commands(sub)
     _add_user_command(sub)

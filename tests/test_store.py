@@ -49,6 +49,7 @@ def test_sync_is_idempotent(make_store, small_measures):
 
 def test_missing_task_is_archived_with_history_and_restored(make_store, small_measures):
     store = make_store(small_measures)
+    boss = signed_in(store)
     aid = _aid(store, "demo-m01-t2", "市教委")
     store.apply(
         [Update(aid, 0, {"status": "推进中", "percent": 30})],
@@ -57,40 +58,95 @@ def test_missing_task_is_archived_with_history_and_restored(make_store, small_me
     )
     without = small_measures[small_measures.task_id != "demo-m01-t2"]
 
-    report = store.sync(without)
+    report = store.sync(without, user=boss)
     assert report.archived_tasks == 1 and report.archived_assignments == 1
     assert "demo-m01-t2" not in set(store.assignments().task_id)
     archived = _row(store, aid)
     assert bool(archived.archived) and archived.percent == 30
-    assert len(store.history(assignment_ids=[aid])) == 2  # history kept
-    assert not store.sync(without).changed
+    # Archived under an id of its own, so a later task at that position starts clean.
+    assert archived.task_id == "demo-m01-t2~1"
+    history = store.history(assignment_ids=[aid])
+    assert list(history["field"]) == ["archived", "task_id", "percent", "status"]
+    assert (history.iloc[1]["old_value"], history.iloc[1]["new_value"]) == (
+        "demo-m01-t2",
+        "demo-m01-t2~1",
+    )
+    assert set(history.iloc[:2]["changed_by"]) == {boss.username}
+    assert not store.sync(without, user=boss).changed
 
-    report = store.sync(small_measures)
+    report = store.sync(small_measures, user=boss)
     assert report.restored >= 1
     restored = store.assignments().set_index("assignment_id").loc[aid]
     assert restored.task_id == "demo-m01-t2"
     assert (restored.status, restored.percent, restored.version) == ("in_progress", 30, 1)
-    assert len(store.history(assignment_ids=[aid])) == 2
+    assert list(store.history(assignment_ids=[aid])["field"])[:2] == ["archived", "task_id"]
 
 
 def test_archived_assignment_cannot_be_updated(make_store, small_measures):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t2", "市教委")
-    store.sync(small_measures[small_measures.task_id != "demo-m01-t2"])
+    store.sync(small_measures[small_measures.task_id != "demo-m01-t2"], user=signed_in(store))
     with pytest.raises(ValidationError):
         store.apply([Update(aid, 0, {"percent": 10})], user=signed_in(store, "张三"), source="web")
 
 
+def _texts(frame: pd.DataFrame, texts: dict[str, str]) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["task_text"] = frame["task_id"].map(texts)
+    return frame
+
+
+SMALL_TEXTS = {
+    "demo-m01-t1": "建立重大科技基础设施开放共享考核制度，保障企业用户机时比例。",
+    "demo-m01-t2": "推动高校院所图书馆、实验室向合作企业开放。",
+    "demo-m02-t1": "探索试点科学数据银行模式，推动公共数据分级分类开放。",
+}
+
+
 def test_sync_never_resets_progress(make_store, small_measures):
-    store = make_store(small_measures)
+    store = make_store(_texts(small_measures, SMALL_TEXTS))
     aid = _aid(store, "demo-m01-t1", "市科委")
     store.apply(
         [Update(aid, 0, {"status": "推进中", "percent": 55, "note": "按计划推进"})],
         user=signed_in(store, "张三"),
         source="web",
     )
-    changed = small_measures.copy()
-    changed.loc[changed.task_id == "demo-m01-t1", "task_text"] = "示范任务（修订）"
+    reworded = "建立健全重大科技基础设施开放共享考核制度，提高企业用户机时比例。"
+    changed = _texts(small_measures, {**SMALL_TEXTS, "demo-m01-t1": reworded})
+    extra = measures_frame(
+        [
+            {
+                "measure_no": 3,
+                "task_id": "demo-m03-t1",
+                "task_text": "新增任务：培育科技服务业企业。",
+                "unit": "市科委",
+                "role": "lead",
+                "unit_rank": 1,
+            }
+        ]
+    )
+    report = store.sync(pd.concat([changed, extra], ignore_index=True), user=signed_in(store))
+    assert (report.added_tasks, report.added_assignments, report.changed_tasks) == (1, 1, 1)
+    row = _row(store, aid)
+    assert (row.status, row.percent, row.note, row.version) == ("in_progress", 55, "按计划推进", 1)
+    assert row.task_text == reworded
+    history = store.history(assignment_ids=[aid])
+    assert (history.iloc[0]["field"], history.iloc[0]["new_value"]) == ("task_text", reworded)
+    new = _row(store, _aid(store, "demo-m03-t1", "市科委"))
+    assert (new.status, new.percent, new.version) == ("not_started", 0, 0)
+
+
+def test_a_revision_that_moves_progress_needs_a_supervisor(make_store, small_measures):
+    store = make_store(small_measures)
+    revision = store.revision()
+    without = small_measures[small_measures.task_id != "demo-m01-t2"]
+    with pytest.raises(PermissionDenied, match="删除（归档） 1 项"):
+        store.sync(without)
+    with pytest.raises(PermissionDenied):
+        store.sync(without, user=signed_in(store, "市科委填报员", "staff", ["市科委"]))
+    assert store.revision() == revision
+    assert "demo-m01-t2" in set(store.assignments().task_id)
+    # Only adding tasks needs nobody's confirmation (what a start does by itself).
     extra = measures_frame(
         [
             {
@@ -102,13 +158,19 @@ def test_sync_never_resets_progress(make_store, small_measures):
             }
         ]
     )
-    report = store.sync(pd.concat([changed, extra], ignore_index=True))
-    assert report.added_tasks == 1 and report.added_assignments == 1
-    row = _row(store, aid)
-    assert (row.status, row.percent, row.note, row.version) == ("in_progress", 55, "按计划推进", 1)
-    assert row.task_text == "示范任务（修订）"
-    new = _row(store, _aid(store, "demo-m03-t1", "市科委"))
-    assert (new.status, new.percent, new.version) == ("not_started", 0, 0)
+    assert store.sync(pd.concat([small_measures, extra], ignore_index=True)).added_tasks == 1
+
+
+def test_a_confirmed_plan_is_refused_once_the_store_moved_on(make_store, small_measures):
+    store = make_store(small_measures)
+    boss = signed_in(store)
+    without = small_measures[small_measures.task_id != "demo-m01-t2"]
+    plan = store.plan_sync(without)
+    assert plan.needs_confirmation and [c.old_task_id for c in plan.changes] == ["demo-m01-t2"]
+    store.sync(small_measures[small_measures.measure_no == 1], user=boss)  # someone else
+    with pytest.raises(ConflictError, match="重新核对"):
+        store.sync(without, plan=plan, user=boss)
+    assert set(store.assignments().task_id) == {"demo-m01-t1", "demo-m01-t2"}
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -579,8 +641,9 @@ def test_assignments_reload_whole_after_a_sync(make_store, small_measures, db_ur
     reader = make_store(small_measures)
     assert len(reader.assignments()) == 6
     writer = Store(make_engine(db_url))
-    writer.sync(small_measures[small_measures["measure_no"] == 1])
+    boss = signed_in(writer)
+    writer.sync(small_measures[small_measures["measure_no"] == 1], user=boss)
     assert set(reader.assignments()["task_id"]) == {"demo-m01-t1", "demo-m01-t2"}
-    writer.sync(small_measures)
+    writer.sync(small_measures, user=boss)
     assert len(reader.assignments()) == 6
     writer.engine.dispose()

@@ -30,6 +30,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     create_engine,
+    delete,
     event,
     exc,
     func,
@@ -63,6 +64,15 @@ from tracker.models import (
     Unit,
 )
 from tracker.progress import check_progress, normalize_value, now, period_of
+from tracker.revisions import (
+    ADDED,
+    CHANGED,
+    MOVED,
+    REMOVED,
+    RESTORED,
+    RevisionPlan,
+    plan_revision,
+)
 from tracker.schema import (
     DONE,
     PROGRESS_FIELDS,
@@ -149,6 +159,8 @@ class SyncReport:
     archived_tasks: int = 0
     archived_assignments: int = 0
     restored: int = 0
+    moved_tasks: int = 0
+    changed_tasks: int = 0
 
     @property
     def changed(self) -> bool:
@@ -201,31 +213,24 @@ class Store:
         self._loaded: _Loaded | None = None  # the last assignments() result, see there
 
     @classmethod
-    def open(
-        cls,
-        url: str | None = None,
-        *,
-        measures: pd.DataFrame | None = None,
-        sync: bool = True,
-    ) -> Store:
-        """Open (migrating if needed) and sync from ``measures`` or the measures CSV file.
+    def open(cls, url: str | None = None, *, measures: pd.DataFrame | None = None) -> Store:
+        """Open the database (creating or migrating its tables) and sync ``measures`` if given.
 
-        The file's bytes are hashed first: a server restart with unchanged sources costs a
-        hash, not a parse and a comparison of every row.
+        Syncing from ``data/measures.csv`` is the loaders' job
+        (:func:`loaders.store_sync.open_store`: one digest of the file's bytes, and a
+        revision that moves or archives stored tasks waits for a supervisor's confirmation).
+        Until every caller opens the store that way, ``measures=None`` still delegates to it.
         """
         store = cls(make_engine(url))
         store.create_schema()
-        if sync and measures is not None:
+        if measures is not None:
             store.sync(measures)
-        elif sync:
-            raw = measures_file_bytes()
-            digest = hashlib.sha256(raw).hexdigest()
-            with store.engine.connect() as conn:
-                current = store._meta(conn, "measures_digest")
-            if current != digest:
-                from loaders.measures_csv import read_measures
+        else:
+            # Transitional: the one import of loaders left in tracker; it goes once
+            # webui/data.py and the scripts call loaders.store_sync.open_store.
+            from loaders.store_sync import sync_measures_file
 
-                store.sync(read_measures(raw), digest=digest)
+            sync_measures_file(store)
         return store
 
     def create_schema(self) -> None:
@@ -280,33 +285,110 @@ class Store:
 
     # --- sync from measures.csv -----------------------------------------------------
 
-    def sync(self, measures: pd.DataFrame, *, digest: str | None = None) -> SyncReport:
-        """Bring tasks and assignments in line with ``measures`` (the measures.csv frame).
+    def content_digest(self) -> str | None:
+        """Digest of the measures content the store was last synced to (None: never)."""
+        with self.engine.connect() as conn:
+            return self._meta(conn, "measures_digest")
 
-        Idempotent.  New tasks/assignments appear with a fresh progress row; ones missing
-        from the sources are archived (never deleted, history kept); progress is never reset.
-        ``digest`` identifies the content (default: a hash of the frame); an unchanged
-        digest returns at once.
+    def plan_sync(self, measures: pd.DataFrame, *, digest: str | None = None) -> RevisionPlan:
+        """What :meth:`sync` would do with ``measures``, task by task, without writing.
+
+        Show it (``plan.table()``) and pass the confirmed plan back to :meth:`sync`.
         """
-        digest = (
-            digest
-            or hashlib.sha256(
-                pd.util.hash_pandas_object(measures.astype(str), index=False).to_numpy().tobytes()
-            ).hexdigest()
-        )
+        with self.engine.connect() as conn, conn.begin():
+            return plan_revision(
+                self._stored_rows(conn),
+                measures,
+                base=self._meta(conn, "measures_digest"),
+                digest=digest or frame_digest(measures),
+            )
+
+    def sync(
+        self,
+        measures: pd.DataFrame,
+        *,
+        plan: RevisionPlan | None = None,
+        user: Account | None = None,
+        source: str | None = None,
+        digest: str | None = None,
+    ) -> SyncReport:
+        """Bring policies, tasks and assignments in line with ``measures`` (measures.csv).
+
+        Tasks are matched by content (:mod:`tracker.revisions`), not by their positional id:
+        a stored task's assignments - with their progress and history - move to the id its
+        text has now; a stored task no longer in the sources is archived under an id of its
+        own (``<id>~1``), never deleted.  Every assignment that moves, changes text, is
+        archived or comes back gets a history row (field ``task_id``, ``task_text`` or
+        ``archived``) naming ``source``.
+
+        ``plan`` is the confirmed result of :meth:`plan_sync`; it is refused (ConflictError)
+        when the store has been synced since.  A plan that moves or archives stored tasks
+        (``plan.needs_confirmation``) needs ``user``, a 督办员 or admin.  Idempotent: the
+        same content (``digest``, default a hash of the frame) returns at once.
+        """
+        digest = plan.digest if plan is not None else digest or frame_digest(measures)
         report = SyncReport()
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
             self._lock_revision(conn)
-            if self._meta(conn, "measures_digest") == digest:
+            current = self._meta(conn, "measures_digest")
+            if current == digest:
                 return report
+            if plan is None:
+                plan = plan_revision(self._stored_rows(conn), measures, base=current, digest=digest)
+            elif plan.base != current:
+                raise ConflictError("政策任务已被他人同步或修订，请重新核对差异后再确认")
+            account = self.accounts.current(conn, user.username) if user is not None else None
+            if plan.needs_confirmation and (account is None or not account.supervises):
+                raise PermissionDenied(
+                    "本次修订会移动或归档已有任务（及其进度），须由督办员或管理员确认："
+                    + plan.summary()
+                )
+            history = _RevisionHistory(
+                conn,
+                user=account.username if account else "",
+                source=source or f"revision:{digest[:12]}",
+            )
             self._sync_policies(conn, measures)
             self._sync_units(conn, measures)
             self._sync_measures(conn, measures)
-            self._sync_tasks(conn, measures, report)
-            self._sync_assignments(conn, measures, report)
+            self._sync_tasks(conn, measures, plan, history)
+            self._sync_assignments(conn, measures, report, history)
+            history.write()
+            counts = plan.counts()
+            report.added_tasks = counts[ADDED]
+            report.archived_tasks = counts[REMOVED]
+            report.moved_tasks = counts[MOVED]
+            report.changed_tasks = counts[CHANGED]
+            report.restored += counts[RESTORED]
             self._set_meta(conn, "measures_digest", digest)
             self._bump_revision(conn)
         return report
+
+    def _stored_rows(self, conn) -> pd.DataFrame:
+        """Every stored task with its units, in the shape :func:`plan_revision` reads: a
+        live task with its live assignments, an archived one with all of them."""
+        rows = _fetch(
+            conn,
+            select(
+                Measure.policy_id,
+                Measure.measure_no,
+                Task.task_id,
+                Task.task_seq,
+                Task.task_text,
+                Task.archived,
+                Assignment.unit,
+                Assignment.role,
+                Assignment.unit_rank,
+                Assignment.archived.label("assignment_archived"),
+                (Progress.version > 0).label("reported"),
+            )
+            .join(Measure, Measure.measure_id == Task.measure_id)
+            .join(Assignment, Assignment.task_id == Task.task_id)
+            .join(Progress, Progress.assignment_id == Assignment.assignment_id),
+        )
+        for column in ("archived", "assignment_archived", "reported"):
+            rows[column] = rows[column].astype(bool)
+        return rows[rows["archived"] | ~rows["assignment_archived"]]
 
     def _upsert(self, conn, model, key: str, rows: list[dict]) -> set:
         """Insert rows whose key is new, update changed ones; return every key now stored."""
@@ -369,8 +451,16 @@ class Store:
         if gone:
             conn.execute(update(Measure).where(Measure.measure_id.in_(gone)).values(archived=True))
 
-    def _sync_tasks(self, conn, measures: pd.DataFrame, report: SyncReport) -> None:
-        tasks = measures.drop_duplicates("task_id")
+    def _sync_tasks(
+        self, conn, measures: pd.DataFrame, plan: RevisionPlan, history: _RevisionHistory
+    ) -> None:
+        """Re-key stored tasks as ``plan`` says, then write the incoming tasks.
+
+        Assignments leave every id that changes hands before any task text is written:
+        a matched task's go to a holding id and then to the id its text has now; a removed
+        (or evicted archived) task keeps them under ``<id>~N``, archived.  So no text is
+        ever rewritten under assignments that were reported for another task.
+        """
         rows = [
             {
                 "task_id": r.task_id,
@@ -379,19 +469,57 @@ class Store:
                 "task_text": r.task_text,
                 "archived": False,
             }
-            for r in tasks.itertuples()
+            for r in measures.drop_duplicates("task_id").itertuples()
         ]
-        before = dict(conn.execute(select(Task.task_id, Task.archived)).all())
-        present = self._upsert(conn, Task, "task_id", rows)
-        wanted = {r["task_id"] for r in rows}
-        gone = [t for t in present - wanted if not before.get(t)]
-        if gone:
-            conn.execute(update(Task).where(Task.task_id.in_(gone)).values(archived=True))
-        report.added_tasks = len(wanted - set(before))
-        report.archived_tasks = len(gone)
-        report.restored += sum(1 for t in wanted if before.get(t))
+        incoming = {r["task_id"] for r in rows}
+        moves = plan.moves
+        retired = [c.old_task_id for c in plan.of_kind(REMOVED)] + list(plan.evicted)
+        stored = {
+            r.task_id: r
+            for r in conn.execute(
+                select(Task.task_id, Task.measure_id, Task.task_seq, Task.task_text)
+            )
+        }
+        taken = set(stored)
+        held: dict[str, str] = {}
+        for old in [*moves, *retired]:
+            hold = _free_id(old, taken)
+            row = stored[old]
+            conn.execute(
+                insert(Task).values(
+                    task_id=hold,
+                    measure_id=row.measure_id,
+                    task_seq=row.task_seq,
+                    task_text=row.task_text,
+                    archived=True,
+                )
+            )
+            conn.execute(update(Assignment).where(Assignment.task_id == old).values(task_id=hold))
+            held[old] = hold
+        self._upsert(conn, Task, "task_id", rows)
+        for old, new in moves.items():
+            conn.execute(
+                update(Assignment).where(Assignment.task_id == held[old]).values(task_id=new)
+            )
+            conn.execute(delete(Task).where(Task.task_id == held[old]))
+            history.moved(held_as=new, old=old, new=new)
+        for old in retired:
+            history.moved(held_as=held[old], old=old, new=held[old])
+        vacated = [old for old in held if old not in incoming]
+        if vacated:  # their assignments live on under another id; nothing refers to them
+            conn.execute(delete(Task).where(Task.task_id.in_(vacated)))
+        for change in plan.of_kind(CHANGED, RESTORED):
+            if change.old_text != change.new_text:
+                history.reworded(change.new_task_id, change.old_text, change.new_text)
+        conn.execute(
+            update(Task)
+            .where(Task.task_id.not_in(incoming), Task.archived.is_(False))
+            .values(archived=True)
+        )
 
-    def _sync_assignments(self, conn, measures: pd.DataFrame, report: SyncReport) -> None:
+    def _sync_assignments(
+        self, conn, measures: pd.DataFrame, report: SyncReport, history: _RevisionHistory
+    ) -> None:
         existing = {
             (r.task_id, r.unit): r
             for r in conn.execute(
@@ -453,7 +581,9 @@ class Store:
                         .where(Assignment.assignment_id == row.assignment_id)
                         .values(role=role, unit_rank=rank, archived=False)
                     )
-                    report.restored += int(row.archived)
+                    if row.archived:
+                        report.restored += 1
+                        history.archived(row.assignment_id, False)
             elif not row.archived:
                 conn.execute(
                     update(Assignment)
@@ -461,6 +591,7 @@ class Store:
                     .values(archived=True)
                 )
                 report.archived_assignments += 1
+                history.archived(row.assignment_id, True)
         report.added_assignments = len(new)
 
     # --- reads ----------------------------------------------------------------------------
@@ -1039,6 +1170,87 @@ def _due_hints(measures: pd.DataFrame) -> dict[str, date]:
         measures["due_hint"].fillna("").astype(str) != "", ["task_id", "due_hint"]
     ]
     return {t: _to_date(d) for t, d in zip(hinted["task_id"], hinted["due_hint"], strict=True)}
+
+
+def frame_digest(measures: pd.DataFrame) -> str:
+    """A digest of a measures frame's content, for callers that sync a frame, not a file
+    (the file's own bytes are hashed by :mod:`loaders.store_sync`)."""
+    hashed = pd.util.hash_pandas_object(measures.astype(str), index=False)
+    return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()
+
+
+def _free_id(task_id: str, taken: set[str]) -> str:
+    """``<task_id>~N`` with the smallest N not taken (and take it)."""
+    base = task_id.split("~")[0]
+    n = 1
+    while f"{base}~{n}" in taken:
+        n += 1
+    taken.add(f"{base}~{n}")
+    return f"{base}~{n}"
+
+
+class _RevisionHistory:
+    """The history rows one sync writes: an assignment moved to another task id, its task's
+    text changed, it was archived or came back.  Values are kept readable: archived is
+    否/是, the rest the ids and texts themselves."""
+
+    def __init__(self, conn, *, user: str, source: str) -> None:
+        self.conn = conn
+        self.user = user
+        self.source = source if len(source) <= 200 else source[:199] + "…"
+        self.at = now()
+        self.period = period_of(self.at.date())
+        self.changes: list[tuple[int, str, str, str]] = []
+
+    def _under(self, task_id: str) -> list[int]:
+        return list(
+            self.conn.execute(
+                select(Assignment.assignment_id).where(Assignment.task_id == task_id)
+            ).scalars()
+        )
+
+    def moved(self, *, held_as: str, old: str, new: str) -> None:
+        self.changes.extend((aid, "task_id", old, new) for aid in self._under(held_as))
+
+    def reworded(self, task_id: str, old: str, new: str) -> None:
+        self.changes.extend((aid, "task_text", old, new) for aid in self._under(task_id))
+
+    def archived(self, assignment_id: int, archived: bool) -> None:
+        old, new = ("否", "是") if archived else ("是", "否")
+        self.changes.append((int(assignment_id), "archived", old, new))
+
+    def write(self) -> None:
+        if not self.changes:
+            return
+        if not self.user:  # plans that write history need a confirming account
+            raise PermissionDenied("本次修订会改动已有任务，须由督办员或管理员确认")
+        ids = sorted({c[0] for c in self.changes})
+        versions: dict[int, int] = {}
+        for chunk in _chunks(ids, 5000):
+            versions.update(
+                self.conn.execute(
+                    select(Progress.assignment_id, Progress.version).where(
+                        Progress.assignment_id.in_(chunk)
+                    )
+                ).all()
+            )
+        self.conn.execute(
+            insert(ProgressHistory),
+            [
+                {
+                    "assignment_id": aid,
+                    "field": name,
+                    "old_value": old,
+                    "new_value": new,
+                    "changed_by": self.user,
+                    "changed_at": self.at,
+                    "source": self.source,
+                    "period": self.period,
+                    "version": versions.get(aid, 0),
+                }
+                for aid, name, old, new in self.changes
+            ],
+        )
 
 
 def measure_id_of(policy_id: str, measure_no: int) -> str:

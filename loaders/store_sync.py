@@ -1,0 +1,106 @@
+"""``data/measures.csv`` -> the store: the one place that syncs the database from the file.
+
+The content is identified by one digest, the SHA-256 of the file's bytes: a start with an
+unchanged file costs a hash, and ``python -m loaders sync`` records the same digest, so the
+next start does nothing.  A revision that only adds tasks is applied at once; one that
+moves, rewords or archives stored tasks (and so their progress) waits: the 政策库 page and
+``python -m loaders sync`` show its plan, and a 督办员 or admin confirms it.
+
+>>> store = open_store("sqlite://")                   # doctest: +SKIP
+>>> outcome = sync_measures_file(store)               # doctest: +SKIP
+>>> outcome.waiting                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from loaders.measures_csv import read_measures
+from tracker.accounts import Account
+from tracker.revisions import RevisionPlan
+from tracker.schema import MEASURES_CSV
+from tracker.store import Store, SyncReport, make_engine
+
+
+def measures_path(path: str | os.PathLike | None = None) -> Path:
+    """``path``, else ``TRACKER_MEASURES_CSV``, else data/measures.csv."""
+    return Path(path or os.environ.get("TRACKER_MEASURES_CSV") or MEASURES_CSV)
+
+
+def file_digest(data: bytes) -> str:
+    """The content digest of a measures file: SHA-256 of its bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The measures table the store is not yet synced to, and what syncing it would do."""
+
+    frame: pd.DataFrame
+    plan: RevisionPlan
+    file: str
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """``plan`` is None when the store was already in line; ``report`` is None when the
+    plan waits for confirmation (nothing was written)."""
+
+    plan: RevisionPlan | None
+    report: SyncReport | None
+
+    @property
+    def waiting(self) -> bool:
+        return self.plan is not None and self.report is None
+
+
+def pending_revision(store: Store, path: str | os.PathLike | None = None) -> Pending | None:
+    """What the measures file would change in the store, or None when it is in line."""
+    file = measures_path(path)
+    data = file.read_bytes()
+    digest = file_digest(data)
+    if store.content_digest() == digest:
+        return None
+    frame = read_measures(data, name=str(file))
+    return Pending(frame, store.plan_sync(frame, digest=digest), str(file))
+
+
+def sync_measures_file(
+    store: Store,
+    path: str | os.PathLike | None = None,
+    *,
+    user: Account | None = None,
+    confirm: bool = False,
+    source: str | None = None,
+) -> SyncOutcome:
+    """Sync the store from the measures file: at once when the revision only adds tasks,
+    else only with ``confirm=True`` and a supervising ``user``."""
+    pending = pending_revision(store, path)
+    if pending is None:
+        return SyncOutcome(None, SyncReport())
+    if pending.plan.needs_confirmation and not confirm:
+        return SyncOutcome(pending.plan, None)
+    return apply_pending(store, pending, user=user, source=source)
+
+
+def apply_pending(
+    store: Store, pending: Pending, *, user: Account | None, source: str | None = None
+) -> SyncOutcome:
+    """Apply a plan the user has seen (refused if the store was synced since)."""
+    source = source or f"measures.csv {pending.plan.digest[:12]}"
+    report = store.sync(pending.frame, plan=pending.plan, user=user, source=source)
+    return SyncOutcome(pending.plan, report)
+
+
+def open_store(url: str | None = None, path: str | os.PathLike | None = None) -> Store:
+    """Open the store (creating or migrating its tables) and sync it from the measures file
+    as far as that needs no confirmation: what the app and the CLI do on start."""
+    store = Store(make_engine(url))
+    store.create_schema()
+    sync_measures_file(store, path)
+    return store
