@@ -69,7 +69,8 @@ def _iso(value: date | None) -> str:
 
 def policy_rows(policy: Policy, registry: UnitRegistry) -> tuple[list[tuple], list[ParseWarning]]:
     """Rows of one policy in table order (tuples in MEASURE_COLUMNS order), and a warning for
-    every unregistered unit."""
+    every unregistered unit and every unit named by another name (full name, alias): the
+    row carries the registered short name, once per task."""
     rows: list[tuple] = []
     warnings: list[ParseWarning] = []
     reported: set[str] = set()
@@ -89,17 +90,25 @@ def policy_rows(policy: Policy, registry: UnitRegistry) -> tuple[list[tuple], li
             for task in measure.tasks:
                 tid = task_id(policy.policy_id, measure.no, task.seq)
                 due_hint = _iso(task.due)
+                named: dict[str, tuple[UnitInfo, str]] = {}  # one row per registered unit
                 for ref in task.units:
                     info = resolved.get(ref.unit) or resolved.setdefault(
                         ref.unit, registry.resolve(ref.unit)
                     )
-                    if info.kind == UNKNOWN_KIND and ref.unit not in reported:
+                    if ref.unit not in reported and (
+                        info.kind == UNKNOWN_KIND or info.unit != ref.unit
+                    ):
                         reported.add(ref.unit)
-                        warnings.append(
-                            ParseWarning(
-                                f"未登记单位「{ref.unit}」，已按原名保留", policy.name, task.line
-                            )
+                        message = (
+                            f"未登记单位「{ref.unit}」，已按原名保留"
+                            if info.kind == UNKNOWN_KIND
+                            else f"单位「{ref.unit}」按单位表记为「{info.unit}」"
                         )
+                        warnings.append(ParseWarning(message, policy.name, task.line))
+                    if info.unit not in named or ref.role == LEAD:
+                        role = ref.role if info.unit not in named else LEAD
+                        named[info.unit] = (info, role)
+                for rank, (info, role) in enumerate(named.values(), 1):
                     rows.append(
                         (
                             *head,
@@ -110,11 +119,11 @@ def policy_rows(policy: Policy, registry: UnitRegistry) -> tuple[list[tuple], li
                             tid,
                             task.seq,
                             task.text,
-                            ref.unit,
+                            info.unit,
                             info.full_name,
                             info.kind,
-                            ref.role,
-                            ref.rank,
+                            role,
+                            rank,
                             due_hint,
                         )
                     )

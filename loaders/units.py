@@ -3,6 +3,9 @@
 Policies name units by their published short names (市科委, 上海海关 ...).  The register maps
 each short name to its full official name and a kind so the dashboard can group them; the
 splitter turns the inside of a responsibility clause into an ordered list of (unit, role).
+Other names for a registered unit - its full official name, and the ``aliases`` column
+(``市经信委|上海市经信委``) - resolve to the registered short name, so one unit is one row
+whatever a bureau calls it.
 
 Published clauses come in several shapes; all go through :func:`parse_clause`:
 
@@ -18,6 +21,7 @@ Published clauses come in several shapes; all go through :func:`parse_clause`:
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 from dataclasses import dataclass
@@ -27,6 +31,8 @@ from tracker.errors import TrackerError
 from tracker.schema import LEAD, SUPPORT, UNIT_KIND_LABELS
 
 UNIT_COLUMNS: list[str] = ["unit", "full_name", "kind"]
+ALIASES_COLUMN = "aliases"  # optional: other names of the unit, separated by ALIAS_SEPARATOR
+ALIAS_SEPARATOR = "|"
 UNKNOWN_KIND = "unknown"
 
 # Separators between units inside a clause (full- and half-width).
@@ -102,10 +108,25 @@ class UnitRef:
 
 
 class UnitRegistry:
-    """Short name -> :class:`UnitInfo`; unknown names resolve to kind ``unknown``."""
+    """Short name -> :class:`UnitInfo`; other names of a unit resolve to it, unknown names
+    to kind ``unknown``.
 
-    def __init__(self, units: list[UnitInfo] | None = None) -> None:
+    >>> registry = UnitRegistry([UnitInfo("市经济信息化委", "上海市经济和信息化委员会", "municipal")],
+    ...                         {"市经信委": "市经济信息化委"})
+    >>> registry.resolve("市经信委").unit, registry.resolve("上海市经济和信息化委员会").unit
+    ('市经济信息化委', '市经济信息化委')
+    """
+
+    def __init__(
+        self, units: list[UnitInfo] | None = None, aliases: dict[str, str] | None = None
+    ) -> None:
         self._units: dict[str, UnitInfo] = {u.unit: u for u in units or []}
+        self._aliases: dict[str, str] = dict(aliases or {})
+        self._other_names: dict[str, str] = {
+            u.full_name: u.unit
+            for u in self._units.values()
+            if u.full_name != u.unit and u.full_name not in self._units
+        } | self._aliases
 
     def __contains__(self, name: object) -> bool:
         return name in self._units
@@ -113,12 +134,46 @@ class UnitRegistry:
     def __len__(self) -> int:
         return len(self._units)
 
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, UnitRegistry)
+            and self._units == other._units
+            and self._aliases == other._aliases
+        )
+
     def names(self) -> list[str]:
         return list(self._units)
 
+    def aliases(self) -> dict[str, str]:
+        """Alias -> registered short name, as the ``aliases`` column lists them."""
+        return dict(self._aliases)
+
     def resolve(self, name: str) -> UnitInfo:
-        """Full name and kind of ``name``; an unknown unit is kept as itself, kind unknown."""
-        return self._units.get(name) or UnitInfo(name, name, UNKNOWN_KIND)
+        """Full name and kind of ``name`` (a short name, full name or alias); an unknown unit
+        is kept as itself, kind unknown."""
+        info = self._units.get(name)
+        if info is None and name in self._other_names:
+            info = self._units[self._other_names[name]]
+        return info or UnitInfo(name, name, UNKNOWN_KIND)
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        """Registered units whose names are closest to an unknown ``name`` (difflib), best
+        first: ``市经信委`` -> ``['市经济信息化委', …]``."""
+        candidates = [*self._units, *self._other_names]
+        close = difflib.get_close_matches(name, candidates, n=n * 3, cutoff=0.4)
+        suggested = (self._other_names.get(c, c) for c in close)
+        return list(dict.fromkeys(suggested))[:n]
+
+    def with_alias(self, alias: str, unit: str) -> UnitRegistry:
+        """A register in which ``alias`` names ``unit`` (a registered short name)."""
+        alias = alias.strip()
+        if unit not in self._units:
+            raise TrackerError(f"单位「{unit}」未登记，不能作为「{alias}」的规范名称")
+        if not alias or alias in self._units:
+            raise TrackerError(f"「{alias}」已是登记的单位简称，不能作为别名")
+        if len(alias) > MAX_UNIT_LENGTH:
+            raise TrackerError(f"别名超过{MAX_UNIT_LENGTH}个字符：「{alias[:20]}…」")
+        return UnitRegistry(list(self._units.values()), {**self._aliases, alias: unit})
 
 
 def read_units(buf: bytes | BinaryIO, name: str = "units.csv") -> UnitRegistry:
@@ -133,6 +188,7 @@ def read_units(buf: bytes | BinaryIO, name: str = "units.csv") -> UnitRegistry:
     if missing:
         raise TrackerError(f"单位表缺少列：{'、'.join(missing)}", file=name, line=1)
     units: list[UnitInfo] = []
+    aliases: dict[str, tuple[str, int]] = {}
     seen: set[str] = set()
     for line_no, row in enumerate(reader, start=2):
         unit = (row["unit"] or "").strip()
@@ -150,7 +206,34 @@ def read_units(buf: bytes | BinaryIO, name: str = "units.csv") -> UnitRegistry:
             raise TrackerError(f"单位「{unit}」重复登记", file=name, line=line_no)
         seen.add(unit)
         units.append(UnitInfo(unit, full, kind))
-    return UnitRegistry(units)
+        for alias in (row.get(ALIASES_COLUMN) or "").split(ALIAS_SEPARATOR):
+            alias = alias.strip()
+            if not alias:
+                continue
+            if alias in aliases:
+                raise TrackerError(f"别名「{alias}」重复登记", file=name, line=line_no)
+            aliases[alias] = (unit, line_no)
+    for alias, (_unit, line_no) in aliases.items():
+        if alias in seen:
+            raise TrackerError(f"别名「{alias}」已是登记的单位简称", file=name, line=line_no)
+    return UnitRegistry(units, {alias: unit for alias, (unit, _) in aliases.items()})
+
+
+def write_units(registry: UnitRegistry) -> bytes:
+    """The register as ``data/units.csv`` bytes (UTF-8 with BOM, ``\\n`` line ends), aliases
+    in the ``aliases`` column; ``read_units(write_units(r)) == r``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*UNIT_COLUMNS, ALIASES_COLUMN])
+    by_unit: dict[str, list[str]] = {}
+    for alias, unit in registry.aliases().items():
+        by_unit.setdefault(unit, []).append(alias)
+    for unit in registry.names():
+        info = registry.resolve(unit)
+        writer.writerow(
+            [info.unit, info.full_name, info.kind, ALIAS_SEPARATOR.join(by_unit.get(unit, []))]
+        )
+    return out.getvalue().encode("utf-8-sig")
 
 
 def _split_top_level(text: str) -> list[str]:

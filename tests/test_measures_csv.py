@@ -11,7 +11,7 @@ from pandas.testing import assert_frame_equal
 
 from loaders.measures_csv import build_measures, read_measures, task_id, to_csv_bytes
 from loaders.policy_text import PolicyParseErrors
-from loaders.units import read_units
+from loaders.units import read_units, write_units
 from tracker.errors import PolicyParseError, TrackerError
 from tracker.schema import (
     LEAD,
@@ -156,10 +156,55 @@ def test_units_csv_is_well_formed() -> None:
     raw = UNITS_CSV.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     df = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    assert list(df.columns) == ["unit", "full_name", "kind"]
+    assert list(df.columns) == ["unit", "full_name", "kind", "aliases"]
     assert df["unit"].is_unique
     assert set(df["kind"]) <= set(UNIT_KIND_LABELS)
     assert (df["full_name"] != "").all()
+    # The committed register is what write_units writes: a page can add an alias and
+    # change nothing else.
+    assert write_units(read_units(raw)) == raw
+
+
+def test_aliases_and_full_names_resolve_to_the_registered_unit() -> None:
+    registry = read_units(
+        "unit,full_name,kind,aliases\n"
+        "市经济信息化委,上海市经济和信息化委员会,municipal,市经信委|上海市经信委\n"
+        "市科委,上海市科学技术委员会,municipal,\n".encode()
+    )
+    assert registry.resolve("市经信委").unit == "市经济信息化委"
+    assert registry.resolve("上海市科学技术委员会").unit == "市科委"
+    assert registry.resolve("市低碳办").kind == "unknown"
+    assert registry.suggest("上海市经济信息化委员会")[0] == "市经济信息化委"
+    added = registry.with_alias("科委", "市科委")
+    assert read_units(write_units(added)) == added and added.resolve("科委").unit == "市科委"
+    with pytest.raises(TrackerError, match="未登记"):
+        registry.with_alias("某办", "市某办")
+    with pytest.raises(TrackerError, match="已是登记的单位简称"):
+        registry.with_alias("市科委", "市经济信息化委")
+
+
+def test_a_unit_named_by_alias_is_one_row_under_its_registered_name() -> None:
+    registry = read_units(
+        "unit,full_name,kind,aliases\n"
+        "市经济信息化委,上海市经济和信息化委员会,municipal,市经信委\n"
+        "市科委,上海市科学技术委员会,municipal,\n".encode()
+    )
+    text = "一、示范\n\n（一）示范措施\n\n推动示范任务。（责任单位：市经信委、市科委、市经济信息化委）\n\n上海市人民政府\n2026年1月10日\n"
+    result = build_measures([("2026-01-10_alias-demo.txt", text.encode())], registry)
+    rows = result.frame[["unit", "role", "unit_rank"]].values.tolist()
+    assert rows == [["市经济信息化委", "lead", 1], ["市科委", "support", 2]]
+    assert any("「市经信委」按单位表记为「市经济信息化委」" in str(w) for w in result.warnings)
+
+
+def test_read_units_refuses_an_alias_that_is_a_unit_or_named_twice() -> None:
+    with pytest.raises(TrackerError, match="已是登记的单位简称"):
+        read_units(
+            "unit,full_name,kind,aliases\n市科委,a,municipal,市教委\n市教委,b,municipal,\n".encode()
+        )
+    with pytest.raises(TrackerError, match="别名「科委」重复"):
+        read_units(
+            "unit,full_name,kind,aliases\n市科委,a,municipal,科委\n市教委,b,municipal,科委\n".encode()
+        )
 
 
 def test_read_units_reports_bad_rows() -> None:
