@@ -33,6 +33,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from tracker import aggregate
+from tracker import rankings as ranks
 from tracker.filters import Filters, policy_names
 from tracker.progress import now, warning_light
 from tracker.schema import (
@@ -459,8 +460,10 @@ def build_report(
     *,
     filters: Filters | None = None,
     today: date | None = None,
+    rankings: pd.DataFrame | None = None,
 ) -> bytes:
-    """The formatted 进度报表 workbook (.xlsx bytes) for the rows matching ``filters``."""
+    """The formatted 进度报表 workbook (.xlsx bytes) for the rows matching ``filters``;
+    with ``rankings`` (``tracker.rankings.rankings``), a 通报 sheet after the others."""
     filters = filters or Filters()
     today = today or now().date()
     every = with_light(assignments, today)
@@ -481,9 +484,46 @@ def build_report(
             _detail_sheet(wb, rows, titles[SHEET_DETAIL]),
         ]
     )
+    if rankings is not None:
+        _rankings_sheet(wb, rankings, today)
     wb.properties.title = "政策任务进度报表"
     wb.properties.creator = "政策任务督办台"
     return save_with_rows(wb, blocks)
+
+
+SHEET_RANKINGS = "通报"
+
+
+def _rankings_sheet(wb: Workbook, table: pd.DataFrame, today: date) -> None:
+    """督办通报: units ranked (``tracker.rankings``), this period beside the last, each
+    figure's definition underneath.  A small table, written cell by cell."""
+    ws = wb.create_sheet(SHEET_RANKINGS)
+    period = table.attrs.get("period") or ranks.period_of(today)
+    for index, column in enumerate(ranks.RANKING_COLUMNS, start=1):
+        width = 16 if column == ranks.UNIT else 6 if column == ranks.RANK else 11
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "C3"
+    setup_print(ws, "1:2")
+    title = f"督办通报（本期 {period}，上期 {ranks.previous_period(period)}）　报告日期：{today}"
+    ws.append([styled(ws, title, "r_title")])
+    ws.append([styled(ws, c, "r_header") for c in ranks.RANKING_COLUMNS])
+    for row in table[ranks.RANKING_COLUMNS].itertuples(index=False):
+        cells = []
+        for column, value in zip(ranks.RANKING_COLUMNS, row, strict=True):
+            if column == ranks.UNIT:
+                cells.append(styled(ws, str(value), "r_text"))
+            elif column == ranks.FLAG:
+                cells.append(styled(ws, "是" if value else None, "r_center"))
+            elif pd.isna(value):
+                cells.append(styled(ws, None, "r_center"))
+            elif column in ranks.RATE_COLUMNS:
+                cells.append(styled(ws, float(value), "r_pct"))
+            else:
+                cells.append(styled(ws, int(value), "r_int"))
+        ws.append(cells)
+    ws.append([])
+    for note in ranks.ranking_notes(period):
+        ws.append([styled(ws, "注：" + note, "r_note")])
 
 
 _TOTAL_STYLES = {"r_pct": "r_total_pct"}

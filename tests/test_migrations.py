@@ -31,6 +31,8 @@ def test_migrations_create_exactly_the_models(db_url) -> None:
         "progress_snapshots",
         "users",
         "user_units",
+        "supervision_steps",
+        "reminders",
         "alembic_version",
     } <= tables
 
@@ -41,7 +43,7 @@ def test_create_schema_is_idempotent(db_url) -> None:
     store.create_schema()
     store.create_schema()
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0002"
+        assert MigrationContext.configure(conn).get_current_revision() == "0003"
     engine.dispose()
 
 

@@ -174,3 +174,41 @@ class UserUnit(Base):
 
     username: Mapped[str] = mapped_column(ForeignKey("users.username"), primary_key=True)
     unit: Mapped[str] = mapped_column(ForeignKey("units.unit"), primary_key=True)
+
+
+class SupervisionStep(Base):
+    """Append-only log of the supervision workflow: one row per step (签收, 报送, 审核, 退回,
+    办结, and extension requests and decisions), with the account and time.
+
+    ``period`` is the reporting period the step belongs to (a review belongs to the period
+    of the report it reviews); ``text`` is the report, the reason for a send-back or for an
+    extension; ``due_date`` the date an extension asks for; ``request_id`` links a decision
+    to its request.
+    """
+
+    __tablename__ = "supervision_steps"
+    __table_args__ = (Index("ix_supervision_assignment", "assignment_id", "period", "step_id"),)
+
+    step_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.assignment_id"))
+    period: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    request_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    acted_by: Mapped[str] = mapped_column(String(100))
+    acted_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Reminder(Base):
+    """Append-only log of reminders (催办): who reminded which unit, when, about what."""
+
+    __tablename__ = "reminders"
+
+    reminder_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit: Mapped[str] = mapped_column(ForeignKey("units.unit"), index=True)
+    period: Mapped[str] = mapped_column(String(10))
+    items: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text, default="")
+    sent_by: Mapped[str] = mapped_column(String(100))
+    sent_at: Mapped[datetime] = mapped_column(DateTime)

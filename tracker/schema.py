@@ -123,3 +123,57 @@ PERIOD_KINDS: dict[str, str] = {"month": "月报", "quarter": "季报"}
 # Where a change came from, stored in progress_history.source.
 SOURCE_WEB = "web"
 SOURCE_API = "api"
+
+# --- supervision workflow (督办): per assignment and reporting period ----------------------
+# Each step is a row of the append-only ``supervision_steps`` table; its ``action`` is the
+# state the assignment enters (or, for extensions, what happened to the request).
+NOT_ACKNOWLEDGED = ""  # nothing done yet in any period: the unit has not signed for the task
+ACKNOWLEDGED = "acknowledged"
+HANDLING = "handling"
+SUBMITTED = "submitted"
+ACCEPTED = "accepted"
+RETURNED = "returned"
+CLOSED = "closed"
+SUPERVISION_STATE_LABELS: dict[str, str] = {
+    NOT_ACKNOWLEDGED: "未签收",
+    ACKNOWLEDGED: "已签收",
+    HANDLING: "办理中",
+    SUBMITTED: "已报送",
+    ACCEPTED: "已审核",
+    RETURNED: "退回",
+    CLOSED: "办结",
+}
+# The state each state may move to.  A new period starts at 已签收 for a task already
+# signed for (and stays 办结 once closed); 退回 goes back to the unit to revise and resend.
+SUPERVISION_NEXT: dict[str, frozenset[str]] = {
+    NOT_ACKNOWLEDGED: frozenset({ACKNOWLEDGED}),
+    ACKNOWLEDGED: frozenset({HANDLING, SUBMITTED}),
+    HANDLING: frozenset({SUBMITTED}),
+    SUBMITTED: frozenset({ACCEPTED, RETURNED}),
+    RETURNED: frozenset({HANDLING, SUBMITTED}),
+    ACCEPTED: frozenset({CLOSED}),
+    CLOSED: frozenset(),
+}
+# Steps taken by the reviewer (the lead unit for a support unit's report, a supervisor for a
+# lead unit's); the others by the reporting unit itself.
+REVIEW_STEPS: frozenset[str] = frozenset({ACCEPTED, RETURNED, CLOSED})
+EXTENSION_REQUESTED = "extension_requested"
+EXTENSION_APPROVED = "extension_approved"
+EXTENSION_REFUSED = "extension_refused"
+EXTENSION_LABELS: dict[str, str] = {
+    EXTENSION_REQUESTED: "申请延期",
+    EXTENSION_APPROVED: "批准延期",
+    EXTENSION_REFUSED: "不予延期",
+}
+SUPERVISION_STEP_LABELS: dict[str, str] = {
+    ACKNOWLEDGED: "签收",
+    HANDLING: "开始办理",
+    SUBMITTED: "报送",
+    ACCEPTED: "审核通过",
+    RETURNED: "退回",
+    CLOSED: "办结销号",
+    **EXTENSION_LABELS,
+}
+REMINDER_DAYS = 15  # 催办: "due soon" means within this many days unless the page says otherwise
+# Where a deadline moved by an approved extension came from, in progress_history.source.
+SOURCE_EXTENSION = "延期申请"

@@ -1,0 +1,304 @@
+"""Rankings (通报): units compared on four figures, for this reporting period and the one
+before, and units late two periods in a row flagged.  Pure functions: frames in, frame out.
+
+Each figure is read "as of" a moment: for the current period, now (today's deadlines, the
+current statuses); for a past period, the end of its last day, with statuses and deadlines
+rebuilt from the append-only history.  Every unit's own assignments count (lead and support
+alike), as for 分工完成率.
+
+* 按期完成率: of the assignments whose deadline had passed, the share done by their
+  deadline (deadline passed = the deadline is before the as-of day);
+* 逾期: assignments whose deadline had passed and that were not done — the red light's
+  "past due and not done";
+* 一次审核通过率: of the assignments whose report for the period was reviewed, the share
+  accepted at the first review (not sent back first);
+* 距上次更新天数: days from the unit's last progress change to the as-of day.
+
+A unit is late in a period when it has at least one overdue assignment; late in both the
+period and the one before, it is flagged (连续两期逾期).
+
+>>> table = rankings(assignments, history, steps, today=date(2026, 11, 30))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from tracker.figures import bar_height, empty_figure, shown
+from tracker.progress import period_of
+from tracker.schema import ACCEPTED, DONE, LIGHT_COLORS, RED, RETURNED
+
+UNIT = "责任单位"
+RANK = "名次"
+ASSIGNMENTS = "分工数"
+DUE = "到期"
+ON_TIME = "按期完成"
+ON_TIME_RATE = "按期完成率"
+OVERDUE = "逾期"
+FIRST_PASS = "一次审核通过率"
+IDLE_DAYS = "距上次更新天数"
+FLAG = "连续两期逾期"
+PREVIOUS = "上期"
+FIGURE_COLUMNS: list[str] = [
+    ASSIGNMENTS,
+    DUE,
+    ON_TIME,
+    ON_TIME_RATE,
+    OVERDUE,
+    FIRST_PASS,
+    IDLE_DAYS,
+]
+COMPARED: list[str] = [ON_TIME_RATE, OVERDUE, FIRST_PASS, IDLE_DAYS]
+RANKING_COLUMNS: list[str] = [
+    RANK,
+    UNIT,
+    *FIGURE_COLUMNS,
+    *(PREVIOUS + c for c in COMPARED),
+    FLAG,
+]
+RATE_COLUMNS: list[str] = [ON_TIME_RATE, FIRST_PASS, PREVIOUS + ON_TIME_RATE, PREVIOUS + FIRST_PASS]
+DEFINITIONS: dict[str, str] = {
+    DUE: "完成时限早于统计日的分工数",
+    ON_TIME_RATE: "到期分工中，在完成时限当日或之前标记为已完成的比例",
+    OVERDUE: "完成时限早于统计日且尚未完成的分工数（即红灯中的“超期未完成”）",
+    FIRST_PASS: "本期报送经审核的分工中，第一次审核即通过（未被退回）的比例",
+    IDLE_DAYS: "统计日距本单位最近一次进度更新的天数（从未更新为空）",
+    FLAG: "本期和上期都有逾期分工",
+}
+RANKING_ORDER = "排序：按期完成率高者在前，其次逾期少、一次审核通过率高、距上次更新天数少"
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """First and last day of a reporting period (``2026-11`` or ``2026-Q4``).
+
+    >>> period_bounds("2026-Q4")
+    (datetime.date(2026, 10, 1), datetime.date(2026, 12, 31))
+    """
+    year, rest = period.split("-")
+    if rest.startswith("Q"):
+        first_month = (int(rest[1:]) - 1) * 3 + 1
+        months = 3
+    else:
+        first_month, months = int(rest), 1
+    start = date(int(year), first_month, 1)
+    end_month = first_month + months
+    end = date(int(year) + (end_month > 12), (end_month - 1) % 12 + 1, 1) - timedelta(days=1)
+    return start, end
+
+
+def previous_period(period: str) -> str:
+    """The period before ``period``, of the same kind.
+
+    >>> previous_period("2026-01"), previous_period("2026-Q1")
+    ('2025-12', '2025-Q4')
+    """
+    start, _ = period_bounds(period)
+    kind = "quarter" if "Q" in period else "month"
+    return period_of(start - timedelta(days=1), kind)
+
+
+def _value_at(current: pd.Series, changes: pd.DataFrame, moment: datetime | None) -> pd.Series:
+    """Each assignment's value of one field at ``moment``: the old value of its first change
+    after that moment, else its current value (``current`` is indexed by assignment id)."""
+    if moment is None or changes.empty:
+        return current
+    later = changes[changes["changed_at"] >= moment].sort_values("changed_at", kind="stable")
+    first = later.drop_duplicates("assignment_id").set_index("assignment_id")["old_value"]
+    then = current.copy()
+    known = first.index.intersection(then.index)
+    then.loc[known] = first.loc[known]
+    return then
+
+
+def _as_of(period: str, today: date) -> tuple[date, datetime | None]:
+    """The day deadlines are compared with, and the moment values are read at (None: now)."""
+    if period == period_of(today, "quarter" if "Q" in period else "month"):
+        return today, None
+    day_after = period_bounds(period)[1] + timedelta(days=1)
+    return day_after, datetime.combine(day_after, datetime.min.time())
+
+
+def unit_figures(
+    assignments: pd.DataFrame,
+    history: pd.DataFrame,
+    steps: pd.DataFrame,
+    period: str,
+    today: date,
+) -> pd.DataFrame:
+    """The figures of one period, one row per unit (indexed by unit).
+
+    ``assignments``: assignment_id, unit, status, due_date (current values).
+    ``history``: assignment_id, field, old_value, new_value, changed_at
+    (:meth:`tracker.supervision.Supervision.ranking_history`).
+    ``steps``: assignment_id, period, action, step_id (the supervision steps).
+    """
+    cut_day, moment = _as_of(period, today)
+    ids = assignments["assignment_id"].to_numpy()
+    status_now = pd.Series(assignments["status"].to_numpy(), index=ids, dtype=object)
+    due_now = pd.Series([_iso(d) for d in assignments["due_date"]], index=ids, dtype=object)
+    changes = history.assign(changed_at=pd.to_datetime(history["changed_at"]))
+    status = _value_at(status_now, changes[changes["field"] == "status"], moment)
+    due_text = _value_at(due_now, changes[changes["field"] == "due_date"], moment)
+    due = pd.to_datetime(due_text.where(due_text != ""), errors="coerce")
+    done_at = (
+        changes[
+            (changes["field"] == "status")
+            & (changes["new_value"] == DONE)
+            & ((changes["changed_at"] < moment) if moment is not None else True)
+        ]
+        .groupby("assignment_id")["changed_at"]
+        .max()
+        .reindex(ids)
+    )
+    cut = pd.Timestamp(cut_day)
+    is_done = (status == DONE).to_numpy()
+    passed = (due < cut).to_numpy()
+    on_time = passed & is_done & (done_at.dt.normalize() <= due).to_numpy()
+    per_row = pd.DataFrame(
+        {
+            "unit": assignments["unit"].to_numpy(),
+            ASSIGNMENTS: 1,
+            DUE: passed.astype(int),
+            ON_TIME: on_time.astype(int),
+            OVERDUE: (passed & ~is_done).astype(int),
+        }
+    )
+    figures = per_row.groupby("unit")[[ASSIGNMENTS, DUE, ON_TIME, OVERDUE]].sum()
+    figures[ON_TIME_RATE] = figures[ON_TIME] / figures[DUE].where(figures[DUE] > 0)
+
+    reviews = steps[(steps["period"] == period) & steps["action"].isin([ACCEPTED, RETURNED])]
+    first = reviews.sort_values("step_id").drop_duplicates("assignment_id")
+    unit_of = pd.Series(assignments["unit"].to_numpy(), index=ids)
+    first = first[first["assignment_id"].isin(ids)]
+    first_pass = (
+        pd.DataFrame(
+            {
+                "unit": unit_of.loc[first["assignment_id"].to_numpy()].to_numpy(),
+                "accepted": (first["action"] == ACCEPTED).to_numpy(),
+            }
+        )
+        .groupby("unit")["accepted"]
+        .mean()
+    )
+    figures[FIRST_PASS] = first_pass.reindex(figures.index)
+
+    touched = changes if moment is None else changes[changes["changed_at"] < moment]
+    touched = touched[touched["assignment_id"].isin(ids)]
+    last = (
+        pd.DataFrame(
+            {
+                "unit": unit_of.loc[touched["assignment_id"].to_numpy()].to_numpy(),
+                "at": touched["changed_at"].to_numpy(),
+            }
+        )
+        .groupby("unit")["at"]
+        .max()
+        .reindex(figures.index)
+    )
+    seen_day = pd.Timestamp(cut_day if moment is None else cut_day - timedelta(days=1))
+    figures[IDLE_DAYS] = (seen_day - last.dt.normalize()).dt.days
+    return figures[FIGURE_COLUMNS]
+
+
+def rankings(
+    assignments: pd.DataFrame,
+    history: pd.DataFrame,
+    steps: pd.DataFrame,
+    *,
+    today: date,
+    period: str | None = None,
+) -> pd.DataFrame:
+    """Units ranked for ``period`` (default: the one ``today`` is in) with the previous
+    period's figures beside them and the 连续两期逾期 flag.  Columns: :data:`RANKING_COLUMNS`;
+    rates are shares (0–1), empty where nothing counted."""
+    period = period or period_of(today)
+    now_figures = unit_figures(assignments, history, steps, period, today)
+    before = unit_figures(assignments, history, steps, previous_period(period), today)
+    table = now_figures.join(before[COMPARED].add_prefix(PREVIOUS), how="left")
+    table[FLAG] = (table[OVERDUE] > 0) & (table[PREVIOUS + OVERDUE] > 0)
+    table = table.rename_axis(UNIT).reset_index()
+    table = table.sort_values(
+        [ON_TIME_RATE, OVERDUE, FIRST_PASS, IDLE_DAYS, UNIT],
+        ascending=[False, True, False, True, True],
+        na_position="last",
+        kind="stable",
+    ).reset_index(drop=True)
+    table.insert(0, RANK, range(1, len(table) + 1))
+    table = table[RANKING_COLUMNS]
+    table.attrs["period"] = period
+    return table
+
+
+def ranking_notes(period: str) -> list[str]:
+    """The definitions printed under the table (page and Excel sheet)."""
+    start, end = period_bounds(period)
+    return [
+        f"本期 {period}（{start} 至 {end}，当期按今日统计），上期 {previous_period(period)}"
+        "（按该期最后一日结束时统计）",
+        *(f"{name}：{text}" for name, text in DEFINITIONS.items()),
+        RANKING_ORDER,
+    ]
+
+
+def ranking_figure(table: pd.DataFrame) -> go.Figure:
+    """按期完成率 per unit, this period and the last, units flagged late twice in red."""
+    rated = table[table[ON_TIME_RATE].notna() | table[PREVIOUS + ON_TIME_RATE].notna()]
+    if rated.empty:
+        return empty_figure("尚无到期任务，暂无按期完成率")
+    names = [
+        ("⚠ " if flag else "") + name for name, flag in zip(rated[UNIT], rated[FLAG], strict=True)
+    ]
+    labels = shown(names)
+    fig = go.Figure(
+        [
+            go.Bar(
+                name=f"本期 {ON_TIME_RATE}",
+                y=labels,
+                x=rated[ON_TIME_RATE],
+                orientation="h",
+                marker_color=[LIGHT_COLORS[RED] if f else "#4C78A8" for f in rated[FLAG]],
+                text=[_percent(v) for v in rated[ON_TIME_RATE]],
+                textposition="outside",
+            ),
+            go.Bar(
+                name=f"上期 {ON_TIME_RATE}",
+                y=labels,
+                x=rated[PREVIOUS + ON_TIME_RATE],
+                orientation="h",
+                marker_color="#BDBDBD",
+            ),
+        ]
+    )
+    fig.update_layout(
+        barmode="group",
+        height=bar_height(2 * len(rated)),
+        font={"size": 13},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        plot_bgcolor="white",
+    )
+    fig.update_xaxes(tickformat=".0%", range=[0, 1.15])
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def ranking_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as pages show it: rates as percentages, the flag as 是/blank."""
+    shown_table = table.copy()
+    for column in RATE_COLUMNS:
+        shown_table[column] = [_percent(v) for v in shown_table[column]]
+    shown_table[FLAG] = shown_table[FLAG].map({True: "是", False: ""})
+    return shown_table
+
+
+def _percent(value: object) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):.0%}"
+
+
+def _iso(value: object) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return pd.Timestamp(value).date().isoformat()

@@ -1,0 +1,237 @@
+"""Reminders (催办): per unit, what is overdue, due within N days, or not reported this
+period, and the notice text that goes with it.  Pure functions; the log of reminders sent
+lives in :class:`tracker.supervision.Supervision`.
+
+>>> rows = reminder_list(with_states(assignments, latest, "2026-11"), today, days=15)  # doctest: +SKIP
+>>> print(notice_text(rows, today=today, days=15, period="2026-11"))                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import pandas as pd
+
+from tracker.schema import (
+    ACCEPTED,
+    CLOSED,
+    DONE,
+    NOT_ACKNOWLEDGED,
+    PROGRESS_FIELDS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    SUBMITTED,
+    SUPERVISION_STATE_LABELS,
+)
+
+OVERDUE = "已逾期"
+DUE_SOON = "即将到期"
+UNREPORTED = "本期未报送"
+UNACKNOWLEDGED = "未签收"
+REASONS: list[str] = [OVERDUE, DUE_SOON, UNREPORTED, UNACKNOWLEDGED]
+
+UNIT = "责任单位"
+TASK_ID = "任务编号"
+TASK_TEXT = "任务内容"
+ROLE = "角色"
+DUE = PROGRESS_FIELDS["due_date"]
+DAYS_LEFT = "剩余天数"
+STATUS = PROGRESS_FIELDS["status"]
+STATE = "报送状态"
+REASON = "催办事项"
+REMINDER_COLUMNS: list[str] = [
+    UNIT,
+    TASK_ID,
+    TASK_TEXT,
+    ROLE,
+    DUE,
+    DAYS_LEFT,
+    STATUS,
+    STATE,
+    REASON,
+]
+TIMES = "已催办次数"
+LAST_SENT = "最近催办"
+ITEMS = "事项合计"
+SUMMARY_COLUMNS: list[str] = [
+    UNIT,
+    OVERDUE,
+    DUE_SOON,
+    UNREPORTED,
+    UNACKNOWLEDGED,
+    ITEMS,
+    TIMES,
+    LAST_SENT,
+]
+
+
+def reminder_list(rows: pd.DataFrame, today: date, days: int) -> pd.DataFrame:
+    """What each unit is reminded of, one row per assignment, by unit then urgency.
+
+    ``rows``: assignments with this period's ``state``
+    (:func:`tracker.supervision.with_states`).  An open assignment (not done, not closed)
+    is 已逾期 past its deadline and 即将到期 within ``days`` days of it; any assignment not
+    closed is 本期未报送 until a report for the period is submitted (未签收 if the unit has
+    never signed for it).
+    """
+    if rows.empty:
+        return pd.DataFrame(columns=REMINDER_COLUMNS)
+    due = pd.to_datetime(rows["due_date"], errors="coerce")
+    left = (due - pd.Timestamp(today)).dt.days
+    state = rows["state"]
+    open_ = (rows["status"] != DONE) & (state != CLOSED)
+    overdue = open_ & (left < 0)
+    soon = open_ & (left >= 0) & (left <= days)
+    unreported = (state != CLOSED) & ~state.isin([SUBMITTED, ACCEPTED])
+    unacknowledged = state == NOT_ACKNOWLEDGED
+    reasons = [
+        "、".join(
+            name
+            for name, hit in (
+                (OVERDUE, o),
+                (DUE_SOON, s),
+                (UNACKNOWLEDGED if a else UNREPORTED, u),
+            )
+            if hit
+        )
+        for o, s, u, a in zip(overdue, soon, unreported, unacknowledged, strict=True)
+    ]
+    table = pd.DataFrame(
+        {
+            UNIT: rows["unit"].astype(str).to_numpy(),
+            TASK_ID: rows["task_id"].astype(str).to_numpy(),
+            TASK_TEXT: rows["task_text"].astype(str).to_numpy(),
+            ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]).to_numpy(),
+            DUE: [None if pd.isna(d) else d.date() for d in due],
+            DAYS_LEFT: left.astype("Int64").to_numpy(),
+            STATUS: rows["status"].map(STATUS_LABELS).fillna(rows["status"]).to_numpy(),
+            STATE: state.map(SUPERVISION_STATE_LABELS).fillna(state).to_numpy(),
+            REASON: reasons,
+        }
+    )
+    table = table[table[REASON] != ""]
+    urgency = table[DAYS_LEFT].astype("float").fillna(float("inf"))
+    order = table.assign(_urgency=urgency).sort_values([UNIT, "_urgency", TASK_ID], kind="stable")
+    return order.drop(columns="_urgency").reset_index(drop=True)
+
+
+def reminder_summary(reminders: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
+    """Per unit: how many items of each kind, and how often it was reminded before
+    (``log`` is :meth:`Supervision.reminders`).  Units with items, most items first."""
+    if reminders.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    counts = pd.DataFrame(
+        {
+            name: reminders[REASON].str.contains(name, regex=False).groupby(reminders[UNIT]).sum()
+            for name in REASONS
+        }
+    )
+    counts[ITEMS] = reminders.groupby(UNIT).size()
+    sent = reminder_counts(log).set_index(UNIT)
+    counts[TIMES] = sent[TIMES].reindex(counts.index).fillna(0).astype(int)
+    counts[LAST_SENT] = sent[LAST_SENT].reindex(counts.index)
+    counts = counts.rename_axis(UNIT).reset_index()
+    counts = counts.sort_values([ITEMS, UNIT], ascending=[False, True], kind="stable")
+    return counts.reset_index(drop=True)[SUMMARY_COLUMNS]
+
+
+def reminder_counts(log: pd.DataFrame) -> pd.DataFrame:
+    """Per unit reminded: how many reminders, and when the last one went out."""
+    if log.empty:
+        return pd.DataFrame({UNIT: pd.Series(dtype=object), TIMES: 0, LAST_SENT: pd.NaT})
+    grouped = log.groupby("unit")
+    return pd.DataFrame(
+        {
+            UNIT: list(grouped.groups),
+            TIMES: grouped.size().to_numpy(),
+            LAST_SENT: pd.to_datetime(grouped["sent_at"].max()).to_numpy(),
+        }
+    )
+
+
+def notice_text(
+    reminders: pd.DataFrame,
+    *,
+    today: date,
+    days: int,
+    period: str,
+    sender: str = "",
+) -> str:
+    """The list as a plain-text notice ready to paste into a message or document.
+
+    >>> rows = pd.DataFrame({UNIT: ["市科委"], TASK_ID: ["p-m01-t1"], TASK_TEXT: ["建设平台"],
+    ...     ROLE: ["牵头"], DUE: [date(2026, 11, 1)], DAYS_LEFT: [-29], STATUS: ["推进中"],
+    ...     STATE: ["已签收"], REASON: ["已逾期、本期未报送"]})
+    >>> print(notice_text(rows, today=date(2026, 11, 30), days=15, period="2026-11"))
+    关于督促办理政策任务的通知
+    <BLANKLINE>
+    各有关单位：
+    截至 2026-11-30，下列任务已逾期、将于 15 日内到期，或本期（2026-11）尚未报送进展。请抓紧办理，并在“报送”页报送本期进展；确需延期的，请在到期前提出延期申请。
+    <BLANKLINE>
+    一、市科委（1 项）
+    1. 【已逾期 29 天；本期未报送】p-m01-t1 建设平台（完成时限 2026-11-01）
+    <BLANKLINE>
+    2026-11-30
+    """
+    lines = [
+        "关于督促办理政策任务的通知",
+        "",
+        "各有关单位：",
+        f"截至 {today.isoformat()}，下列任务已逾期、将于 {days} 日内到期，或本期（{period}）"
+        "尚未报送进展。请抓紧办理，并在“报送”页报送本期进展；确需延期的，请在到期前提出延期申请。",
+    ]
+    for number, (unit, items) in enumerate(reminders.groupby(UNIT, sort=False), start=1):
+        lines += ["", f"{chinese_number(number)}、{unit}（{len(items)} 项）"]
+        for index, row in enumerate(items.itertuples(index=False), start=1):
+            lines.append(f"{index}. 【{_what(row)}】{row[1]} {row[2]}{_due(row)}")
+    lines += ["", f"{sender}　{today.isoformat()}" if sender else today.isoformat()]
+    return "\n".join(lines)
+
+
+def unit_notices(
+    reminders: pd.DataFrame, *, today: date, days: int, period: str, sender: str = ""
+) -> list[tuple[str, int, str]]:
+    """(unit, number of items, that unit's notice) for each unit in the list: what
+    :meth:`Supervision.remind` records."""
+    return [
+        (
+            str(unit),
+            len(items),
+            notice_text(items, today=today, days=days, period=period, sender=sender),
+        )
+        for unit, items in reminders.groupby(UNIT, sort=False)
+    ]
+
+
+def chinese_number(number: int) -> str:
+    """1–99 in Chinese numerals, as notices number their sections.
+
+    >>> chinese_number(3), chinese_number(10), chinese_number(21)
+    ('三', '十', '二十一')
+    """
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(number, 10)
+    if not 0 < number < 100:
+        return str(number)
+    head = "" if tens == 0 else ("十" if tens == 1 else digits[tens] + "十")
+    return head + (digits[ones] if ones else "")
+
+
+def _what(row: Sequence) -> str:
+    reasons = str(row[8]).split("、")
+    left = row[5]
+    shown = []
+    for reason in reasons:
+        if reason == OVERDUE and not pd.isna(left):
+            shown.append(f"{OVERDUE} {-int(left)} 天")
+        elif reason == DUE_SOON and not pd.isna(left):
+            shown.append(f"{int(left)} 天后到期" if left else "今日到期")
+        else:
+            shown.append(reason)
+    return "；".join(shown)
+
+
+def _due(row: Sequence) -> str:
+    due = row[4]
+    return "" if due is None or pd.isna(due) else f"（{DUE} {due}）"
