@@ -83,7 +83,7 @@ def with_cells(data: bytes, cells: dict[str, object], member: str = SHEET_XML) -
                 xml = body.decode()
                 for ref, value in cells.items():
                     pattern = rf'<c r="{ref}"( s="\d+")?[^>]*?(?:/>|>.*?</c>)'
-                    found = re.search(pattern, xml)
+                    found = re.search(pattern, xml, re.DOTALL)
                     assert found, ref
                     new = cell_xml(ref, found.group(1) or "", value)
                     xml = xml[: found.start()] + new + xml[found.end() :]
