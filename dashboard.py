@@ -12,12 +12,18 @@ PAGES = [
     ("pages/overview.py", "总览", ":material/dashboard:", "", None),
     ("pages/by_unit.py", "按责任单位", ":material/apartment:", "by_unit", None),
     ("pages/by_policy.py", "按政策", ":material/description:", "by_policy", None),
+    ("pages/obligations.py", "跨政策职责", ":material/hub:", "obligations", None),
     ("pages/coverage.py", "覆盖矩阵", ":material/grid_view:", "coverage", None),
     ("pages/tasks.py", "任务清单", ":material/list:", "tasks", None),
     ("pages/update.py", "进度填报", ":material/edit:", "update", "writes"),
     ("pages/deadlines.py", "完成时限", ":material/event:", "deadlines", "supervises"),
+    ("pages/reporting.py", "报送", ":material/outbox:", "reporting", "writes"),
+    ("pages/review.py", "审核", ":material/fact_check:", "review", "writes"),
+    ("pages/reminders.py", "催办", ":material/notifications_active:", "reminders", "supervises"),
+    ("pages/rankings.py", "通报", ":material/leaderboard:", "rankings", None),
     ("pages/excel.py", "导入导出", ":material/swap_vert:", "excel", None),
     ("pages/audit.py", "审计", ":material/history:", "audit", None),
+    ("pages/policies.py", "政策库", ":material/library_books:", "policies", "supervises"),
 ]
 
 account = auth.require([url_path for *_, url_path, _ in PAGES])

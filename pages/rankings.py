@@ -1,0 +1,57 @@
+"""通报: units ranked by on-time rate, overdue count, share accepted at first review and
+days since last update, this period beside the last; units late two periods running are
+flagged.  Downloadable as the progress report with a 通报 sheet."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from loaders.excel_report import build_report
+from tracker import rankings as rk
+from tracker import supervision as sv
+from tracker.progress import period_of
+from webui import auth, data, filters, safe
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _rankings(url: str, revision: int, steps_seen: tuple[int, int], today: date) -> pd.DataFrame:
+    supervision = sv.Supervision(data.get_store())
+    return rk.rankings(
+        data.assignments(),
+        supervision.ranking_history(),
+        supervision.steps(),
+        today=today,
+    )
+
+
+account = auth.account()
+st.title("通报")
+store = data.get_store()
+supervision = sv.Supervision(store)
+today = data.today()
+period = period_of(today)
+table = _rankings(str(store.engine.url), store.revision(), supervision.high_water(), today)
+st.caption(f"本期 {period}，上期 {rk.previous_period(period)}；全部责任单位，不受侧栏筛选影响。")
+
+flagged = table.loc[table[rk.FLAG], rk.UNIT].tolist()
+if flagged:
+    safe.warning(f"连续两期有逾期任务：{'、'.join(flagged)}")
+st.plotly_chart(rk.ranking_figure(table), key="rankings_chart")
+st.dataframe(rk.ranking_table(table), hide_index=True, width="stretch")
+for note in rk.ranking_notes(period):
+    safe.caption(note)
+st.download_button(
+    "下载进度报表（含通报表）",
+    lambda: build_report(
+        data.assignments(), filters=filters.current(), today=today, rankings=table
+    ),
+    f"进度报表_通报_{today.isoformat()}.xlsx",
+    XLSX_MIME,
+    key="rankings_export",
+    on_click="ignore",
+)

@@ -1,0 +1,94 @@
+"""催办: per unit, what is overdue, due within N days or not reported this period (under the
+sidebar filters); one click records the reminder, and the list comes as an Excel sheet and
+as a notice ready to paste."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from loaders.excel_reminders import build_reminder_workbook
+from tracker import reminders as rm
+from tracker import supervision as sv
+from tracker.errors import TrackerError
+from tracker.progress import period_of
+from tracker.schema import REMINDER_DAYS
+from webui import auth, data, filters, safe
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FLASH = "reminders_flash"
+
+account = auth.account()
+st.title("催办")
+store = data.get_store()
+supervision = sv.Supervision(store)
+today = data.today()
+period = period_of(today)
+flash = st.session_state.pop(_FLASH, None)
+if flash:
+    safe.success(flash)
+
+days = st.number_input(
+    "即将到期：N 天内", min_value=1, max_value=365, value=REMINDER_DAYS, key="reminders_days"
+)
+rows = filters.current().apply(data.assignments())
+states = sv.with_states(rows, supervision.latest(period, rows["assignment_id"].tolist()), period)
+items = rm.reminder_list(states, today, int(days))
+summary = rm.reminder_summary(items, supervision.reminders())
+st.caption(
+    f"截至 {today}：已逾期、{days} 天内到期（未完成），或本期（{period}）尚未报送的任务，按单位列出；"
+    "已催办次数为此前记录的催办。"
+)
+if items.empty:
+    st.success("当前筛选条件下没有需要催办的事项。")
+    st.stop()
+
+st.subheader(f"按单位汇总（{len(summary)} 个单位，{len(items)} 项）")
+st.dataframe(summary, hide_index=True, width="stretch")
+sender = account.display_name or account.username
+notice = rm.notice_text(items, today=today, days=int(days), period=period, sender=sender)
+title = f"催办清单（截至 {today}，{days} 天内到期）"
+left, right = st.columns(2)
+if left.button("记录催办（发送给以上各单位）", type="primary", key="reminders_send"):
+    try:
+        count = supervision.remind(
+            rm.unit_notices(items, today=today, days=int(days), period=period, sender=sender),
+            user=account,
+        )
+    except TrackerError as exc:
+        safe.error(exc)
+    else:
+        st.session_state[_FLASH] = f"已记录对 {count} 个单位的催办。"
+        st.rerun()
+right.download_button(
+    "下载催办清单（xlsx）",
+    lambda: build_reminder_workbook(items, summary, title),
+    f"催办清单_{today.isoformat()}.xlsx",
+    XLSX_MIME,
+    key="reminders_export",
+    on_click="ignore",
+)
+
+st.subheader("催办通知（可直接复制）")
+st.code(notice, language=None, wrap_lines=True)
+
+st.subheader("催办清单")
+st.dataframe(items, hide_index=True, width="stretch")
+
+st.subheader("催办记录")
+log = supervision.reminders()
+if log.empty:
+    st.info("尚未记录催办。")
+else:
+    st.dataframe(
+        log[["unit", "period", "items", "sent_by", "sent_at"]].rename(
+            columns={
+                "unit": "责任单位",
+                "period": "报告期",
+                "items": "事项数",
+                "sent_by": "催办人",
+                "sent_at": "时间",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )

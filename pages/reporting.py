@@ -1,0 +1,147 @@
+"""报送: a unit signs for its tasks, reports each period (starting from its last accepted
+report; a lead unit can add its support units' accepted reports), revises what was sent
+back, and asks for more time before a deadline."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tracker import supervision as sv
+from tracker import views
+from tracker.errors import TrackerError
+from tracker.progress import is_blank, period_of
+from tracker.reminders import LAST_SENT, TIMES, reminder_counts
+from tracker.schema import (
+    ACKNOWLEDGED,
+    CLOSED,
+    DONE,
+    HANDLING,
+    LEAD,
+    SUBMITTED,
+    SUPERVISION_NEXT,
+    SUPERVISION_STEP_LABELS,
+)
+from webui import auth, data, safe
+
+_FLASH = "reporting_flash"
+
+
+def _do(action, message: str) -> None:
+    try:
+        action()
+    except TrackerError as exc:
+        safe.error(exc)
+        return
+    st.session_state[_FLASH] = message
+    st.rerun()
+
+
+account = auth.account()
+st.title("报送")
+store = data.get_store()
+supervision = sv.Supervision(store)
+today = data.today()
+period = period_of(today)
+st.caption(
+    f"当前报告期：{period}。流程：签收 → 办理中 → 报送 → 审核通过（或退回修改后再报送）→ 办结。"
+    "配合单位的报送由牵头单位审核，牵头单位的报送由督办员审核。"
+)
+flash = st.session_state.pop(_FLASH, None)
+if flash:
+    safe.success(flash)
+
+units = account.editable_units(data.view(views.filter_options, filtered=False)["units"])
+if not units:
+    st.info("本账号没有可报送的任务分工。")
+    st.stop()
+unit = st.selectbox("责任单位", units, key="reporting_unit")
+sent = reminder_counts(supervision.reminders([unit]))
+if len(sent):
+    st.warning(
+        f"本单位已收到催办 {int(sent[TIMES].iloc[0])} 次，"
+        f"最近一次：{sent[LAST_SENT].iloc[0]:%Y-%m-%d %H:%M}。"
+    )
+
+assignments = data.assignments()
+ids = assignments.loc[assignments["unit"] == unit, "assignment_id"].tolist()
+states = sv.unit_states(assignments, supervision.latest(period, ids), unit, period)
+st.dataframe(sv.board_table(states), hide_index=True, width="stretch")
+
+chosen = st.selectbox(
+    "任务",
+    list(states.index),
+    format_func=lambda a: (
+        f"{states.at[a, 'task_id']}（{sv.role_label(states.at[a, 'role'])}）"
+        f"　{str(states.at[a, 'task_text'])[:40]}"
+    ),
+    key="reporting_task",
+)
+row = states.loc[chosen]
+state = row["state"]
+safe.caption(f"{row['task_id']}：{row['task_text']}")
+st.markdown(f"**本期报送状态：{sv.state_label(state)}**")
+if row["reason"]:
+    safe.warning(f"退回理由：{row['reason']}")
+allowed = SUPERVISION_NEXT[state]
+
+if ACKNOWLEDGED in allowed and st.button("签收", key="reporting_acknowledge", type="primary"):
+    _do(
+        lambda: supervision.acknowledge(int(chosen), user=account),
+        f"已签收任务 {row['task_id']}。",
+    )
+if HANDLING in allowed and st.button("开始办理", key="reporting_start"):
+    _do(
+        lambda: supervision.start(int(chosen), user=account),
+        f"任务 {row['task_id']} 已转为办理中。",
+    )
+
+if SUBMITTED in allowed:
+    steps = supervision.steps(task_ids=[row["task_id"]])
+    draft = sv.draft_report(steps, int(chosen), period, fallback=str(row["note"]))
+    if row["role"] == LEAD:
+        support = sv.support_reports(steps, assignments, row["task_id"], period)
+        if len(support):
+            st.markdown("**配合单位本期已审核的报告**")
+            st.dataframe(support, hide_index=True, width="stretch")
+            if st.checkbox("附在本单位报告之后", key=f"reporting_with_support_{chosen}"):
+                draft = sv.with_support_reports(draft, support)
+    text = st.text_area(
+        "本期报送内容（从上次审核通过的报告开始，修改后报送）",
+        draft,
+        height=160,
+        key=f"reporting_text_{chosen}_{period}_{state}_{len(draft)}",
+    )
+    if st.button("报送", key="reporting_submit", type="primary"):
+        _do(
+            lambda: supervision.submit(int(chosen), text, user=account),
+            f"已报送任务 {row['task_id']} 的 {period} 进展，等待审核。",
+        )
+
+if row["status"] != DONE and state != CLOSED:
+    with st.expander("申请延期"):
+        due = row["due_date"]
+        st.caption(
+            f"当前完成时限：{due:%Y-%m-%d}。延期须在到期前申请，由督办员审批；"
+            "未获批准的，到期后按逾期处理。"
+            if not is_blank(due)
+            else "该任务尚无完成时限，无需申请延期。"
+        )
+        new_due = st.date_input(
+            "申请延期至", value=None, key="reporting_new_due", format="YYYY-MM-DD"
+        )
+        reason = st.text_area("延期理由", key="reporting_reason")
+        if st.button("提交延期申请", key="reporting_extend"):
+            _do(
+                lambda: supervision.request_extension(int(chosen), new_due, reason, user=account),
+                f"已提交任务 {row['task_id']} 的延期申请，等待督办员审批。",
+            )
+
+st.subheader("办理记录")
+st.dataframe(
+    sv.step_table(supervision.steps(assignment_ids=[int(chosen)])),
+    hide_index=True,
+    width="stretch",
+)
+st.caption(
+    "、".join(SUPERVISION_STEP_LABELS.values()) + "：每一步都记录办理人和时间，记录只增不改。"
+)
