@@ -436,20 +436,26 @@ def _bound_of_plain_cells(sheet_xml: bytes) -> Extent | None:
 def _second_r(sheet_xml: bytes) -> bool:
     """Whether any attribute named ``r`` is not the first of a ``<c`` or ``<row`` tag.
 
-    An ``r`` after white space and before ``=`` (white space allowed between, up to eight
-    bytes of it; more counts as a match): text such as "a r b" is not one.
+    An ``r`` after white space and before ``=``, white space allowed between (more than eight
+    bytes of it counts as a match): text such as "a r b" is not one.
     """
-    data = np.frombuffer(sheet_xml + b"\0" * 9, dtype=np.uint8)
-    at = np.flatnonzero(data == ord("r"))
-    at = at[(at >= 5) & (at < len(sheet_xml))]
+    data = np.frombuffer(sheet_xml, dtype=np.uint8)
+    if len(data) < 32:
+        return b"r" in sheet_xml
+    end = len(data) - 10  # the document ends with </worksheet>; no attribute in the tail
+    at = np.flatnonzero(data[5:end] == ord("r")) + 5
     at = at[_SPACE[data[at - 1]]]
-    is_attribute = data[at + 1] == ord("=")
-    spacing = _SPACE[data[at + 1]]
-    for step in range(2, 10):  # "r =" and "r  =": white space between r and =
-        after = data[at + step]
-        is_attribute |= spacing & (after == ord("="))
-        spacing &= _SPACE[after]
-    at = at[is_attribute | spacing]
+    after = data[at + 1]
+    spaced = at[_SPACE[after]]
+    at = at[after == ord("=")]
+    if len(spaced):  # "r =", "r\n=": look past the white space
+        found = np.zeros(len(spaced), dtype=bool)
+        spacing = np.ones(len(spaced), dtype=bool)
+        for step in range(2, 10):
+            after = data[spaced + step]
+            found |= spacing & (after == ord("="))
+            spacing &= _SPACE[after]
+        at = np.concatenate([at, spaced[found | spacing]])
     after_c = (data[at - 2] == ord("c")) & (data[at - 3] == ord("<"))
     after_row = (
         (data[at - 2] == ord("w"))
