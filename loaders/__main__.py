@@ -14,46 +14,17 @@ from __future__ import annotations
 import argparse
 import difflib
 import getpass
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from loaders.measures_csv import build_measures, to_csv_bytes
+from loaders.policy_files import read_sources, write_atomic
 from loaders.units import read_units
 from tracker.errors import PermissionDenied, StoreUnavailable, TrackerError
 from tracker.schema import MEASURES_CSV, SOURCES_DIR, UNITS_CSV
 
-SOURCE_SUFFIXES = (".md", ".txt")
 EXIT_OK, EXIT_DIFFERS, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 1, 2, 3
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def read_sources(folder: Path) -> list[tuple[str, bytes]]:
-    """``(file name, bytes)`` of every policy text in ``folder``, sorted by name (= by date)."""
-    if not folder.is_dir():
-        raise TrackerError(f"找不到政策原文目录 {folder}")
-    files = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES
-    )
-    if not files:
-        raise TrackerError(f"目录 {folder} 中没有 .md 或 .txt 政策原文")
-    return [(p.name, p.read_bytes()) for p in files]
 
 
 def _diff_summary(old: bytes, new: bytes, limit: int = 20) -> str:
@@ -224,6 +195,61 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    """Add a policy from a PDF, DOCX or text file: show what it adds (tasks, units, every
+    warning, the plan); publish it with ``--yes``.  Exit 0 shown or published, 2 refused."""
+    from loaders import policy_files
+    from loaders.store_sync import measures_path
+
+    store, account = _open_as(args)
+    if not account.supervises:
+        raise PermissionDenied(f"账号 {account.username} 无权发布政策（需督办员或管理员）")
+    path = Path(args.file)
+    units_file = Path(args.units) if args.units else policy_files.units_csv()
+    registry = read_units(units_file.read_bytes(), name=str(units_file))
+    draft = policy_files.draft_policy(
+        path.read_bytes(), path.name, registry, policy_id=args.policy_id
+    )
+    mapping = dict(_alias(a) for a in args.unit_alias or ())
+    draft = policy_files.map_units(draft, mapping)
+    print(f"{draft.source_name}: {draft.summary()}")
+    for row in draft.tasks_table().itertuples(index=False):
+        support = f"；配合：{row.配合单位}" if row.配合单位 else ""
+        due = f"；时限：{row.完成时限}" if row.完成时限 else ""
+        print(f"{row.任务编号}\t牵头：{row.牵头单位}{support}{due}\t{row.任务内容[:40]}")
+    for warning in draft.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for unknown in draft.unknown_units:
+        closest = "、".join(unknown.suggestions) or "无"
+        print(
+            f"unknown unit: {unknown.name} ({unknown.tasks} tasks); closest: {closest}; "
+            f"map it with --unit-alias {unknown.name}=UNIT",
+            file=sys.stderr,
+        )
+    folder = Path(args.sources) if args.sources else policy_files.sources_dir()
+    publication = policy_files.prepare(draft, store, folder=folder)
+    if publication.replaced:
+        print(f"replaces: {'、'.join(publication.replaced)}")
+    print_plan(publication.plan)
+    if not args.yes:
+        print("nothing written: check the above, then run again with --yes to publish")
+        return EXIT_OK
+    out = measures_path(args.out)
+    report = policy_files.publish(
+        publication, store, account, folder=folder, measures_csv=out, units_file=units_file
+    )
+    print(f"wrote {folder / draft.source_name} and {out}")
+    print_report(report)
+    return EXIT_OK
+
+
+def _alias(text: str) -> tuple[str, str]:
+    name, sep, unit = text.partition("=")
+    if not sep or not name.strip() or not unit.strip():
+        raise TrackerError(f"--unit-alias 应写成 原名=登记单位，而不是「{text}」")
+    return name.strip(), unit.strip()
+
+
 def _read_password(args: argparse.Namespace) -> str:
     """From stdin with ``--password-stdin`` (scripts), else asked twice without echo."""
     if args.password_stdin:
@@ -344,6 +370,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--user", help="account confirming such a revision (督办员/管理员)")
     sync.set_defaults(func=cmd_sync)
+    add = sub.add_parser("add", help="add a policy from a PDF, DOCX or text file (政策库)")
+    add.add_argument("file", help="policy file: .pdf, .docx, .txt or .md")
+    add.add_argument("--user", required=True, help="account publishing (督办员/管理员)")
+    add.add_argument("--policy-id", help="policy id (default: from the file name)")
+    add.add_argument(
+        "--unit-alias", action="append", help="map an unknown unit name: 原名=登记单位 (repeatable)"
+    )
+    add.add_argument("--yes", action="store_true", help="publish (default: only show)")
+    add.add_argument("--sources", help="folder of policy texts (default: data/sources)")
+    add.add_argument("--out", help="measures CSV (default: TRACKER_MEASURES_CSV or data/)")
+    add.add_argument("--units", help="unit register CSV (default: data/units.csv)")
+    add.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    add.set_defaults(func=cmd_add)
     _add_excel_commands(sub)
     _add_user_command(sub)
     return parser

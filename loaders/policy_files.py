@@ -1,0 +1,355 @@
+"""Adding a policy: a PDF, a DOCX or pasted text -> a checked draft -> published sources.
+
+The same three steps serve the 政策库 page and ``python -m loaders add FILE``:
+
+1. :func:`draft_policy` reads the file (bytes, whatever the source) and parses it: the
+   measures, tasks and units it would add, every warning, and each unit name the register
+   does not know with the closest registered names;
+2. :func:`prepare` rebuilds the whole measures table with the draft among the sources and
+   asks the store what that changes (a :class:`~tracker.revisions.RevisionPlan`: a new
+   policy only adds tasks; a new edition of a known policy id is a revision);
+3. :func:`publish`, once a supervisor has seen that plan, saves the text into the sources
+   folder, writes the register (if a unit name was mapped) and ``measures.csv``, and syncs
+   the store with exactly that plan.
+
+Uploaded policies live where the shipped ones do: the extracted text is saved as
+``data/sources/<issue date>_<policy id>.txt`` (the original PDF/DOCX beside it, in
+``originals/``), and ``measures.csv`` is rebuilt from the folder.  A restart or a
+``python -m loaders build`` therefore finds the same table, and a second upload of the same
+policy id replaces the earlier file (kept in ``superseded/``) instead of adding a twin.
+The text, not the PDF, is the source: a rebuild never depends on a PDF library's version.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path, PurePath
+
+import pandas as pd
+
+from loaders.measures_csv import build_measures, policies_frame, to_csv_bytes
+from loaders.policy_text import (
+    ParseWarning,
+    Policy,
+    decode_policy,
+    parse_policy,
+    policy_id_from_name,
+)
+from loaders.store_sync import file_digest
+from loaders.units import UNKNOWN_KIND, UnitRegistry, read_units, write_units
+from tracker.accounts import Account
+from tracker.errors import ConflictError, ImportFileError, PermissionDenied, TrackerError
+from tracker.revisions import RevisionPlan
+from tracker.schema import LEAD, SOURCES_DIR, UNITS_CSV
+from tracker.store import Store, SyncReport
+
+UPLOAD_SUFFIXES = (".pdf", ".docx", ".txt", ".md")
+SOURCE_SUFFIXES = (".md", ".txt")
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_PDF_PAGES = 500
+MAX_DOCX_UNPACKED = 100 * 1024 * 1024  # a DOCX is a zip: refuse bombs before parsing
+_POLICY_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ORIGINALS = "originals"
+SUPERSEDED = "superseded"
+TASK_COLUMNS = ["措施", "任务编号", "任务内容", "牵头单位", "配合单位", "完成时限"]
+
+
+def sources_dir() -> Path:
+    """Where the published policy texts live: ``TRACKER_SOURCES_DIR``, else data/sources."""
+    return Path(os.environ.get("TRACKER_SOURCES_DIR") or SOURCES_DIR)
+
+
+def units_csv() -> Path:
+    """The unit register: ``TRACKER_UNITS_CSV``, else data/units.csv."""
+    return Path(os.environ.get("TRACKER_UNITS_CSV") or UNITS_CSV)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_sources(folder: Path) -> list[tuple[str, bytes]]:
+    """``(file name, bytes)`` of every policy text in ``folder``, sorted by name (= by date)."""
+    if not folder.is_dir():
+        raise TrackerError(f"找不到政策原文目录 {folder}")
+    files = sorted(_source_files(folder))
+    if not files:
+        raise TrackerError(f"目录 {folder} 中没有 .md 或 .txt 政策原文")
+    return [(p.name, p.read_bytes()) for p in files]
+
+
+def _source_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES]
+
+
+# --- 1. file -> text ------------------------------------------------------------------------
+
+
+def extract_text(data: bytes, file_name: str) -> str:
+    """The text of a policy file: PDF (pypdf), DOCX (python-docx), or UTF-8/GB18030 text.
+
+    Errors are :class:`ImportFileError` naming the file; nothing here writes anything.
+    """
+    suffix = PurePath(file_name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise ImportFileError(
+            f"不支持的文件类型「{suffix or '无扩展名'}」（可上传 PDF、DOCX、TXT、MD）",
+            file=file_name,
+        )
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImportFileError(f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", file=file_name)
+    if suffix == ".pdf":
+        return _pdf_text(data, file_name)
+    if suffix == ".docx":
+        return _docx_text(data, file_name)
+    return decode_policy(data, file_name)
+
+
+def _pdf_text(data: bytes, file_name: str) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ImportFileError("PDF 已加密，无法读取文字", file=file_name)
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise ImportFileError(f"PDF 超过 {MAX_PDF_PAGES} 页", file=file_name)
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+        if isinstance(exc, ImportFileError):
+            raise
+        raise ImportFileError(f"无法读取 PDF：{exc}", file=file_name) from exc
+    text = "\n".join(pages)
+    if not text.strip():
+        raise ImportFileError(
+            "PDF 中没有可提取的文字（可能是扫描件），请上传文字版或粘贴正文", file=file_name
+        )
+    return text
+
+
+def _docx_text(data: bytes, file_name: str) -> str:
+    from docx import Document
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(i.file_size for i in archive.infolist()) > MAX_DOCX_UNPACKED:
+                raise ImportFileError("DOCX 解压后过大，拒绝读取", file=file_name)
+        document = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ImportFileError(f"无法读取 DOCX：{exc}", file=file_name) from exc
+    # One paragraph per block, blank lines between: the paragraph style the parser reads.
+    return "\n\n".join(p.text for p in document.paragraphs if p.text.strip())
+
+
+# --- 2. text -> draft -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnknownUnit:
+    """A unit name the register does not know, how many tasks name it, and the closest
+    registered units."""
+
+    name: str
+    tasks: int
+    suggestions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A parsed policy not yet published: what it would add, and what to check first."""
+
+    original_name: str  # the uploaded file's name, as the user knows it
+    original: bytes
+    source_name: str  # the name the text is saved under: <issue date>_<policy id>.txt
+    text: str
+    policy: Policy
+    frame: pd.DataFrame  # this policy's rows of the measures table
+    warnings: tuple[ParseWarning, ...]
+    unknown_units: tuple[UnknownUnit, ...]
+    registry: UnitRegistry = field(repr=False)
+
+    def tasks_table(self) -> pd.DataFrame:
+        """One row per task: measure, id, text, lead and support units, stated deadline."""
+        rows = []
+        for task_id, group in self.frame.groupby("task_id", sort=False):
+            first = group.iloc[0]
+            lead = group["role"] == LEAD
+            rows.append(
+                (
+                    f"（{first['measure_no']}）{first['measure_title']}",
+                    task_id,
+                    first["task_text"],
+                    "、".join(group.loc[lead, "unit"]),
+                    "、".join(group.loc[~lead, "unit"]),
+                    first["due_hint"],
+                )
+            )
+        return pd.DataFrame.from_records(rows, columns=TASK_COLUMNS)
+
+    def summary(self) -> str:
+        policy = self.policy
+        return (
+            f"《{policy.title or '（未识别标题）'}》{policy.doc_no}：{len(policy.measures)} 条措施，"
+            f"{len(policy.tasks)} 项任务，{self.frame['unit'].nunique()} 个责任单位"
+        )
+
+
+def check_policy_id(policy_id: str) -> str:
+    policy_id = policy_id.strip()
+    if not _POLICY_ID_RE.match(policy_id) or len(policy_id) > 60:
+        raise TrackerError(
+            f"政策编号「{policy_id}」无效：只能用小写字母、数字和连字符（如 hufubanfa-2025-11），"
+            "不超过 60 个字符"
+        )
+    return policy_id
+
+
+def draft_policy(
+    data: bytes,
+    file_name: str,
+    registry: UnitRegistry,
+    *,
+    policy_id: str | None = None,
+) -> Draft:
+    """Read and parse an uploaded policy; raises :class:`PolicyParseError` (every problem of
+    the file) or :class:`ImportFileError`.
+
+    ``policy_id`` defaults to one made from the file name; it is what tells a new policy
+    from a new edition of a known one, so the page lets the user set it.
+    """
+    text = extract_text(data, file_name)
+    policy_id = check_policy_id(policy_id or policy_id_from_name(file_name))
+    suffix = ".md" if PurePath(file_name).suffix.lower() == ".md" else ".txt"
+    provisional = parse_policy(text, f"{policy_id}{suffix}")
+    issued = provisional.issue_date or date.today()
+    source_name = f"{issued.isoformat()}_{policy_id}{suffix}"
+    policy = parse_policy(text, source_name)
+    frame, unit_warnings = policies_frame([policy], registry)
+    unknown = frame[frame["unit_kind"] == UNKNOWN_KIND]
+    unknown_units = tuple(
+        UnknownUnit(name, int(group["task_id"].nunique()), tuple(registry.suggest(name)))
+        for name, group in unknown.groupby("unit", sort=False)
+    )
+    return Draft(
+        original_name=file_name,
+        original=data,
+        source_name=source_name,
+        text=text,
+        policy=policy,
+        frame=frame,
+        warnings=tuple(policy.warnings) + tuple(unit_warnings),
+        unknown_units=unknown_units,
+        registry=registry,
+    )
+
+
+def map_units(draft: Draft, mapping: dict[str, str]) -> Draft:
+    """The draft again with unknown unit names mapped to registered units (as aliases in
+    the register, so the next build files them the same way); "" keeps a name as it is."""
+    registry = draft.registry
+    for name, unit in mapping.items():
+        if unit:
+            registry = registry.with_alias(name, unit)
+    if registry == draft.registry:
+        return draft
+    return draft_policy(
+        draft.original, draft.original_name, registry, policy_id=draft.policy.policy_id
+    )
+
+
+# --- 3. draft -> plan -> published ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The whole measures table with the draft among the sources, and the store's plan for it."""
+
+    draft: Draft
+    replaced: tuple[str, ...]  # source files of the same policy id the draft replaces
+    csv: bytes
+    frame: pd.DataFrame
+    plan: RevisionPlan
+
+    @property
+    def is_revision(self) -> bool:
+        return bool(self.replaced)
+
+
+def prepare(draft: Draft, store: Store, *, folder: Path | None = None) -> Publication:
+    """Rebuild the measures table from ``folder`` (default: the sources folder) with the
+    draft in it, and compute the store's plan for that table.  Writes nothing."""
+    folder = folder or sources_dir()
+    policy_id = draft.policy.policy_id
+    existing = read_sources(folder) if any(_source_files(folder)) else []
+    replaced = tuple(name for name, _ in existing if policy_id_from_name(name) == policy_id)
+    sources = [(n, d) for n, d in existing if n not in replaced]
+    sources.append((draft.source_name, draft.text.encode("utf-8")))
+    result = build_measures(sorted(sources), draft.registry)
+    csv = to_csv_bytes(result.frame)
+    plan = store.plan_sync(result.frame, digest=file_digest(csv))
+    return Publication(draft, replaced, csv, result.frame, plan)
+
+
+def publish(
+    publication: Publication,
+    store: Store,
+    user: Account,
+    *,
+    folder: Path | None = None,
+    measures_csv: Path,
+    units_file: Path | None = None,
+) -> SyncReport:
+    """Save the draft into the sources, write the register and measures.csv, and sync the
+    store with the plan the user saw.
+
+    Refused before anything is written when ``user`` is not a 督办员/admin now, or when the
+    store has been synced since the plan was made (ConflictError: look again).  The files
+    come first: should the sync then fail, the next start or the 政策库 page finds
+    measures.csv ahead of the store and shows the same plan again - nothing is lost.
+    """
+    folder = folder or sources_dir()
+    units_file = units_file or units_csv()
+    account = store.accounts.account(user.username)
+    if not account.supervises:
+        raise PermissionDenied(f"账号 {account.username} 无权发布政策（需督办员或管理员）")
+    if store.content_digest() != publication.plan.base:
+        raise ConflictError("政策任务已被他人同步或修订，请重新解析并核对差异")
+    draft = publication.draft
+    if not units_file.exists() or read_units(units_file.read_bytes()) != draft.registry:
+        write_atomic(units_file, write_units(draft.registry))
+    for name in publication.replaced:
+        (folder / SUPERSEDED).mkdir(parents=True, exist_ok=True)
+        os.replace(folder / name, folder / SUPERSEDED / name)
+    write_atomic(folder / draft.source_name, draft.text.encode("utf-8"))
+    suffix = PurePath(draft.original_name).suffix.lower()
+    if suffix in (".pdf", ".docx"):
+        write_atomic(
+            folder / ORIGINALS / f"{PurePath(draft.source_name).stem}{suffix}", draft.original
+        )
+    write_atomic(measures_csv, publication.csv)
+    return store.sync(
+        publication.frame,
+        plan=publication.plan,
+        user=account,
+        source=f"政策库：{draft.original_name}"[:200],
+    )

@@ -1,0 +1,53 @@
+"""跨政策职责: one unit's obligations under every policy, and for one of its tasks the
+similar tasks that other policies set."""
+
+import streamlit as st
+
+from tracker import crosspolicy
+from webui import auth, data, safe
+
+account = auth.account()  # no signed-in account: back to the frame's sign-in
+st.title("跨政策职责")
+st.caption(
+    "一个责任单位在所有政策中的牵头和配合任务；选中一项任务，可查看其他政策中内容相近的任务"
+    "（按文字相似度排序，并列出共同的责任单位）。"
+)
+units = data.view(crosspolicy.unit_choices, filtered=False)
+if not units:
+    st.info("尚无任何任务。")
+    st.stop()
+own = [u for u in units if u in account.units]
+unit = st.selectbox(
+    "责任单位", units, index=units.index(own[0]) if own else 0, key="obligations_unit"
+)
+view = data.view(crosspolicy.unit_obligations, unit, filtered=False)
+policies, lead, support = st.columns(3)
+policies.metric("涉及政策", view.policies)
+lead.metric("牵头任务", view.lead)
+support.metric("配合任务", view.support)
+
+st.subheader("按政策")
+st.dataframe(view.by_policy, hide_index=True, width="stretch", key="obligations_by_policy")
+st.subheader("任务清单")
+st.dataframe(
+    view.tasks,
+    hide_index=True,
+    width="stretch",
+    key="obligations_tasks",
+    column_config={"任务内容": st.column_config.TextColumn("任务内容", width="large")},
+)
+data.download_csv(view.tasks, "obligations.csv")
+
+st.subheader("其他政策中的相似任务")
+texts = dict(zip(view.tasks["任务编号"], view.tasks["任务内容"], strict=True))
+task_id = st.selectbox(
+    "任务",
+    list(texts),
+    format_func=lambda t: f"{t}　{texts[t][:40]}",
+    key="obligations_task",
+)
+similar = data.view(crosspolicy.similar_tasks, task_id, filtered=False)
+if similar.empty:
+    safe.info(f"其他政策中没有与「{texts[task_id][:40]}」相近的任务。")
+else:
+    st.dataframe(similar, hide_index=True, width="stretch", key="obligations_similar")

@@ -1,0 +1,165 @@
+"""政策库: the published policies, a revision of measures.csv waiting for confirmation, and
+adding a policy from a PDF, a DOCX or pasted text - parsed and checked, units mapped to the
+register, the resulting changes shown - before anything is saved."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from loaders import policy_files, store_sync
+from loaders.policy_text import policy_id_from_name
+from loaders.units import read_units
+from tracker import crosspolicy
+from tracker.errors import TrackerError
+from webui import auth, data, safe
+
+_DRAFT = "policies_draft"
+_FLASH = "policies_flash"
+_KEEP = "（保留原名，作为未登记单位）"
+
+
+def _flash(message: str) -> None:
+    st.session_state[_FLASH] = message
+    st.session_state.pop(_DRAFT, None)
+    st.rerun()
+
+
+def _plan(plan, key: str) -> None:
+    safe.info(plan.summary())
+    if plan.changes:
+        st.dataframe(
+            plan.table(),
+            hide_index=True,
+            width="stretch",
+            key=key,
+            column_config={
+                "原任务": st.column_config.TextColumn("原任务", width="medium"),
+                "新任务": st.column_config.TextColumn("新任务", width="medium"),
+            },
+        )
+
+
+account = auth.account()  # no signed-in account: back to the frame's sign-in
+st.title("政策库")
+if not account.supervises:
+    st.warning("政策库仅供督办员和管理员使用。")
+    st.stop()
+flash = st.session_state.pop(_FLASH, None)
+if flash:
+    safe.success(flash)
+store = data.get_store()
+
+try:
+    pending = store_sync.pending_revision(store)
+except TrackerError as exc:
+    pending = None
+    safe.error(exc)
+if pending is not None:
+    st.subheader("待确认的修订")
+    safe.warning(
+        f"{pending.file} 已更新，与数据库中的任务不一致。下表是生效后的变化："
+        "任务按内容对应，进度随任务移动；删除的任务归档（保留进度和历史）。"
+    )
+    _plan(pending.plan, "policies_pending_plan")
+    if st.button("确认修订并生效", type="primary", key="policies_confirm_pending"):
+        try:
+            store_sync.apply_pending(store, pending, user=account)
+        except TrackerError as exc:
+            safe.error(exc)
+        else:
+            _flash(f"修订已生效：{pending.plan.summary()}")
+
+st.subheader("已发布政策")
+st.dataframe(
+    data.view(crosspolicy.policy_list, filtered=False),
+    hide_index=True,
+    width="stretch",
+    key="policies_list",
+)
+
+st.subheader("添加政策")
+st.caption(
+    "上传 PDF、DOCX、TXT 或 MD 文件，或粘贴网页上的正文。解析结果、全部提示和发布后的变化"
+    "确认无误后才会保存；政策编号与已发布政策相同时，作为该政策的新版本（修订）处理。"
+)
+how = st.radio("来源", ["上传文件", "粘贴正文"], horizontal=True, key="policies_how")
+if how == "上传文件":
+    uploaded = st.file_uploader("政策文件", type=["pdf", "docx", "txt", "md"], key="policies_file")
+    raw, name = (uploaded.getvalue(), uploaded.name) if uploaded else (b"", "")
+else:
+    raw = st.text_area("政策正文", height=240, key="policies_text").encode("utf-8")
+    name = "pasted.txt"
+suggested = policy_id_from_name(name) if how == "上传文件" and name else ""
+policy_id = st.text_input(
+    "政策编号（小写字母、数字和连字符，如 hufubanfa-2025-11）",
+    value=suggested,
+    key=f"policies_id_{name}",
+)
+if st.button("解析", key="policies_parse", disabled=not raw.strip()):
+    try:
+        registry_file = policy_files.units_csv()
+        registry = read_units(registry_file.read_bytes(), name=str(registry_file))
+        file_name = name if how == "上传文件" else f"{policy_id or 'pasted'}.txt"
+        st.session_state[_DRAFT] = policy_files.draft_policy(
+            raw, file_name, registry, policy_id=policy_id or None
+        )
+    except TrackerError as exc:
+        st.session_state.pop(_DRAFT, None)
+        safe.error(exc)
+
+draft = st.session_state.get(_DRAFT)
+if draft is not None:
+    safe.info(draft.summary())
+    st.dataframe(
+        draft.tasks_table(),
+        hide_index=True,
+        width="stretch",
+        key="policies_tasks",
+        column_config={"任务内容": st.column_config.TextColumn("任务内容", width="large")},
+    )
+    for warning in draft.warnings:
+        safe.warning(warning)
+    if draft.unknown_units:
+        st.markdown("**未登记的责任单位**：选择对应的登记单位（写入单位表作为别名），或保留原名。")
+        registered = draft.registry.names()
+        mapping = {}
+        for unknown in draft.unknown_units:
+            options = [_KEEP, *unknown.suggestions]
+            options += [u for u in registered if u not in options]
+            mapping[unknown.name] = st.selectbox(
+                f"「{unknown.name}」（{unknown.tasks} 项任务）",
+                options,
+                key=f"policies_map_{unknown.name}",
+            )
+        if st.button("应用单位对应", key="policies_map"):
+            chosen = {k: ("" if v == _KEEP else v) for k, v in mapping.items()}
+            try:
+                st.session_state[_DRAFT] = policy_files.map_units(draft, chosen)
+            except TrackerError as exc:
+                safe.error(exc)
+            else:
+                st.rerun()
+    try:
+        publication = policy_files.prepare(draft, store)
+    except TrackerError as exc:
+        safe.error(exc)
+        st.stop()
+    st.subheader("发布后的变化")
+    if publication.replaced:
+        safe.warning(
+            f"政策编号「{draft.policy.policy_id}」已发布：本文件将作为新版本替换 "
+            f"{'、'.join(publication.replaced)}，任务按内容对应，进度随任务移动。"
+        )
+    _plan(publication.plan, "policies_plan")
+    if st.button("确认发布", type="primary", key="policies_publish"):
+        try:
+            report = policy_files.publish(
+                publication, store, account, measures_csv=store_sync.measures_path()
+            )
+        except TrackerError as exc:
+            safe.error(exc)
+        else:
+            _flash(
+                f"已发布《{draft.policy.title}》：新增 {report.added_tasks} 项任务、"
+                f"{report.added_assignments} 条分工。"
+            )
