@@ -43,8 +43,7 @@ if flagged:
     safe.warning(f"连续两期有逾期任务：{'、'.join(flagged)}")
 st.plotly_chart(rk.ranking_figure(table), key="rankings_chart")
 st.dataframe(rk.ranking_table(table), hide_index=True, width="stretch")
-for note in rk.ranking_notes(period):
-    safe.caption(note)
+safe.caption("\n".join(rk.ranking_notes(period)))
 st.download_button(
     "下载进度报表（含通报表）",
     lambda: build_report(

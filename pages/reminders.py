@@ -27,16 +27,18 @@ flash = st.session_state.pop(_FLASH, None)
 if flash:
     safe.success(flash)
 
-days = st.number_input(
+left, right = st.columns([1, 3])
+days = left.number_input(
     "即将到期：N 天内", min_value=1, max_value=365, value=REMINDER_DAYS, key="reminders_days"
 )
+reasons = right.multiselect("催办事项", rm.REASONS, default=rm.REASONS, key="reminders_reasons")
 rows = filters.current().apply(data.assignments())
 states = sv.with_states(rows, supervision.latest(period, rows["assignment_id"].tolist()), period)
-items = rm.reminder_list(states, today, int(days))
+items = rm.reminder_list(states, today, int(days), reasons)
 summary = rm.reminder_summary(items, supervision.reminders())
 st.caption(
-    f"截至 {today}：已逾期、{days} 天内到期（未完成），或本期（{period}）尚未报送的任务，按单位列出；"
-    "已催办次数为此前记录的催办。"
+    f"截至 {today}：已逾期、{days} 天内到期（均指未完成的任务），或本期（{period}）尚未报送"
+    "（含未签收）的任务，按单位列出（受侧栏筛选影响）；已催办次数为此前记录的催办。"
 )
 if items.empty:
     st.success("当前筛选条件下没有需要催办的事项。")
@@ -68,11 +70,11 @@ right.download_button(
     on_click="ignore",
 )
 
-st.subheader("催办通知（可直接复制）")
-st.code(notice, language=None, wrap_lines=True)
-
 st.subheader("催办清单")
-st.dataframe(items, hide_index=True, width="stretch")
+st.dataframe(rm.shown_list(items), hide_index=True, width="stretch")
+
+st.subheader("催办通知（可直接复制）")
+st.code(notice, language=None, wrap_lines=True, height=420)
 
 st.subheader("催办记录")
 log = supervision.reminders()

@@ -19,7 +19,6 @@ from tracker.schema import (
     LEAD,
     SUBMITTED,
     SUPERVISION_NEXT,
-    SUPERVISION_STEP_LABELS,
 )
 from webui import auth, data, safe
 
@@ -142,6 +141,4 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
-st.caption(
-    "、".join(SUPERVISION_STEP_LABELS.values()) + "：每一步都记录办理人和时间，记录只增不改。"
-)
+st.caption("每一步都记录办理人和时间，记录只增不改；退回前的报送内容也保留在这里。")

@@ -424,6 +424,11 @@ def test_reminder_list_notice_log_and_workbook(store) -> None:
         ["市科委", "demo-m02-t1", 8, "即将到期"],  # reported this period
         ["市财政局", "demo-m02-t1", -8, "未签收"],  # done: not overdue, still to report
     ]
+    only_overdue = rm.reminder_list(rows, today, 15, [rm.OVERDUE])
+    assert only_overdue[[rm.UNIT, rm.TASK_ID, rm.REASON]].values.tolist() == [
+        ["市科委", "demo-m01-t1", "已逾期"]
+    ]
+    assert rm.shown_list(items)[rm.DUE].tolist()[:2] == ["2027-03-01", ""]
     summary = rm.reminder_summary(items, supervision.reminders())
     assert summary[
         [rm.UNIT, rm.OVERDUE, rm.DUE_SOON, rm.UNACKNOWLEDGED, rm.ITEMS]
@@ -449,6 +454,8 @@ def test_reminder_list_notice_log_and_workbook(store) -> None:
     assert log.set_index("unit").at["市科委", "body"] == notices[1][2]
     again = rm.reminder_summary(items, supervision.reminders())
     assert again.set_index(rm.UNIT)[rm.TIMES].to_dict() == {"市教委": 1, "市科委": 1, "市财政局": 1}
+    assert set(again[rm.LAST_SENT]) == {"2026-11-23 10:00"}
+    assert set(summary[rm.LAST_SENT]) == {""}
 
     workbook = openpyxl.load_workbook(
         io.BytesIO(build_reminder_workbook(items, summary, "催办清单（测试）"))
@@ -586,8 +593,10 @@ def test_rankings_on_a_hand_made_history(store) -> None:
     assert table.attrs["period"] == "2026-11"
 
     figure = rk.ranking_figure(table)
+    assert [bar.name for bar in figure.data[:3]] == [rk.ON_TIME, rk.LATE_DONE, rk.OVERDUE_OPEN]
     assert list(figure.data[0].y) == ["市科委", "市教委", "⚠ 市财政局"]
-    assert list(figure.data[0].x) == [0.5, 0.0, 0.0]
+    assert [list(bar.x) for bar in figure.data[:3]] == [[1, 0, 0], [0, 1, 0], [1, 0, 1]]
+    assert list(figure.data[3].text) == ["  50%", "  0%", "  0%"]
 
     report = openpyxl.load_workbook(
         io.BytesIO(build_report(store.assignments(), today=date(2026, 11, 23), rankings=table))

@@ -29,7 +29,7 @@ import plotly.graph_objects as go
 
 from tracker.figures import bar_height, empty_figure, shown
 from tracker.progress import period_of
-from tracker.schema import ACCEPTED, DONE, LIGHT_COLORS, RED, RETURNED
+from tracker.schema import ACCEPTED, DONE, GREEN, LIGHT_COLORS, RED, RETURNED, YELLOW
 
 UNIT = "责任单位"
 RANK = "名次"
@@ -243,44 +243,51 @@ def ranking_notes(period: str) -> list[str]:
     ]
 
 
+LATE_DONE = "逾期后完成"
+OVERDUE_OPEN = "逾期未完成"
+
+
 def ranking_figure(table: pd.DataFrame) -> go.Figure:
-    """按期完成率 per unit, this period and the last, units flagged late twice in red."""
-    rated = table[table[ON_TIME_RATE].notna() | table[PREVIOUS + ON_TIME_RATE].notna()]
-    if rated.empty:
-        return empty_figure("尚无到期任务，暂无按期完成率")
-    names = [
-        ("⚠ " if flag else "") + name for name, flag in zip(rated[UNIT], rated[FLAG], strict=True)
+    """This period's due assignments per unit, in ranking order: done on time, done late,
+    still overdue; 按期完成率 beside each bar; units late two periods running marked ⚠."""
+    due = table[table[DUE] > 0]
+    if due.empty:
+        return empty_figure("本期尚无到期分工")
+    names = shown(
+        ("⚠ " if flag else "") + str(unit) for unit, flag in zip(due[UNIT], due[FLAG], strict=True)
+    )
+    parts = [
+        (ON_TIME, due[ON_TIME], LIGHT_COLORS[GREEN]),
+        (LATE_DONE, due[DUE] - due[ON_TIME] - due[OVERDUE], LIGHT_COLORS[YELLOW]),
+        (OVERDUE_OPEN, due[OVERDUE], LIGHT_COLORS[RED]),
     ]
-    labels = shown(names)
     fig = go.Figure(
         [
-            go.Bar(
-                name=f"本期 {ON_TIME_RATE}",
-                y=labels,
-                x=rated[ON_TIME_RATE],
-                orientation="h",
-                marker_color=[LIGHT_COLORS[RED] if f else "#4C78A8" for f in rated[FLAG]],
-                text=[_percent(v) for v in rated[ON_TIME_RATE]],
-                textposition="outside",
-            ),
-            go.Bar(
-                name=f"上期 {ON_TIME_RATE}",
-                y=labels,
-                x=rated[PREVIOUS + ON_TIME_RATE],
-                orientation="h",
-                marker_color="#BDBDBD",
-            ),
+            go.Bar(name=name, y=names, x=values, orientation="h", marker_color=color)
+            for name, values, color in parts
         ]
     )
+    fig.add_trace(
+        go.Scatter(
+            name=ON_TIME_RATE,
+            y=names,
+            x=due[DUE],
+            mode="text",
+            text=[f"  {_percent(v)}" for v in due[ON_TIME_RATE]],
+            textposition="middle right",
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
     fig.update_layout(
-        barmode="group",
-        height=bar_height(2 * len(rated)),
+        barmode="stack",
+        height=bar_height(len(due)),
         font={"size": 13},
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        margin={"l": 10, "r": 40, "t": 40, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         plot_bgcolor="white",
     )
-    fig.update_xaxes(tickformat=".0%", range=[0, 1.15])
+    fig.update_xaxes(title_text="本期到期分工数（右侧为按期完成率）", rangemode="tozero")
     fig.update_yaxes(autorange="reversed")
     return fig
 

@@ -66,14 +66,16 @@ SUMMARY_COLUMNS: list[str] = [
 ]
 
 
-def reminder_list(rows: pd.DataFrame, today: date, days: int) -> pd.DataFrame:
+def reminder_list(
+    rows: pd.DataFrame, today: date, days: int, reasons: Sequence[str] = tuple(REASONS)
+) -> pd.DataFrame:
     """What each unit is reminded of, one row per assignment, by unit then urgency.
 
     ``rows``: assignments with this period's ``state``
     (:func:`tracker.supervision.with_states`).  An open assignment (not done, not closed)
     is 已逾期 past its deadline and 即将到期 within ``days`` days of it; any assignment not
     closed is 本期未报送 until a report for the period is submitted (未签收 if the unit has
-    never signed for it).
+    never signed for it).  Only the given ``reasons`` are listed.
     """
     if rows.empty:
         return pd.DataFrame(columns=REMINDER_COLUMNS)
@@ -93,7 +95,7 @@ def reminder_list(rows: pd.DataFrame, today: date, days: int) -> pd.DataFrame:
                 (DUE_SOON, s),
                 (UNACKNOWLEDGED if a else UNREPORTED, u),
             )
-            if hit
+            if hit and name in reasons
         )
         for o, s, u, a in zip(overdue, soon, unreported, unacknowledged, strict=True)
     ]
@@ -130,10 +132,18 @@ def reminder_summary(reminders: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame
     counts[ITEMS] = reminders.groupby(UNIT).size()
     sent = reminder_counts(log).set_index(UNIT)
     counts[TIMES] = sent[TIMES].reindex(counts.index).fillna(0).astype(int)
-    counts[LAST_SENT] = sent[LAST_SENT].reindex(counts.index)
+    last = pd.to_datetime(sent[LAST_SENT].reindex(counts.index))
+    counts[LAST_SENT] = ["" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}" for t in last]
     counts = counts.rename_axis(UNIT).reset_index()
     counts = counts.sort_values([ITEMS, UNIT], ascending=[False, True], kind="stable")
     return counts.reset_index(drop=True)[SUMMARY_COLUMNS]
+
+
+def shown_list(reminders: pd.DataFrame) -> pd.DataFrame:
+    """The list as pages show it: deadlines as ISO text, blank where there is none."""
+    return reminders.assign(
+        **{DUE: ["" if d is None or pd.isna(d) else d.isoformat() for d in reminders[DUE]]}
+    )
 
 
 def reminder_counts(log: pd.DataFrame) -> pd.DataFrame:

@@ -256,7 +256,7 @@ def board_table(states: pd.DataFrame) -> pd.DataFrame:
             "任务编号": states["task_id"].astype(str).to_numpy(),
             "任务内容": states["task_text"].astype(str).to_numpy(),
             "角色": states["role"].map(ROLE_LABELS).fillna(states["role"]).to_numpy(),
-            "完成时限": [None if pd.isna(d) else d.date() for d in due],
+            "完成时限": [_iso(d) for d in due],
             "状态": states["status"].map(STATUS_LABELS).fillna(states["status"]).to_numpy(),
             "报送状态": states["state"].map(SUPERVISION_STATE_LABELS).to_numpy(),
             "退回理由": states["reason"].fillna("").astype(str).to_numpy(),
@@ -389,11 +389,16 @@ def step_table(steps: pd.DataFrame) -> pd.DataFrame:
             "报告期": shown["period"].astype(str).to_numpy(),
             "环节": shown["action"].map(SUPERVISION_STEP_LABELS).fillna(shown["action"]).to_numpy(),
             "内容": shown["text"].fillna("").astype(str).to_numpy(),
-            "申请时限": [None if pd.isna(d) else d.date() for d in due],
+            "申请时限": [_iso(d) for d in due],
             "办理人": shown["acted_by"].astype(str).to_numpy(),
             "时间": pd.to_datetime(shown["acted_at"]).to_numpy(),
         }
     )
+
+
+def _iso(value: object) -> str:
+    """A date as the pages show it: ISO, or nothing (never "None")."""
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
 def _day(value: object) -> date | None:
