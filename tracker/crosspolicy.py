@@ -22,9 +22,8 @@ from tracker.schema import DONE, LEAD, LIGHT_LABELS, RED, ROLE_LABELS, STATUS_LA
 MIN_SIMILARITY = 0.3  # below this two tasks share words, not a subject
 POLICY_COLUMNS = ["政策编号", "政策名称", "文号", "成文日期", "措施", "任务", "责任单位"]
 OBLIGATION_SUMMARY_COLUMNS = ["政策", "牵头任务", "配合任务", "已完成", "红灯"]
+# What staff read first comes first: the task, their role, its state; where it sits last.
 OBLIGATION_COLUMNS = [
-    "政策",
-    "措施",
     "任务编号",
     "任务内容",
     "角色",
@@ -33,8 +32,10 @@ OBLIGATION_COLUMNS = [
     "完成比例(%)",
     "完成时限",
     "预警灯",
+    "措施",
+    "政策",
 ]
-SIMILAR_COLUMNS = ["政策", "措施", "任务编号", "任务内容", "牵头单位", "共同责任单位", "相似度"]
+SIMILAR_COLUMNS = ["相似度", "任务内容", "共同责任单位", "牵头单位", "任务编号", "措施", "政策"]
 
 
 def policy_list(rows: pd.DataFrame, today: date) -> pd.DataFrame:
@@ -131,16 +132,16 @@ def similar_tasks(rows: pd.DataFrame, today: date, task_id: str, limit: int = 5)
             shared = "、".join(sorted(own_units & units[other.task_id]))
             scored.append(
                 (
-                    other.policy_title,
-                    other.measure_title,
-                    other.task_id,
-                    other.task_text,
-                    other.lead_unit,
-                    shared,
                     round(ratio, 2),
+                    other.task_text,
+                    shared,
+                    other.lead_unit,
+                    other.task_id,
+                    other.measure_title,
+                    other.policy_title,
                 )
             )
-    scored.sort(key=lambda row: (-row[-1], row[2]))
+    scored.sort(key=lambda row: (-row[0], row[4]))
     return pd.DataFrame.from_records(scored[:limit], columns=SIMILAR_COLUMNS)
 
 
