@@ -95,11 +95,13 @@ policy_id = st.text_input(
     value=suggested,
     key=f"policies_id_{name}",
 )
-if st.button("解析", key="policies_parse", disabled=not raw.strip()):
+# Pasted text has no file name to take an id from: two pastes must not share one.
+ready = bool(raw.strip()) and (how == "上传文件" or bool(policy_id.strip()))
+if st.button("解析", key="policies_parse", disabled=not ready):
     try:
         registry_file = policy_files.units_csv()
         registry = read_units(registry_file.read_bytes(), name=str(registry_file))
-        file_name = name if how == "上传文件" else f"{policy_id or 'pasted'}.txt"
+        file_name = name if how == "上传文件" else f"{policy_id.strip()}.txt"
         st.session_state[_DRAFT] = policy_files.draft_policy(
             raw, file_name, registry, policy_id=policy_id or None
         )

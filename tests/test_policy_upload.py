@@ -293,7 +293,8 @@ def test_page_parses_pasted_text_maps_a_unit_and_publishes(app_site):
     at = signed_in_app("pages/policies.py")
     assert "政策库" in [t.value for t in at.title]
     at.radio(key="policies_how").set_value("粘贴正文").run()
-    at.text_area(key="policies_text").input((UPLOADS / f"{POLICY}.txt").read_text("utf-8"))
+    at.text_area(key="policies_text").input((UPLOADS / f"{POLICY}.txt").read_text("utf-8")).run()
+    assert at.button(key="policies_parse").disabled  # pasted text needs its own policy id
     at.text_input(key="policies_id_pasted.txt").input(POLICY).run()
     at.button(key="policies_parse").click().run()
     assert not at.exception, at.exception
