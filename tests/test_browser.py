@@ -160,7 +160,7 @@ def test_staff_signs_in_edits_in_the_grid_and_saves(chromium, server, database) 
         open_signed_in(page, server, STAFF_USER)
         page.get_by_role("link", name="进度填报").click()
         wait_until_idle(page)
-        _edit_cell(page, column=4, text="40")  # 完成比例(%) of the first lead task
+        _edit_cell(page, column=3, text="40")  # 完成比例(%) of the first lead task
         page.get_by_role("button", name="保存修改").click()
         page.wait_for_selector("text=已保存 1 条", timeout=60_000)
         wait_until_idle(page)

@@ -15,7 +15,7 @@ from tests.conftest import measures_frame
 from tests.factories import signed_in
 from tracker import editing
 from tracker.editing import changed_updates, editor_frame
-from tracker.errors import ConflictError
+from tracker.errors import Conflict, ConflictError, Problem
 from tracker.schema import LEAD, PROGRESS_FIELDS, SUPPORT
 from tracker.store import Update
 
@@ -38,7 +38,7 @@ def test_editor_frame_indexes_by_assignment_id(make_store, small_measures):
     assert list(frame.index) == _ids(store, "市科委", LEAD)
     assert list(frame.columns) == editing.EDITOR_COLUMNS
     assert list(frame[editing.TASK_ID]) == ["demo-m01-t1", "demo-m02-t1"]
-    assert set(frame[editing.ROLE]) == {"牵头"}
+    assert list(frame[editing.MEASURE]) == ["〔2026〕1号·1", "〔2026〕1号·2"]
     assert set(frame[STATUS]) == {"未启动"}
     assert list(frame[PERCENT]) == [0, 0]
     assert list(frame[DUE]) == [None, None]
@@ -79,6 +79,8 @@ def _loaded() -> pd.DataFrame:
             "assignment_id": [11, 12, 13],
             "task_id": ["p-m01-t1", "p-m01-t2", "p-m02-t1"],
             "task_text": ["甲", "乙", "丙"],
+            "doc_no": ["沪府办发〔2026〕1号"] * 3,
+            "measure_no": [1, 1, 2],
             "unit": ["市科委"] * 3,
             "role": [LEAD] * 3,
             "status": ["in_progress", "not_started", "done"],
@@ -172,7 +174,7 @@ def test_read_only_columns_are_never_sent():
     edited = loaded.copy()
     edited.loc[11, editing.TASK_ID] = "other"
     edited.loc[11, editing.TASK_TEXT] = "改过"
-    edited.loc[11, editing.ROLE] = "配合"
+    edited.loc[11, editing.MEASURE] = "〔2026〕9号·9"
     assert changed_updates(loaded, edited) == []
 
 
@@ -300,12 +302,13 @@ def test_partner_table_shows_other_units_on_led_tasks(make_store, small_measures
     table = editing.partner_table(store.assignments(), "市科委")
     assert list(table.columns) == editing.PARTNER_COLUMNS
     assert table[
-        [editing.TASK_ID, "责任单位", editing.ROLE, "状态", "完成比例(%)"]
+        [editing.TASK_ID, editing.MEASURE, "责任单位", editing.ROLE, "状态", "完成比例(%)"]
     ].values.tolist() == [
-        ["demo-m01-t1", "市教委", "配合", "未启动", 0],
-        ["demo-m02-t1", "市财政局", "配合", "未启动", 30],
-        ["demo-m02-t1", "市教委", "配合", "未启动", 0],
+        ["demo-m01-t1", "〔2026〕1号·1", "市教委", "配合", "未启动", 0],
+        ["demo-m02-t1", "〔2026〕1号·2", "市财政局", "配合", "未启动", 30],
+        ["demo-m02-t1", "〔2026〕1号·2", "市教委", "配合", "未启动", 0],
     ]
+    assert set(table[editing.TASK_TEXT]) == {"示范任务"}
     assert editing.partner_table(store.assignments(), "市财政局").empty  # leads nothing
 
 
@@ -330,3 +333,39 @@ def test_period_trend_carries_forward(make_store, small_measures):
         ["2026-11", 2, 1, 50.0, 75.0],
     ]
     assert editing.period_trend(store.snapshots(), []).empty
+
+
+def test_task_details_name_the_policy_measure_and_other_units(make_store, small_measures):
+    store = make_store(small_measures)
+    details = editing.task_details(store.assignments(), "市科委")
+    assert list(details.index) == _ids(store, "市科委", LEAD)
+    first = details.iloc[0]
+    assert (first[editing.MEASURE], first[editing.ROLE], first["其他责任单位"]) == (
+        "〔2026〕1号·1",
+        "牵头",
+        "市教委（配合）",
+    )
+    assert details.iloc[1]["其他责任单位"] == "市财政局（配合）、市教委（配合）"
+
+
+def test_opening_unit_prefers_the_link_then_the_sidebar_then_the_first():
+    units = ["市教委", "市科委"]
+    assert editing.opening_unit(units, [None, "市科委"]) == "市科委"
+    assert editing.opening_unit(units, ["市教委", "市科委"]) == "市教委"
+    assert editing.opening_unit(units, ["市财政局"]) == "市教委"  # not this account's
+    assert editing.opening_unit(units, []) == "市教委"
+
+
+def test_refused_lines_name_the_task_by_its_text():
+    conflict = Conflict(
+        7, "demo-m01-t1", "市科委", 0, 1, "李四", {"进展情况": ""}, {"进展情况": "x"}
+    )
+    lines = editing.refused_lines(
+        [conflict],
+        [Problem("完成比例必须是0到100之间的整数", row=2, task_id="demo-m02-t1")],
+        {"demo-m01-t1": "〔2026〕1号·1　甲任务"},
+    )
+    assert lines == [
+        "〔2026〕1号·1　甲任务：李四 已改为 进展情况 （空）；您的 进展情况 x 未保存",
+        "demo-m02-t1：完成比例必须是0到100之间的整数",
+    ]

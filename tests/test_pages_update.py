@@ -218,22 +218,85 @@ def test_history_names_the_signed_in_account(app_env):
     assert set(_store(app_env).history().changed_by) == {"kw02"}
 
 
-def test_conflict_shows_the_other_persons_values(app_env):
+def test_conflict_saves_the_rest_and_lists_what_was_refused(app_env):
+    """Another user saved row 1 meanwhile: the edit to row 2 is saved, the edit to row 1 is
+    not, and the message names the task by its text, their value and the unsaved one."""
     at = _open()
     aid = int(_row(app_env, "demo-m01-t1", "市科委").assignment_id)
     writer = _store(app_env)
     writer.apply([Update(aid, 0, {"percent": 70})], user=signed_in(writer, "李四"), source="web")
     _edit(at, LEAD, {0: {"完成比例(%)": 30}, 1: {"完成比例(%)": 5}})
     _save(at)
-    errors = _errors(at)
-    assert len(errors) == 1 and "李四" in errors[0] and "70" in errors[0]
-    assert _row(app_env, "demo-m01-t1", "市科委").percent == 70
-    assert _row(app_env, "demo-m02-t1", "市科委").version == 0  # nothing of the batch
+    assert _errors(at) == []
+    assert [shown_text(s.value) for s in at.success] == ["已保存 1 条任务分工的修改。"]
+    [warning] = [shown_text(w.value) for w in at.warning]
+    assert warning.splitlines() == [
+        "以下 1 条任务在您打开本页后已被他人修改，您对它们的修改没有保存（其余修改已保存）。"
+        "表中已是最新值；如仍需修改，请重新填写后保存：",
+        "· 〔2026〕1号·1　甲任务：李四 已改为 完成比例(%) 70；您的 完成比例(%) 30 未保存",
+    ]
+    assert _row(app_env, "demo-m01-t1", "市科委").percent == 70  # theirs, never overwritten
+    assert _row(app_env, "demo-m02-t1", "市科委").percent == 5  # the rest was saved
+    lead = _editor(at, LEAD).value.set_index("任务编号")
+    assert lead.loc["demo-m01-t1", "完成比例(%)"] == 70  # the grid shows the stored values
 
+
+def test_conflict_on_every_edit_saves_nothing_and_says_so(app_env):
+    at = _open()
+    aid = int(_row(app_env, "demo-m01-t1", "市科委").assignment_id)
+    writer = _store(app_env)
+    writer.apply([Update(aid, 0, {"note": "他人"})], user=signed_in(writer, "李四"), source="web")
+    _edit(at, LEAD, {0: {"进展情况": "我的"}})
+    _save(at)
+    assert not at.success
+    [warning] = [shown_text(w.value) for w in at.warning]
+    assert warning.startswith("以下 1 条任务在您打开本页后已被他人修改，您对它们的修改没有保存。")
+    assert "李四 已改为 进展情况 他人；您的 进展情况 我的 未保存" in warning
+    assert _row(app_env, "demo-m01-t1", "市科委").note == "他人"
+
+
+def test_reload_discards_the_users_own_unsaved_edits(app_env):
+    at = _open()
+    _edit(at, LEAD, {0: {"完成比例(%)": 150}})
+    _save(at)
+    assert len(_errors(at)) == 1
+    _save(at)  # refused again: the edit stays in the grid to be corrected
+    assert len(_errors(at)) == 1
     at.button(key="update_reload").click()
     at.run()
-    lead = _editor(at, LEAD).value.set_index("任务编号")
-    assert lead.loc["demo-m01-t1", "完成比例(%)"] == 70
+    _save(at)
+    assert any("没有需要保存的修改" in i.value for i in at.info)
+    assert _store(app_env).history().empty
+
+
+def test_switching_unit_with_unsaved_edits_asks_first(app_env):
+    at = _open()
+    _edit(at, LEAD, {0: {"完成比例(%)": 20}})
+    at.run()
+    at.selectbox(key="update_unit").select("市教委")
+    at.run()
+    assert at.selectbox(key="update_unit").value == "市科委"  # not switched yet
+    [warning] = [shown_text(w.value) for w in at.warning]
+    assert warning == "「市科委」有 1 处未保存的修改，切换到「市教委」会丢弃这些修改。"
+    at.button(key="update_switch_stay").click()
+    at.run()
+    assert at.selectbox(key="update_unit").value == "市科委"
+    assert at.session_state["update_pending"] == 1  # the edit is still there
+
+    at.selectbox(key="update_unit").select("市教委")
+    at.run()
+    at.button(key="update_switch_go").click()
+    at.run()
+    assert at.selectbox(key="update_unit").value == "市教委"
+    assert not at.warning
+    assert list(_editor(at, LEAD).value["任务编号"]) == ["demo-m03-t1"]
+
+
+def test_switching_unit_without_edits_just_switches(app_env):
+    at = _open()
+    at.selectbox(key="update_unit").select("市教委")
+    at.run()
+    assert at.selectbox(key="update_unit").value == "市教委" and not at.warning
 
 
 def test_edit_lands_on_right_task_after_another_users_change(app_env):
@@ -281,8 +344,8 @@ def test_lead_sees_support_units(app_env):
         d.value for d in at.dataframe if "责任单位" in d.value.columns and "角色" in d.value.columns
     ]
     assert len(partners) == 1
-    assert partners[0][["任务编号", "责任单位", "角色", "状态"]].values.tolist() == [
-        ["demo-m01-t1", "市教委", "配合", "未启动"]
+    assert partners[0][["措施", "任务内容", "责任单位", "角色", "状态"]].values.tolist() == [
+        ["〔2026〕1号·1", "甲任务", "市教委", "配合", "未启动"]
     ]
 
 
@@ -291,3 +354,99 @@ def test_quarterly_period_is_shown(app_env, monkeypatch):
     at = _open()
     caption = next(c.value for c in at.caption if "当前报告期" in c.value)
     assert "季报" in caption and "-Q" in caption
+
+
+def test_staff_opens_at_own_unit_whatever_the_link_says(app_env):
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.query_params["unit"] = "市科委"
+    sign_in_app(at, "jw01", STAFF, ["市教委"])
+    at.switch_page("pages/update.py")
+    at.run()
+    assert at.selectbox(key="update_unit").options == ["市教委"]
+    assert at.selectbox(key="update_unit").value == "市教委"
+
+
+def test_opens_at_the_sidebar_unit(app_env):
+    at = signed_in_app(None, "督办丙")
+    at.multiselect(key="filter_unit").select("市教委")
+    at.run()
+    at.switch_page("pages/update.py")
+    at.run()
+    assert at.selectbox(key="update_unit").value == "市教委"
+
+
+def test_grid_shows_task_text_measure_and_every_field_staff_fill_in(app_env):
+    at = _open()
+    lead = _editor(at, LEAD).value
+    assert list(lead.columns[:9]) == [
+        "措施",
+        "任务内容",
+        "状态",
+        "完成比例(%)",
+        "完成时限",
+        "进展情况",
+        "下一步计划",
+        "佐证材料",
+        "存在问题",
+    ]
+    assert lead[["措施", "任务内容"]].values.tolist() == [
+        ["〔2026〕1号·1", "甲任务"],
+        ["〔2026〕1号·2", "乙任务"],
+    ]
+
+
+def _detail(at: AppTest, kind, name: str):
+    [widget] = [w for w in kind if w.key and w.key.startswith(f"update_detail_{name}_")]
+    return widget
+
+
+def test_detail_panel_shows_the_task_and_saves_its_text_fields(app_env):
+    at = _open()
+    at.selectbox(key="update_detail_task").select(
+        int(_row(app_env, "demo-m03-t1", "市科委").assignment_id)
+    )
+    at.run()
+    assert any("丙任务" in m.value for m in at.markdown)
+    assert any("其他责任单位：市教委（牵头）" in shown_text(c.value) for c in at.caption)
+    _detail(at, at.selectbox, "status").select("推进中")
+    _detail(at, at.number_input, "percent").set_value(35)
+    _detail(at, at.text_area, "note").input("已召开推进会")
+    _detail(at, at.text_area, "next_step").input("12月底前出台细则")
+    _detail(at, at.text_area, "evidence").input("会议纪要")
+    at.button(key="update_detail_save").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert _errors(at) == []
+    assert [shown_text(s.value) for s in at.success] == ["已保存 1 条任务分工的修改。"]
+    row = _row(app_env, "demo-m03-t1", "市科委")
+    assert (row.status, row.percent, row.note, row.next_step, row.evidence) == (
+        "in_progress",
+        35,
+        "已召开推进会",
+        "12月底前出台细则",
+        "会议纪要",
+    )
+    assert _row(app_env, "demo-m01-t1", "市科委").version == 0
+
+
+def test_detail_panel_refuses_what_the_store_refuses(app_env):
+    at = _open()
+    _detail(at, at.number_input, "percent").set_value(150)
+    at.button(key="update_detail_save").click()
+    at.run()
+    [error] = _errors(at)
+    assert "完成比例" in error and "未保存" in error
+    assert _store(app_env).history().empty
+
+
+def test_detail_panel_waits_while_the_grid_has_unsaved_edits(app_env):
+    at = _open()
+    _edit(at, LEAD, {0: {"完成比例(%)": 20}})
+    at.run()
+    assert at.button(key="update_detail_save").disabled
+    assert any("表格中有 1 处未保存的修改" in c.value for c in at.caption)
+
+
+def test_staff_detail_panel_shows_the_deadline_read_only(app_env):
+    at = _open("市科委", "kw03", STAFF)
+    assert [w.disabled for w in at.date_input if w.key.startswith("update_detail_due_")] == [True]

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import pandas as pd
 
+from tracker.aggregate import measure_label, short_text
+from tracker.errors import Conflict, Problem
 from tracker.progress import is_blank, normalize_status, normalize_value, period_of
 from tracker.schema import DONE, PROGRESS_FIELDS, ROLE_LABELS, STATUS_LABELS
 from tracker.store import Update
 
 # --- editor column labels ----------------------------------------------------------------
 TASK_ID = "任务编号"
+MEASURE = "措施"
 TASK_TEXT = "任务内容"
 ROLE = "角色"
 UPDATED_THIS_PERIOD = "本期已更新"
@@ -32,22 +36,27 @@ UPDATED_AT = "最近更新"
 VERSION = "版本"  # hidden in the editor; the base version of every row
 
 EDITABLE_LABELS: dict[str, str] = {label: name for name, label in PROGRESS_FIELDS.items()}
+# The texts staff write, in the order they write them (佐证材料 before 存在问题: it is asked
+# for every period, problems only when there are any).
+EDITOR_TEXT_FIELDS: tuple[str, ...] = ("note", "next_step", "evidence", "problems")
 READ_ONLY_COLUMNS: list[str] = [
-    TASK_ID,
+    MEASURE,
     TASK_TEXT,
-    ROLE,
     UPDATED_THIS_PERIOD,
-    UPDATED_BY,
     UPDATED_AT,
+    UPDATED_BY,
+    TASK_ID,
 ]
+# What staff read first (which task), then every field they fill in, then who and when;
+# the role is the tab's, the task id is kept (hidden) for the detail panel and the tests.
 EDITOR_COLUMNS: list[str] = [
-    TASK_ID,
+    MEASURE,
     TASK_TEXT,
-    ROLE,
-    *PROGRESS_FIELDS.values(),
+    *(PROGRESS_FIELDS[f] for f in ("status", "percent", "due_date", *EDITOR_TEXT_FIELDS)),
     UPDATED_THIS_PERIOD,
-    UPDATED_BY,
     UPDATED_AT,
+    UPDATED_BY,
+    TASK_ID,
     VERSION,
 ]
 
@@ -62,7 +71,17 @@ HISTORY_COLUMNS: list[str] = [
     "来源",
     "报告期",
 ]
-PARTNER_COLUMNS: list[str] = [TASK_ID, "责任单位", ROLE, "状态", "完成比例(%)", "更新时间"]
+PARTNER_COLUMNS: list[str] = [
+    MEASURE,
+    TASK_TEXT,
+    "责任单位",
+    ROLE,
+    "状态",
+    "完成比例(%)",
+    "进展情况",
+    "更新时间",
+    TASK_ID,
+]
 TREND_COLUMNS: list[str] = ["报告期", "分工数", "已完成", "完成率(%)", "平均完成比例(%)"]
 
 
@@ -81,8 +100,9 @@ def editor_frame(
 ) -> pd.DataFrame:
     """The unit's assignments in one role, indexed by assignment id, with Chinese headers.
 
-    Status is shown as its Chinese label, due date as a ``date``; ``本期已更新`` marks rows
-    already saved in ``period``; ``版本`` is the version each row was loaded at.
+    ``措施`` is the measure's short label (``〔2025〕11号·3``), status its Chinese label, due
+    date a ``date`` or ``None``; ``本期已更新`` marks rows already saved in ``period``;
+    ``版本`` is the version each row was loaded at.
     """
     rows = assignments[(assignments["unit"] == unit) & (assignments["role"] == role)]
     due = pd.to_datetime(rows["due_date"], errors="coerce")
@@ -90,16 +110,16 @@ def editor_frame(
     this_period = rows["period"] == period if period else pd.Series(False, index=rows.index)
     frame = pd.DataFrame(
         {
-            TASK_ID: rows["task_id"].astype(str),
+            MEASURE: _measure_labels(rows),
             TASK_TEXT: rows["task_text"].astype(str),
-            ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]),
             PROGRESS_FIELDS["status"]: rows["status"].map(STATUS_LABELS).fillna(rows["status"]),
             PROGRESS_FIELDS["percent"]: rows["percent"].astype("int64"),
             PROGRESS_FIELDS["due_date"]: [None if pd.isna(d) else d.date() for d in due],
-            **{PROGRESS_FIELDS[f]: rows[f].fillna("").astype(str) for f in _TEXT},
+            **{PROGRESS_FIELDS[f]: rows[f].fillna("").astype(str) for f in EDITOR_TEXT_FIELDS},
             UPDATED_THIS_PERIOD: this_period.map({True: "✓", False: ""}),
-            UPDATED_BY: rows["updated_by"].fillna("").astype(str),
             UPDATED_AT: updated,
+            UPDATED_BY: rows["updated_by"].fillna("").astype(str),
+            TASK_ID: rows["task_id"].astype(str),
             VERSION: rows["version"].astype("int64"),
         }
     )
@@ -108,7 +128,50 @@ def editor_frame(
     return frame[EDITOR_COLUMNS]
 
 
-_TEXT = ("note", "next_step", "problems", "evidence")
+def _measure_labels(rows: pd.DataFrame) -> list[str]:
+    return [
+        measure_label(doc_no, no)
+        for doc_no, no in zip(rows["doc_no"], rows["measure_no"], strict=True)
+    ]
+
+
+def task_details(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """What the detail panel shows above a task's form, per assignment id of ``unit``:
+    policy (文号 and title), measure (label and title), the full task text and the other
+    units on the task with their role (``市教委（配合）``)."""
+    rows = assignments[assignments["unit"] == unit]
+    on_tasks = assignments[assignments["task_id"].isin(set(rows["task_id"]))]
+    others = on_tasks.assign(
+        _who=on_tasks["unit"] + "（" + on_tasks["role"].map(ROLE_LABELS).fillna("") + "）"
+    )
+    partners = {
+        task: "、".join(group.loc[group["unit"] != unit, "_who"]) or "无"
+        for task, group in others.groupby("task_id", sort=False)
+    }
+    frame = pd.DataFrame(
+        {
+            "文号": rows["doc_no"].astype(str),
+            "政策": rows["policy_title"].astype(str),
+            MEASURE: _measure_labels(rows),
+            "措施名称": rows["measure_title"].astype(str),
+            TASK_TEXT: rows["task_text"].astype(str),
+            ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]),
+            "其他责任单位": rows["task_id"].map(partners).fillna("无"),
+            TASK_ID: rows["task_id"].astype(str),
+        }
+    )
+    frame.index = pd.Index(rows["assignment_id"].astype("int64").to_numpy(), name="assignment_id")
+    return frame
+
+
+def opening_unit(units: list[str], wanted: Iterable[str | None]) -> str:
+    """The unit 进度填报 opens at: the first of ``wanted`` (the link's ``?unit=``, then the
+    sidebar's unit filter) this account may edit, else its first unit.
+
+    >>> opening_unit(["市教委", "市科委"], ["市财政局", "市科委"])
+    '市科委'
+    """
+    return next((w for w in wanted if w in units), units[0])
 
 
 def changed_updates(loaded: pd.DataFrame, edited: pd.DataFrame) -> list[Update]:
@@ -169,7 +232,7 @@ def _outgoing(name: str, value: object) -> object:
         if isinstance(value, pd.Timestamp | datetime):
             return value.date()
         return value
-    if name in _TEXT:
+    if name in EDITOR_TEXT_FIELDS:
         return "" if is_blank(value) else str(value)
     return value
 
@@ -210,30 +273,58 @@ def unit_assignment_ids(assignments: pd.DataFrame, unit: str) -> list[int]:
 
 
 def task_choices(assignments: pd.DataFrame, unit: str) -> dict[str, str]:
-    """task_id -> "task_id 任务内容" for the unit's live tasks (the history picker)."""
+    """task_id -> "措施　任务内容…" for the unit's live tasks (the history picker)."""
     rows = assignments[assignments["unit"] == unit].drop_duplicates("task_id")
     return {
-        t: f"{t}　{text[:40]}" for t, text in zip(rows["task_id"], rows["task_text"], strict=True)
+        t: f"{label}　{short_text(text, 40)}"
+        for t, label, text in zip(
+            rows["task_id"], _measure_labels(rows), rows["task_text"], strict=True
+        )
     }
 
 
 def partner_table(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
-    """On the tasks ``unit`` leads, every other unit's assignment and its progress."""
+    """On the tasks ``unit`` leads, every other unit's assignment, its progress and note."""
     led = assignments.loc[
         (assignments["unit"] == unit) & (assignments["role"] == "lead"), "task_id"
     ]
     rows = assignments[assignments["task_id"].isin(set(led)) & (assignments["unit"] != unit)]
     return pd.DataFrame(
         {
-            TASK_ID: rows["task_id"].astype(str),
-            "责任单位": rows["unit"].astype(str),
-            ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]),
-            "状态": rows["status"].map(STATUS_LABELS).fillna(rows["status"]),
-            "完成比例(%)": rows["percent"].astype("int64"),
-            "更新时间": pd.to_datetime(rows["updated_at"], errors="coerce"),
+            MEASURE: _measure_labels(rows),
+            TASK_TEXT: rows["task_text"].astype(str).to_numpy(),
+            "责任单位": rows["unit"].astype(str).to_numpy(),
+            ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]).to_numpy(),
+            "状态": rows["status"].map(STATUS_LABELS).fillna(rows["status"]).to_numpy(),
+            "完成比例(%)": rows["percent"].astype("int64").to_numpy(),
+            "进展情况": rows["note"].fillna("").astype(str).to_numpy(),
+            "更新时间": pd.to_datetime(rows["updated_at"], errors="coerce").to_numpy(),
+            TASK_ID: rows["task_id"].astype(str).to_numpy(),
         },
         columns=PARTNER_COLUMNS,
-    ).reset_index(drop=True)
+    )
+
+
+def refused_lines(
+    conflicts: Iterable[Conflict], problems: Iterable[Problem], texts: dict[str, str]
+) -> list[str]:
+    """One line per edit a save refused, naming the task by its text, not its id.
+
+    ``texts`` maps task_id -> what the user saw (``措施　任务内容``).  A conflict says who
+    changed the task to what, and which of the user's values were not saved.
+    """
+    lines = []
+    for c in conflicts:
+        theirs = "，".join(f"{k} {v or '（空）'}" for k, v in c.theirs.items())
+        mine = "，".join(f"{k} {v or '（空）'}" for k, v in c.mine.items())
+        lines.append(
+            f"{texts.get(c.task_id, c.task_id)}：{c.updated_by or '他人'} 已改为 {theirs}；"
+            f"您的 {mine} 未保存"
+        )
+    for p in problems:
+        what = texts.get(p.task_id, p.task_id) if p.task_id else f"第{p.row}行"
+        lines.append(f"{what}：{p.message}")
+    return lines
 
 
 def period_trend(snapshots: pd.DataFrame, assignment_ids: list[int]) -> pd.DataFrame:

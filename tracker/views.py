@@ -99,10 +99,12 @@ def task_list(rows: pd.DataFrame, today: date) -> dict:
 
 
 def unit_workbench(rows: pd.DataFrame, today: date, unit: str, period: str) -> dict:
-    """The update page's read side for one unit: editor frames, partners, task choices."""
+    """The update page's read side for one unit: editor frames, what the detail panel
+    shows about each task, partners, task choices."""
     return {
         LEAD: editing.editor_frame(rows, unit, LEAD, period),
         SUPPORT: editing.editor_frame(rows, unit, SUPPORT, period),
+        "details": editing.task_details(rows, unit),
         "partners": editing.partner_table(rows, unit),
         "choices": editing.task_choices(rows, unit),
     }

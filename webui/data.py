@@ -99,6 +99,6 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "下载数据
 
 def table(shown, key: str, **kwargs) -> None:
     """A ``tracker.views.Table``: its first rows, a note when cut, and a CSV of every row."""
-    st.dataframe(shown.shown, hide_index=True, width="stretch", key=key, **kwargs)
+    st.dataframe(shown.shown, hide_index=True, width="stretch", key=key, placeholder="—", **kwargs)
     if shown.cut:
         st.caption(f"仅显示前 {len(shown.shown):,} 行，共 {len(shown):,} 行；下载 CSV 查看全部。")

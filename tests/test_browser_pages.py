@@ -1,0 +1,275 @@
+"""The pages people use every day, in a real headless Chromium (issue 12): the 进度填报 flow
+(reload, opening unit, switching unit, tabs, conflicts, the detail panel on a phone), what
+the charts and tables show, Chinese everywhere, and the layout at phone width.
+
+Every test works on its own unit of the seeds, so they share one server and database.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from browser_helpers import (
+    BROWSER_USER,
+    CHROMIUM,
+    add_account,
+    exceptions_on,
+    launch_chromium,
+    open_signed_in,
+    streamlit_server,
+    wait_until_idle,
+)
+from PIL import Image
+
+from tests.factories import signed_in
+from tracker.schema import SUPERVISOR
+from tracker.store import Store, Update
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1400, "height": 1000}
+PHONE = {"width": 390, "height": 844}
+# 进度填报 grid columns as the browser numbers them (hidden columns are not counted)
+MEASURE, TASK, STATUS, PERCENT, DUE, NOTE = range(6)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the browser tests: {reason}")
+        pytest.skip(reason)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = launch_chromium(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 't.db'}"
+    add_account(url, BROWSER_USER, SUPERVISOR)
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(database, chromium):
+    with streamlit_server(database) as base:
+        page = chromium.new_page()
+        try:  # the first session of a new server: let it finish its start-up work
+            open_signed_in(page, base)
+        finally:
+            page.close()
+        yield base
+
+
+@pytest.fixture
+def page(chromium):
+    page = chromium.new_page(viewport=DESKTOP)
+    yield page
+    assert exceptions_on(page) == []
+    page.close()
+
+
+def _store(database: str) -> Store:
+    return Store.open(database)
+
+
+def _row(database: str, unit: str, role: str, position: int = 0):
+    store = _store(database)
+    try:
+        rows = store.assignments()
+    finally:
+        store.engine.dispose()
+    mine = rows[(rows.unit == unit) & (rows.role == role)]
+    return mine.iloc[position]
+
+
+def open_update(page, server: str, unit: str) -> None:
+    open_signed_in(page, f"{server}/update?unit={unit}")
+    page.wait_for_selector("h1:has-text('进度填报')")
+
+
+def _panel(page):
+    """The open tab's panel on the update page."""
+    return page.locator('[role="tabpanel"]:visible').first
+
+
+def _cell(scope, column: int, row: int = 0):
+    return scope.locator('[data-testid="stDataFrame"]').first.locator(f"#glide-cell-{column}-{row}")
+
+
+def edit_cell(page, scope, column: int, row: int, text: str, attempts: int = 3) -> None:
+    """Type ``text`` into a grid cell as a user does (click the row, arrow to the column,
+    Enter, type, Enter) and wait until the grid's accessibility cell shows it."""
+    grid = scope.locator('[data-testid="stDataFrame"]').first
+    cell = _cell(scope, column, row)
+    for _ in range(attempts):
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 30, box["y"] + 52 + 35 * row)
+        page.keyboard.press("Home")
+        for _ in range(column):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(400)
+        page.keyboard.press("Control+A")
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(500)
+        if cell.text_content() == text:
+            wait_until_idle(page)
+            return
+    raise AssertionError(f"the grid did not take {text!r}: cell shows {cell.text_content()!r}")
+
+
+def _unit_box(page):
+    return page.locator('[data-testid="stMain"]').get_by_role("combobox", name="责任单位")
+
+
+def pick_unit(page, unit: str) -> None:
+    box = _unit_box(page)
+    box.click()
+    box.fill(unit)
+    page.get_by_role("option", name=unit, exact=True).click()
+    wait_until_idle(page)
+
+
+# --- 进度填报 ----------------------------------------------------------------------------
+
+
+def test_update_opens_at_the_unit_in_the_link(page, server) -> None:
+    open_update(page, server, "市人才局")
+    assert _unit_box(page).input_value() == "市人才局"
+    assert "牵头任务（2）" in page.get_by_role("tab").first.inner_text()
+
+
+def test_update_reload_discards_the_users_own_edits(page, server, database) -> None:
+    open_update(page, server, "市委宣传部")
+    panel = _panel(page)
+    before = _cell(panel, PERCENT).text_content()
+    edit_cell(page, panel, PERCENT, 0, "77")
+    page.get_by_role("button", name="重新加载").click()
+    wait_until_idle(page)
+    assert _cell(_panel(page), PERCENT).text_content() == before
+    page.get_by_role("button", name="保存修改").click()
+    page.wait_for_selector("text=没有需要保存的修改")
+    store = _store(database)
+    assert store.history(units=["市委宣传部"]).empty
+    store.engine.dispose()
+
+
+def test_update_asks_before_switching_unit_drops_edits(page, server) -> None:
+    open_update(page, server, "市知识产权局")
+    edit_cell(page, _panel(page), PERCENT, 0, "33")
+    pick_unit(page, "市教委")
+    page.wait_for_selector("text=切换到「市教委」会丢弃这些修改")
+    page.get_by_role("button", name="留在本单位").click()
+    wait_until_idle(page)
+    assert _cell(_panel(page), PERCENT).text_content() == "33"  # still there
+    assert _unit_box(page).input_value() == "市知识产权局"
+
+    pick_unit(page, "市教委")
+    page.get_by_role("button", name="放弃修改，切换到「市教委」").click()
+    wait_until_idle(page)
+    assert _unit_box(page).input_value() == "市教委"
+    assert page.get_by_text("会丢弃这些修改").count() == 0
+
+
+def test_update_stays_on_the_support_tab_after_saving(page, server, database) -> None:
+    open_update(page, server, "市商务委")
+    page.get_by_role("tab", name="配合任务（7）").click()
+    wait_until_idle(page)
+    edit_cell(page, _panel(page), PERCENT, 0, "15")
+    page.get_by_role("button", name="保存修改").click()
+    page.wait_for_selector("text=已保存 1 条")
+    wait_until_idle(page)
+    selected = page.locator('[role="tab"][aria-selected="true"]')
+    assert selected.inner_text().startswith("配合任务")
+    assert _row(database, "市商务委", "support").percent == 15
+
+
+def test_update_conflict_saves_the_rest_and_lists_the_refused(page, server, database) -> None:
+    open_update(page, server, "市经济信息化委")
+    panel = _panel(page)
+    edit_cell(page, panel, PERCENT, 0, "30")
+    edit_cell(page, panel, PERCENT, 1, "40")
+    first = _row(database, "市经济信息化委", "lead", 0)
+    store = _store(database)
+    store.apply(
+        [Update(int(first.assignment_id), int(first.version), {"percent": 70})],
+        user=signed_in(store, "冲突测试员"),
+        source="web",
+    )
+    store.engine.dispose()
+    page.get_by_role("button", name="保存修改").click()
+    page.wait_for_selector("text=已保存 1 条")
+    warning = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
+    assert "1 条任务在您打开本页后已被他人修改" in warning and "（其余修改已保存）" in warning
+    assert "冲突测试员 已改为 完成比例(%) 70；您的 完成比例(%) 30 未保存" in warning
+    assert _row(database, "市经济信息化委", "lead", 0).percent == 70
+    assert _row(database, "市经济信息化委", "lead", 1).percent == 40
+    assert _cell(_panel(page), PERCENT, 0).text_content() == "70"
+
+
+def test_update_grid_shows_task_text_and_no_none(page, server) -> None:
+    open_update(page, server, "上海金融监管局")
+    panel = _panel(page)
+    headers = panel.locator('[data-testid="stDataFrame"] [role="columnheader"]').all_inner_texts()
+    assert [h.strip() for h in headers[:9]] == [
+        "措施",
+        "任务内容",
+        "状态",
+        "完成比例(%)",
+        "完成时限",
+        "进展情况",
+        "下一步计划",
+        "佐证材料",
+        "存在问题",
+    ]
+    assert _cell(panel, MEASURE).text_content().startswith("〔")
+    assert len(_cell(panel, TASK).text_content()) > 10
+    assert _cell(panel, DUE).text_content() == ""  # the seeds state no deadline
+    # The grid paints on a canvas: an empty date must leave its cell blank (no grey "None"),
+    # while the status cell beside it shows ink.
+    assert not _has_ink(page, panel, x=430, width=96)
+    assert _has_ink(page, panel, x=104 + 170, width=72)
+
+
+def _has_ink(page, scope, x: int, width: int) -> bool:
+    """Whether row 0 of the grid draws anything between ``x`` and ``x + width`` (pixels
+    from the grid's left edge, as the page's column widths lay it out)."""
+    box = scope.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    clip = {"x": box["x"] + x + 6, "y": box["y"] + 35 + 6, "width": width - 12, "height": 23}
+    image = Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("L")
+    low, high = image.getextrema()
+    return high - low > 40
+
+
+def test_update_support_units_table_shows_task_text(page, server) -> None:
+    open_update(page, server, "市知识产权局")
+    heading = page.get_by_role("heading", name="牵头任务的配合单位进展")
+    table = heading.locator("xpath=following::*[@data-testid='stDataFrame'][1]")
+    assert table.locator("#glide-cell-0-0").text_content().startswith("〔")
+    assert len(table.locator("#glide-cell-1-0").text_content()) > 10
+
+
+def test_update_on_a_phone_through_the_detail_panel(chromium, server, database) -> None:
+    page = chromium.new_page(viewport=PHONE)
+    try:
+        open_update(page, server, "市人才局")
+        form = page.locator('[data-testid="stForm"]')
+        form.scroll_into_view_if_needed()
+        assert form.bounding_box()["width"] <= PHONE["width"]
+        form.get_by_label("进展情况").fill("手机上填写的进展")
+        form.get_by_label("佐证材料").fill("会议纪要")
+        form.get_by_role("button", name="保存本项").click()
+        page.wait_for_selector("text=已保存 1 条")
+        row = _row(database, "市人才局", "lead", 0)
+        assert (row.note, row.evidence) == ("手机上填写的进展", "会议纪要")
+        assert exceptions_on(page) == []
+    finally:
+        page.close()
