@@ -101,7 +101,7 @@ if SUBMITTED in allowed:
         support = sv.support_reports(steps, assignments, row["task_id"], period)
         if len(support):
             st.markdown("**配合单位本期已审核的报告**")
-            st.dataframe(support, hide_index=True, width="stretch")
+            st.dataframe(sv.support_table(support), hide_index=True, width="stretch")
             if st.checkbox("附在本单位报告之后", key=f"reporting_with_support_{chosen}"):
                 draft = sv.with_support_reports(draft, support)
     text = st.text_area(

@@ -8,7 +8,7 @@ import streamlit as st
 
 from tracker import supervision as sv
 from tracker.errors import TrackerError
-from tracker.schema import ACCEPTED, EXTENSION_LABELS, SUBMITTED
+from tracker.schema import ACCEPTED, EXTENSION_LABELS, LEAD, SUBMITTED
 from webui import auth, data, safe
 
 _FLASH = "review_flash"
@@ -51,6 +51,12 @@ for item in queue.head(SHOWN).itertuples(index=False):
             f"{item.period} · {item.unit}（{sv.role_label(item.role)}） · {item.task_id}：{item.task_text}"
         )
         safe.info(item.report)
+        if item.role == LEAD:
+            steps = supervision.steps(task_ids=[item.task_id])
+            support = sv.support_reports(steps, assignments, item.task_id, period)
+            if len(support):
+                st.caption("配合单位本期已审核的报告")
+                st.dataframe(sv.support_table(support), hide_index=True, width="stretch")
         safe.caption(f"报送人：{item.submitted_by}　报送时间：{item.submitted_at:%Y-%m-%d %H:%M}")
         if item.state == SUBMITTED:
             left, right = st.columns(2)

@@ -163,13 +163,30 @@ def test_review_page_lead_sends_back_and_supervisor_approves_an_extension(seeded
     ]
     assert not any(b.key.startswith("extension_") for b in at.button)  # staff: no decisions
 
+    assert [shown_text(s.value) for s in at.success] == [
+        f"已退回 市财政局 的 demo-m01-t1（{period}）。"
+    ]
+    # The support unit revises, the lead accepts, and the lead's own report goes to the
+    # supervisor with the accepted support report beside it (nobody retypes it).
+    supervision.submit(support, "已完成数据对接，附对接记录", user=cz)
+    supervision.accept(support, period, user=kw)
+    supervision.acknowledge(lead, user=kw)
+    supervision.submit(lead, "牵头单位报告", user=kw)
+
     at = on_page(
         AppTest.from_file(DASHBOARD, default_timeout=60),
         "pages/review.py",
         boss.username,
         SUPERVISOR,
     )
-    assert not any(b.key.startswith("review_") for b in at.button)  # support reports: lead's duty
+    assert [b.key for b in at.button if b.key.startswith("review_")] == [
+        f"review_accept_{lead}_{period}",
+        f"review_return_{lead}_{period}",
+    ]  # the lead's report only: support reports are the lead unit's to review
+    fed = at.dataframe[0].value
+    assert fed[["配合单位", "本期报告（已审核）", "审核人"]].values.tolist() == [
+        ["市财政局", "已完成数据对接，附对接记录", kw.username]
+    ]
     at.button(key=f"extension_approve_{request}").click()
     at.run()
     assert not at.error, [e.value for e in at.error]

@@ -363,6 +363,15 @@ def test_two_reviewers_at_once_record_one_decision(store) -> None:
     assert len(supervision.steps()) == 3
 
 
+def test_state_lookup_for_more_assignments_than_a_statement_binds(store) -> None:
+    aid = ids(store)[("demo-m01-t1", "市科委")]
+    supervision = sv.Supervision(store)
+    supervision.acknowledge(aid, user=staff(store, "市科委"), at=at("2026-11-02"))
+    many = [aid, *range(10_000, 10_000 + sv.MAX_BOUND_IDS + 500)]
+    assert supervision.latest("2026-11", many).equals(supervision.latest("2026-11", [aid]))
+    assert supervision.latest("2026-11", many)["last_action"].tolist() == [ACKNOWLEDGED]
+
+
 # --- less re-entry ------------------------------------------------------------------------
 
 

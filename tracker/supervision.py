@@ -82,6 +82,9 @@ STEP_COLUMNS: list[str] = [
     "acted_by",
     "acted_at",
 ]
+# More ids than this are filtered after the query, not bound into it (SQLite allows 32,766
+# parameters per statement; a district's assignments can exceed that at scale).
+MAX_BOUND_IDS = 1000
 # What the 报送/审核 pages show of a history, newest first.
 STEP_TABLE_COLUMNS: list[str] = ["报告期", "环节", "内容", "申请时限", "办理人", "时间"]
 QUEUE_COLUMNS: list[str] = [
@@ -340,6 +343,18 @@ def support_reports(
     accepted = accepted_reports(steps[steps["assignment_id"].isin(support["assignment_id"])])
     accepted = accepted[accepted["period"] == period].drop_duplicates("unit", keep="last")
     return accepted[["unit", "report", "accepted_by", "accepted_at"]].reset_index(drop=True)
+
+
+def support_table(reports: pd.DataFrame) -> pd.DataFrame:
+    """:func:`support_reports` with Chinese headers, as the 报送 and 审核 pages show them."""
+    return pd.DataFrame(
+        {
+            "配合单位": reports["unit"].astype(str).to_numpy(),
+            "本期报告（已审核）": reports["report"].astype(str).to_numpy(),
+            "审核人": reports["accepted_by"].astype(str).to_numpy(),
+            "审核时间": pd.to_datetime(reports["accepted_at"]).to_numpy(),
+        }
+    )
 
 
 def with_support_reports(text: str, reports: pd.DataFrame) -> str:
@@ -944,8 +959,8 @@ class Supervision:
             SupervisionStep.assignment_id,
             func.max(SupervisionStep.step_id).label("step_id"),
         ).where(SupervisionStep.action == SUBMITTED, SupervisionStep.period == period)
-        if assignment_ids is not None:
-            ids = [int(i) for i in assignment_ids]
+        ids = None if assignment_ids is None else [int(i) for i in assignment_ids]
+        if ids is not None and len(ids) <= MAX_BOUND_IDS:
             flow = flow.where(SupervisionStep.assignment_id.in_(ids))
             sub = sub.where(SupervisionStep.assignment_id.in_(ids))
         flow = flow.group_by(SupervisionStep.assignment_id).subquery()
@@ -967,7 +982,7 @@ class Supervision:
             .outerjoin(report, report.c.step_id == sub.c.step_id)
         )
         rows = conn.execute(query).all()
-        return pd.DataFrame(
+        latest = pd.DataFrame(
             [tuple(r) for r in rows],
             columns=[
                 "assignment_id",
@@ -978,6 +993,9 @@ class Supervision:
                 "submitted_by",
             ],
         )
+        if ids is not None and len(ids) > MAX_BOUND_IDS:
+            latest = latest[latest["assignment_id"].isin(ids)].reset_index(drop=True)
+        return latest
 
     @staticmethod
     def _closed(conn, assignment_id: int) -> bool:
