@@ -22,6 +22,7 @@ import pandas as pd
 
 from loaders.measures_csv import read_measures
 from tracker.accounts import Account
+from tracker.errors import ConflictError
 from tracker.revisions import RevisionPlan
 from tracker.schema import MEASURES_CSV
 from tracker.store import Store, SyncReport, make_engine
@@ -79,13 +80,23 @@ def sync_measures_file(
     source: str | None = None,
 ) -> SyncOutcome:
     """Sync the store from the measures file: at once when the revision only adds tasks,
-    else only with ``confirm=True`` and a supervising ``user``."""
-    pending = pending_revision(store, path)
-    if pending is None:
-        return SyncOutcome(None, SyncReport())
-    if pending.plan.needs_confirmation and not confirm:
-        return SyncOutcome(pending.plan, None)
-    return apply_pending(store, pending, user=user, source=source)
+    else only with ``confirm=True`` and a supervising ``user``.
+
+    Servers starting side by side may sync between this one's plan and its write: an
+    unconfirmed sync then simply looks again (a confirmed plan is never swapped for one
+    nobody saw: that raises ConflictError)."""
+    for _ in range(3):
+        pending = pending_revision(store, path)
+        if pending is None:
+            return SyncOutcome(None, SyncReport())
+        if pending.plan.needs_confirmation and not confirm:
+            return SyncOutcome(pending.plan, None)
+        try:
+            return apply_pending(store, pending, user=user, source=source)
+        except ConflictError:
+            if confirm:
+                raise
+    raise ConflictError("数据库正被其他进程反复同步，请稍后重试")
 
 
 def apply_pending(

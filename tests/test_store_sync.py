@@ -68,3 +68,32 @@ def test_a_start_adds_new_tasks_but_waits_for_a_revision_that_archives(db_url, c
     done = sync_measures_file(store, csv, user=signed_in(store), confirm=True)
     assert done.report.archived_tasks == 1 and pending_revision(store, csv) is None
     store.engine.dispose()
+
+
+def test_servers_starting_side_by_side_all_come_up(db_url, csv):
+    """Each start plans outside the write lock and writes under it: the first seeds the
+    store, the others find it seeded; none fails and nothing is doubled."""
+    import threading
+
+    from tracker.store import Store, make_engine
+
+    store = Store(make_engine(db_url))
+    store.create_schema()
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            barrier.wait()
+            open_store(db_url, csv).engine.dispose()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert len(store.assignments()) == 6
+    store.engine.dispose()
