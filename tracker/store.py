@@ -741,7 +741,7 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            return _frame(conn.execute(query))
+            return _fetch(conn, query)
 
     def snapshots(self, *, unit: str | None = None) -> pd.DataFrame:
         """Per-period state of each assignment (for trend charts), optionally one unit's."""
