@@ -8,8 +8,9 @@ from webui import auth, data
 auth.account()  # no signed-in account: back to the frame's sign-in
 st.title("按政策")
 st.caption(
-    "旭日图由内向外为政策、部分、措施，面积为任务数，颜色为任务完成率（红 0% → 绿 100%），"
-    "点击可下钻；下表列出每项措施的任务、已完成任务、滞后任务和牵头单位。"
+    "旭日图由内向外为政策、部分，点击某一环可下钻到措施；面积为任务数，颜色为任务完成率"
+    "（灰 0% → 绿 100%），放不下的标签请悬停查看；下表列出每项措施的任务、已完成任务、"
+    "滞后任务和牵头单位。"
 )
 st.caption("；".join(aggregate.notes("tasks", "units", "done", "delayed", "share_done")))
 view = data.view(views.by_policy)

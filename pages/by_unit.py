@@ -10,7 +10,8 @@ FIGURES = aggregate.FIGURES
 auth.account()  # no signed-in account: back to the frame's sign-in
 st.title("按责任单位")
 st.caption(
-    "每个责任单位承担的分工条数（牵头、配合分列），按该单位自己填报的状态堆叠，负担最重的单位在上；"
+    "每个责任单位承担的分工条数（牵头、配合分列，两图刻度相同），按该单位自己填报的状态堆叠，"
+    "负担最重的单位在上；"
     f"超过 {aggregate.UNIT_TOP_N} 个单位时其余合并为“{aggregate.OTHERS}”。"
 )
 view = data.view(views.by_unit)

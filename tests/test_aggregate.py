@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from loaders.table_csv import csv_bytes
 from tracker import aggregate as ag
 from tracker.filters import Filters
 
@@ -304,3 +305,15 @@ def test_empty_inputs_give_empty_frames() -> None:
 def test_measure_label() -> None:
     assert ag.measure_label("沪府办发〔2025〕11号", 3) == "〔2025〕11号·3"
     assert ag.measure_label("无文号", 2) == "无文号·2"
+
+
+def test_task_table_leads_with_unit_status_and_note_and_its_csv_has_them(frame) -> None:
+    table = ag.task_table(frame.assign(note="已召开推进会"))
+    assert list(table.columns) == list(ag.TASK_TABLE_COLUMNS.values())
+    assert list(table.columns[:3]) == ["责任单位", "角色", "状态"]
+    assert set(table["进展情况"]) == {"已召开推进会"}
+    assert table["措施"].iloc[0] == ag.measure_label(
+        frame["doc_no"].iloc[0], frame["measure_no"].iloc[0]
+    )
+    header = csv_bytes(table).decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[:3] == ["责任单位", "角色", "状态"] and "进展情况" in header

@@ -273,3 +273,70 @@ def test_update_on_a_phone_through_the_detail_panel(chromium, server, database) 
         assert exceptions_on(page) == []
     finally:
         page.close()
+
+
+# --- charts and tables ------------------------------------------------------------------
+
+
+def _plot(page, key: str):
+    """The drawn plotly div of the chart with Streamlit key ``key``."""
+    return page.locator(f".st-key-{key} .js-plotly-plot").first
+
+
+def _boxes(locator) -> list[dict]:
+    return [b for b in (e.bounding_box() for e in locator.all()) if b and b["width"] > 0]
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_by_unit_lead_and_support_bars_share_one_scale(page, server) -> None:
+    open_signed_in(page, f"{server}/by_unit")
+    plot = _plot(page, "unit_load")
+    plot.wait_for()
+    ranges = plot.evaluate("p => [p._fullLayout.xaxis.range, p._fullLayout.xaxis2.range]")
+    assert ranges[0] == ranges[1]
+    assert ranges[0][1] >= 30  # 市科委 leads 30 tasks; its 16 support tasks use the same scale
+
+
+def test_sunburst_paints_nothing_red_and_no_label_is_tiny(page, server) -> None:
+    open_signed_in(page, f"{server}/by_policy")
+    plot = _plot(page, "policy_sunburst")
+    plot.wait_for()
+    fills = plot.evaluate(
+        "p => [...p.querySelectorAll('path.surface')].map(e => getComputedStyle(e).fill)"
+    )
+    assert fills
+    for fill in fills:  # rgb(r, g, b): never the red of 红灯/滞后
+        red, green, blue = (int(v) for v in fill[fill.index("(") + 1 : -1].split(",")[:3])
+        assert not (red > 160 and red - max(green, blue) > 60), fill
+    sizes = plot.evaluate(
+        "p => [...p.querySelectorAll('text.slicetext')]"
+        ".filter(t => t.textContent && getComputedStyle(t).display !== 'none')"
+        ".map(t => parseFloat(t.style.fontSize || getComputedStyle(t).fontSize))"
+    )
+    assert sizes and min(sizes) >= 11
+
+
+def test_donut_labels_do_not_overlap_its_legend(page, server) -> None:
+    open_signed_in(page, server)
+    plot = _plot(page, "status_donut")
+    plot.wait_for()
+    legend = plot.locator("g.legend").bounding_box()
+    labels = _boxes(plot.locator("text.slicetext"))
+    assert labels and not any(_overlap(legend, label) for label in labels)
+
+
+def test_task_list_shows_unit_status_and_note_on_screen(page, server) -> None:
+    open_signed_in(page, f"{server}/tasks")
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    # the grid's accessibility table holds only the columns in view
+    headers = [h.strip() for h in grid.locator('[role="columnheader"]').all_inner_texts()]
+    assert {"责任单位", "状态", "任务内容", "进展情况"} <= set(headers), headers

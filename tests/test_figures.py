@@ -85,6 +85,15 @@ def test_status_donut_values_and_colours() -> None:
     assert "11" in fig.layout.annotations[0].text
 
 
+def test_status_donut_legend_sits_below_the_ring() -> None:
+    """Slice labels are drawn around the ring's top; a legend above it overlapped them."""
+    counts = pd.DataFrame(
+        {"status": STATUSES, "label": [STATUS_LABELS[s] for s in STATUSES], "tasks": 1}
+    )
+    legend = fg.status_donut(counts).layout.legend
+    assert legend.yanchor == "top" and legend.y <= 0
+
+
 def test_empty_frames_draw_a_note_not_an_error() -> None:
     empty_counts = pd.DataFrame(
         {"status": STATUSES, "label": list(STATUS_LABELS.values()), "tasks": 0}
@@ -156,6 +165,13 @@ def test_unit_load_bar_lead_and_support_side_by_side() -> None:
     assert fig.layout.yaxis.automargin is True
 
 
+def test_unit_load_bar_lead_and_support_share_one_scale() -> None:
+    """30 lead tasks beside 15 support tasks must not look equal: one x scale for both."""
+    fig = fg.unit_load_bar(_load())
+    assert fig.layout.xaxis2.matches == "x"
+    assert fig.layout.xaxis2.showticklabels is True
+
+
 def test_bar_height_grows_with_units() -> None:
     assert fg.bar_height(2) == fg.MIN_HEIGHT
     assert fg.bar_height(40) >= 40 * fg.ROW_PX
@@ -183,6 +199,37 @@ def test_sunburst_sizes_by_tasks_colours_by_share_done() -> None:
     assert sun.branchvalues == "total"
     assert list(sun.marker.colors) == pytest.approx([50, 50, 100 / 3, 100])
     assert (sun.marker.cmin, sun.marker.cmax) == (0, 100)
+
+
+def test_sunburst_zero_done_is_not_the_red_of_a_red_light() -> None:
+    """0% done is not late by itself: the scale runs grey to the colour of 已完成, with no
+    red (红灯, 滞后) anywhere on it, and labels too small to read are hidden."""
+    colours = [colour for _, colour in fg.SHARE_DONE_SCALE]
+    reds = {LIGHT_COLORS["red"], STATUS_COLORS["delayed"]}
+    assert not reds & set(colours)
+    assert all(_is_not_reddish(c) for c in colours)
+    assert colours[-1] == STATUS_COLORS["done"]
+    tree = pd.DataFrame(
+        {
+            "id": ["p"],
+            "parent": [""],
+            "label": ["文号"],
+            "level": ["policy"],
+            "tasks": [1],
+            "done": [0],
+            "share_done": [0.0],
+        }
+    )
+    fig = fg.policy_sunburst(tree)
+    assert fig.data[0].marker.colorscale[0][1] == colours[0]
+    assert fig.data[0].maxdepth == fg.SUNBURST_DEPTH == 2  # two rings: room for labels
+    assert fig.layout.uniformtext.mode == "hide"
+    assert fig.layout.uniformtext.minsize >= 11
+
+
+def _is_not_reddish(colour: str) -> bool:
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return not (red > 160 and red - max(green, blue) > 60)
 
 
 def test_heatmap_cells_and_labels() -> None:

@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = ROOT / "dashboard.py"
 POLICY = "hufubanfa-2025-11"
 DOC_NO = "沪府办发〔2025〕11号"
-PAGES = re.findall(r'st\.Page\(\s*"(pages/[a-z_]+\.py)"', DASHBOARD.read_text(encoding="utf-8"))
+# dashboard.py lists its pages as ("pages/<name>.py", title, icon, url path, right) tuples
+PAGES = re.findall(r'\(\s*"(pages/[a-z_]+\.py)"', DASHBOARD.read_text(encoding="utf-8"))
 
 
 # --- expected numbers, straight from the CSV ---------------------------------------
@@ -47,6 +48,10 @@ KEWEI_LEADS = {
     for r in ROWS
     if r["policy_id"] == POLICY and r["unit"] == "市科委" and r["role"] == "lead"
 }
+
+
+def test_every_page_of_the_frame_is_found() -> None:
+    assert {"pages/overview.py", "pages/tasks.py", "pages/update.py"} <= set(PAGES)
 
 
 def test_expected_facts_of_the_documents() -> None:
@@ -159,6 +164,24 @@ def test_by_policy_table_counts_every_task(app) -> None:
         per_measure.setdefault((r["doc_no"], int(r["measure_no"])), set()).add(r["task_id"])
     shown = {(d, int(m)): int(n) for d, m, n in table[["文号", "措施", "任务"]].to_numpy()}
     assert shown == {k: len(v) for k, v in per_measure.items()}
+
+
+def test_task_list_shows_unit_status_and_note_first_and_in_its_csv(app) -> None:
+    at = goto(app(), "pages/tasks.py")
+    table = at.dataframe[0].value
+    assert list(table.columns[:9]) == [
+        "责任单位",
+        "角色",
+        "状态",
+        "完成比例(%)",
+        "完成时限",
+        "预警",
+        "措施",
+        "任务内容",
+        "进展情况",
+    ]
+    assert len(table) == len(ROWS)
+    assert any(b.key == "download_tasks.csv" for b in at.download_button)  # the same frame
 
 
 def test_coverage_tables(app) -> None:

@@ -133,18 +133,21 @@ def notes(*keys: str) -> list[str]:
     return [FIGURES[key].note() for key in keys]
 
 
+# What a reader needs first (who, how far, by when, which task, what was done), then the
+# references; the same order on screen and in the CSV.
 TASK_TABLE_COLUMNS = {
-    "doc_no": "文号",
-    "measure_no": "措施",
-    "measure_title": "措施名称",
-    "task_id": "任务编号",
-    "task_text": "任务内容",
     "unit": "责任单位",
     "role": "角色",
     "status": "状态",
     "percent": "完成比例(%)",
     "due_date": "完成时限",
     "light": "预警",
+    "measure": "措施",
+    "task_text": "任务内容",
+    "note": "进展情况",
+    "doc_no": "文号",
+    "measure_title": "措施名称",
+    "task_id": "任务编号",
     "updated_by": "更新人",
     "updated_at": "更新时间",
 }
@@ -175,12 +178,21 @@ TASK_COLUMNS: list[str] = [
 
 
 def task_table(assignments: pd.DataFrame) -> pd.DataFrame:
-    """The flattened agency-by-task table with Chinese headers and labels, for display."""
+    """The flattened agency-by-task table with Chinese headers and labels, for display.
+
+    ``措施`` is the measure's short label (:func:`measure_label`), ``进展情况`` the unit's note.
+    """
     table = assignments.reindex(columns=list(TASK_TABLE_COLUMNS)).copy()
+    where = assignments.reindex(columns=["doc_no", "measure_no"])
+    table["measure"] = [
+        "" if pd.isna(no) else measure_label(doc_no, no)
+        for doc_no, no in zip(where["doc_no"], where["measure_no"], strict=True)
+    ]
     table["role"] = table["role"].map(ROLE_LABELS)
     table["status"] = table["status"].map(STATUS_LABELS)
     table["light"] = table["light"].map(LIGHT_LABELS)
     table["due_date"] = pd.to_datetime(table["due_date"]).dt.date
+    table["note"] = table["note"].fillna("")
     return table.rename(columns=TASK_TABLE_COLUMNS)
 
 
@@ -450,7 +462,7 @@ def unit_tasks(assignments: pd.DataFrame, unit: str, *, late_only: bool = False)
     if late_only:
         rows = rows[rows["light"] == RED]
     table = task_table(rows).drop(columns=["责任单位"])
-    first = ["预警", "状态", "完成时限", "角色", "完成比例(%)", "文号", "措施", "任务内容"]
+    first = ["预警", "状态", "完成时限", "角色", "完成比例(%)", "措施", "任务内容", "进展情况"]
     return table[first + [c for c in table.columns if c not in first]]
 
 

@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 
 from tracker.aggregate import COVER_LEAD, COVER_NONE, COVER_SUPPORT, FIGURES, LIGHTS
 from tracker.schema import (
+    DONE,
     LEAD,
     LIGHT_COLORS,
     LIGHT_LABELS,
@@ -36,7 +37,11 @@ FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 ROW_PX = 26  # height per bar / heatmap row, so 30+ Chinese unit names never overlap
 MIN_HEIGHT = 320
 SHARE_DONE = FIGURES["share_done"].name
-MAX_SUNBURST_LEAVES = 200  # beyond this, the sunburst opens two rings deep (click to drill)
+SUNBURST_DEPTH = 2  # rings shown at once: wide enough for labels; a click drills down
+# Share done, from nothing to all: grey to the colour of 已完成.  Never red, which means
+# 红灯/滞后 everywhere else; 0% done is not late by itself.
+SHARE_DONE_SCALE = [[0, "#EEEEEE"], [0.5, "#A6D096"], [1, STATUS_COLORS[DONE]]]
+LABEL_MIN_SIZE = 11  # px; a sunburst label that would be smaller is hidden (hover shows it)
 
 
 def shown(values: Iterable[object]) -> list[str]:
@@ -81,7 +86,13 @@ def status_donut(counts: pd.DataFrame) -> go.Figure:
     fig.add_annotation(
         text=f"{int(counts['tasks'].sum())}<br>项任务", showarrow=False, font={"size": 18}
     )
-    return _style(fig, height=360)
+    fig = _style(fig, height=400)
+    # The legend goes under the ring, where no slice label can reach it.
+    fig.update_layout(
+        legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0.5, "xanchor": "center"},
+        margin={"t": 10, "b": 10},
+    )
+    return fig
 
 
 def lights_by_unit_bar(lights: pd.DataFrame) -> go.Figure:
@@ -113,7 +124,8 @@ def lights_by_unit_bar(lights: pd.DataFrame) -> go.Figure:
 
 
 def unit_load_bar(load: pd.DataFrame) -> go.Figure:
-    """Per unit, lead and support load side by side, each a bar stacked by status.
+    """Per unit, lead and support load side by side on one shared scale, each a bar
+    stacked by status.
 
     ``load`` is :func:`aggregate.unit_load`; units keep its order (heaviest on top).
     """
@@ -152,20 +164,23 @@ def unit_load_bar(load: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(
         autorange="reversed", automargin=True, categoryorder="array", categoryarray=labels
     )
-    fig.update_xaxes(title_text="任务数")
+    # One scale for both: 30 lead tasks must look twice as long as 15 support tasks.
+    fig.update_xaxes(title_text="任务数", matches="x", showticklabels=True)
     fig = _style(fig, height=bar_height(len(units)))
     fig.update_layout(margin_t=80, legend_y=1.06)  # legend above the two subplot titles
     return fig
 
 
 def policy_sunburst(tree: pd.DataFrame) -> go.Figure:
-    """Policy -> section -> measure rings sized by tasks, coloured by share done (0-100%).
+    """Policy -> section -> measure rings sized by tasks, coloured by share done (0-100%,
+    grey to green: see :data:`SHARE_DONE_SCALE`).
 
-    ``tree`` is :func:`aggregate.policy_tree`.  With many measures it opens two rings deep.
+    ``tree`` is :func:`aggregate.policy_tree`.  Two rings show at a time (policy and
+    section; click one to see its measures), and a label too small to read is hidden (the
+    hover still names it), never shrunk.
     """
     if tree.empty:
         return empty_figure()
-    leaves = int((tree["level"] == "measure").sum())
     fig = go.Figure(
         go.Sunburst(
             ids=shown(tree["id"]),
@@ -173,10 +188,10 @@ def policy_sunburst(tree: pd.DataFrame) -> go.Figure:
             labels=shown(tree["label"]),
             values=tree["tasks"],
             branchvalues="total",
-            maxdepth=2 if leaves > MAX_SUNBURST_LEAVES else -1,
+            maxdepth=SUNBURST_DEPTH,
             marker={
                 "colors": tree["share_done"] * 100,
-                "colorscale": [[0, "#E45756"], [0.5, "#F2B701"], [1, "#54A24B"]],
+                "colorscale": SHARE_DONE_SCALE,
                 "cmin": 0,
                 "cmax": 100,
                 "colorbar": {"title": {"text": f"{SHARE_DONE}%"}, "ticksuffix": "%"},
@@ -184,9 +199,10 @@ def policy_sunburst(tree: pd.DataFrame) -> go.Figure:
             customdata=tree[["done", "share_done"]].assign(share_done=tree["share_done"] * 100),
             hovertemplate="%{label}<br>任务 %{value} 项，已完成 %{customdata[0]} 项"
             f"（{SHARE_DONE} %{{customdata[1]:.0f}}%）<extra></extra>",
-            insidetextorientation="radial",
+            insidetextorientation="auto",
         )
     )
+    fig.update_layout(uniformtext={"minsize": LABEL_MIN_SIZE, "mode": "hide"})
     return _style(fig, height=620)
 
 
