@@ -80,8 +80,10 @@ def _open_as(args: argparse.Namespace):
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the formatted progress report (汇总 / 按政策 / 明细)."""
-    from loaders.excel_report import build_report
+    from loaders.excel_report import build_report, with_light
     from tracker.filters import Filters, policy_names
+    from tracker.progress import now
+    from tracker.supervision import Supervision
 
     store, account = _open_as(args)
     if not account.reads_all:
@@ -90,7 +92,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
     filters = Filters(policy=tuple(args.policy or ()), unit=tuple(args.unit or ()))
     rows = store.assignments()
-    write_atomic(Path(args.out), build_report(rows, filters=filters))
+    today = now().date()
+    rankings = Supervision(store).rankings(with_light(rows, today), today)
+    write_atomic(Path(args.out), build_report(rows, filters=filters, rankings=rankings))
     print(f"wrote {args.out}: {filters.describe(policy_names(rows))}")
     return EXIT_OK
 

@@ -23,6 +23,7 @@ from loaders.excel_report import build_report
 from loaders.excel_template import build_template
 from tracker.errors import TrackerError
 from tracker.filters import policy_names
+from tracker.supervision import Supervision
 from webui import auth, data, filters, safe
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -77,12 +78,17 @@ with report_tab:
         matched = len(chosen.apply(rows))
         safe.caption(
             f"按侧栏筛选条件导出（{chosen.describe(policy_names(rows))}，{matched} 条分工）："
-            "汇总、按政策、明细三张表，可直接打印上报。"
+            "汇总、按政策、明细和通报表，可直接打印上报。"
         )
         # Built when clicked: at city scale the report takes seconds and most visits never ask.
         st.download_button(
             "下载进度报表（xlsx）",
-            lambda: build_report(rows, filters=chosen, today=today),
+            lambda: build_report(
+                rows,
+                filters=chosen,
+                today=today,
+                rankings=Supervision(store).rankings(rows, today),
+            ),
             f"进度报表_{today.isoformat()}.xlsx",
             XLSX_MIME,
             key="excel_report",

@@ -20,13 +20,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _rankings(url: str, revision: int, steps_seen: tuple[int, int], today: date) -> pd.DataFrame:
-    supervision = sv.Supervision(data.get_store())
-    return rk.rankings(
-        data.assignments(),
-        supervision.ranking_history(),
-        supervision.steps(),
-        today=today,
-    )
+    return sv.Supervision(data.get_store()).rankings(data.assignments(), today)
 
 
 account = auth.account()

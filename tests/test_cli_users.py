@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import sqlite3
 
+import openpyxl
 import pytest
 
 from loaders.__main__ import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, main
@@ -79,6 +80,12 @@ def test_data_commands_act_as_a_known_account(db, monkeypatch, capsys, tmp_path)
     assert main(["export", "--out", report, "--user", "kw01", "--db", db]) == EXIT_BAD_INPUT
     assert "无导出报表的权限" in capsys.readouterr().err
     assert main(["export", "--out", report, "--user", "boss", "--db", db]) == EXIT_OK
+    assert openpyxl.load_workbook(report, read_only=True).sheetnames == [
+        "汇总",
+        "按政策",
+        "明细",
+        "通报",
+    ]
     template = str(tmp_path / "t.xlsx")
     argv = ["template", "--unit", "市教委", "--out", template, "--user", "kw01", "--db", db]
     assert main(argv) == EXIT_BAD_INPUT

@@ -859,6 +859,12 @@ class Supervision:
         frame["changed_at"] = pd.to_datetime(frame["changed_at"])
         return frame.drop(columns="history_id").reset_index(drop=True)
 
+    def rankings(self, assignments: pd.DataFrame, today: date) -> pd.DataFrame:
+        """This period's 通报 table (:func:`tracker.rankings.rankings`) from the store."""
+        from tracker.rankings import rankings
+
+        return rankings(assignments, self.ranking_history(), self.steps(), today=today)
+
     def high_water(self) -> tuple[int, int]:
         """(last step id, last reminder id): a cache key that moves with every write here."""
         with self.engine.connect() as conn:
