@@ -44,10 +44,7 @@ if unit:
     cols[4].metric("滞后", summary["delayed"])
     cols[5].metric(FIGURES["red"].name, summary["red"])
     st.markdown("**红灯事项**")
-    if not len(detail["late"]):
-        st.info("该单位没有红灯事项。")
-    else:
-        data.table(detail["late"], key="unit_late")
+    data.table(detail["late"], key="unit_late", empty="该单位没有红灯事项。")
     st.markdown("**任务清单**")
     data.table(detail["tasks"], key="unit_tasks")
     data.download_csv(detail["tasks"].full, "unit_tasks.csv", "下载该单位任务清单（CSV）")

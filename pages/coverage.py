@@ -19,9 +19,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("单一单位负责的措施")
     st.caption("只有一个责任单位、没有配合单位的措施。")
-    if not len(view["single"]):
-        st.info("每项措施都有两个及以上责任单位。")
-    data.table(view["single"], key="single_unit")
+    data.table(view["single"], key="single_unit", empty="每项措施都有两个及以上责任单位。")
     data.download_csv(view["single"].full, "single_unit_measures.csv")
 with right:
     st.subheader("涉及措施最多的单位")

@@ -44,7 +44,5 @@ with right:
 
 st.subheader("红灯任务")
 st.caption("牵头单位那条分工为红灯的任务（状态为滞后，或已过完成时限仍未完成），按完成时限排序。")
-if not len(view["red"]):
-    st.info("没有红灯任务。")
-data.table(view["red"], key="red_tasks")
+data.table(view["red"], key="red_tasks", empty="没有红灯任务。")
 data.download_csv(view["red"].full, "red_tasks.csv")

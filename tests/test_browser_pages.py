@@ -340,3 +340,19 @@ def test_task_list_shows_unit_status_and_note_on_screen(page, server) -> None:
     # the grid's accessibility table holds only the columns in view
     headers = [h.strip() for h in grid.locator('[role="columnheader"]').all_inner_texts()]
     assert {"责任单位", "状态", "任务内容", "进展情况"} <= set(headers), headers
+
+
+# --- Chinese everywhere we control ------------------------------------------------------
+
+
+def test_no_deploy_button_no_select_all_no_empty_grid(page, server) -> None:
+    open_signed_in(page, f"{server}/tasks?unit=市人才局&status=on_hold")
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+    assert page.get_by_text("Deploy", exact=True).count() == 0
+    assert page.get_by_text("没有符合条件的数据。").count() == 1
+    assert page.locator('[data-testid="stDataFrame"]').count() == 0  # no grid saying "empty"
+    policy = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="政策")
+    policy.click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert options and not any("Select all" in o for o in options), options
+    page.keyboard.press("Escape")

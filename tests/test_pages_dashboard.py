@@ -125,6 +125,21 @@ def test_every_page_renders_on_an_empty_store(empty_app) -> None:
         goto(at, page)
 
 
+def test_no_grid_without_rows_and_no_select_all_in_the_filters(empty_app) -> None:
+    """An empty st.dataframe says "empty" and a multiselect offers "Select all": English in a
+    Chinese UI.  Empty tables become a Chinese note; the filters offer no "Select all"
+    (choosing nothing already means 全部)."""
+    at = empty_app()
+    assert all(not m.proto.select_all for m in at.multiselect)
+    for page in ["pages/overview.py", "pages/by_unit.py", "pages/by_policy.py", "pages/tasks.py"]:
+        goto(at, page)
+        assert all(len(d.value) for d in at.dataframe), page
+    goto(at, "pages/overview.py")
+    assert "没有红灯任务。" in [i.value for i in at.info]
+    goto(at, "pages/tasks.py")
+    assert "没有符合条件的数据。" in [i.value for i in at.info]
+
+
 def test_dashboard_pages_caption_each_chart_and_offer_its_data(app) -> None:
     at = app()
     for page, charts in {

@@ -97,8 +97,12 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "下载数据
     )
 
 
-def table(shown, key: str, **kwargs) -> None:
-    """A ``tracker.views.Table``: its first rows, a note when cut, and a CSV of every row."""
+def table(shown, key: str, *, empty: str = "没有符合条件的数据。", **kwargs) -> None:
+    """A ``tracker.views.Table``: its first rows and a note when cut; ``empty`` instead of
+    a grid with no rows (which would say "empty" in English); missing values as "—"."""
+    if not len(shown):
+        st.info(empty)
+        return
     st.dataframe(shown.shown, hide_index=True, width="stretch", key=key, placeholder="—", **kwargs)
     if shown.cut:
         st.caption(f"仅显示前 {len(shown.shown):,} 行，共 {len(shown):,} 行；下载 CSV 查看全部。")

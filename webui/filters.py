@@ -73,6 +73,7 @@ def _multi(
         format_func=(lambda v: label_of(v) or v) if label_of else str,
         key=key,
         placeholder="全部",
+        select_all=False,  # choosing every value is what 全部 (nothing chosen) already means
     )
     return tuple(picked)
 
