@@ -13,7 +13,7 @@ databases four ways and prints a report of what it tried and what came of it:
   database must open (SQLite: ``PRAGMA integrity_check``), the import must be all there or
   not at all, progress and history must agree row by row, and running it again completes.
 - **hostile files**: broken and foreign workbooks fed to the same command each exit 2 with a
-  message naming the file, never a traceback or a crash, and write nothing.
+  message naming the file, never a traceback, a reader panic or a crash, and write nothing.
 - **fuzzing**: hypothesis over the policy-text parser and table builder, and over the
   importer (random cell values, random bytes in the workbook's XML); any exception that is not
   a :class:`~tracker.errors.TrackerError` is a failure, and so is an import that leaves
@@ -681,6 +681,7 @@ class ImportRun:
     cpu_seconds: float = 0.0
     peak_mb: float = 0.0  # largest resident set
     output: str = ""
+    app_name: str = ""  # its PostgreSQL application_name
 
 
 def run_import(
@@ -707,7 +708,7 @@ def run_import(
     watched = watch_writes or (kill is not None and kill[0] == "in-write")
     watch = WriteWatch(url, app, file) if watched else None
     log = file.with_name(f"{file.name}.{app}.log")
-    run = ImportRun(returncode=None, seconds=0.0)
+    run = ImportRun(returncode=None, seconds=0.0, app_name=app)
     with log.open("w+b") as out:
         start = time.monotonic()
         process = subprocess.Popen(
@@ -844,11 +845,21 @@ def import_state(engine, source: str, plan: FilledTemplate) -> tuple[str, list[s
     return "half", problems
 
 
-def after_kill_problems(url: str, expected_assignments: int) -> list[str]:
-    """After a SIGKILL: the server dropped the session / the file passes its integrity check,
-    and the store opens, migrates and reads every assignment."""
+def after_kill_problems(url: str, expected_assignments: int, app_name: str) -> list[str]:
+    """After a SIGKILL: the server ended the killed session (PostgreSQL) or the file passes
+    its integrity check (SQLite), and the store opens, migrates and reads every assignment."""
     problems = []
-    if url.startswith("sqlite"):
+    if not url.startswith("sqlite"):
+        server = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        deadline = time.monotonic() + 30
+        with server.connect() as conn:
+            query = text("select count(*) from pg_stat_activity where application_name = :app")
+            while conn.scalar(query, {"app": app_name}) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if conn.scalar(query, {"app": app_name}):
+                problems.append("the server still holds the killed import's session after 30 s")
+        server.dispose()
+    else:
         with closing(sqlite3.connect(make_url(url).database, timeout=30)) as conn:
             integrity = conn.execute("PRAGMA integrity_check").fetchall()
             foreign = conn.execute("PRAGMA foreign_key_check").fetchall()
@@ -919,7 +930,7 @@ def kill_mid_import(
                 seen["finished before the kill"] += 1
             else:
                 seen["killed inside the write" if killed.writing_at_kill else "killed outside"] += 1
-            problems = after_kill_problems(url, len(frame))
+            problems = after_kill_problems(url, len(frame), killed.app_name)
             state, state_problems = import_state(store.engine, file.name, plan)
             problems += state_problems + ledger_problems(store.engine)
             seen[f"state {state}"] += 1
@@ -962,7 +973,8 @@ def kill_mid_import(
             f"{seen['killed outside']} outside it, {seen['finished before the kill']} finished "
             f"first; then {seen['state none']} nothing written, {seen['state complete']} "
             f"complete, {seen['state half']} half-written; "
-            f"{'integrity_check, ' if url.startswith('sqlite') else ''}store opens and progress "
+            f"{'integrity_check ok' if url.startswith('sqlite') else 'server ended the session'}, "
+            "store opens and progress "
             f"agrees with history {seen['checks after kill ok']}/{trials}; reruns completed "
             f"{seen['reruns completed']}/{trials}"
         )
