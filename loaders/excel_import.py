@@ -69,7 +69,14 @@ from tracker.store import DIFF_COLUMNS, Store, Update, history_text
 
 LOOKUP_CHUNK = 5_000
 FIELD_BY_HEADER = {label: name for name, label in PROGRESS_FIELDS.items()}
-KNOWN_HEADERS = (TASK_ID_HEADER, UNIT_HEADER, VERSION_HEADER, *PROGRESS_FIELDS.values())
+TASK_TEXT_HEADER = "任务内容"  # read to make sure a row still names the task it was written for
+KNOWN_HEADERS = (
+    TASK_ID_HEADER,
+    UNIT_HEADER,
+    VERSION_HEADER,
+    TASK_TEXT_HEADER,
+    *PROGRESS_FIELDS.values(),
+)
 NO_VERSION_WARNING = (
     "文件没有「版本」列，无法确定文件是在哪次保存之后填写的：已保存过的任务如与文件不同，"
     "按冲突列出而不覆盖；请使用督办台下载的模板填报"
@@ -87,6 +94,7 @@ class ParsedRow:
     version: int | None
     changes: dict[str, object]
     bad: bool = False  # has a problem already; still matched so every error is reported
+    task_text: str | None = None  # the file's 任务内容, when it has that column
 
 
 @dataclass
@@ -463,7 +471,8 @@ def read_sheet(pkg: Package) -> ParsedSheet:
     else:
         parsed.warnings.append(Problem(NO_VERSION_WARNING, sheet=ref.name, column=VERSION_HEADER))
     watched = sorted({c for _h, c in key_cols} | {c for _n, _h, c in field_cols})
-    width = max(watched) + 1
+    text_col = headers.get(TASK_TEXT_HEADER)
+    width = max([*watched, -1 if text_col is None else text_col]) + 1
     body = rows[header_index + 1 :]
     if any(len(r) < width for r in body):
         body = [r if len(r) >= width else [*r, *[""] * (width - len(r))] for r in body]
@@ -480,6 +489,7 @@ def read_sheet(pkg: Package) -> ParsedSheet:
     column = {c: [r[c] for _n, r in kept] for c in watched}
     task_ids = _key_text(column[task_col])
     units = _key_text(column[unit_col])
+    texts = _key_text([r[text_col] for _n, r in kept]) if text_col is not None else None
     versions = _versions(column[version_col]) if version_col is not None else [None] * len(kept)
     checked = {name: _checked(name, column[col]) for name, _h, col in field_cols}
     # Keys that could not even be looked up (a NUL would make PostgreSQL refuse the query).
@@ -500,8 +510,9 @@ def read_sheet(pkg: Package) -> ParsedSheet:
             and number not in formula_rows
             and not any(isinstance(v, _Refused) for v in changes.values())
         )
+        text = texts[i] if texts is not None else None
         if ok:
-            parsed.rows.append(ParsedRow(number, task_id, unit, version, changes))
+            parsed.rows.append(ParsedRow(number, task_id, unit, version, changes, task_text=text))
             continue
         # The slow path: say exactly what is wrong, cell by cell.
         where = {"row": number, "sheet": sheet, "task_id": task_id or None}
@@ -553,23 +564,26 @@ def read_sheet(pkg: Package) -> ParsedSheet:
                 )
         if task_id and unit:
             version = None if isinstance(version, _Refused) else version
-            parsed.rows.append(ParsedRow(number, task_id, unit, version, changes, bad=True))
+            parsed.rows.append(
+                ParsedRow(number, task_id, unit, version, changes, bad=True, task_text=text)
+            )
     return parsed
 
 
 # --- matching and applying ---------------------------------------------------------------------
 
 
-def _lookup(store: Store, task_ids: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
-    """(task_id, unit) -> (assignment_id, current version), in chunks the database accepts."""
-    found: dict[tuple[str, str], tuple[int, int]] = {}
+def _lookup(store: Store, task_ids: list[str]) -> dict[tuple[str, str], tuple[int, int, str]]:
+    """(task_id, unit) -> (assignment_id, current version, task text), in chunks the
+    database accepts."""
+    found: dict[tuple[str, str], tuple[int, int, str]] = {}
     unique = list(dict.fromkeys(task_ids))
     for start in range(0, len(unique), LOOKUP_CHUNK):
         frame = store.find_assignments(unique[start : start + LOOKUP_CHUNK])
-        for aid, task_id, unit, version in frame[
-            ["assignment_id", "task_id", "unit", "version"]
+        for aid, task_id, unit, version, text in frame[
+            ["assignment_id", "task_id", "unit", "version", "task_text"]
         ].itertuples(index=False, name=None):
-            found[(task_id, unit)] = (int(aid), int(version))
+            found[(task_id, unit)] = (int(aid), int(version), str(text))
     return found
 
 
@@ -660,9 +674,21 @@ def plan_updates(store: Store, parsed: ParsedSheet) -> tuple[list[Update], list[
                     Problem("未知的任务编号", column=TASK_ID_HEADER, value=row.task_id, **where)
                 )
             continue
+        aid, current, stored_text = match
+        if row.task_text and " ".join(row.task_text.split()) != " ".join(stored_text.split()):
+            # Task ids are positions in a policy: after a revision the same id can name another
+            # task.  A row written for the old text must not land on the new one.
+            problems.append(
+                Problem(
+                    "任务内容与系统中该编号的任务不一致（政策可能已修订），请下载新模板后重新填报",
+                    column=TASK_TEXT_HEADER,
+                    value=row.task_text[:60],
+                    **where,
+                )
+            )
+            continue
         if row.bad:
             continue
-        aid, current = match
         upd = Update(aid, row.version or 0, dict(row.changes), row=row.row, sheet=parsed.sheet)
         updates.append(upd)
         if row.version is not None and row.version != current:

@@ -117,3 +117,37 @@ def test_cli_import_as_staff_refuses_the_foreign_row(tmp_path, small_measures, m
     assert main(["import", str(path), "--user", "kw01", "--db", url]) == EXIT_BAD_INPUT
     assert main(["import", str(path), "--user", "nobody", "--db", url]) == EXIT_BAD_INPUT
     assert store.history().empty
+
+
+def test_a_template_from_before_a_revision_does_not_land_on_the_new_task(
+    make_store, small_measures
+):
+    """Task ids are positions: once a revision puts another task at demo-m01-t2, a row of an
+    old template written for the old text is refused, not written onto the new task."""
+    store = make_store(small_measures)
+    old = build_template(store.assignments(), "市教委")
+    book = openpyxl.load_workbook(io.BytesIO(old))
+    sheet = book[SHEET_TEMPLATE]
+    header = {c.value: c.column for c in sheet[2] if c.value}
+    for row in range(3, sheet.max_row + 1):
+        sheet.cell(row, header["完成比例(%)"]).value = 40
+    out = io.BytesIO()
+    book.save(out)
+    # The revision: demo-m01-t2 now names a different task (same unit, new text).
+    revised = small_measures.copy()
+    revised.loc[revised.task_id == "demo-m01-t2", "task_text"] = "完全不同的一项新任务内容"
+    store.sync(revised, plan=store.plan_sync(revised), user=signed_in(store), source="修订")
+    rows = store.assignments()
+    assert rows.loc[rows.task_id == "demo-m01-t2", "task_text"].tolist() == [
+        "完全不同的一项新任务内容"
+    ]
+    result = import_workbook(
+        store, out.getvalue(), file_name="市教委.xlsx", user=staff(store, "市教委")
+    )
+    refused = [p for p in result.problems if p.task_id == "demo-m01-t2"]
+    assert len(refused) == 1 and "任务内容" in refused[0].message
+    assert refused[0].column == "任务内容"
+    rows = store.assignments()
+    assert set(rows.loc[rows.task_id != "demo-m01-t2", "percent"]) == {0, 40}
+    new_task = rows[(rows.task_id == "demo-m01-t2") & (rows.unit == "市教委")].iloc[0]
+    assert new_task.percent == 0 and new_task.version == 0

@@ -754,7 +754,8 @@ class Store:
             return _frame(conn.execute(query))
 
     def find_assignments(self, task_ids: Iterable[str]) -> pd.DataFrame:
-        """assignment_id, task_id, unit, version for the given task ids (unknown ones absent)."""
+        """assignment_id, task_id, unit, version, task_text for the given task ids (unknown
+        ones absent)."""
         wanted = list(dict.fromkeys(task_ids))
         with self.engine.connect() as conn:
             return _frame(
@@ -764,8 +765,10 @@ class Store:
                         Assignment.task_id,
                         Assignment.unit,
                         Progress.version,
+                        Task.task_text,
                     )
                     .join(Progress, Progress.assignment_id == Assignment.assignment_id)
+                    .join(Task, Task.task_id == Assignment.task_id)
                     .where(Assignment.task_id.in_(wanted), Assignment.archived.is_(False))
                 )
             )
