@@ -1,7 +1,7 @@
 """Synthetic scale: a measures table and policy texts shaped like the real ones, any size.
 
 >>> frame = synthetic_measures(1_000)
->>> len(frame), frame["role"].eq("lead").sum() == frame["task_id"].nunique()
+>>> len(frame), bool(frame["role"].eq("lead").sum() == frame["task_id"].nunique())
 (1000, True)
 """
 
@@ -67,6 +67,7 @@ def synthetic_measures(
                     "unit_kind": "municipal",
                     "role": "lead" if rank == 1 else "support",
                     "unit_rank": rank,
+                    "due_hint": "",
                 }
             )
         task += 1

@@ -101,4 +101,3 @@ def test_read_only_database_is_a_message_and_exit_3(db, monkeypatch, capsys, tmp
     assert err.startswith("error: 数据库暂不可用") and "Traceback" not in err
     with sqlite3.connect(path) as conn:
         assert conn.execute("select count(*) from users").fetchone() == (0,)
-
