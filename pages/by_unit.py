@@ -6,6 +6,7 @@ from tracker import aggregate, views
 from webui import auth, data
 
 FIGURES = aggregate.FIGURES
+METRIC_WIDTH = 150
 
 auth.account()  # no signed-in account: back to the frame's sign-in
 st.title("按责任单位")
@@ -32,17 +33,18 @@ unit = st.selectbox("选择单位", units, index=0 if units else None, key="by_u
 if unit:
     detail = data.view(views.unit_detail, unit)
     summary = detail["summary"]
-    cols = st.columns(6)
-    cols[0].metric(FIGURES["assignments"].name, summary["tasks"])
-    cols[1].metric(FIGURES["lead"].name, summary["lead"])
-    cols[2].metric(FIGURES["support"].name, summary["support"])
-    cols[3].metric(
-        FIGURES["unit_share_done"].name,
-        f"{summary['share_done']:.0%}",
-        help=f"已完成 {summary['done']} 条",
-    )
-    cols[4].metric("滞后", summary["delayed"])
-    cols[5].metric(FIGURES["red"].name, summary["red"])
+    with st.container(horizontal=True, gap="small"):  # wraps two a line on a phone
+        st.metric(FIGURES["assignments"].name, summary["tasks"], width=METRIC_WIDTH)
+        st.metric(FIGURES["lead"].name, summary["lead"], width=METRIC_WIDTH)
+        st.metric(FIGURES["support"].name, summary["support"], width=METRIC_WIDTH)
+        st.metric(
+            FIGURES["unit_share_done"].name,
+            f"{summary['share_done']:.0%}",
+            help=f"已完成 {summary['done']} 条",
+            width=METRIC_WIDTH,
+        )
+        st.metric("滞后", summary["delayed"], width=METRIC_WIDTH)
+        st.metric(FIGURES["red"].name, summary["red"], width=METRIC_WIDTH)
     st.markdown("**红灯事项**")
     data.table(detail["late"], key="unit_late", empty="该单位没有红灯事项。")
     st.markdown("**任务清单**")

@@ -6,6 +6,7 @@ from tracker import aggregate, views
 from webui import auth, data, filters, safe
 
 FIGURES = aggregate.FIGURES
+METRIC_WIDTH = 150
 
 auth.account()  # no signed-in account: back to the frame's sign-in
 st.title("总览")
@@ -18,9 +19,11 @@ head = view["headline"]
 
 
 shown = {**head, "share_done": f"{head['share_done']:.0%}"}
-for keys in aggregate.HEADLINE_KEYS[:6], aggregate.HEADLINE_KEYS[6:]:
-    for column, key in zip(st.columns(6), keys, strict=True):
-        column.metric(FIGURES[key].name, shown[key], help=FIGURES[key].definition)
+# Fixed-width metrics in a wrapping row: six a line on a laptop, two on a phone (columns
+# would stack them one per line there).
+with st.container(horizontal=True, gap="small"):
+    for key in aggregate.HEADLINE_KEYS:
+        st.metric(FIGURES[key].name, shown[key], help=FIGURES[key].definition, width=METRIC_WIDTH)
 data.download_csv(view["headline_table"], "headline.csv", "下载总览数字及口径（CSV）")
 
 left, right = st.columns([2, 3])

@@ -356,3 +356,29 @@ def test_no_deploy_button_no_select_all_no_empty_grid(page, server) -> None:
     options = page.get_by_role("option").all_inner_texts()
     assert options and not any("Select all" in o for o in options), options
     page.keyboard.press("Escape")
+
+
+def test_navigation_icons_are_material_symbols_not_emoji(page, server) -> None:
+    open_signed_in(page, server)
+    links = page.locator('[data-testid="stSidebarNav"] a')
+    assert links.count() >= 5
+    for link in links.all():
+        assert link.locator('[data-testid="stIconMaterial"]').count() == 1, link.inner_text()
+        assert not any(ord(ch) > 0x1F000 for ch in link.inner_text())  # no emoji glyphs
+
+
+# --- phone width ------------------------------------------------------------------------
+
+
+def test_headline_numbers_share_rows_on_a_phone(chromium, server) -> None:
+    page = chromium.new_page(viewport=PHONE)
+    try:
+        open_signed_in(page, server)
+        tops = [round(b["y"]) for b in _boxes(page.locator('[data-testid="stMetric"]'))]
+        assert len(tops) == 12
+        assert len(set(tops)) <= 6, "one headline number per row"
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], "the page scrolls sideways"
+        assert exceptions_on(page) == []
+    finally:
+        page.close()
