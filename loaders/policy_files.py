@@ -43,10 +43,11 @@ from loaders.policy_text import (
 )
 from loaders.store_sync import file_digest
 from loaders.units import UNKNOWN_KIND, UnitRegistry, read_units, write_units
+from tracker import config
 from tracker.accounts import Account
 from tracker.errors import ConflictError, ImportFileError, PermissionDenied, TrackerError
 from tracker.revisions import RevisionPlan
-from tracker.schema import LEAD, SOURCES_DIR, UNITS_CSV
+from tracker.schema import LEAD
 from tracker.store import Store, SyncReport
 
 UPLOAD_SUFFIXES = (".pdf", ".docx", ".txt", ".md")
@@ -62,12 +63,12 @@ TASK_COLUMNS = ["措施", "任务编号", "任务内容", "牵头单位", "配�
 
 def sources_dir() -> Path:
     """Where the published policy texts live: ``TRACKER_SOURCES_DIR``, else data/sources."""
-    return Path(os.environ.get("TRACKER_SOURCES_DIR") or SOURCES_DIR)
+    return Path(str(config.value("TRACKER_SOURCES_DIR")))
 
 
 def units_csv() -> Path:
     """The unit register: ``TRACKER_UNITS_CSV``, else data/units.csv."""
-    return Path(os.environ.get("TRACKER_UNITS_CSV") or UNITS_CSV)
+    return Path(str(config.value("TRACKER_UNITS_CSV")))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

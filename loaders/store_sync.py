@@ -21,16 +21,16 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.measures_csv import read_measures
+from tracker import config
 from tracker.accounts import Account
 from tracker.errors import ConflictError
 from tracker.revisions import RevisionPlan
-from tracker.schema import MEASURES_CSV
 from tracker.store import Store, SyncReport, make_engine
 
 
 def measures_path(path: str | os.PathLike | None = None) -> Path:
     """``path``, else ``TRACKER_MEASURES_CSV``, else data/measures.csv."""
-    return Path(path or os.environ.get("TRACKER_MEASURES_CSV") or MEASURES_CSV)
+    return Path(path or str(config.value("TRACKER_MEASURES_CSV")))
 
 
 def file_digest(data: bytes) -> str:

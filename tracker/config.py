@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from tracker.errors import ConfigError
-from tracker.schema import DEFAULT_DB_PATH, MEASURES_CSV, PERIOD_KINDS
+from tracker.schema import DEFAULT_DB_PATH, MEASURES_CSV, PERIOD_KINDS, SOURCES_DIR, UNITS_CSV
 
 
 def _choice(options: Mapping[str, str]) -> Callable[[str], str]:
@@ -70,6 +70,12 @@ SETTINGS: dict[str, Setting] = {
             str(MEASURES_CSV),
             "The agency-by-task table the store syncs from on start.",
         ),
+        Setting(
+            "TRACKER_SOURCES_DIR",
+            str(SOURCES_DIR),
+            "The published policy texts (uploads on 政策库 are saved here too).",
+        ),
+        Setting("TRACKER_UNITS_CSV", str(UNITS_CSV), "The unit register, with aliases."),
         Setting(
             "TRACKER_SESSION_MINUTES",
             "30",
