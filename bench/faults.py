@@ -462,7 +462,7 @@ def concurrent_writers(
         attempts, crashes = _run_writers(url, names, saves, imports, importers, row_ids, seed)
         for crash in crashes:
             outcome.fail(f"a writer process failed: {crash[-400:]}")
-        _check_writers(store, attempts, row_ids, outcome)
+        check_writers(store, attempts, row_ids, outcome)
         store.engine.dispose()
     return outcome
 
@@ -520,7 +520,9 @@ def _run_writers(
     return attempts, crashes
 
 
-def _check_writers(store: Store, attempts: list[Attempt], row_ids: list[int], outcome) -> None:
+def check_writers(store: Store, attempts: list[Attempt], row_ids: list[int], outcome) -> None:
+    """Hold every attempt against the history and the stored rows; failures go to
+    ``outcome``, the counts to its ``happened``."""
     with store.engine.connect() as conn:
         notes = conn.execute(
             select(

@@ -12,8 +12,10 @@ from sqlalchemy import delete, func, select, update
 
 from bench.faults import (
     QUICK,
+    Attempt,
     FilledTemplate,
     Outcome,
+    check_writers,
     concurrent_writers,
     fuzz_importer,
     fuzz_policy_texts,
@@ -90,6 +92,22 @@ def test_ledger_sees_two_saves_on_one_version(store) -> None:
     problems = ledger_problems(store.engine)
     assert any("note written twice at version 1" in p for p in problems), problems
     assert any("an update was lost" in p for p in problems), problems
+
+
+def test_writer_check_sees_a_lost_acknowledged_save_and_a_refused_one_that_landed(store) -> None:
+    aid = int(store.assignments()["assignment_id"][0])
+    _save(store, aid, "w0s0")
+    _save(store, aid, "w1s0")
+    attempts = [
+        Attempt(0, 0, "one", "ack", [(aid, 0, "w0s0")]),
+        Attempt(2, 0, "one", "ack", [(aid, 1, "w2s0")]),  # acknowledged, never stored
+        Attempt(1, 0, "one", "conflict", [(aid, 1, "w1s0")]),  # refused, yet stored
+    ]
+    outcome = Outcome("concurrent writers", "test")
+    check_writers(store, attempts, [aid], outcome)
+    assert "acknowledged save w2s0 is in the history 0 times" in outcome.failures
+    assert "refused save w1s0 (conflict) left a trace" in outcome.failures
+    assert any("an update was lost" in f for f in outcome.failures), outcome.failures
 
 
 def test_import_state_sees_half_an_import(store) -> None:
