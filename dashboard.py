@@ -3,37 +3,57 @@
 import streamlit as st
 
 from tracker import views
-from webui import auth, data, filters
+from tracker.errors import TrackerError
+from webui import auth, data, filters, safe
 
 st.set_page_config(page_title="政策任务督办台", page_icon=":material/assignment:", layout="wide")
 
-# (script, title, icon, url path, who may open it); the first is the default page.
-PAGES = [
-    ("pages/overview.py", "总览", ":material/dashboard:", "", None),
-    ("pages/by_unit.py", "按责任单位", ":material/apartment:", "by_unit", None),
-    ("pages/by_policy.py", "按政策", ":material/description:", "by_policy", None),
-    ("pages/obligations.py", "跨政策职责", ":material/hub:", "obligations", None),
-    ("pages/coverage.py", "覆盖矩阵", ":material/grid_view:", "coverage", None),
-    ("pages/tasks.py", "任务清单", ":material/list:", "tasks", None),
-    ("pages/update.py", "进度填报", ":material/edit:", "update", "writes"),
-    ("pages/deadlines.py", "完成时限", ":material/event:", "deadlines", "supervises"),
-    ("pages/reporting.py", "报送", ":material/outbox:", "reporting", "writes"),
-    ("pages/review.py", "审核", ":material/fact_check:", "review", "writes"),
-    ("pages/reminders.py", "催办", ":material/notifications_active:", "reminders", "supervises"),
-    ("pages/rankings.py", "通报", ":material/leaderboard:", "rankings", None),
-    ("pages/excel.py", "导入导出", ":material/swap_vert:", "excel", None),
-    ("pages/audit.py", "审计", ":material/history:", "audit", None),
-    ("pages/policies.py", "政策库", ":material/library_books:", "policies", "supervises"),
-]
+# Navigation section -> (script, title, icon, url path, who may open it); the first page is
+# the default.  "writes" / "supervises" name the tracker.accounts.Account property required.
+PAGES = {
+    "看板": [
+        ("pages/overview.py", "总览", ":material/dashboard:", "", None),
+        ("pages/by_unit.py", "按责任单位", ":material/apartment:", "by_unit", None),
+        ("pages/by_policy.py", "按政策", ":material/description:", "by_policy", None),
+        ("pages/obligations.py", "跨政策职责", ":material/hub:", "obligations", None),
+        ("pages/coverage.py", "覆盖矩阵", ":material/grid_view:", "coverage", None),
+        ("pages/tasks.py", "任务清单", ":material/list:", "tasks", None),
+    ],
+    "填报与督办": [
+        ("pages/update.py", "进度填报", ":material/edit:", "update", "writes"),
+        ("pages/reporting.py", "报送", ":material/outbox:", "reporting", "writes"),
+        ("pages/review.py", "审核", ":material/fact_check:", "review", "writes"),
+        ("pages/deadlines.py", "完成时限", ":material/event:", "deadlines", "supervises"),
+        (
+            "pages/reminders.py",
+            "催办",
+            ":material/notifications_active:",
+            "reminders",
+            "supervises",
+        ),
+        ("pages/rankings.py", "通报", ":material/leaderboard:", "rankings", None),
+    ],
+    "数据": [
+        ("pages/excel.py", "导入导出", ":material/swap_vert:", "excel", None),
+        ("pages/audit.py", "审计", ":material/history:", "audit", None),
+        ("pages/policies.py", "政策库", ":material/library_books:", "policies", "supervises"),
+    ],
+}
 
-account = auth.require([url_path for *_, url_path, _ in PAGES])
-page = st.navigation(
-    [
-        st.Page(script, title=title, icon=icon, url_path=url_path or None, default=not url_path)
-        for script, title, icon, url_path, right in PAGES
-        if right is None or getattr(account, right)
-    ]
-)
-st.sidebar.caption("政策任务督办台")
-filters.sidebar(data.view(views.filter_options, filtered=False))
-page.run()
+try:
+    account = auth.require([page[3] for pages in PAGES.values() for page in pages])
+    page = st.navigation(
+        {
+            section: [
+                st.Page(script, title=title, icon=icon, url_path=path or None, default=not path)
+                for script, title, icon, path, right in pages
+                if right is None or getattr(account, right)
+            ]
+            for section, pages in PAGES.items()
+        }
+    )
+    st.sidebar.caption("政策任务督办台")
+    filters.sidebar(data.view(views.filter_options, filtered=False))
+    page.run()
+except TrackerError as exc:  # e.g. the database is unreachable or read-only, a bad setting
+    safe.error(exc)

@@ -284,3 +284,24 @@ def test_oidc_configured_offers_single_sign_on_instead_of_passwords(app_env):
     assert not at.text_input  # no password form
     assert [b.label for b in at.button] == ["使用单位统一身份认证登录"]
     assert not at.dataframe and not at.metric
+
+
+def test_a_database_that_cannot_be_written_is_a_message_not_a_traceback(app_env, monkeypatch):
+    _store(app_env).create_schema()
+    path = app_env.removeprefix("sqlite:///")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///file:{path}?mode=ro&uri=true")
+    st.cache_resource.clear()
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    [error] = [shown_text(e.value) for e in at.error]
+    assert error.startswith("数据库暂不可用")
+
+
+def test_an_invalid_setting_is_a_message_naming_it(app_env, monkeypatch):
+    at = signed_in_app(None, "kw01", STAFF, ["市科委"])
+    monkeypatch.setenv("TRACKER_SESSION_MINUTES", "soon")
+    at.run()
+    assert not at.exception, at.exception
+    assert any("TRACKER_SESSION_MINUTES='soon'" in shown_text(e.value) for e in at.error)
+    assert not at.metric  # nothing drawn past the refusal
