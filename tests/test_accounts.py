@@ -178,3 +178,19 @@ def test_supervisor_writes_any_unit_leader_none(make_store, small_measures):
             source="web",
         )
     assert _version(store, other) == 1
+
+
+def test_a_long_file_name_as_source_is_kept_within_the_column(make_store, small_measures):
+    """PostgreSQL refused a 300-character file name as the history source (DataError)."""
+    store = make_store(small_measures)
+    aid = _aid(store, "demo-m01-t1", "市科委")
+    source = "填报" * 150 + ".xlsx"
+    store.apply([Update(aid, 0, {"percent": 5})], user=signed_in(store), source=source)
+    [stored] = store.history(assignment_ids=[aid]).source
+    assert len(stored) == 200 and source.startswith(stored[:-1]) and stored.endswith("…")
+
+
+def test_usernames_longer_than_the_column_are_refused(make_store, small_measures):
+    store = make_store(small_measures)
+    with pytest.raises(TrackerError, match="不超过100个字符"):
+        store.accounts.add("张" * 101, role=ADMIN, password=PASSWORD)
