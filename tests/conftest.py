@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import date
 
 import pandas as pd
 import pytest
+import streamlit as st
 from sqlalchemy import create_engine, text
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -115,6 +117,53 @@ def measures_frame(rows: list[dict]) -> pd.DataFrame:
             frame["unit_full_name"] != "", frame["unit"]
         )
     return frame[MEASURE_COLUMNS]
+
+
+def tasks_frame(tasks: list[tuple[str, str, str, str, int]]) -> pd.DataFrame:
+    """A measures frame from (task_id, task text, unit, role, rank) tuples; the measure number
+    is read from the id (``demo-m02-t1`` belongs to measure 2)."""
+    return measures_frame(
+        [
+            {
+                "measure_no": int(task_id.split("-m")[1][:2]),
+                "task_id": task_id,
+                "task_seq": int(task_id.rsplit("-t", 1)[1]),
+                "task_text": text,
+                "unit": unit,
+                "role": role,
+                "unit_rank": rank,
+            }
+            for task_id, text, unit, role, rank in tasks
+        ]
+    )
+
+
+@pytest.fixture
+def app_env_of(tmp_path, monkeypatch) -> Iterator[Callable[[pd.DataFrame], str]]:
+    """Point the dashboard (AppTest or a server) at a fresh SQLite database seeded from the
+    given measures frame, with every cache and setting that could leak in cleared; returns the
+    database URL."""
+
+    def make(measures: pd.DataFrame) -> str:
+        csv = tmp_path / "measures.csv"
+        measures.to_csv(csv, index=False, encoding="utf-8-sig")
+        url = f"sqlite:///{tmp_path / 't.db'}"
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
+        for name in (
+            "TRACKER_ADMIN_USER",
+            "TRACKER_ADMIN_PASSWORD",
+            "TRACKER_PERIOD",
+            "TRACKER_SESSION_MINUTES",
+        ):
+            monkeypatch.delenv(name, raising=False)
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        return url
+
+    yield make
+    st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 @pytest.fixture

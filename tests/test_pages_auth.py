@@ -5,7 +5,6 @@ exports the history."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import openpyxl
@@ -13,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import measures_frame
+from tests.conftest import tasks_frame
 from tests.factories import (
     DASHBOARD,
     PASSWORD,
@@ -34,32 +33,8 @@ TASKS = [
 
 
 @pytest.fixture
-def app_env(tmp_path, monkeypatch) -> Iterator[str]:
-    measures = measures_frame(
-        [
-            {
-                "measure_no": int(task_id[6:8]),
-                "task_id": task_id,
-                "task_text": text,
-                "unit": unit,
-                "role": role,
-                "unit_rank": rank,
-            }
-            for task_id, text, unit, role, rank in TASKS
-        ]
-    )
-    csv = tmp_path / "measures.csv"
-    measures.to_csv(csv, index=False, encoding="utf-8-sig")
-    url = f"sqlite:///{tmp_path / 't.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
-    for name in ("TRACKER_ADMIN_USER", "TRACKER_ADMIN_PASSWORD", "TRACKER_SESSION_MINUTES"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield url
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def app_env(app_env_of) -> str:
+    return app_env_of(tasks_frame(TASKS))
 
 
 def _store(url: str) -> Store:

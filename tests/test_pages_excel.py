@@ -4,52 +4,24 @@ the functions it calls are tested in tests/test_excel_*.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import measures_frame
+from tests.conftest import tasks_frame
 from tests.factories import DASHBOARD, shown_text, sign_in_app
 
 
 @pytest.fixture
-def app_env(tmp_path, monkeypatch) -> Iterator[str]:
-    """A fresh SQLite database seeded from a small measures CSV; caches cleared."""
-    rows = [
-        {
-            "measure_no": 1,
-            "task_id": "demo-m01-t1",
-            "unit": "市科委",
-            "role": "lead",
-            "unit_rank": 1,
-        },
-        {
-            "measure_no": 1,
-            "task_id": "demo-m01-t1",
-            "unit": "市教委",
-            "role": "support",
-            "unit_rank": 2,
-        },
-        {
-            "measure_no": 2,
-            "task_id": "demo-m02-t1",
-            "unit": "市教委",
-            "role": "lead",
-            "unit_rank": 1,
-        },
-    ]
-    csv = tmp_path / "measures.csv"
-    measures_frame(rows).to_csv(csv, index=False, encoding="utf-8-sig")
-    url = f"sqlite:///{tmp_path / 't.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield url
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def app_env(app_env_of) -> str:
+    return app_env_of(
+        tasks_frame(
+            [
+                ("demo-m01-t1", "示范任务", "市科委", "lead", 1),
+                ("demo-m01-t1", "示范任务", "市教委", "support", 2),
+                ("demo-m02-t1", "示范任务", "市教委", "lead", 1),
+            ]
+        )
+    )
 
 
 def _open() -> AppTest:
