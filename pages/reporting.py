@@ -8,7 +8,6 @@ import streamlit as st
 
 from tracker import supervision as sv
 from tracker import views
-from tracker.errors import TrackerError
 from tracker.progress import is_blank, period_of
 from tracker.reminders import LAST_SENT, TIMES, reminder_counts
 from tracker.schema import (
@@ -22,19 +21,6 @@ from tracker.schema import (
 )
 from webui import auth, data, safe
 
-_FLASH = "reporting_flash"
-
-
-def _do(action, message: str) -> None:
-    try:
-        action()
-    except TrackerError as exc:
-        safe.error(exc)
-        return
-    st.session_state[_FLASH] = message
-    st.rerun()
-
-
 account = auth.account()
 st.title("报送")
 store = data.get_store()
@@ -45,9 +31,7 @@ st.caption(
     f"当前报告期：{period}。流程：签收 → 办理中 → 报送 → 审核通过（或退回修改后再报送）→ 办结。"
     "配合单位的报送由牵头单位审核，牵头单位的报送由督办员审核。"
 )
-flash = st.session_state.pop(_FLASH, None)
-if flash:
-    safe.success(flash)
+safe.flash()
 
 units = account.editable_units(data.view(views.filter_options, filtered=False)["units"])
 if not units:
@@ -84,12 +68,12 @@ if row["reason"]:
 allowed = SUPERVISION_NEXT[state]
 
 if ACKNOWLEDGED in allowed and st.button("签收", key="reporting_acknowledge", type="primary"):
-    _do(
+    safe.attempt(
         lambda: supervision.acknowledge(int(chosen), user=account),
         f"已签收任务 {row['task_id']}。",
     )
 if HANDLING in allowed and st.button("开始办理", key="reporting_start"):
-    _do(
+    safe.attempt(
         lambda: supervision.start(int(chosen), user=account),
         f"任务 {row['task_id']} 已转为办理中。",
     )
@@ -111,7 +95,7 @@ if SUBMITTED in allowed:
         key=f"reporting_text_{chosen}_{period}_{state}_{len(draft)}",
     )
     if st.button("报送", key="reporting_submit", type="primary"):
-        _do(
+        safe.attempt(
             lambda: supervision.submit(int(chosen), text, user=account),
             f"已报送任务 {row['task_id']} 的 {period} 进展，等待审核。",
         )
@@ -130,7 +114,7 @@ if row["status"] != DONE and state != CLOSED:
         )
         reason = st.text_area("延期理由", key="reporting_reason")
         if st.button("提交延期申请", key="reporting_extend"):
-            _do(
+            safe.attempt(
                 lambda: supervision.request_extension(int(chosen), new_due, reason, user=account),
                 f"已提交任务 {row['task_id']} 的延期申请，等待督办员审批。",
             )

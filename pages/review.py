@@ -7,22 +7,10 @@ from __future__ import annotations
 import streamlit as st
 
 from tracker import supervision as sv
-from tracker.errors import TrackerError
 from tracker.schema import ACCEPTED, EXTENSION_LABELS, LEAD, SUBMITTED
 from webui import auth, data, safe
 
-_FLASH = "review_flash"
 SHOWN = 30  # reports drawn at once; the rest follow as these are dealt with
-
-
-def _do(action, message: str) -> None:
-    try:
-        action()
-    except TrackerError as exc:
-        safe.error(exc)
-        return
-    st.session_state[_FLASH] = message
-    st.rerun()
 
 
 account = auth.account()
@@ -31,9 +19,7 @@ st.caption(
     "配合单位的报送由牵头单位审核，牵头单位的报送由督办员审核；本人报送的、本单位报送的不能审核。"
     "退回须写明理由，原报送内容保留在办理记录中。任务标记为已完成且报送已审核通过后，可办结销号。"
 )
-flash = st.session_state.pop(_FLASH, None)
-if flash:
-    safe.success(flash)
+safe.flash()
 
 store = data.get_store()
 supervision = sv.Supervision(store)
@@ -61,18 +47,18 @@ for item in queue.head(SHOWN).itertuples(index=False):
         if item.state == SUBMITTED:
             left, right = st.columns(2)
             if left.button("审核通过", key=f"review_accept_{key}", type="primary"):
-                _do(
+                safe.attempt(
                     lambda a=aid, p=period: supervision.accept(a, p, user=account),
                     f"已审核通过 {item.unit} 的 {item.task_id}（{period}）。",
                 )
             reason = right.text_input("退回理由", key=f"review_reason_{key}")
             if right.button("退回", key=f"review_return_{key}"):
-                _do(
+                safe.attempt(
                     lambda a=aid, p=period, r=reason: supervision.send_back(a, p, r, user=account),
                     f"已退回 {item.unit} 的 {item.task_id}（{period}）。",
                 )
         elif item.state == ACCEPTED and st.button("办结销号", key=f"review_close_{key}"):
-            _do(
+            safe.attempt(
                 lambda a=aid, p=period: supervision.close(a, p, user=account),
                 f"{item.unit} 的 {item.task_id} 已办结。",
             )
@@ -98,13 +84,13 @@ if account.supervises:
             left, right = st.columns(2)
             note = left.text_input("审批意见（可不填）", key=f"extension_note_{rid}")
             if left.button("批准延期", key=f"extension_approve_{rid}", type="primary"):
-                _do(
+                safe.attempt(
                     lambda r=rid, n=note: supervision.approve_extension(r, user=account, note=n),
                     f"已批准延期申请 #{rid}，完成时限改为 {request.requested_due}。",
                 )
             refusal = right.text_input("不予延期的理由", key=f"extension_reason_{rid}")
             if right.button("不予延期", key=f"extension_refuse_{rid}"):
-                _do(
+                safe.attempt(
                     lambda r=rid, t=refusal: supervision.refuse_extension(r, t, user=account),
                     f"延期申请 #{rid} 未获批准，完成时限不变。",
                 )

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 import streamlit as st
+
+from tracker.errors import TrackerError
 
 # Errors shown to users as a message keep their traceback here (the server's log).
 _log = logging.getLogger("tracker.webui")
@@ -51,3 +54,27 @@ def info(text: object) -> None:
 
 def caption(text: object) -> None:
     st.caption(plain(text))
+
+
+# --- a write, then its outcome after the rerun that shows the new data ----------------------
+
+_FLASH = "safe_flash"
+
+
+def attempt(action: Callable[[], object], message: str) -> None:
+    """Run ``action`` (a write); a refusal shows as an error here, success reruns the page
+    (so it draws the new data) and shows ``message`` there, through :func:`flash`."""
+    try:
+        action()
+    except TrackerError as exc:
+        error(exc)
+        return
+    st.session_state[_FLASH] = message
+    st.rerun()
+
+
+def flash() -> None:
+    """Show the message of the write that caused this rerun, if any."""
+    message = st.session_state.pop(_FLASH, None)
+    if message:
+        success(message)
