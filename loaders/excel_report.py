@@ -205,14 +205,21 @@ def render_rows(
     columns: Sequence[Column],
     style_ids: Mapping[str, int],
     first_row: int,
+    heights: np.ndarray | None = None,
 ) -> bytes:
-    """``<row>`` elements for ``frame`` starting at sheet row ``first_row``, column-wise."""
+    """``<row>`` elements for ``frame`` starting at sheet row ``first_row``, column-wise;
+    ``heights`` (points, one per row) are written as the rows' heights when given (not
+    marked custom: a spreadsheet may still refit a row once its text is edited)."""
     n = len(frame)
     if n == 0:
         return b""
     numbers = np.arange(first_row, first_row + n).astype(str).astype(object)
     grid = np.empty((n, len(columns) + 2), dtype=object)
-    grid[:, 0] = '<row r="' + numbers + '">'
+    if heights is None:
+        grid[:, 0] = '<row r="' + numbers + '">'
+    else:
+        shown = np.round(np.asarray(heights, dtype="float64"), 1).astype(str).astype(object)
+        grid[:, 0] = '<row r="' + numbers + '" ht="' + shown + '">'
     grid[:, -1] = "</row>"
     for index, col in enumerate(columns, start=1):
         ref = f'<c r="{get_column_letter(index)}' + numbers
@@ -395,20 +402,25 @@ SUMMARY_NOTES = [
 ]
 POLICY_NOTES = ["tasks", "units", "done", "delayed", "share_done"]
 
+# 明细 is a data sheet (filter it, import it back) and a printed one: every column stays, in
+# this order, but only the first DETAIL_PRINTED go on paper — what a reader needs, narrow
+# enough that one A4 landscape width prints at about 90% (10 pt text stays ~9 pt) instead
+# of squeezing all 19 to half size.  Long texts wrap within their column.
 DETAIL_COLUMNS: list[Column] = [
-    Column("doc_no", "文号", 20),
-    Column("measure_no", "措施", 6, "int", "r_int"),
-    Column("task_id", TASK_ID_HEADER, 18),
-    Column("task_text", "任务内容", 48, style="r_wrap"),
-    Column("unit", UNIT_HEADER, 14),
-    Column("role_label", "角色", 6, style="r_center"),
-    Column("status_label", PROGRESS_FIELDS["status"], 8, style="r_center"),
-    Column("percent", PROGRESS_FIELDS["percent"], 9, "int", "r_int"),
+    Column("doc_no", "文号", 10, style="r_wrap"),
+    Column("measure_no", "措施", 5, "int", "r_int"),
+    Column("task_id", TASK_ID_HEADER, 11, style="r_wrap"),
+    Column("task_text", "任务内容", 32, style="r_wrap"),
+    Column("unit", UNIT_HEADER, 10, style="r_wrap"),
+    Column("role_label", "角色", 5, style="r_center"),
+    Column("status_label", PROGRESS_FIELDS["status"], 7, style="r_center"),
+    Column("percent", PROGRESS_FIELDS["percent"], 11, "int", "r_int"),
     Column("due_date", PROGRESS_FIELDS["due_date"], 11, "date", "r_date"),
-    Column("light_label", "预警", 6, style="r_center"),
-    Column("note", PROGRESS_FIELDS["note"], 30, style="r_wrap"),
-    Column("next_step", PROGRESS_FIELDS["next_step"], 24, style="r_wrap"),
-    Column("problems", PROGRESS_FIELDS["problems"], 20, style="r_wrap"),
+    Column("light_label", "预警", 5, style="r_center"),
+    Column("note", PROGRESS_FIELDS["note"], 22, style="r_wrap"),
+    Column("next_step", PROGRESS_FIELDS["next_step"], 16, style="r_wrap"),
+    Column("problems", PROGRESS_FIELDS["problems"], 12, style="r_wrap"),
+    # not printed: references and bookkeeping
     Column("evidence", PROGRESS_FIELDS["evidence"], 16, style="r_wrap"),
     Column("updated_by", "更新人", 9),
     Column("updated_at", "更新时间", 16, "datetime", "r_datetime"),
@@ -416,6 +428,10 @@ DETAIL_COLUMNS: list[Column] = [
     Column("measure_title", "措施名称", 24, style="r_wrap"),
     Column("version", VERSION_HEADER, 6, "int", "r_int", hidden=True),
 ]
+DETAIL_PRINTED = 13  # 文号 … 存在问题
+LINE_POINTS = 13.5  # one line of 10 pt 等线, with leading
+MIN_ROW_POINTS = 15.0
+MAX_ROW_POINTS = 409.0  # Excel's largest row height
 DETAIL_FREEZE = "D3"  # title + header rows, and 文号/措施/任务编号 stay in view
 
 
@@ -640,6 +656,31 @@ def _policy_sheet(wb: Workbook, table: pd.DataFrame, head: dict, title: str):
     return ws, block
 
 
+def wrapped_row_heights(frame: pd.DataFrame, columns: Sequence[Column]) -> np.ndarray:
+    """Row heights (points) that show every wrapped cell whole, estimated from its text.
+
+    Spreadsheets do not all size rows to wrapped text on opening (LibreOffice keeps the
+    default height and prints the lines over each other), so 明细 writes its heights.  A
+    CJK character takes about 1.9 width units at 10 pt, any other about 1.1; a cell of
+    width ``w`` holds ``w - 1`` units a line; each line break starts a new line.
+    """
+    lines = np.ones(len(frame))
+    for col in columns:
+        if col.style != "r_wrap" or col.key not in frame:
+            continue
+        # Texts repeat (a task per unit, a policy per task): measure each distinct one once.
+        codes, texts = pd.factorize(frame[col.key].fillna("").astype(str))
+        texts = pd.Series(texts, dtype=object)
+        chars = texts.str.len().to_numpy()
+        # UTF-8 spends 3 bytes on a CJK character, 1 on ASCII: the difference counts them.
+        wide = (texts.str.encode("utf-8").str.len().to_numpy() - chars) / 2
+        units = 1.9 * wide + 1.1 * (chars - wide)
+        needed = np.ceil(units / max(col.width - 1, 1)) + texts.str.count("\n").to_numpy()
+        if len(needed):
+            lines = np.maximum(lines, needed[codes])
+    return np.clip(lines * LINE_POINTS + 1.5, MIN_ROW_POINTS, MAX_ROW_POINTS)
+
+
 def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str):
     ws = wb.create_sheet(SHEET_DETAIL)
     style_ids = prepare_sheet(ws, DETAIL_COLUMNS)
@@ -648,6 +689,7 @@ def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str):
     ws.freeze_panes = DETAIL_FREEZE
     ws.auto_filter.ref = f"A2:{get_column_letter(len(DETAIL_COLUMNS))}{last}"
     setup_print(ws, "1:2")
+    ws.print_area = f"A1:{get_column_letter(DETAIL_PRINTED)}{last}"
     if len(rows):
         status_rules(ws, f"{letters['status_label']}3:{letters['status_label']}{last}")
         light_rules(ws, f"{letters['light_label']}3:{letters['light_label']}{last}")
@@ -659,5 +701,7 @@ def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str):
         )
     ws.append([styled(ws, title, "r_title")])
     ws.append([styled(ws, c.header, "r_header") for c in DETAIL_COLUMNS])
-    block = render_rows(detail_frame(rows), DETAIL_COLUMNS, style_ids, first_row=3)
+    detail = detail_frame(rows)
+    heights = wrapped_row_heights(detail, DETAIL_COLUMNS)
+    block = render_rows(detail, DETAIL_COLUMNS, style_ids, first_row=3, heights=heights)
     return ws, block

@@ -4,26 +4,39 @@ report formatting, and notes that look like formulas arriving as plain text."""
 from __future__ import annotations
 
 import io
+import os
+import re
+import shutil
+import statistics
+import subprocess
 import zipfile
 from collections import Counter
+from datetime import date
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from PIL import Image
 
 from loaders.excel_report import (
+    DETAIL_COLUMNS,
+    DETAIL_PRINTED,
+    LINE_POINTS,
+    MIN_ROW_POINTS,
     SHEET_DETAIL,
     SHEET_POLICY,
     SHEET_SUMMARY,
     SUMMARY_COLUMNS,
     build_report,
+    wrapped_row_heights,
 )
 from tests.factories import signed_in
 from tracker.aggregate import notes as notes_of
 from tracker.filters import Filters
 from tracker.progress import warning_light
 from tracker.schema import LIGHT_LABELS, ROLE_LABELS, STATUS_LABELS
-from tracker.store import Update
+from tracker.store import Store, Update
 
 HOSTILE_NOTES = ['=HYPERLINK("http://evil","x")', "=1+1", "+1", "-2", "@SUM(A1)"]
 
@@ -200,7 +213,7 @@ def test_report_formatting(store, today) -> None:
     assert ws.auto_filter.ref == f"A2:{col['版本']}{ws.max_row}"
     assert ws[f"{col['任务内容']}3"].alignment.wrap_text
     assert ws[f"{col['任务编号']}3"].font.name == "等线"
-    assert ws.column_dimensions[col["任务内容"]].width >= 40
+    assert ws.column_dimensions[col["任务内容"]].width >= 30
     assert ws.column_dimensions[col["版本"]].hidden
     assert ws.page_setup.orientation == "landscape"
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
@@ -299,3 +312,125 @@ def test_filters_describe_with_labels() -> None:
         "政策=政策一（沪府办发〔2026〕1号）、p2；责任单位=市科委；角色=配合；预警灯=黄灯"
     )
     assert Filters().describe() == "全部"
+
+
+# --- printed 明细: fit to one A4 width, text still readable ----------------------------
+
+
+def test_detail_row_heights_fit_the_wrapped_text() -> None:
+    task = "推" * 64  # 64 CJK characters in the 32-wide 任务内容 column: four lines or more
+    frame = pd.DataFrame({"task_text": [task, "短"], "note": ["第一行\n第二行\n第三行", ""]})
+    heights = wrapped_row_heights(frame, DETAIL_COLUMNS)
+    assert heights[0] >= 4 * LINE_POINTS
+    assert heights[1] == MIN_ROW_POINTS
+
+
+def test_detail_prints_the_readers_columns_one_page_wide(store, today) -> None:
+    ws = _open(build_report(store.assignments(), today=today))[SHEET_DETAIL]
+    headers = [c.value for c in ws[2]]
+    printed = headers[:DETAIL_PRINTED]
+    assert ws.print_area == f"'{SHEET_DETAIL}'!$A$1:${chr(64 + DETAIL_PRINTED)}${ws.max_row}"
+    assert {"文号", "任务内容", "责任单位", "状态", "完成时限", "进展情况", "存在问题"} <= set(
+        printed
+    )
+    assert not {"更新时间", "政策名称", "措施名称", "版本"} & set(printed)
+    assert sum(ws.column_dimensions[chr(65 + i)].width for i in range(DETAIL_PRINTED)) <= 160
+    assert all(ws[f"{chr(65 + i)}3"].alignment.wrap_text for i in (0, 2, 3, 4))  # ids wrap too
+
+
+@pytest.fixture(scope="module")
+def office() -> dict[str, str]:
+    """LibreOffice and poppler, to print a report to PDF and read it back."""
+    names = ("libreoffice", "pdftoppm", "pdftotext", "pdfinfo")
+    tools = {name: shutil.which(name) for name in names}
+    missing = [name for name, path in tools.items() if path is None]
+    if missing:
+        reason = f"{', '.join(missing)} not installed (apt-get install libreoffice-calc-nogui poppler-utils)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must print the report: {reason}")
+        pytest.skip(reason)
+    return tools
+
+
+def _pdf_pages(office: dict[str, str], pdf: Path) -> list[str]:
+    """Each page of ``pdf`` as poppler's word boxes (XHTML)."""
+    count = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run([office["pdfinfo"], str(pdf)], capture_output=True, text=True).stdout,
+        ).group(1)
+    )
+    return [
+        subprocess.run(
+            [office["pdftotext"], "-f", str(n), "-l", str(n), "-bbox", str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for n in range(1, count + 1)
+    ]
+
+
+def test_printed_detail_is_one_page_wide_with_readable_text(office, tmp_path) -> None:
+    """The seeds' 明细 printed by LibreOffice: every page carries the same columns, first
+    (文号) to last printed (存在问题), the table spans the page width, and body text is at
+    least 7.5 pt high (all 19 columns squeezed onto A4 printed it at about 4.5 pt)."""
+    store = Store.open(f"sqlite:///{tmp_path / 'print.db'}")
+    rows = store.assignments()
+    store.engine.dispose()
+    workbook = tmp_path / "report.xlsx"
+    workbook.write_bytes(
+        build_report(rows.assign(note="按计划推进，已召开专题会议"), today=date(2026, 11, 23))
+    )
+    subprocess.run(
+        [
+            office["libreoffice"],
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(workbook),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=300,
+        env={**os.environ, "HOME": str(tmp_path)},  # a profile of its own, never the user's
+    )
+    pdf = tmp_path / "report.pdf"
+    pages = {n: p for n, p in enumerate(_pdf_pages(office, pdf), start=1) if "（明细）" in p}
+    assert len(pages) >= 2
+    heights = []
+    for page in pages.values():
+        words = re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]+)<', page)
+        texts = {w for *_, w in words}
+        assert {"文号", "存在问题"} <= texts, "a page lost columns: not one page wide"
+        assert not {"更新时间", "政策名称"} & texts, "columns outside the print area printed"
+        heights += [float(y1) - float(y0) for y0, y1, _ in words]
+    assert statistics.median(heights) >= 7.5, f"text {statistics.median(heights):.1f} pt high"
+
+    first = min(pages)
+    subprocess.run(
+        [
+            office["pdftoppm"],
+            "-r",
+            "36",
+            "-gray",
+            "-f",
+            str(first),
+            "-l",
+            str(first),
+            str(pdf),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+    )
+    [png] = tmp_path.glob("page*.pgm")
+    image = Image.open(png)
+    assert image.width > image.height  # landscape
+    ink = [
+        x
+        for x in range(image.width)
+        if min(image.getpixel((x, y)) for y in range(image.height)) < 128
+    ]
+    assert (ink[-1] - ink[0]) / image.width >= 0.85, "the table does not fill the page width"
