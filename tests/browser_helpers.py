@@ -48,16 +48,20 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(
-    database_url: str, *, env: dict[str, str] | None = None, timeout: float = 60
+    database_url: str,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    script: str = "dashboard.py",
 ) -> Iterator[str]:
-    """Run the dashboard on a free local port; yield its base URL; always stop it."""
+    """Run ``script`` (the dashboard) on a free local port; yield its base URL; always stop it."""
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "dashboard.py",
+        script,
         "--server.headless",
         "true",
         "--server.port",

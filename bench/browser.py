@@ -1,0 +1,209 @@
+"""How fast the pages feel in a real browser: ``python -m bench.browser [--assignments N]``.
+
+Starts ``streamlit run dashboard.py`` on a throwaway SQLite database (the seeds from
+``data/measures.csv`` with demo progress, or ``--assignments`` synthetic rows) and, beside it,
+``bench/floor_app.py``: a 20-line page reading the same rows and drawing one plotly chart,
+the floor any Streamlit page pays.  Headless Chromium then measures, from the click or the
+navigation until the page is fully drawn (script finished, every chart and grid painted):
+
+* the first render of a new session: open the link, the sign-in form, sign in, 总览 drawn;
+* a page switch in the navigation (总览 → 按责任单位 → 进度填报 → 总览);
+* the floor page, opened in a new session.
+
+Each is repeated and the median and best printed, first with an empty browser cache (a new
+browser profile), then with the cache warm (a new tab).  Not a test: numbers depend on
+the machine, so they go in the README, not in assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "scripts")]
+
+from browser_helpers import launch_chromium, streamlit_server  # noqa: E402
+
+# Fully drawn: the script run is over, the page's title is up, no skeleton is left, every
+# plotly chart has its SVG and every grid its canvas.
+_DRAWN = """(title) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    const h1 = document.querySelector('[data-testid="stMain"] h1');
+    if (!h1 || !h1.textContent.includes(title)) return false;
+    if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+    for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+        if (!c.querySelector('.main-svg')) return false;
+    for (const d of document.querySelectorAll('[data-testid="stDataFrame"]'))
+        if (!d.querySelector('canvas')) return false;
+    return true;
+}"""
+USER, PASSWORD = "基准督办员", "bench-browser-pass-1"
+SWITCHES = ["按责任单位", "进度填报", "总览"]
+
+
+def drawn(page, title: str, timeout_ms: int = 120_000) -> None:
+    page.wait_for_function(_DRAWN, arg=title, polling="raf", timeout=timeout_ms)
+
+
+def seconds(action: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def prepare(url: str, assignments: int, tmp: Path) -> dict[str, str]:
+    """Create the database (seeds + demo progress, or a synthetic table) and the account;
+    return the environment the servers need."""
+    from tracker.store import Store
+
+    env: dict[str, str] = {}
+    if assignments:
+        from bench.__main__ import seed_progress
+        from bench.generate import synthetic_measures
+        from loaders.measures_csv import to_csv_bytes
+        from tracker.store import make_engine
+
+        measures = synthetic_measures(assignments)
+        csv_path = tmp / "measures.csv"
+        csv_path.write_bytes(to_csv_bytes(measures))
+        env["TRACKER_MEASURES_CSV"] = str(csv_path)
+        store = Store(make_engine(url))
+        store.create_schema()
+        store.sync(measures)
+        seed_progress(store)
+    else:
+        from screenshots import seed_demo_progress
+
+        seed_demo_progress(url)
+        store = Store.open(url)
+    store.accounts.add(USER, role="supervisor", password=PASSWORD)
+    store.engine.dispose()
+    return env
+
+
+def new_session(browser, base: str, fresh_profile: bool, viewport: dict) -> tuple[float, float]:
+    """Open the app in a new session; seconds to the sign-in form, then sign-in to 总览 drawn."""
+    context = browser.new_context(viewport=viewport) if fresh_profile else None
+    page = (context or browser.contexts[0]).new_page()
+    try:
+
+        def open_form() -> None:
+            page.goto(base)
+            page.get_by_label("密码").wait_for(timeout=120_000)
+
+        def sign_in() -> None:
+            page.get_by_role("button", name="登录").click()
+            drawn(page, "总览")
+
+        form = seconds(open_form)
+        page.get_by_label("用户名").fill(USER)
+        page.get_by_label("密码").fill(PASSWORD)
+        return form, seconds(sign_in)
+    finally:
+        page.close()
+        if context:
+            context.close()
+
+
+def switches(browser, base: str, viewport: dict) -> dict[str, float]:
+    """Seconds per navigation click, in a signed-in tab."""
+    page = browser.contexts[0].new_page()
+    try:
+        page.goto(base)
+        page.get_by_label("用户名").fill(USER)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        drawn(page, "总览")
+        times = {}
+        for title in SWITCHES:
+            link = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title)
+            times[title] = seconds(
+                lambda link=link, title=title: (link.click(), drawn(page, title))
+            )
+        return times
+    finally:
+        page.close()
+
+
+def floor(browser, base: str, fresh_profile: bool, viewport: dict) -> float:
+    context = browser.new_context(viewport=viewport) if fresh_profile else None
+    page = (context or browser.contexts[0]).new_page()
+    try:
+        return seconds(lambda: (page.goto(base), drawn(page, "基准页")))
+    finally:
+        page.close()
+        if context:
+            context.close()
+
+
+def summary(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:,.0f} ms (best {min(values) * 1000:,.0f})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.browser", description=__doc__)
+    parser.add_argument(
+        "--assignments", type=int, default=0, help="synthetic rows instead of the seeds"
+    )
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--width", type=int, default=1400)
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    viewport = {"width": args.width, "height": 1000}
+    rows: list[tuple[str, str]] = []
+
+    def report(what: str, values: list[float]) -> None:
+        rows.append((what, summary(values)))
+        print(f"{what}: {summary(values)}", file=sys.stderr)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        env = prepare(url, args.assignments, Path(tmp))
+        with (
+            streamlit_server(url, env=env, timeout=300) as app,
+            streamlit_server(url, env=env, timeout=300, script="bench/floor_app.py") as floor_url,
+            sync_playwright() as p,
+        ):
+            browser = launch_chromium(p)
+            browser.new_context(viewport=viewport)  # the shared profile for "warm cache" runs
+            cold_form, cold_sign_in = new_session(browser, app, True, viewport)
+            rows.append(("server just started: open → sign-in form", f"{cold_form * 1000:,.0f} ms"))
+            rows.append(
+                ("server just started: sign in → 总览 drawn", f"{cold_sign_in * 1000:,.0f} ms")
+            )
+            floor(browser, floor_url, True, viewport)  # warm the floor server's cache too
+            for fresh, label in ((True, "empty browser cache"), (False, "warm browser cache")):
+                runs = [new_session(browser, app, fresh, viewport) for _ in range(args.repeat)]
+                report(f"new session, {label}: open → sign-in form", [f for f, _ in runs])
+                report(f"new session, {label}: sign in → 总览 drawn", [s for _, s in runs])
+                report(f"new session, {label}: total", [f + s for f, s in runs])
+                report(
+                    f"floor page, new session, {label}",
+                    [floor(browser, floor_url, fresh, viewport) for _ in range(args.repeat)],
+                )
+            per_title: dict[str, list[float]] = {t: [] for t in SWITCHES}
+            for _ in range(args.repeat):
+                for title, value in switches(browser, app, viewport).items():
+                    per_title[title].append(value)
+            for title, values in per_title.items():
+                report(f"page switch → {title}", values)
+            browser.close()
+
+    scale = f"{args.assignments:,} synthetic assignments" if args.assignments else "the seeds"
+    print(f"\n{scale}, viewport {args.width} px, median of {args.repeat}\n")
+    print("| measurement | measured |\n| --- | ---: |")
+    for what, measured in rows:
+        print(f"| {what} | {measured} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
