@@ -923,7 +923,7 @@ def kill_mid_import(
                 window = statistics.median(write_windows) if write_windows else FIRST_WINDOW
                 kill = ("in-write", rng.uniform(0, window))
             else:
-                kill = ("at", rng.uniform(0, statistics.median(durations)))
+                kill = ("at", rng.uniform(0, 0.9 * statistics.median(durations)))
             seen[aim] += 1
             seen["all-or-nothing" if all_or_nothing else "partial"] += 1
             killed = run_import(url, csv, file, user, all_or_nothing=all_or_nothing, kill=kill)
@@ -953,13 +953,14 @@ def kill_mid_import(
             if final == "complete" and rerun.returncode == expected:
                 seen["reruns completed"] += 1
             moment = (
-                "after it finished"
-                if not killed.killed
-                else f"{'inside' if killed.writing_at_kill else 'outside'} the write transaction"
+                f"SIGKILL at {killed.seconds:.2f} s, "
+                f"{'inside' if killed.writing_at_kill else 'outside'} the write transaction"
+                if killed.killed
+                else f"ran to its end ({killed.seconds:.2f} s, exit {killed.returncode}) first"
             )
             outcome.details.append(
-                f"{where}: SIGKILL at {killed.seconds:.2f} s, {moment}: {state}; rerun exit "
-                f"{rerun.returncode} in {rerun.seconds:.1f} s: {final}"
+                f"{where}: {moment}: {state}; rerun exit {rerun.returncode} in "
+                f"{rerun.seconds:.1f} s: {final}"
             )
             outcome.failures += [f"{where}: {p}" for p in problems]
         store.engine.dispose()
@@ -1408,6 +1409,7 @@ def hostile_files(
                 )
             after = fingerprint(store.engine)
             if after != before:
+                endings["wrote"] += 1
                 outcome.fail(f"{what} ({name}): wrote to the database ({before} -> {after})")
                 before = after
         store.engine.dispose()
@@ -1421,19 +1423,31 @@ def hostile_files(
             f"{endings['hung']} hung, {endings['traceback']} printed a traceback, "
             f"{endings['panic']} printed a reader panic, "
             f"{sum(v for k, v in endings.items() if k.startswith('exit ') and k != 'exit 2')} "
-            "other exit codes; database unchanged"
-            + ("" if outcome.ok else " except as listed below")
+            "other exit codes; "
+            + (
+                f"{endings['wrote']} wrote to the database"
+                if endings["wrote"]
+                else "nothing written"
+            )
         )
         if costs:
             cpu, _mb, slowest = max(costs)
             _cpu, mb, biggest = max(costs, key=lambda c: c[1])
             outcome.happened += (
-                f"; the costliest: {slowest} {cpu:.1f} s CPU, {biggest} {mb:,.0f} MB resident"
+                f"; the costliest: {slowest} ({cpu:.1f} s CPU), {biggest} ({mb:,.0f} MB resident)"
             )
     return outcome
 
 
 # --- 4. fuzzing ------------------------------------------------------------------------------------
+
+
+def _panic_site(printed: str) -> str:
+    """'file:line: message' of the first Rust panic report in ``printed``."""
+    lines = printed[printed.index(PANIC) :].splitlines()
+    where = lines[0][len(PANIC) :].strip().rstrip(":").split("/registry/src/")[-1]
+    where = where.split("/", 1)[-1] if where.startswith("index.") else where  # the crate onwards
+    return f"{where}: {lines[1].strip() if len(lines) > 1 else ''}"
 
 
 def _fuzz_settings(examples: int, seed: int) -> Callable:
@@ -1461,6 +1475,7 @@ class _Fuzz:
     def __init__(self) -> None:
         self.counts: Counter = Counter()
         self.failing: tuple[str, BaseException] | None = None
+        self.panics: set[str] = set()  # where the reader panicked, and why
 
     def run(self, test: Callable, outcome: Outcome, what: str) -> None:
         try:
@@ -1672,7 +1687,9 @@ def fuzz_importer(
                     )
             except TrackerError as exc:
                 fuzz.counts[exc.__class__.__name__] += 1
-                fuzz.counts["reader panics printed"] += PANIC in printed.text
+                if PANIC in printed.text:
+                    fuzz.counts["reader panics printed"] += 1
+                    fuzz.panics.add(_panic_site(printed.text))
                 assert fingerprint(store.engine) == before, "a refused file wrote something"
                 return
             fuzz.counts["imported" if result.ok else "rows refused"] += 1
@@ -1757,6 +1774,7 @@ def fuzz_importer(
 
         fuzz.run(cell_values, outcome, "import_workbook, random cell values")
         fuzz.run(xml_bytes, outcome, "import_workbook, random bytes in the XML")
+        outcome.details += [f"reader panic (caught): {site}" for site in sorted(fuzz.panics)]
         store.engine.dispose()
         c = outcome.counts = fuzz.counts
         refusals = ", ".join(
