@@ -45,6 +45,7 @@ def synthetic_assignments(n: int, seed: int = 0) -> pd.DataFrame:
             "task_text": "支持企业牵头组建创新联合体，围绕关键核心技术开展联合攻关，对符合条件的项目给予最高1000万元资助。",
             "unit": rng.choice(units, n),
             "role": np.where(np.arange(n) % 2 == 0, "lead", "support"),
+            "unit_rank": np.where(np.arange(n) % 2 == 0, 1, 2),
             "status": status,
             "percent": np.where(status == "done", 100, rng.integers(0, 100, n)),
             "due_date": pd.Timestamp("2026-06-30")
