@@ -9,13 +9,26 @@ import streamlit as st
 from loaders.excel_reminders import build_reminder_workbook
 from tracker import reminders as rm
 from tracker import supervision as sv
-from tracker.errors import TrackerError
 from tracker.progress import period_of
 from tracker.schema import REMINDER_DAYS
 from webui import auth, data, filters, safe
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_FLASH = "reminders_flash"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _reminders(revision: int, seen: tuple[int, int], today, chosen, days: int, reasons: tuple):
+    """(items, per-unit summary, reminder log), cached until a save, a step or a reminder."""
+    supervision = sv.Supervision(data.get_store())
+    period = period_of(today)
+    rows = chosen.apply(data.assignments())
+    states = sv.with_states(
+        rows, supervision.latest(period, rows["assignment_id"].tolist()), period
+    )
+    items = rm.reminder_list(states, today, days, list(reasons))
+    log = supervision.reminders()
+    return items, rm.reminder_summary(items, log), log
+
 
 account = auth.account()
 st.title("催办")
@@ -23,19 +36,16 @@ store = data.get_store()
 supervision = sv.Supervision(store)
 today = data.today()
 period = period_of(today)
-flash = st.session_state.pop(_FLASH, None)
-if flash:
-    safe.success(flash)
+safe.flash()
 
 left, right = st.columns([1, 3])
 days = left.number_input(
     "即将到期：N 天内", min_value=1, max_value=365, value=REMINDER_DAYS, key="reminders_days"
 )
 reasons = right.multiselect("催办事项", rm.REASONS, default=rm.REASONS, key="reminders_reasons")
-rows = filters.current().apply(data.assignments())
-states = sv.with_states(rows, supervision.latest(period, rows["assignment_id"].tolist()), period)
-items = rm.reminder_list(states, today, int(days), reasons)
-summary = rm.reminder_summary(items, supervision.reminders())
+items, summary, log = _reminders(
+    store.revision(), supervision.high_water(), today, filters.current(), int(days), tuple(reasons)
+)
 st.caption(
     f"截至 {today}：已逾期、{days} 天内到期（均指未完成的任务），或本期（{period}）尚未报送"
     "（含未签收）的任务，按单位列出（受侧栏筛选影响）；已催办次数为此前记录的催办。"
@@ -51,16 +61,11 @@ notice = rm.notice_text(items, today=today, days=int(days), period=period, sende
 title = f"催办清单（截至 {today}，{days} 天内到期）"
 left, right = st.columns(2)
 if left.button("记录催办（发送给以上各单位）", type="primary", key="reminders_send"):
-    try:
-        count = supervision.remind(
-            rm.unit_notices(items, today=today, days=int(days), period=period, sender=sender),
-            user=account,
-        )
-    except TrackerError as exc:
-        safe.error(exc)
-    else:
-        st.session_state[_FLASH] = f"已记录对 {count} 个单位的催办。"
-        st.rerun()
+    notices = rm.unit_notices(items, today=today, days=int(days), period=period, sender=sender)
+    safe.attempt(
+        lambda: supervision.remind(notices, user=account),
+        f"已记录对 {len(notices)} 个单位的催办。",
+    )
 right.download_button(
     "下载催办清单（xlsx）",
     lambda: build_reminder_workbook(items, summary, title),
@@ -77,7 +82,6 @@ st.subheader("催办通知（可直接复制）")
 st.code(notice, language=None, wrap_lines=True, height=420)
 
 st.subheader("催办记录")
-log = supervision.reminders()
 if log.empty:
     st.info("尚未记录催办。")
 else:
