@@ -25,8 +25,14 @@ budgets in CI (the ``faults`` marker).  Hostile workbooks reuse the hand-built g
 ``tests/test_excel_import.py`` and ``tests/test_import_hostile.py``, so run it from the
 repository root.
 
->>> outcome = concurrent_writers("sqlite:///faults.db", workers=3, saves=20)  # doctest: +SKIP
->>> outcome.ok, outcome.happened  # doctest: +SKIP
+Each attack returns an :class:`Outcome`; :func:`report` turns them into the verdict:
+
+>>> lost = Outcome("kill -9 mid-import", "sqlite", "1 kill", "half-written", ["trial 1: half"])
+>>> report([lost], header="Fault suite")[1]
+1
+>>> passed = Outcome("hostile files", "sqlite", "1 file", "exit 2")
+>>> report([passed], header="Fault suite")[0].splitlines()[-1][:21]
+'Result: nothing lost.'
 """
 
 from __future__ import annotations
