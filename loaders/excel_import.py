@@ -196,6 +196,20 @@ def _calamine(pkg: Package, sheet: SheetRef | None, call, *args, **kwargs):
         raise _unreadable_value(pkg, sheet) from None
 
 
+# A number no date or time cell can hold: negative, eight or more digits, an exponent, inf/nan.
+_SUSPECT_NUMBER = re.compile(rb"<v>(?:-|[0-9]{8}|[^<]*[eEnN])")
+
+
+def _refuse_absurd_dates(pkg: Package, sheet: SheetRef) -> None:
+    """Refuse a date or time cell that would make the reader panic, before it reads: the
+    panic is caught, but Rust prints its report to stderr (the server log) first.  A byte
+    scan finds the rare sheet with such a number; only then are its cells looked at."""
+    if _SUSPECT_NUMBER.search(pkg.member(sheet.path)):
+        problem = _unreadable_value(pkg, sheet)
+        if problem.row is not None:
+            raise problem
+
+
 _NUMBER_CELL = re.compile(rb'<c r="([A-Za-z]+)([0-9]+)"([^>]*)><v>([^<]*)</v>')
 _STYLE_ATTR = re.compile(rb'\ss="([0-9]+)"')
 _TYPE_ATTR = re.compile(rb'\st="([^"]*)"')
@@ -320,6 +334,7 @@ def _find_sheet(pkg: Package, book) -> tuple[SheetRef, list[list[object]], int, 
         if sheet.end is None:
             continue
         nonempty += 1
+        _refuse_absurd_dates(pkg, ref)
         top = _calamine(pkg, ref, sheet.to_python, skip_empty_area=False, nrows=HEADER_ROWS)
         for index, cells in enumerate(top):
             if not _is_header_row(cells):
