@@ -31,17 +31,18 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "scripts")]
 from browser_helpers import launch_chromium, streamlit_server  # noqa: E402
 
 # Fully drawn: the script run is over, the page's title is up, no skeleton is left, every
-# plotly chart has its SVG and every grid its canvas.
+# visible plotly chart has its SVG and every visible grid its canvas.
 _DRAWN = """(title) => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     const h1 = document.querySelector('[data-testid="stMain"] h1');
     if (!h1 || !h1.textContent.includes(title)) return false;
     if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+    const shown = (e) => e.checkVisibility();  // a closed tab's grid draws when opened
     for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
-        if (!c.querySelector('.main-svg')) return false;
+        if (shown(c) && !c.querySelector('.main-svg')) return false;
     for (const d of document.querySelectorAll('[data-testid="stDataFrame"]'))
-        if (!d.querySelector('canvas')) return false;
+        if (shown(d) && !d.querySelector('canvas')) return false;
     return true;
 }"""
 USER, PASSWORD = "基准督办员", "bench-browser-pass-1"

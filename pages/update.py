@@ -131,7 +131,7 @@ def _show_flash(flash: dict) -> None:
         safe.warning(warning)
 
 
-def _detail_form(loaded: dict, details, pending: int) -> list | None:
+def _detail_form(loaded: dict, details, labels: dict[int, str], pending: int) -> list | None:
     """One task in full, with a form for every field: the updates it means once submitted
     (``None`` until then)."""
     frames = {int(aid): role for role in (LEAD, SUPPORT) for aid in loaded[role].index}
@@ -140,15 +140,7 @@ def _detail_form(loaded: dict, details, pending: int) -> list | None:
     ids = list(frames)
     if st.session_state.get("update_detail_task") not in ids:
         st.session_state.pop("update_detail_task", None)
-    aid = st.selectbox(
-        "任务",
-        ids,
-        format_func=lambda i: (
-            f"{details.at[i, editing.ROLE]} · {details.at[i, editing.MEASURE]}　"
-            f"{details.at[i, editing.TASK_TEXT][:40]}"
-        ),
-        key="update_detail_task",
-    )
+    aid = st.selectbox("任务", ids, format_func=labels.get, key="update_detail_task")
     role = frames[aid]
     row = loaded[role].loc[aid]
     info = details.loc[aid]
@@ -304,7 +296,9 @@ if save_col.button("保存修改", type="primary", key="update_save"):
 
 st.subheader("逐项填报")
 st.caption("逐项查看任务全文并填写各项说明（适合手机或较长的说明）；保存后立即生效。")
-detail_updates = _detail_form(loaded, bench["details"], st.session_state[_PENDING])
+detail_updates = _detail_form(
+    loaded, bench["details"], bench["detail_labels"], st.session_state[_PENDING]
+)
 if detail_updates is not None:
     _save(detail_updates, texts)
 
@@ -316,13 +310,11 @@ else:
     st.dataframe(trend, hide_index=True, placeholder="—")
 
 partners = bench["partners"]
-if not partners.empty:
+if len(partners):
     st.subheader("牵头任务的配合单位进展")
-    st.dataframe(
+    data.table(
         partners,
-        hide_index=True,
-        width="stretch",
-        placeholder="—",
+        key="update_partners",
         column_config={
             editing.TASK_TEXT: st.column_config.TextColumn(editing.TASK_TEXT, width="large"),
             editing.TASK_ID: None,

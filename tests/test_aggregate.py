@@ -317,3 +317,46 @@ def test_task_table_leads_with_unit_status_and_note_and_its_csv_has_them(frame) 
     )
     header = csv_bytes(table).decode("utf-8-sig").splitlines()[0].split(",")
     assert header[:3] == ["责任单位", "角色", "状态"] and "进展情况" in header
+
+
+def test_top_policies_keeps_the_largest_whole_and_folds_the_rest(frame: pd.DataFrame) -> None:
+    tree = ag.policy_tree(ag.task_frame(frame, TODAY))
+    assert ag.top_policies(tree, top_n=2).equals(tree)  # two policies: nothing to fold
+    folded = ag.top_policies(tree, top_n=1).set_index("id")
+    policies = tree[tree["level"] == "policy"]
+    assert list(folded.index) == [ag.OTHERS]
+    assert folded.loc[ag.OTHERS, "tasks"] == policies["tasks"].sum()
+    assert folded.loc[ag.OTHERS, "label"] == f"{ag.OTHERS}（2 项政策）"
+
+
+def test_top_policies_at_scale_stay_small() -> None:
+    rows = []
+    for p in range(100):
+        rows.append(
+            {
+                "id": f"p{p}",
+                "parent": "",
+                "label": f"文{p}",
+                "level": "policy",
+                "tasks": 100 - p,
+                "done": 0,
+                "share_done": 0.0,
+            }
+        )
+        rows.append(
+            {
+                "id": f"p{p}/s1",
+                "parent": f"p{p}",
+                "label": "一、",
+                "level": "section",
+                "tasks": 100 - p,
+                "done": 0,
+                "share_done": 0.0,
+            }
+        )
+    tree = pd.DataFrame(rows)
+    folded = ag.top_policies(tree)
+    assert (folded["level"] == "policy").sum() == ag.POLICY_TOP_N
+    assert set(folded["parent"]) <= set(folded["id"]) | {""}  # no orphans
+    assert folded.iloc[-1]["id"] == ag.OTHERS
+    assert folded.iloc[-1]["tasks"] == sum(100 - p for p in range(ag.POLICY_TOP_N - 1, 100))

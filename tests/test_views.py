@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from bench.generate import synthetic_measures
-from tracker import views
+from tracker import aggregate as ag
+from tracker import editing, views
 from tracker.aggregate import FIGURES, HEADLINE_KEYS, with_lead_unit
 from tracker.filters import Filters
 from tracker.progress import warning_light
@@ -16,10 +17,8 @@ from tracker.progress import warning_light
 TODAY = date(2026, 11, 23)
 
 
-@pytest.fixture(scope="module")
-def rows() -> pd.DataFrame:
-    """2,500 synthetic assignments shaped like ``webui.data.assignments()``."""
-    frame = synthetic_measures(2_500, units=30)
+def _as_loaded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Synthetic measures shaped like ``webui.data.assignments()``."""
     frame = frame.assign(
         assignment_id=range(1, len(frame) + 1),
         measure_id=frame["policy_id"] + "-m" + frame["measure_no"].astype(str),
@@ -29,12 +28,21 @@ def rows() -> pd.DataFrame:
         updated_at=pd.NaT,
         updated_by="",
         note="",
+        next_step="",
+        problems="",
+        evidence="",
         period="",
         version=0,
         issue_date=pd.Timestamp("2026-01-01"),
     )
     frame["light"] = warning_light(frame, TODAY)
     return with_lead_unit(frame)
+
+
+@pytest.fixture(scope="module")
+def rows() -> pd.DataFrame:
+    """2,500 synthetic assignments shaped like ``webui.data.assignments()``."""
+    return _as_loaded(synthetic_measures(2_500, units=30))
 
 
 def test_table_shows_at_most_the_limit_and_keeps_every_row() -> None:
@@ -105,3 +113,26 @@ def test_filtered_views_count_tasks_with_their_leads_status(rows) -> None:
     assert (head["done"], head["delayed"]) == (head["tasks"], 0)
     progress = views.by_policy(support, TODAY)["progress"].full
     assert progress["已完成任务"].sum() == head["tasks"]
+
+
+def test_by_policy_sunburst_draws_the_largest_policies_and_the_csv_keeps_all() -> None:
+    many = _as_loaded(synthetic_measures(2_500, units=30, tasks_per_policy=3))
+    view = views.by_policy(many, TODAY)
+    sunburst = view["sunburst"].data[0]
+    assert (view["tree"]["level"] == "policy").sum() > ag.POLICY_TOP_N
+    assert sum(1 for parent in sunburst.parents if parent == "") == ag.POLICY_TOP_N
+    assert sunburst.ids[-1] == ag.OTHERS and len(sunburst.ids) < len(view["tree"])
+
+
+def test_unit_workbench_at_scale_sends_one_update_per_edit(rows) -> None:
+    unit = rows["unit"].value_counts().index[0]
+    bench = views.unit_workbench(rows, TODAY, unit, "2026-11")
+    loaded = bench["support"] if len(bench["support"]) > len(bench["lead"]) else bench["lead"]
+    edited = loaded.copy()
+    edited["完成比例(%)"] = edited["完成比例(%)"].astype(float)  # the grid hands back floats
+    aid = edited.index[len(edited) // 2]
+    edited.loc[aid, "进展情况"] = "已推进"
+    [update] = editing.changed_updates(loaded, edited)
+    assert (update.assignment_id, update.changes) == (aid, {"note": "已推进"})
+    assert set(bench["detail_labels"]) == set(bench["details"].index)
+    assert len(bench["partners"].shown) <= views.TABLE_LIMIT

@@ -56,6 +56,7 @@ from tracker.schema import (
 OTHERS = "其他"
 UNIT_TOP_N = 40
 MEASURE_TOP_N = 60
+POLICY_TOP_N = 30  # sunburst: more policies than this fold into 其他
 LIGHTS: list[str] = [RED, YELLOW, GREEN]
 # Coverage matrix cell values: how a unit is involved in a measure.
 COVER_NONE, COVER_SUPPORT, COVER_LEAD = 0, 1, 2
@@ -507,6 +508,34 @@ def policy_tree(tasks: pd.DataFrame) -> pd.DataFrame:
     tree["done"] = tree["done"].astype("int64")
     tree["share_done"] = tree["done"] / tree["tasks"]
     return tree[columns]
+
+
+def top_policies(tree: pd.DataFrame, top_n: int = POLICY_TOP_N) -> pd.DataFrame:
+    """:func:`policy_tree` cut for a chart: the ``top_n - 1`` policies with most tasks keep
+    their sections and measures (in document order), the rest become one 其他 node.
+
+    At 1,000 policies the whole tree is tens of thousands of nodes: megabytes to the browser
+    and seconds to draw, for rings too thin to see.  The CSV keeps the whole tree.
+    """
+    policies = tree[tree["level"] == "policy"]
+    if len(policies) <= top_n:
+        return tree
+    ranked = policies.sort_values("tasks", ascending=False, kind="stable")
+    kept = set(ranked["id"].iloc[: top_n - 1])
+    rest = ranked.iloc[top_n - 1 :]
+    sections = set(tree.loc[(tree["level"] == "section") & tree["parent"].isin(kept), "id"])
+    keep = tree["id"].isin(kept) | tree["id"].isin(sections) | tree["parent"].isin(sections)
+    tasks, done = int(rest["tasks"].sum()), int(rest["done"].sum())
+    other = {
+        "id": OTHERS,
+        "parent": "",
+        "label": f"{OTHERS}（{len(rest)} 项政策）",
+        "level": "policy",
+        "tasks": tasks,
+        "done": done,
+        "share_done": done / tasks if tasks else 0.0,
+    }
+    return pd.concat([tree[keep], pd.DataFrame([other])], ignore_index=True)[tree.columns]
 
 
 MEASURE_PROGRESS_COLUMNS: list[str] = [

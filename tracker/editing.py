@@ -140,14 +140,11 @@ def task_details(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
     policy (文号 and title), measure (label and title), the full task text and the other
     units on the task with their role (``市教委（配合）``)."""
     rows = assignments[assignments["unit"] == unit]
-    on_tasks = assignments[assignments["task_id"].isin(set(rows["task_id"]))]
-    others = on_tasks.assign(
-        _who=on_tasks["unit"] + "（" + on_tasks["role"].map(ROLE_LABELS).fillna("") + "）"
-    )
-    partners = {
-        task: "、".join(group.loc[group["unit"] != unit, "_who"]) or "无"
-        for task, group in others.groupby("task_id", sort=False)
-    }
+    others = assignments[
+        assignments["task_id"].isin(set(rows["task_id"])) & (assignments["unit"] != unit)
+    ]
+    who = others["unit"] + "（" + others["role"].map(ROLE_LABELS).fillna("") + "）"
+    partners = who.groupby(others["task_id"], sort=False).agg("、".join)
     frame = pd.DataFrame(
         {
             "文号": rows["doc_no"].astype(str),
@@ -162,6 +159,18 @@ def task_details(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
     )
     frame.index = pd.Index(rows["assignment_id"].astype("int64").to_numpy(), name="assignment_id")
     return frame
+
+
+def detail_labels(details: pd.DataFrame) -> dict[int, str]:
+    """assignment id -> "牵头 · 〔2025〕11号·3　任务内容…", the detail panel's task picker."""
+    labels = (
+        details[ROLE]
+        + " · "
+        + details[MEASURE]
+        + "　"
+        + details[TASK_TEXT].map(lambda text: short_text(text, 40))
+    )
+    return dict(zip(details.index.astype(int), labels, strict=True))
 
 
 def opening_unit(units: list[str], wanted: Iterable[str | None]) -> str:
@@ -184,14 +193,20 @@ def changed_updates(loaded: pd.DataFrame, edited: pd.DataFrame) -> list[Update]:
     """
     updates: list[Update] = []
     positions = {aid: pos for pos, aid in enumerate(loaded.index)}
+    labels = [label for label in EDITABLE_LABELS if label in edited.columns]
+    common = loaded.index.intersection(edited.index)
+    # Compare whole columns first: only rows with some cell unequal get the exact check
+    # (a 10,000-row grid compared row by row took seconds on every rerun).
+    before_all, after_all = loaded.loc[common, labels], edited.loc[common, labels]
+    unequal = ~((before_all == after_all) | (before_all.isna() & after_all.isna()))
+    candidates = set(common[unequal.any(axis=1).to_numpy()])
     for aid in loaded.index:
-        if aid not in edited.index:
+        if aid not in candidates:
             continue
         before, after = loaded.loc[aid], edited.loc[aid]
         changes: dict[str, object] = {}
-        for label, name in EDITABLE_LABELS.items():
-            if label not in edited.columns:
-                continue
+        for label in labels:
+            name = EDITABLE_LABELS[label]
             if not _same(name, before[label], after[label]):
                 changes[name] = _outgoing(name, after[label])
         if changes:

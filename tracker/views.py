@@ -79,7 +79,7 @@ def by_policy(rows: pd.DataFrame, today: date) -> dict:
     tree = aggregate.policy_tree(tasks)
     return {
         "tree": tree,
-        "sunburst": figures.policy_sunburst(tree),
+        "sunburst": figures.policy_sunburst(aggregate.top_policies(tree)),
         "progress": Table(aggregate.measure_progress(rows, today, tasks)),
     }
 
@@ -101,11 +101,13 @@ def task_list(rows: pd.DataFrame, today: date) -> dict:
 def unit_workbench(rows: pd.DataFrame, today: date, unit: str, period: str) -> dict:
     """The update page's read side for one unit: editor frames, what the detail panel
     shows about each task, partners, task choices."""
+    details = editing.task_details(rows, unit)
     return {
         LEAD: editing.editor_frame(rows, unit, LEAD, period),
         SUPPORT: editing.editor_frame(rows, unit, SUPPORT, period),
-        "details": editing.task_details(rows, unit),
-        "partners": editing.partner_table(rows, unit),
+        "details": details,
+        "detail_labels": editing.detail_labels(details),
+        "partners": Table(editing.partner_table(rows, unit)),
         "choices": editing.task_choices(rows, unit),
     }
 
