@@ -47,15 +47,17 @@ days = right.date_input(
 )
 since, until = (days[0], days[-1]) if days else (None, None)
 
-history = store.history(
-    units=chosen_units or units,
-    users=chosen_users or None,
-    policies=chosen_policies or None,
-    fields=chosen_fields or None,
-    since=since,
-    until=until,
-)
-table = audit_table(history, policies)
+query = {
+    "units": chosen_units or units,
+    "users": chosen_users or None,
+    "policies": chosen_policies or None,
+    "fields": chosen_fields or None,
+    "since": since,
+    "until": until,
+}
+# Only the newest rows are read for the screen; the export reads every matching row on click.
+table = audit_table(store.history(**query, limit=SHOWN_ROWS + 1), policies)
+cut = len(table) > SHOWN_ROWS
 described = "；".join(
     part
     for part in (
@@ -69,16 +71,19 @@ described = "；".join(
     )
     if part
 )
-safe.caption(f"共 {len(table):,} 条修改记录（{described or '全部'}）。记录只增不改。")
+count = f"超过 {SHOWN_ROWS:,}" if cut else f"{len(table):,}"
+safe.caption(f"共 {count} 条修改记录（{described or '全部'}）。记录只增不改。")
 if table.empty:
     st.info("没有符合条件的修改记录。")
 else:
     st.dataframe(table.head(SHOWN_ROWS), hide_index=True, width="stretch")
-    if len(table) > SHOWN_ROWS:
+    if cut:
         st.caption(f"仅显示最新 {SHOWN_ROWS:,} 条；导出 Excel 查看全部。")
     st.download_button(
         "导出审计记录（xlsx）",
-        lambda: build_audit_workbook(table, f"审计记录（{described or '全部'}）"),
+        lambda: build_audit_workbook(
+            audit_table(store.history(**query), policies), f"审计记录（{described or '全部'}）"
+        ),
         f"审计记录_{today.isoformat()}.xlsx",
         XLSX_MIME,
         key="audit_export",
