@@ -62,14 +62,14 @@ def _column_config(account) -> dict:
         # Widths that fit every field staff fill in on a laptop screen (the detail panel
         # below shows each text in full); nothing pinned, so a phone can still scroll to them.
         editing.MEASURE: st.column_config.TextColumn(editing.MEASURE, width=104),
-        editing.TASK_TEXT: st.column_config.TextColumn(editing.TASK_TEXT, width=170),
+        editing.TASK_TEXT: st.column_config.TextColumn(editing.TASK_TEXT, width=164),
         PROGRESS_FIELDS["status"]: st.column_config.SelectboxColumn(
             PROGRESS_FIELDS["status"], options=list(STATUS_LABELS.values()), required=True, width=72
         ),
         # No min/max here: the store's one rule refuses 150 or -5 with its message,
         # where the grid would silently clamp them.
         PROGRESS_FIELDS["percent"]: st.column_config.NumberColumn(
-            PROGRESS_FIELDS["percent"], step=1, format="%d", width=84
+            PROGRESS_FIELDS["percent"], step=1, format="%d", width=100
         ),
         PROGRESS_FIELDS["due_date"]: st.column_config.DateColumn(
             PROGRESS_FIELDS["due_date"],
@@ -84,7 +84,7 @@ def _column_config(account) -> dict:
         editing.TASK_ID: None,
         editing.VERSION: None,
     }
-    for name, width in zip(editing.EDITOR_TEXT_FIELDS, (140, 120, 100, 100), strict=True):
+    for name, width in zip(editing.EDITOR_TEXT_FIELDS, (130, 120, 100, 100), strict=True):
         config[PROGRESS_FIELDS[name]] = st.column_config.TextColumn(
             PROGRESS_FIELDS[name], width=width
         )

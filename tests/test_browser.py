@@ -144,7 +144,8 @@ def _edit_cell(page, column: int, text: str, attempts: int = 3) -> None:
         page.keyboard.press("Enter")
         page.wait_for_timeout(400)
         page.keyboard.press("Control+A")
-        page.keyboard.type(text)
+        page.keyboard.type(text, delay=60)  # typed at once, the overlay sometimes drops it
+        page.wait_for_timeout(200)
         page.keyboard.press("Enter")
         page.wait_for_timeout(500)
         if cell.text_content() == text:

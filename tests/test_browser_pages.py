@@ -33,6 +33,7 @@ DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 # 进度填报 grid columns as the browser numbers them (hidden columns are not counted)
 MEASURE, TASK, STATUS, PERCENT, DUE, NOTE = range(6)
+GRID_WIDTHS = [104, 164, 72, 100, 96]  # pixels, as pages/update.py sets them
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,8 @@ def edit_cell(page, scope, column: int, row: int, text: str, attempts: int = 3) 
         page.keyboard.press("Enter")
         page.wait_for_timeout(400)
         page.keyboard.press("Control+A")
-        page.keyboard.type(text)
+        page.keyboard.type(text, delay=60)  # typed at once, the overlay sometimes drops it
+        page.wait_for_timeout(200)
         page.keyboard.press("Enter")
         page.wait_for_timeout(500)
         if cell.text_content() == text:
@@ -235,8 +237,8 @@ def test_update_grid_shows_task_text_and_no_none(page, server) -> None:
     assert _cell(panel, DUE).text_content() == ""  # the seeds state no deadline
     # The grid paints on a canvas: an empty date must leave its cell blank (no grey "None"),
     # while the status cell beside it shows ink.
-    assert not _has_ink(page, panel, x=430, width=96)
-    assert _has_ink(page, panel, x=104 + 170, width=72)
+    assert not _has_ink(page, panel, x=sum(GRID_WIDTHS[:DUE]), width=GRID_WIDTHS[DUE])
+    assert _has_ink(page, panel, x=sum(GRID_WIDTHS[:STATUS]), width=GRID_WIDTHS[STATUS])
 
 
 def _has_ink(page, scope, x: int, width: int) -> bool:

@@ -194,7 +194,18 @@ def policy_sunburst(tree: pd.DataFrame) -> go.Figure:
                 "colorscale": SHARE_DONE_SCALE,
                 "cmin": 0,
                 "cmax": 100,
-                "colorbar": {"title": {"text": f"{SHARE_DONE}%"}, "ticksuffix": "%"},
+                # Under the chart, not beside it: on a phone a side bar took half the width.
+                "colorbar": {
+                    "title": {"text": f"{SHARE_DONE}%", "side": "top"},
+                    "ticksuffix": "%",
+                    "orientation": "h",
+                    "x": 0.5,
+                    "xanchor": "center",
+                    "y": -0.02,
+                    "yanchor": "top",
+                    "len": 0.6,
+                    "thickness": 12,
+                },
             },
             customdata=tree[["done", "share_done"]].assign(share_done=tree["share_done"] * 100),
             hovertemplate="%{label}<br>任务 %{value} 项，已完成 %{customdata[0]} 项"
