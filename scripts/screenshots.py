@@ -1,4 +1,5 @@
-"""Refresh docs/screenshots/<page>.png: one full-page PNG per dashboard page.
+"""Refresh docs/screenshots/<page>.png (1440 px wide) and docs/screenshots/phone/<page>.png
+(390 px, a phone): one full-page PNG per dashboard page and width.
 
 Runs the real app (``streamlit run``) on a throwaway SQLite database seeded from
 data/measures.csv, with deterministic demo progress so the charts show every colour, and
@@ -27,6 +28,9 @@ from browser_helpers import (  # noqa: E402
 from tracker.store import Store, Update  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+WIDTHS = {OUT: 1440, OUT / "phone": 390}
+# Pages photographed at a unit with something to show (the link also sets the sidebar filter).
+QUERIES = {"update": "?unit=市科委"}
 # status, percent, due date offset (days from today), note: cycled over lead assignments
 DEMO = [
     ("done", 100, -30, "已完成并报送成果"),
@@ -66,7 +70,11 @@ def _fit_height(page, width: int = 1440) -> None:
         """() => {
             const main = document.querySelector('[data-testid="stMainBlockContainer"]');
             const side = document.querySelector('[data-testid="stSidebarContent"]');
-            const bottom = (e) => (e ? e.getBoundingClientRect().top + e.scrollHeight : 0);
+            // a phone's sidebar is folded away to the left: its height does not count
+            const bottom = (e) =>
+                e && e.getBoundingClientRect().right > 0
+                    ? e.getBoundingClientRect().top + e.scrollHeight
+                    : 0;
             return Math.max(bottom(main), bottom(side), 800);
         }"""
     )
@@ -77,25 +85,28 @@ def _fit_height(page, width: int = 1440) -> None:
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
-    OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'screens.db'}"
         seed_demo_progress(url)
         with streamlit_server(url) as base, sync_playwright() as p:
             browser = launch_chromium(p)
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
             failed = []
-            for name, path in PAGE_PATHS.items():
-                if not (ROOT / "pages" / f"{name}.py").is_file():
-                    continue
-                page.set_viewport_size({"width": 1440, "height": 1000})  # measure afresh
-                open_signed_in(page, f"{base}/{path}", DEMO_USER, DEMO_PASSWORD)
-                if exceptions_on(page):
-                    failed.append(name)
-                _fit_height(page)
-                target = OUT / f"{name}.png"
-                page.screenshot(path=str(target), full_page=True)
-                print(f"wrote {target.relative_to(ROOT)}")
+            for out, width in WIDTHS.items():
+                out.mkdir(parents=True, exist_ok=True)
+                page = browser.new_page(viewport={"width": width, "height": 1000})
+                for name, path in PAGE_PATHS.items():
+                    if not (ROOT / "pages" / f"{name}.py").is_file():
+                        continue
+                    page.set_viewport_size({"width": width, "height": 1000})  # measure afresh
+                    link = f"{base}/{path}{QUERIES.get(name, '')}"
+                    open_signed_in(page, link, DEMO_USER, DEMO_PASSWORD)
+                    if exceptions_on(page):
+                        failed.append(f"{name} at {width} px")
+                    _fit_height(page, width)
+                    target = out / f"{name}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    print(f"wrote {target.relative_to(ROOT)}")
+                page.close()
             browser.close()
     if failed:
         print(f"pages showing an exception: {failed}", file=sys.stderr)
