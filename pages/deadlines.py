@@ -12,6 +12,7 @@ from webui import auth, data, filters, safe
 
 _LOADED = "deadlines_loaded"  # (revision, assignments frame, task frame) the editor shows
 _FLASH = "deadlines_flash"
+SHOWN_TASKS = 1_000  # a grid of every task of a city is unusable and slow; filters narrow it
 
 
 def _save(updates) -> None:
@@ -48,7 +49,7 @@ revision = store.revision()
 loaded = st.session_state.get(_LOADED)
 if loaded is None or st.button("重新加载", key="deadlines_reload"):
     rows = filters.current().apply(data.assignments())
-    loaded = (revision, rows, deadlines.task_deadlines(rows))
+    loaded = (revision, rows, deadlines.task_deadlines(rows).head(SHOWN_TASKS))
     st.session_state[_LOADED] = loaded
 _, rows, tasks = loaded
 if revision != loaded[0]:
@@ -58,6 +59,8 @@ if tasks.empty:
     st.stop()
 
 st.subheader(f"按任务设定（{len(tasks)} 项）")
+if len(tasks) == SHOWN_TASKS:
+    st.caption(f"仅显示前 {SHOWN_TASKS:,} 项任务；请用侧栏的政策、单位筛选缩小范围。")
 edited = st.data_editor(
     tasks,
     key=f"deadlines_tasks_{loaded[0]}",
