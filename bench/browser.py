@@ -46,7 +46,7 @@ _DRAWN = """(title) => {
     return true;
 }"""
 USER, PASSWORD = "基准督办员", "bench-browser-pass-1"
-SWITCHES = ["按责任单位", "进度填报", "总览"]
+SWITCHES = ["按责任单位", "按政策", "进度填报", "总览"]
 
 
 def drawn(page, title: str, timeout_ms: int = 120_000) -> None:

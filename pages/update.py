@@ -131,32 +131,35 @@ def _show_flash(flash: dict) -> None:
         safe.warning(warning)
 
 
-def _detail_form(loaded: dict, details, labels: dict[int, str], pending: int) -> list | None:
-    """One task in full, with a form for every field: the updates it means once submitted
-    (``None`` until then)."""
+def _detail_form(loaded: dict, labels: dict[int, str], pending: int) -> list | None:
+    """One task in full, with a form for every field and its change history: the updates
+    the form means once submitted (``None`` until then)."""
     frames = {int(aid): role for role in (LEAD, SUPPORT) for aid in loaded[role].index}
     if not frames:
         return None
     ids = list(frames)
     if st.session_state.get("update_detail_task") not in ids:
         st.session_state.pop("update_detail_task", None)
-    aid = st.selectbox("任务", ids, format_func=labels.get, key="update_detail_task")
+    aid = st.selectbox(
+        "任务", ids, format_func=lambda i: labels.get(i, str(i)), key="update_detail_task"
+    )
     role = frames[aid]
     row = loaded[role].loc[aid]
-    info = details.loc[aid]
-    st.markdown(f"**{safe.plain(info[editing.TASK_TEXT])}**")
-    safe.caption(
-        f"{info['文号']}《{info['政策']}》　措施 {info[editing.MEASURE]}：{info['措施名称']}\n"
-        f"本单位{info[editing.ROLE]}；其他责任单位：{info['其他责任单位']}"
-    )
+    info = data.view(views.task_detail, loaded["unit"], aid, filtered=False)
+    if info:
+        st.markdown(f"**{safe.plain(info[editing.TASK_TEXT])}**")
+        safe.caption(
+            f"{info['文号']}《{info['政策']}》　措施 {info[editing.MEASURE]}：{info['措施名称']}\n"
+            f"本单位{info[editing.ROLE]}；其他责任单位：{info['其他责任单位']}"
+        )
     suffix = f"{aid}_{loaded['revision']}_{st.session_state.get(_GENERATION, 0)}"
     with st.form(f"update_detail_{suffix}", border=True):
         left, middle, right = st.columns(3)
-        labels = list(STATUS_LABELS.values())
+        statuses = list(STATUS_LABELS.values())
         status = left.selectbox(
             PROGRESS_FIELDS["status"],
-            labels,
-            index=labels.index(row[PROGRESS_FIELDS["status"]]),
+            statuses,
+            index=statuses.index(row[PROGRESS_FIELDS["status"]]),
             key=f"update_detail_status_{suffix}",
         )
         percent = middle.number_input(
@@ -189,6 +192,12 @@ def _detail_form(loaded: dict, details, labels: dict[int, str], pending: int) ->
         submitted = st.form_submit_button(
             "保存本项", type="primary", disabled=bool(pending), key="update_detail_save"
         )
+    st.markdown("**该任务修改记录**")
+    history = editing.history_table(store.history(task_id=row[editing.TASK_ID]))
+    if history.empty:
+        st.caption("该任务尚无修改记录。")
+    else:
+        st.dataframe(history, hide_index=True, width="stretch", placeholder="—")
     if not submitted:
         return None
     edited = loaded[role].copy()
@@ -295,10 +304,8 @@ if save_col.button("保存修改", type="primary", key="update_save"):
     _save(updates, texts)
 
 st.subheader("逐项填报")
-st.caption("逐项查看任务全文并填写各项说明（适合手机或较长的说明）；保存后立即生效。")
-detail_updates = _detail_form(
-    loaded, bench["details"], bench["detail_labels"], st.session_state[_PENDING]
-)
+st.caption("逐项查看任务全文、填写各项说明（适合手机或较长的说明）及其修改记录；保存后立即生效。")
+detail_updates = _detail_form(loaded, bench["detail_labels"], st.session_state[_PENDING])
 if detail_updates is not None:
     _save(detail_updates, texts)
 
@@ -320,12 +327,3 @@ if len(partners):
             editing.TASK_ID: None,
         },
     )
-
-st.subheader("任务修改记录")
-choices = bench["choices"]
-task_id = st.selectbox("任务", list(choices), format_func=choices.get, key="update_history_task")
-history = editing.history_table(store.history(task_id=task_id))
-if history.empty:
-    st.caption("该任务尚无修改记录。")
-else:
-    st.dataframe(history, hide_index=True, width="stretch", placeholder="—")

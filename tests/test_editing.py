@@ -335,17 +335,24 @@ def test_period_trend_carries_forward(make_store, small_measures):
     assert editing.period_trend(store.snapshots(), []).empty
 
 
-def test_task_details_name_the_policy_measure_and_other_units(make_store, small_measures):
+def test_task_detail_names_the_policy_measure_and_other_units(make_store, small_measures):
     store = make_store(small_measures)
-    details = editing.task_details(store.assignments(), "市科委")
-    assert list(details.index) == _ids(store, "市科委", LEAD)
-    first = details.iloc[0]
-    assert (first[editing.MEASURE], first[editing.ROLE], first["其他责任单位"]) == (
+    rows = store.assignments()
+    first, second = _ids(store, "市科委", LEAD)
+    detail = editing.task_detail(rows, "市科委", first)
+    assert (detail[editing.MEASURE], detail[editing.ROLE], detail["其他责任单位"]) == (
         "〔2026〕1号·1",
         "牵头",
         "市教委（配合）",
     )
-    assert details.iloc[1]["其他责任单位"] == "市财政局（配合）、市教委（配合）"
+    assert (
+        editing.task_detail(rows, "市科委", second)["其他责任单位"]
+        == "市财政局（配合）、市教委（配合）"
+    )
+    assert editing.task_detail(rows, "市科委", 10_000) == {}  # gone since the page loaded
+    labels = editing.detail_labels(rows, "市科委")
+    assert list(labels) == [first, second]
+    assert labels[first] == "牵头 · 〔2026〕1号·1　示范任务"
 
 
 def test_opening_unit_prefers_the_link_then_the_sidebar_then_the_first():

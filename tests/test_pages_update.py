@@ -159,9 +159,10 @@ def test_edit_save_and_see_history(app_env):
     assert lead.loc["demo-m02-t1", "本期已更新"] == "✓"
     assert lead.loc["demo-m01-t1", "本期已更新"] == ""
 
-    at.selectbox(key="update_history_task").select("demo-m02-t1")
+    aid = int(_row(app_env, "demo-m02-t1", "市科委").assignment_id)
+    at.selectbox(key="update_detail_task").select(aid)
     at.run()
-    history = at.dataframe[-1].value
+    [history] = [d.value for d in at.dataframe if "字段" in d.value.columns]
     assert list(history.columns) == [
         "责任单位",
         "字段",

@@ -134,5 +134,6 @@ def test_unit_workbench_at_scale_sends_one_update_per_edit(rows) -> None:
     edited.loc[aid, "进展情况"] = "已推进"
     [update] = editing.changed_updates(loaded, edited)
     assert (update.assignment_id, update.changes) == (aid, {"note": "已推进"})
-    assert set(bench["detail_labels"]) == set(bench["details"].index)
+    assert set(bench["detail_labels"]) == {*bench["lead"].index, *bench["support"].index}
+    assert views.task_detail(rows, TODAY, unit, aid)[editing.TASK_ID] == loaded.loc[aid, "任务编号"]
     assert len(bench["partners"].shown) <= views.TABLE_LIMIT

@@ -135,42 +135,42 @@ def _measure_labels(rows: pd.DataFrame) -> list[str]:
     ]
 
 
-def task_details(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
-    """What the detail panel shows above a task's form, per assignment id of ``unit``:
-    policy (文号 and title), measure (label and title), the full task text and the other
-    units on the task with their role (``市教委（配合）``)."""
-    rows = assignments[assignments["unit"] == unit]
-    others = assignments[
-        assignments["task_id"].isin(set(rows["task_id"])) & (assignments["unit"] != unit)
-    ]
-    who = others["unit"] + "（" + others["role"].map(ROLE_LABELS).fillna("") + "）"
-    partners = who.groupby(others["task_id"], sort=False).agg("、".join)
-    frame = pd.DataFrame(
-        {
-            "文号": rows["doc_no"].astype(str),
-            "政策": rows["policy_title"].astype(str),
-            MEASURE: _measure_labels(rows),
-            "措施名称": rows["measure_title"].astype(str),
-            TASK_TEXT: rows["task_text"].astype(str),
-            ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]),
-            "其他责任单位": rows["task_id"].map(partners).fillna("无"),
-            TASK_ID: rows["task_id"].astype(str),
-        }
+def task_detail(assignments: pd.DataFrame, unit: str, assignment_id: int) -> dict[str, str]:
+    """What the detail panel shows above one task's form: policy (文号 and title), measure
+    (label and title), the full task text, the unit's role and the other units on the task
+    with theirs (``市教委（配合）``); empty when the assignment is gone."""
+    match = assignments.loc[assignments["assignment_id"] == assignment_id]
+    if match.empty:  # archived since the page was loaded
+        return {}
+    row = match.iloc[0]
+    task = assignments[(assignments["task_id"] == row["task_id"]) & (assignments["unit"] != unit)]
+    others = "、".join(
+        f"{u}（{ROLE_LABELS.get(r, r)}）" for u, r in zip(task["unit"], task["role"], strict=True)
     )
-    frame.index = pd.Index(rows["assignment_id"].astype("int64").to_numpy(), name="assignment_id")
-    return frame
+    return {
+        "文号": str(row["doc_no"]),
+        "政策": str(row["policy_title"]),
+        MEASURE: measure_label(row["doc_no"], row["measure_no"]),
+        "措施名称": str(row["measure_title"]),
+        TASK_TEXT: str(row["task_text"]),
+        ROLE: ROLE_LABELS.get(row["role"], row["role"]),
+        "其他责任单位": others or "无",
+        TASK_ID: str(row["task_id"]),
+    }
 
 
-def detail_labels(details: pd.DataFrame) -> dict[int, str]:
-    """assignment id -> "牵头 · 〔2025〕11号·3　任务内容…", the detail panel's task picker."""
+def detail_labels(assignments: pd.DataFrame, unit: str) -> dict[int, str]:
+    """assignment id -> "牵头 · 〔2025〕11号·3　任务内容…" for the unit's tasks, lead first:
+    the detail panel's task picker."""
+    rows = assignments[assignments["unit"] == unit].sort_values("role", kind="stable")
     labels = (
-        details[ROLE]
+        rows["role"].map(ROLE_LABELS).fillna(rows["role"])
         + " · "
-        + details[MEASURE]
+        + pd.Series(_measure_labels(rows), index=rows.index)
         + "　"
-        + details[TASK_TEXT].map(lambda text: short_text(text, 40))
+        + rows["task_text"].astype(str).map(lambda text: short_text(text, 40))
     )
-    return dict(zip(details.index.astype(int), labels, strict=True))
+    return dict(zip(rows["assignment_id"].astype(int), labels, strict=True))
 
 
 def opening_unit(units: list[str], wanted: Iterable[str | None]) -> str:

@@ -99,17 +99,21 @@ def task_list(rows: pd.DataFrame, today: date) -> dict:
 
 
 def unit_workbench(rows: pd.DataFrame, today: date, unit: str, period: str) -> dict:
-    """The update page's read side for one unit: editor frames, what the detail panel
-    shows about each task, partners, task choices."""
-    details = editing.task_details(rows, unit)
+    """The update page's read side for one unit: editor frames, the detail panel's task
+    picker, partners, task choices."""
     return {
         LEAD: editing.editor_frame(rows, unit, LEAD, period),
         SUPPORT: editing.editor_frame(rows, unit, SUPPORT, period),
-        "details": details,
-        "detail_labels": editing.detail_labels(details),
+        "detail_labels": editing.detail_labels(rows, unit),
         "partners": Table(editing.partner_table(rows, unit)),
         "choices": editing.task_choices(rows, unit),
     }
+
+
+def task_detail(rows: pd.DataFrame, today: date, unit: str, assignment_id: int) -> dict:
+    """The detail panel's description of one of ``unit``'s tasks (computed on demand: at a
+    unit with 10,000 tasks, describing every one up front took a second)."""
+    return editing.task_detail(rows, unit, assignment_id)
 
 
 def filter_options(rows: pd.DataFrame, today: date) -> dict:
