@@ -140,9 +140,17 @@ def _detail_form(loaded: dict, labels: dict[int, str], pending: int) -> list | N
     ids = list(frames)
     if st.session_state.get("update_detail_task") not in ids:
         st.session_state.pop("update_detail_task", None)
+    # Nothing chosen at first: the form and history are drawn only for a task asked for.
     aid = st.selectbox(
-        "任务", ids, format_func=lambda i: labels.get(i, str(i)), key="update_detail_task"
+        "任务",
+        ids,
+        index=None,
+        format_func=lambda i: labels.get(i, str(i)),
+        placeholder="选择一项任务，查看全文并填报",
+        key="update_detail_task",
     )
+    if aid is None:
+        return None
     role = frames[aid]
     row = loaded[role].loc[aid]
     info = data.view(views.task_detail, loaded["unit"], aid, filtered=False)

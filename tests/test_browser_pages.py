@@ -263,6 +263,11 @@ def test_update_on_a_phone_through_the_detail_panel(chromium, server, database) 
     page = chromium.new_page(viewport=PHONE)
     try:
         open_update(page, server, "市人才局")
+        picker = page.locator('[data-testid="stMain"]').get_by_role("combobox", name="任务")
+        picker.scroll_into_view_if_needed()
+        picker.click()
+        page.get_by_role("option").first.click()  # the first lead task
+        wait_until_idle(page)
         form = page.locator('[data-testid="stForm"]')
         form.scroll_into_view_if_needed()
         assert form.bounding_box()["width"] <= PHONE["width"]

@@ -8,6 +8,7 @@ before the run, which is exactly what the browser sends.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pandas as pd
@@ -396,6 +397,13 @@ def test_grid_shows_task_text_measure_and_every_field_staff_fill_in(app_env):
     ]
 
 
+def _pick(at: AppTest, task_id: str = "demo-m01-t1", unit: str = "市科委") -> None:
+    """Choose a task in the detail panel (nothing is chosen when the page opens)."""
+    url = os.environ["DATABASE_URL"]
+    at.selectbox(key="update_detail_task").select(int(_row(url, task_id, unit).assignment_id))
+    at.run()
+
+
 def _detail(at: AppTest, kind, name: str):
     [widget] = [w for w in kind if w.key and w.key.startswith(f"update_detail_{name}_")]
     return widget
@@ -432,6 +440,7 @@ def test_detail_panel_shows_the_task_and_saves_its_text_fields(app_env):
 
 def test_detail_panel_refuses_what_the_store_refuses(app_env):
     at = _open()
+    _pick(at)
     _detail(at, at.number_input, "percent").set_value(150)
     at.button(key="update_detail_save").click()
     at.run()
@@ -442,6 +451,7 @@ def test_detail_panel_refuses_what_the_store_refuses(app_env):
 
 def test_detail_panel_waits_while_the_grid_has_unsaved_edits(app_env):
     at = _open()
+    _pick(at)
     _edit(at, LEAD, {0: {"完成比例(%)": 20}})
     at.run()
     assert at.button(key="update_detail_save").disabled
@@ -450,4 +460,6 @@ def test_detail_panel_waits_while_the_grid_has_unsaved_edits(app_env):
 
 def test_staff_detail_panel_shows_the_deadline_read_only(app_env):
     at = _open("市科委", "kw03", STAFF)
+    assert not at.date_input  # no task chosen yet: no form
+    _pick(at)
     assert [w.disabled for w in at.date_input if w.key.startswith("update_detail_due_")] == [True]
