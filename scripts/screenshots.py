@@ -31,6 +31,19 @@ OUT = ROOT / "docs" / "screenshots"
 WIDTHS = {OUT: 1440, OUT / "phone": 390}
 # Pages photographed at a unit with something to show (the link also sets the sidebar filter).
 QUERIES = {"update": "?unit=市科委"}
+
+
+def _open_first_task(page) -> None:
+    """进度填报 draws its detail form once a task is chosen: choose the first."""
+    picker = page.locator('[data-testid="stMain"]').get_by_role("combobox", name="任务")
+    picker.scroll_into_view_if_needed()
+    picker.click()
+    page.get_by_role("option").first.click()
+    wait_until_idle(page)
+    page.locator("h1").first.scroll_into_view_if_needed()  # photograph from the top
+
+
+PREPARE = {"update": _open_first_task}
 # status, percent, due date offset (days from today), note: cycled over lead assignments
 DEMO = [
     ("done", 100, -30, "已完成并报送成果"),
@@ -100,6 +113,8 @@ def main() -> int:
                     page.set_viewport_size({"width": width, "height": 1000})  # measure afresh
                     link = f"{base}/{path}{QUERIES.get(name, '')}"
                     open_signed_in(page, link, DEMO_USER, DEMO_PASSWORD)
+                    if name in PREPARE:
+                        PREPARE[name](page)
                     if exceptions_on(page):
                         failed.append(f"{name} at {width} px")
                     _fit_height(page, width)
