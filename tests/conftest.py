@@ -50,6 +50,23 @@ def _apptest_runs_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for every browser test; under CI a missing browser fails."""
+    from tests.browser_helpers import CHROMIUM, launch_chromium
+
+    if not os.path.exists(CHROMIUM):
+        reason = f"{CHROMIUM} is missing"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the browser tests: {reason}")
+        pytest.skip(reason)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = launch_chromium(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
 def pg_available() -> None:
     if _PG_REASON:
         if os.environ.get("CI") == "true":

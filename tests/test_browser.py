@@ -5,19 +5,15 @@ filtered view, and a staff member signs in and saves an edit made in the grid.""
 from __future__ import annotations
 
 import csv
-import os
 import re
-from pathlib import Path
 
 import openpyxl
 import pytest
 from browser_helpers import (
     BROWSER_USER,
-    CHROMIUM,
     PAGE_PATHS,
     add_account,
     exceptions_on,
-    launch_chromium,
     open_signed_in,
     streamlit_server,
     wait_until_idle,
@@ -30,20 +26,6 @@ STAFF_USER = "市科委浏览器"
 
 pytestmark = pytest.mark.browser
 POLICY = "hufubanfa-2025-11"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is missing"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser test: {reason}")
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = launch_chromium(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

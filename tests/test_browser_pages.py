@@ -8,16 +8,12 @@ Every test works on its own unit of the seeds, so they share one server and data
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
 import pytest
 from browser_helpers import (
     BROWSER_USER,
-    CHROMIUM,
     add_account,
     exceptions_on,
-    launch_chromium,
     open_signed_in,
     streamlit_server,
     wait_until_idle,
@@ -34,20 +30,6 @@ PHONE = {"width": 390, "height": 844}
 # 进度填报 grid columns as the browser numbers them (hidden columns are not counted)
 MEASURE, TASK, STATUS, PERCENT, DUE, NOTE = range(6)
 GRID_WIDTHS = [104, 164, 72, 100, 96]  # pixels, as pages/update.py sets them
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is missing"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser tests: {reason}")
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = launch_chromium(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
