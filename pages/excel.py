@@ -13,6 +13,8 @@ import hashlib
 import streamlit as st
 
 from loaders.excel_import import (
+    CONFLICT_COLUMNS,
+    ERROR_COLUMNS,
     conflicts_frame,
     diffs_frame,
     error_report,
@@ -45,10 +47,18 @@ def _show_result(result) -> None:
         )
     if result.problems:
         st.error(f"{len(result.problems)} 处错误：")
-        st.dataframe(problems_frame(result), hide_index=True, width="stretch")
+        st.dataframe(
+            problems_frame(result).rename(columns={c.key: c.header for c in ERROR_COLUMNS}),
+            hide_index=True,
+            width="stretch",
+        )
     if result.conflicts:
         st.error(f"{len(result.conflicts)} 条冲突：模板生成后他人已修改这些任务，您的修改未保存。")
-        st.dataframe(conflicts_frame(result), hide_index=True, width="stretch")
+        st.dataframe(
+            conflicts_frame(result).rename(columns={c.key: c.header for c in CONFLICT_COLUMNS}),
+            hide_index=True,
+            width="stretch",
+        )
     for warning in result.warnings:
         safe.caption(f"提示：{warning}")
     if result.problems or result.conflicts:
