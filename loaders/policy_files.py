@@ -248,8 +248,8 @@ def draft_policy(
     frame, unit_warnings = policies_frame([policy], registry)
     unknown = frame[frame["unit_kind"] == UNKNOWN_KIND]
     unknown_units = tuple(
-        UnknownUnit(name, int(group["task_id"].nunique()), tuple(registry.suggest(name)))
-        for name, group in unknown.groupby("unit", sort=False)
+        UnknownUnit(unit, int(group["task_id"].nunique()), tuple(registry.suggest(unit)))
+        for unit, group in unknown.groupby(unknown["unit"].astype(str), sort=False)
     )
     return Draft(
         original_name=file_name,

@@ -880,23 +880,23 @@ class _Parser:
                 title = ""
                 self.warn(f"{_measure_name(marker)}没有可识别的标题", head.no)
         measure = Measure(marker.number, title.strip().rstrip("。"), head.no)
-        for start, after, content, line in clauses:
+        for start, after, content, line_no in clauses:
             body_text = _task_text(orig[pos:start])
             clause = parse_clause(content)
             if not clause.units:
-                self.fail("责任分工条款中没有责任单位", line)
+                self.fail("责任分工条款中没有责任单位", line_no)
             for ref in clause.units:
                 if len(ref.unit) > MAX_UNIT_LENGTH:
                     self.fail(
                         f"责任单位名称超过{MAX_UNIT_LENGTH}个字符（「{ref.unit[:20]}…」），"
                         "请检查条款的分隔符和括号",
-                        line,
+                        line_no,
                     )
             if not body_text:
-                self.warn(f"{_measure_name(marker)}中有一条责任分工条款前没有任务内容", line)
+                self.warn(f"{_measure_name(marker)}中有一条责任分工条款前没有任务内容", line_no)
             due = due_from_field(clause.due) if clause.due else due_from_text(text[pos:start])
             measure.tasks.append(
-                Task(len(measure.tasks) + 1, body_text, clause.units, line, due, clause.due)
+                Task(len(measure.tasks) + 1, body_text, clause.units, line_no, due, clause.due)
             )
             pos = after
         rest_text = _task_text(orig[pos:]).strip("。；;，, ")

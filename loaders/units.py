@@ -333,7 +333,7 @@ def parse_clause(content: str) -> Clause:
         role = _KEYWORD_ROLE[match.group("kw")]
         pos = match.end()
     parts.append((role, content[pos:]))
-    names: list[str] = []
+    names = []
     roles: list[str | None] = []
     due: list[str] = []
     marked = False

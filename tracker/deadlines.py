@@ -7,7 +7,7 @@ where one unit's differs.  The store refuses deadline changes from anyone else.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 
@@ -65,9 +65,14 @@ def task_deadlines(assignments: pd.DataFrame) -> pd.DataFrame:
 
 
 def _to_date(value: object) -> date | None:
+    """A cell of the deadline editor as a day: blank, a date (or Timestamp) or ISO text."""
     if is_blank(value):
         return None
-    return pd.Timestamp(value).date()
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return pd.Timestamp(str(value)).date()
 
 
 def task_deadline_updates(
@@ -112,8 +117,8 @@ def assignment_deadlines(assignments: pd.DataFrame, task_id: str) -> pd.DataFram
 def assignment_deadline_updates(loaded: pd.DataFrame, edited: pd.DataFrame) -> list[Update]:
     """One update per assignment whose deadline was edited, based on its loaded version."""
     return [
-        Update(int(aid), int(loaded.at[aid, VERSION]), {"due_date": new}, row=position + 1)
-        for position, aid in enumerate(loaded.index)
+        Update(int(aid), int(version), {"due_date": new}, row=position + 1)
+        for position, (aid, version) in enumerate(zip(loaded.index, loaded[VERSION], strict=True))
         if aid in edited.index
         and (new := _to_date(edited.at[aid, DUE])) != _to_date(loaded.at[aid, DUE])
     ]

@@ -301,11 +301,11 @@ def ranking_table(table: pd.DataFrame) -> pd.DataFrame:
     return shown_table
 
 
-def _percent(value: object) -> str:
+def _percent(value: float | None) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value):.0%}"
 
 
-def _iso(value: object) -> str:
+def _iso(value: date | str | None) -> str:
     if value is None or pd.isna(value):
         return ""
     return pd.Timestamp(value).date().isoformat()

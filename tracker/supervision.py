@@ -285,10 +285,18 @@ def review_queue(
         return pd.DataFrame(columns=QUEUE_COLUMNS)
     leads = lead_units_by_task(assignments)
     allowed = [
-        review_refusal(account, r.unit, r.role, leads.get(r.task_id, frozenset())) is None
-        and r.submitted_by != account.username
-        and (r.state == SUBMITTED or r.status == DONE)
-        for r in rows.itertuples(index=False)
+        review_refusal(account, unit, role, leads.get(task_id, frozenset())) is None
+        and submitted_by != account.username
+        and (state == SUBMITTED or status == DONE)
+        for unit, role, task_id, submitted_by, state, status in zip(
+            rows["unit"],
+            rows["role"],
+            rows["task_id"],
+            rows["submitted_by"],
+            rows["state"],
+            rows["status"],
+            strict=True,
+        )
     ]
     rows = rows[allowed].sort_values(["period", "task_id", "unit"], kind="stable")
     return rows.reset_index(drop=True)[QUEUE_COLUMNS]
@@ -411,12 +419,12 @@ def step_table(steps: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _iso(value: object) -> str:
+def _iso(value: date | str | None) -> str:
     """A date as the pages show it: ISO, or nothing (never "None")."""
     return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
-def _day(value: object) -> date | None:
+def _day(value: date | str | None) -> date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
@@ -558,7 +566,7 @@ class Supervision:
                 raise ValidationError(
                     f"{where}已于 {target.due_date} 到期：延期须在到期前申请，逾期任务按逾期处理"
                 )
-            if wanted is None or wanted <= target.due_date:
+            if not isinstance(wanted, date) or wanted <= target.due_date:
                 raise ValidationError(f"申请的新时限须晚于当前完成时限 {target.due_date}")
             if target.status == DONE or self._closed(conn, target.assignment_id):
                 raise ValidationError(f"{where}已完成，无需延期")
@@ -663,7 +671,9 @@ class Supervision:
                 version = conn.scalar(
                     select(Progress.version).where(Progress.assignment_id == request.assignment_id)
                 )
-            update = Update(request.assignment_id, int(version), {"due_date": request.due_date})
+            if version is None:
+                raise DeadlineNotMoved(request.step_id, "该任务已被删除")
+            update = Update(request.assignment_id, version, {"due_date": request.due_date})
             try:
                 self.store.apply(
                     [update],
@@ -843,7 +853,7 @@ class Supervision:
             ProgressHistory.history_id.in_(select(last.subquery().c.history_id))
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(changes).all() + conn.execute(touches).all()
+            rows = [*conn.execute(changes), *conn.execute(touches)]
         frame = pd.DataFrame(
             [tuple(r) for r in rows],
             columns=[
@@ -969,23 +979,23 @@ class Supervision:
         if ids is not None and len(ids) <= MAX_BOUND_IDS:
             flow = flow.where(SupervisionStep.assignment_id.in_(ids))
             sub = sub.where(SupervisionStep.assignment_id.in_(ids))
-        flow = flow.group_by(SupervisionStep.assignment_id).subquery()
-        sub = sub.group_by(SupervisionStep.assignment_id).subquery()
+        last_flow = flow.group_by(SupervisionStep.assignment_id).subquery()
+        last_sub = sub.group_by(SupervisionStep.assignment_id).subquery()
         step = SupervisionStep.__table__.alias("step")
         report = SupervisionStep.__table__.alias("report")
         query = (
             select(
-                flow.c.assignment_id,
+                last_flow.c.assignment_id,
                 step.c.action,
                 step.c.period,
                 step.c.text,
                 report.c.text,
                 report.c.acted_by,
             )
-            .select_from(flow)
-            .join(step, step.c.step_id == flow.c.step_id)
-            .outerjoin(sub, sub.c.assignment_id == flow.c.assignment_id)
-            .outerjoin(report, report.c.step_id == sub.c.step_id)
+            .select_from(last_flow)
+            .join(step, step.c.step_id == last_flow.c.step_id)
+            .outerjoin(last_sub, last_sub.c.assignment_id == last_flow.c.assignment_id)
+            .outerjoin(report, report.c.step_id == last_sub.c.step_id)
         )
         rows = conn.execute(query).all()
         latest = pd.DataFrame(
