@@ -20,8 +20,8 @@ account = auth.account()
 st.title("审计")
 store = data.get_store()
 options = data.view(views.filter_options, filtered=False)
-units = options["units"] if account.reads_all else account.editable_units(options["units"])
-policies = options["policies"]
+units = options.units if account.reads_all else account.editable_units(options.units)
+policies = options.policies
 today = data.today()
 
 left, middle, right = st.columns(3)

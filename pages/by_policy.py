@@ -14,16 +14,16 @@ st.caption(
 )
 st.caption("；".join(aggregate.notes("tasks", "units", "done", "delayed", "share_done")))
 view = data.view(views.by_policy)
-st.plotly_chart(view["sunburst"], key="policy_sunburst")
-data.download_csv(view["tree"], "policy_tree.csv")
+st.plotly_chart(view.sunburst, key="policy_sunburst")
+data.download_csv(view.tree, "policy_tree.csv")
 
 st.subheader("措施进度")
 share = aggregate.FIGURES["share_done"].name
 data.table(
-    view["progress"],
+    view.progress,
     key="measure_progress",
     column_config={
         share: st.column_config.ProgressColumn(share, format="percent", min_value=0, max_value=1)
     },
 )
-data.download_csv(view["progress"].full, "measure_progress.csv")
+data.download_csv(view.progress.full, "measure_progress.csv")

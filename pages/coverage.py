@@ -12,17 +12,17 @@ st.caption(
     f"★ 表示只有一个单位负责的措施。单位或措施过多时其余合并为“{aggregate.OTHERS}”。"
 )
 view = data.view(views.coverage)
-st.plotly_chart(view["heatmap"], key="coverage_heatmap")
-data.download_csv(view["matrix"], "coverage.csv")
+st.plotly_chart(view.heatmap, key="coverage_heatmap")
+data.download_csv(view.matrix, "coverage.csv")
 
 left, right = st.columns(2)
 with left:
     st.subheader("单一单位负责的措施")
     st.caption("只有一个责任单位、没有配合单位的措施。")
-    data.table(view["single"], key="single_unit", empty="每项措施都有两个及以上责任单位。")
-    data.download_csv(view["single"].full, "single_unit_measures.csv")
+    data.table(view.single, key="single_unit", empty="每项措施都有两个及以上责任单位。")
+    data.download_csv(view.single.full, "single_unit_measures.csv")
 with right:
     st.subheader("涉及措施最多的单位")
     st.caption("按涉及的措施数排序。")
-    data.table(view["spread"], key="unit_spread")
-    data.download_csv(view["spread"].full, "unit_spread.csv")
+    data.table(view.spread, key="unit_spread")
+    data.download_csv(view.spread.full, "unit_spread.csv")

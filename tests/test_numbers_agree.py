@@ -1,4 +1,4 @@
-"""One truth (issue 9): on a hand-made store, every headline figure worked out by hand equals
+"""One truth: on a hand-made store, every headline figure worked out by hand equals
 what the pages show (``tracker.views``), what the report workbook says (its cells, read
 back with openpyxl) and what the CSV downloads hold, with and without a unit filter.
 
@@ -15,6 +15,7 @@ The store, four tasks and seven assignments (today = the day the updates are sav
 from __future__ import annotations
 
 import io
+from dataclasses import asdict
 from datetime import date, timedelta
 
 import openpyxl
@@ -26,6 +27,7 @@ from loaders.table_csv import csv_bytes
 from tests.conftest import measures_frame
 from tests.factories import signed_in
 from tracker import views
+from tracker.aggregate import FIGURES
 from tracker.filters import Filters
 from tracker.progress import now, warning_light
 from tracker.store import Update
@@ -181,16 +183,17 @@ def test_pages_report_and_csv_show_the_same_numbers(rows, today, chosen, expecte
 
     # headline: the page's numbers, its CSV, and the report's 汇总 block
     headline = expected["headline"]
-    page = overview["headline_table"].set_index("指标")["数值"].to_dict()
+    page = overview.headline_table.set_index("指标")["数值"].to_dict()
     assert page == _approx(headline)
-    assert _csv(overview["headline_table"]).set_index("指标")["数值"].to_dict() == _approx(headline)
+    metrics = {FIGURES[k].name: v for k, v in asdict(overview.headline).items()}
+    assert metrics == _approx(headline)
+    assert _csv(overview.headline_table).set_index("指标")["数值"].to_dict() == _approx(headline)
     summary = book[SHEET_SUMMARY]
     report = _sheet_table(summary, 2).set_index("指标")["数值"].to_dict()
     assert report == _approx(headline)
-    counts = overview["status_counts"].set_index("label")["tasks"]
+    counts = overview.status_counts.set_index("label")["tasks"]
     assert (
-        counts["已完成"]
-        == _csv(overview["status_counts"]).set_index("label").loc["已完成", "tasks"]
+        counts["已完成"] == _csv(overview.status_counts).set_index("label").loc["已完成", "tasks"]
     )
     assert counts["已完成"] == headline["已完成任务"] and counts.sum() == headline["任务"]
 
@@ -200,8 +203,8 @@ def test_pages_report_and_csv_show_the_same_numbers(rows, today, chosen, expecte
         return {int(r["措施"]): tuple(r[c] for c in MEASURE_COLUMNS) for _, r in body.iterrows()}
 
     measures = {k: pytest.approx(v) for k, v in expected["measures"].items()}
-    assert by_measure(by_policy["progress"].full) == measures
-    assert by_measure(_csv(by_policy["progress"].full)) == measures
+    assert by_measure(by_policy.progress.full) == measures
+    assert by_measure(_csv(by_policy.progress.full)) == measures
     policy_sheet = _sheet_table(book[SHEET_POLICY], 2)
     assert by_measure(policy_sheet) == measures
     total = policy_sheet[policy_sheet["文号"] == "合计"].iloc[0]
@@ -215,15 +218,13 @@ def test_pages_report_and_csv_show_the_same_numbers(rows, today, chosen, expecte
         return {r["责任单位"]: tuple(r[c] for c in UNIT_COLUMNS) for _, r in body.iterrows()}
 
     units = {k: pytest.approx(v) for k, v in expected["units"].items()}
-    assert by_unit_name(by_unit["unit_table"].full) == units
-    assert by_unit_name(_csv(by_unit["unit_table"].full)) == units
+    assert by_unit_name(by_unit.unit_table.full) == units
+    assert by_unit_name(_csv(by_unit.unit_table.full)) == units
     assert by_unit_name(_sheet_table(summary, _header_row(summary, "责任单位"))) == units
     for unit, numbers in expected["units"].items():
-        detail = views.unit_detail(in_view, today, unit)["summary"]
-        shown = (detail["lead"], detail["support"], detail["tasks"], detail["done"])
-        assert shown + (detail["delayed"], detail["share_done"], detail["red"]) == pytest.approx(
-            numbers
-        )
+        detail = views.unit_detail(in_view, today, unit).summary
+        shown = (detail.lead, detail.support, detail.assignments, detail.done)
+        assert shown + (detail.delayed, detail.share_done, detail.red) == pytest.approx(numbers)
 
     # lights by lead unit: the chart's data and its CSV
     def lights(table: pd.DataFrame) -> dict:
@@ -232,5 +233,5 @@ def test_pages_report_and_csv_show_the_same_numbers(rows, today, chosen, expecte
             u: tuple(int(wide.loc[u, c]) for c in ("red", "yellow", "green")) for u in wide.index
         }
 
-    assert lights(overview["lights"]) == expected["lights"]
-    assert lights(_csv(overview["lights"])) == expected["lights"]
+    assert lights(overview.lights) == expected["lights"]
+    assert lights(_csv(overview.lights)) == expected["lights"]

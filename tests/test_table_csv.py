@@ -1,4 +1,4 @@
-"""CSV downloads (issue 9): text a spreadsheet would run as a formula (更新人, unit names,
+"""CSV downloads: text a spreadsheet would run as a formula (更新人, unit names,
 notes) arrives inert; numbers stay numbers; the page button delivers exactly these bytes."""
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def test_the_page_download_button_delivers_the_inert_bytes(monkeypatch) -> None:
             "updated_by": ["@SUM(A1)"],
         }
     )
-    table = views.task_list(rows, None)["table"].full
+    table = views.task_list(rows, None).table.full
     data.download_csv(table, "tasks.csv")
     header, row = _cells(pressed["bytes"])
     values = dict(zip(header, row, strict=True))

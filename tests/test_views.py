@@ -54,31 +54,31 @@ def test_table_shows_at_most_the_limit_and_keeps_every_row() -> None:
 
 def test_task_list_counts_every_row_but_shows_the_first_thousand(rows) -> None:
     view = views.task_list(rows, TODAY)
-    assert view["count"] == 2_500
-    assert len(view["table"].full) == 2_500
-    assert len(view["table"].shown) == views.TABLE_LIMIT
+    assert view.count == 2_500
+    assert len(view.table.full) == 2_500
+    assert len(view.table.shown) == views.TABLE_LIMIT
 
 
 def test_filter_options_name_policies_by_document_number_and_sort_units(rows) -> None:
     options = views.filter_options(rows, TODAY)
-    assert set(options["policies"]) == set(rows["policy_id"])
+    assert set(options.policies) == set(rows["policy_id"])
     first = rows.iloc[0]
-    assert options["policies"][first["policy_id"]].startswith(first["doc_no"] + " ")
-    assert options["units"] == sorted(rows["unit"].unique())
+    assert options.policies[first["policy_id"]].startswith(first["doc_no"] + " ")
+    assert options.units == sorted(rows["unit"].unique())
 
 
 def test_by_unit_orders_the_picker_by_load(rows) -> None:
-    units = views.by_unit(rows, TODAY)["units"]
+    units = views.by_unit(rows, TODAY).units
     loads = rows["unit"].value_counts()
     assert units[0] == loads.idxmax()
     assert [loads[u] for u in units] == sorted(loads, reverse=True)
 
 
 def test_overview_headline_counts_tasks_once(rows) -> None:
-    head = views.overview(rows, TODAY)["headline"]
-    assert head["tasks"] == rows["task_id"].nunique()
-    assert head["assignments"] == 2_500
-    assert head["red"] + head["yellow"] + head["green"] == 2_500
+    head = views.overview(rows, TODAY).headline
+    assert head.tasks == rows["task_id"].nunique()
+    assert head.assignments == 2_500
+    assert head.red + head.yellow + head.green == 2_500
 
 
 def test_synthetic_measures_have_one_lead_per_task() -> None:
@@ -91,37 +91,43 @@ def test_synthetic_measures_have_one_lead_per_task() -> None:
 
 def test_overview_headline_table_is_the_headline_with_definitions(rows) -> None:
     view = views.overview(rows, TODAY)
-    table = view["headline_table"]
+    table = view.headline_table
     assert table["指标"].tolist() == [FIGURES[k].name for k in HEADLINE_KEYS]
-    assert table["数值"].tolist() == [view["headline"][k] for k in HEADLINE_KEYS]
+    assert table["数值"].tolist() == [getattr(view.headline, k) for k in HEADLINE_KEYS]
     assert table["口径"].tolist() == [FIGURES[k].definition for k in HEADLINE_KEYS]
+    # the page's metrics: the same figures in the same order, the share as a percent
+    metrics = view.headline.metrics()
+    assert [figure for figure, _ in metrics] == [FIGURES[k] for k in HEADLINE_KEYS]
+    shown = {figure.name: value for figure, value in metrics}
+    assert shown[FIGURES["tasks"].name] == str(rows["task_id"].nunique())
+    assert shown[FIGURES["share_done"].name] == f"{view.headline.share_done:.0%}"
 
 
 def test_by_unit_table_adds_up_to_every_assignment(rows) -> None:
-    table = views.by_unit(rows, TODAY)["unit_table"].full
+    table = views.by_unit(rows, TODAY).unit_table.full
     total = table.iloc[-1]
     assert total["责任单位"] == "合计" and total["分工条数"] == len(rows)
     assert table["分工条数"].iloc[:-1].sum() == len(rows)
 
 
 def test_filtered_views_count_tasks_with_their_leads_status(rows) -> None:
-    """A support-only filter keeps every task's lead status (issue 9)."""
+    """A support-only filter still counts each task once, with its lead's status."""
     leads_done = rows.assign(status=rows["role"].map({"lead": "done", "support": "delayed"}))
     support = Filters(role=("support",)).apply(leads_done)
-    head = views.overview(support, TODAY)["headline"]
-    assert head["tasks"] == support["task_id"].nunique() > 0
-    assert (head["done"], head["delayed"]) == (head["tasks"], 0)
-    progress = views.by_policy(support, TODAY)["progress"].full
-    assert progress["已完成任务"].sum() == head["tasks"]
+    head = views.overview(support, TODAY).headline
+    assert head.tasks == support["task_id"].nunique() > 0
+    assert (head.done, head.delayed) == (head.tasks, 0)
+    progress = views.by_policy(support, TODAY).progress.full
+    assert progress["已完成任务"].sum() == head.tasks
 
 
 def test_by_policy_sunburst_draws_the_largest_policies_and_the_csv_keeps_all() -> None:
     many = _as_loaded(synthetic_measures(2_500, units=30, tasks_per_policy=3))
     view = views.by_policy(many, TODAY)
-    sunburst = view["sunburst"].data[0]
-    assert (view["tree"]["level"] == "policy").sum() > ag.POLICY_TOP_N
+    sunburst = view.sunburst.data[0]
+    assert (view.tree["level"] == "policy").sum() > ag.POLICY_TOP_N
     assert sum(1 for parent in sunburst.parents if parent == "") == ag.POLICY_TOP_N
-    assert sunburst.ids[-1] == ag.OTHERS and len(sunburst.ids) < len(view["tree"])
+    assert sunburst.ids[-1] == ag.OTHERS and len(sunburst.ids) < len(view.tree)
 
 
 def test_unit_workbench_at_scale_sends_one_update_per_edit(rows) -> None:

@@ -5,16 +5,20 @@ revision, filters and arguments; a rerun then only draws.  At 100,000 assignment
 the difference between seconds and milliseconds.  Long tables are cut to ``TABLE_LIMIT``
 rows for display; their downloads carry every row.
 
->>> overview(assignments, today)["headline"]["tasks"]     # doctest: +SKIP
+Each view is a frozen dataclass, so a page reads ``view.status_donut``, not a string key
+that only fails when the page runs (and it pickles, as ``st.cache_data`` needs).
+
+>>> overview(assignments, today).headline.tasks     # doctest: +SKIP
 49
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from tracker import aggregate, editing, figures
 from tracker.schema import LEAD, SUPPORT
@@ -40,62 +44,181 @@ class Table:
         return len(self.full)
 
 
-def overview(rows: pd.DataFrame, today: date) -> dict:
+@dataclass(frozen=True)
+class Headline:
+    """The overview's headline numbers (``aggregate.headline``), fields in display order
+    (``aggregate.HEADLINE_KEYS``); each field is named after its ``aggregate.FIGURES`` entry.
+
+    >>> head = Headline(3, 5, 9, 4, 12, 3, 1 / 3, 1, 2, 0, 10, 0)
+    >>> [(figure.name, value) for figure, value in head.metrics()][5:8]
+    [('已完成任务', '3'), ('任务完成率', '33%'), ('滞后任务', '1')]
+    """
+
+    policies: int
+    measures: int
+    tasks: int
+    units: int
+    assignments: int
+    done: int
+    share_done: float
+    delayed: int
+    red: int
+    yellow: int
+    green: int
+    stale: int
+
+    def metrics(self) -> list[tuple[aggregate.Figure, str]]:
+        """Each figure with its value as shown: counts as whole numbers, shares as percents."""
+        return [(aggregate.FIGURES[f.name], _shown(getattr(self, f.name))) for f in fields(self)]
+
+
+def _shown(value: float) -> str:
+    return f"{value:.0%}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    """One unit's own assignments (``aggregate.unit_summary``, one row of the unit table)."""
+
+    assignments: int
+    lead: int
+    support: int
+    done: int
+    share_done: float  # 分工完成率: the unit's own status, per assignment
+    delayed: int
+    red: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    headline: Headline
+    headline_table: pd.DataFrame  # the headline with names and definitions, for the CSV
+    status_counts: pd.DataFrame
+    status_donut: go.Figure
+    lights: pd.DataFrame
+    lights_bar: go.Figure
+    red: Table
+
+
+def overview(rows: pd.DataFrame, today: date) -> Overview:
     tasks = aggregate.task_frame(rows, today)
     counts = aggregate.status_counts(tasks)
     lights = aggregate.lights_by_lead_unit(tasks)
     head = aggregate.headline(rows, today, tasks)
-    return {
-        "headline": head,
-        "headline_table": aggregate.headline_table(head),
-        "status_counts": counts,
-        "status_donut": figures.status_donut(counts),
-        "lights": lights,
-        "lights_bar": figures.lights_by_unit_bar(lights),
-        "red": Table(aggregate.red_tasks(tasks)),
-    }
+    return Overview(
+        headline=_headline(head),
+        headline_table=aggregate.headline_table(head),
+        status_counts=counts,
+        status_donut=figures.status_donut(counts),
+        lights=lights,
+        lights_bar=figures.lights_by_unit_bar(lights),
+        red=Table(aggregate.red_tasks(tasks)),
+    )
 
 
-def by_unit(rows: pd.DataFrame, today: date) -> dict:
+def _headline(head: dict[str, float]) -> Headline:
+    counts = {k: int(v) for k, v in head.items() if k != "share_done"}
+    return Headline(
+        policies=counts["policies"],
+        measures=counts["measures"],
+        tasks=counts["tasks"],
+        units=counts["units"],
+        assignments=counts["assignments"],
+        done=counts["done"],
+        share_done=float(head["share_done"]),
+        delayed=counts["delayed"],
+        red=counts["red"],
+        yellow=counts["yellow"],
+        green=counts["green"],
+        stale=counts["stale"],
+    )
+
+
+@dataclass(frozen=True)
+class ByUnit:
+    load: pd.DataFrame
+    load_bar: go.Figure
+    units: list[str]  # the unit picker's options, heaviest load first
+    unit_table: Table
+
+
+def by_unit(rows: pd.DataFrame, today: date) -> ByUnit:
     load = aggregate.unit_load(rows)
-    return {
-        "load": load,
-        "load_bar": figures.unit_load_bar(load),
-        "units": aggregate.units_by_load(rows),
-        "unit_table": Table(aggregate.unit_table(rows)),
-    }
+    return ByUnit(
+        load=load,
+        load_bar=figures.unit_load_bar(load),
+        units=aggregate.units_by_load(rows),
+        unit_table=Table(aggregate.unit_table(rows)),
+    )
 
 
-def unit_detail(rows: pd.DataFrame, today: date, unit: str) -> dict:
-    return {
-        "summary": aggregate.unit_summary(rows, unit),
-        "late": Table(aggregate.unit_tasks(rows, unit, late_only=True)),
-        "tasks": Table(aggregate.unit_tasks(rows, unit)),
-    }
+@dataclass(frozen=True)
+class UnitDetail:
+    summary: UnitSummary
+    late: Table
+    tasks: Table
 
 
-def by_policy(rows: pd.DataFrame, today: date) -> dict:
+def unit_detail(rows: pd.DataFrame, today: date, unit: str) -> UnitDetail:
+    summary = aggregate.unit_summary(rows, unit)
+    return UnitDetail(
+        summary=UnitSummary(
+            assignments=int(summary["tasks"]),
+            lead=int(summary["lead"]),
+            support=int(summary["support"]),
+            done=int(summary["done"]),
+            share_done=float(summary["share_done"]),
+            delayed=int(summary["delayed"]),
+            red=int(summary["red"]),
+        ),
+        late=Table(aggregate.unit_tasks(rows, unit, late_only=True)),
+        tasks=Table(aggregate.unit_tasks(rows, unit)),
+    )
+
+
+@dataclass(frozen=True)
+class ByPolicy:
+    tree: pd.DataFrame  # every node, for the CSV
+    sunburst: go.Figure  # the largest policies only
+    progress: Table
+
+
+def by_policy(rows: pd.DataFrame, today: date) -> ByPolicy:
     tasks = aggregate.task_frame(rows, today)
     tree = aggregate.policy_tree(tasks)
-    return {
-        "tree": tree,
-        "sunburst": figures.policy_sunburst(aggregate.top_policies(tree)),
-        "progress": Table(aggregate.measure_progress(rows, today, tasks)),
-    }
+    return ByPolicy(
+        tree=tree,
+        sunburst=figures.policy_sunburst(aggregate.top_policies(tree)),
+        progress=Table(aggregate.measure_progress(rows, today, tasks)),
+    )
 
 
-def coverage(rows: pd.DataFrame, today: date) -> dict:
+@dataclass(frozen=True)
+class Coverage:
+    matrix: pd.DataFrame
+    heatmap: go.Figure
+    single: Table
+    spread: Table
+
+
+def coverage(rows: pd.DataFrame, today: date) -> Coverage:
     matrix = aggregate.coverage(rows)
-    return {
-        "matrix": matrix.reset_index(),
-        "heatmap": figures.coverage_heatmap(matrix),
-        "single": Table(aggregate.single_unit_measures(rows)),
-        "spread": Table(aggregate.unit_spread(rows)),
-    }
+    return Coverage(
+        matrix=matrix.reset_index(),
+        heatmap=figures.coverage_heatmap(matrix),
+        single=Table(aggregate.single_unit_measures(rows)),
+        spread=Table(aggregate.unit_spread(rows)),
+    )
 
 
-def task_list(rows: pd.DataFrame, today: date) -> dict:
-    return {"count": len(rows), "table": Table(aggregate.task_table(rows))}
+@dataclass(frozen=True)
+class TaskList:
+    count: int
+    table: Table
+
+
+def task_list(rows: pd.DataFrame, today: date) -> TaskList:
+    return TaskList(count=len(rows), table=Table(aggregate.task_table(rows)))
 
 
 def unit_workbench(rows: pd.DataFrame, today: date, unit: str, period: str) -> dict:
@@ -116,13 +239,25 @@ def task_detail(rows: pd.DataFrame, today: date, unit: str, assignment_id: int) 
     return editing.task_detail(rows, unit, assignment_id)
 
 
-def filter_options(rows: pd.DataFrame, today: date) -> dict:
+@dataclass(frozen=True)
+class FilterOptions:
+    policies: dict[str, str]  # policy id -> "文号 short title"
+    units: list[str]  # A–Z
+
+    def __getitem__(self, name: str) -> dict[str, str] | list[str]:
+        # Transitional: pages/update.py and pages/reporting.py still read options["units"];
+        # delete this once they read ``.units``.
+        value: dict[str, str] | list[str] = getattr(self, name)
+        return value
+
+
+def filter_options(rows: pd.DataFrame, today: date) -> FilterOptions:
     """What the sidebar offers: policy id -> "文号 short title", and units A–Z."""
     heads = rows.drop_duplicates("policy_id")
-    return {
-        "policies": {
-            r.policy_id: f"{r.doc_no} {aggregate.short_text(r.policy_title, 12)}"
+    return FilterOptions(
+        policies={
+            str(r.policy_id): f"{r.doc_no} {aggregate.short_text(r.policy_title, 12)}"
             for r in heads.itertuples(index=False)
         },
-        "units": sorted(rows["unit"].unique()) if len(rows) else [],
-    }
+        units=sorted(rows["unit"].unique()) if len(rows) else [],
+    )

@@ -14,6 +14,7 @@ from dataclasses import fields
 import streamlit as st
 
 from tracker.filters import FILTER_LABELS, VALUE_LABELS, Filters
+from tracker.views import FilterOptions
 from webui import safe
 
 _KEY = "filters"
@@ -24,13 +25,13 @@ def widget_key(name: str) -> str:
     return f"filter_{name}"
 
 
-def sidebar(choices: dict) -> Filters:
+def sidebar(choices: FilterOptions) -> Filters:
     """Draw the filters in the sidebar, sync them with ``st.query_params``, return them.
 
     ``choices`` is ``tracker.views.filter_options``: policy id -> label, and the unit names.
     """
     wanted = Filters.from_query({k: st.query_params.get_all(k) for k in st.query_params})
-    policies, units = choices["policies"], choices["units"]
+    policies, units = choices.policies, choices.units
     options: dict[str, tuple[list[str], Callable[[str], str] | None]] = {
         "policy": (list(policies), policies.get),
         "unit": (units, None),
