@@ -33,7 +33,7 @@ st.caption(
 )
 safe.flash()
 
-units = account.editable_units(data.view(views.filter_options, filtered=False)["units"])
+units = account.editable_units(data.view(views.filter_options, filtered=False).units)
 if not units:
     st.info("本账号没有可报送的任务分工。")
     st.stop()
