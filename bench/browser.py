@@ -25,10 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "scripts")]
-
-from browser_helpers import launch_chromium, streamlit_server  # noqa: E402
+from bench.live import launch_chromium, seed_demo_progress, streamlit_server
 
 # Fully drawn: the script run is over, the page's title is up, no skeleton is left, every
 # visible plotly chart has its SVG and every visible grid its canvas.
@@ -62,6 +59,7 @@ def seconds(action: Callable[[], None]) -> float:
 def prepare(url: str, assignments: int, tmp: Path) -> dict[str, str]:
     """Create the database (seeds + demo progress, or a synthetic table) and the account;
     return the environment the servers need."""
+    from loaders.store_sync import open_store
     from tracker.store import Store
 
     env: dict[str, str] = {}
@@ -80,10 +78,8 @@ def prepare(url: str, assignments: int, tmp: Path) -> dict[str, str]:
         store.sync(measures)
         seed_progress(store)
     else:
-        from screenshots import seed_demo_progress
-
         seed_demo_progress(url)
-        store = Store.open(url)
+        store = open_store(url)
     store.accounts.add(USER, role="supervisor", password=PASSWORD)
     store.engine.dispose()
     return env

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT)]  # run as a file: the project's packages are one folder up
 
-from browser_helpers import (  # noqa: E402
+from bench.live import (  # noqa: E402
+    DEMO_PASSWORD,
+    DEMO_USER,
     PAGE_PATHS,
     exceptions_on,
     launch_chromium,
     open_signed_in,
+    seed_demo_progress,
     streamlit_server,
     wait_until_idle,
 )
-
-from tracker.store import Store, Update  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 WIDTHS = {OUT: 1440, OUT / "phone": 390}
@@ -44,37 +44,6 @@ def _open_first_task(page) -> None:
 
 
 PREPARE = {"update": _open_first_task}
-# status, percent, due date offset (days from today), note: cycled over lead assignments
-DEMO = [
-    ("done", 100, -30, "已完成并报送成果"),
-    ("in_progress", 60, 90, "按计划推进"),
-    ("in_progress", 30, 20, "推进中，临近时限"),
-    ("delayed", 20, -10, "配套资金尚未到位"),
-    ("not_started", 0, 180, ""),
-    ("done", 100, -5, "已完成"),
-    ("on_hold", 10, 120, "等待上级部署"),
-]
-
-
-DEMO_USER, DEMO_PASSWORD = "演示督办员", "demo-password-1"
-
-
-def seed_demo_progress(url: str) -> None:
-    """Give lead and support rows varied, valid progress so every status and light appears."""
-    store = Store.open(url)
-    rows = store.assignments()
-    today = date.today()
-    updates = []
-    for i, row in enumerate(rows.itertuples(index=False)):
-        status, percent, offset, note = DEMO[(i * 3 + (row.unit_rank or 0)) % len(DEMO)]
-        changes = {"status": status, "percent": percent, "note": note}
-        changes["due_date"] = (today + timedelta(days=offset)).isoformat()
-        updates.append(Update(int(row.assignment_id), int(row.version), changes))
-    store.accounts.add(DEMO_USER, role="supervisor", password=DEMO_PASSWORD)
-    account = store.accounts.sign_in(DEMO_USER, DEMO_PASSWORD)
-    result = store.apply(updates, user=account, source="web")
-    print(f"demo progress: {result.changed_assignments} assignments updated")
-    store.engine.dispose()
 
 
 def _fit_height(page, width: int = 1440) -> None:

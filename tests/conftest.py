@@ -52,7 +52,7 @@ def _apptest_runs_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium for every browser test; under CI a missing browser fails."""
-    from tests.browser_helpers import CHROMIUM, launch_chromium
+    from bench.live import CHROMIUM, launch_chromium
 
     if not os.path.exists(CHROMIUM):
         reason = f"{CHROMIUM} is missing"

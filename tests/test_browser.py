@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import re
+import urllib.parse
 
 import openpyxl
 import pytest
-from browser_helpers import (
+
+from bench.live import (
     BROWSER_USER,
     PAGE_PATHS,
     add_account,
@@ -18,7 +20,6 @@ from browser_helpers import (
     streamlit_server,
     wait_until_idle,
 )
-
 from tracker.schema import MEASURES_CSV, STAFF, SUPERVISOR
 from tracker.store import Store
 
@@ -77,6 +78,21 @@ def test_link_with_filters_reproduces_the_view(chromium, server) -> None:
         assert exceptions_on(page) == []
     finally:
         page.close()
+
+
+def test_deep_link_is_kept_by_the_first_session_of_a_fresh_server(chromium, database) -> None:
+    """Before any script run has called ``st.navigation``, Streamlit runs ``pages/update.py``
+    itself for ``/update``: the first visitor of a new server must still land on 进度填报
+    at the linked unit once signed in, not on 总览."""
+    with streamlit_server(database) as fresh:
+        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            open_signed_in(page, f"{fresh}/update?unit=市科委")
+            assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "进度填报"
+            assert urllib.parse.unquote(page.url) == f"{fresh}/update?unit=市科委"
+            assert exceptions_on(page) == []
+        finally:
+            page.close()
 
 
 def test_report_download_is_built_on_click_and_is_a_workbook(chromium, server, tmp_path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from tracker import config
 from tracker.accounts import Account
@@ -44,12 +45,18 @@ def account() -> Account:
     """The signed-in account; every page starts by asking for it.
 
     Through the frame a page runs only after :func:`require` let it.  But until a script
-    run has called ``st.navigation``, Streamlit (multipage v1) runs ``pages/<name>.py``
-    directly for a deep link such as ``/excel``, without the frame: then there is no
-    account, and the page sends the visitor to the frame (and its sign-in) instead.
+    run has called ``st.navigation``, Streamlit (multipage v1, chosen because a ``pages/``
+    folder exists) runs ``pages/<name>.py`` directly for a deep link such as ``/excel``:
+    the first session after a server starts gets there without the frame and without an
+    account.  The page then switches the server to ``st.navigation`` (what that call does
+    itself) and reruns the same page and query, now through the frame and its sign-in, so
+    the link still opens its page once signed in.
     """
     signed_in = st.session_state.get(_ACCOUNT)
     if signed_in is None:
+        if PagesManager.uses_pages_directory:
+            PagesManager.uses_pages_directory = False
+            st.rerun()
         st.switch_page("dashboard.py")
     return signed_in
 

@@ -1,0 +1,191 @@
+"""A live dashboard for browser work: ``streamlit run`` on a free port, headless Chromium
+from the system package, the waits that tell when Streamlit has drawn, signing in through
+the form, and a demo database whose charts show every colour.
+
+Shared by the browser tests, ``python -m bench.browser`` and ``scripts/screenshots.py``,
+so all three start the server and the browser the same way.  Playwright is imported by
+the callers; the functions here take its ``Browser``/``Page`` objects.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+from loaders.store_sync import open_store
+from tracker.store import Update
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+# url path of each dashboard page ("" is the default page), as dashboard.py registers them
+PAGE_PATHS: dict[str, str] = {
+    "overview": "",
+    "by_unit": "by_unit",
+    "by_policy": "by_policy",
+    "coverage": "coverage",
+    "tasks": "tasks",
+    "update": "update",
+    "deadlines": "deadlines",
+    "excel": "excel",
+    "audit": "audit",
+}
+BROWSER_USER = "督办浏览器"
+BROWSER_PASSWORD = "browser-pass-123"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(
+    database_url: str,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    script: str = "dashboard.py",
+) -> Iterator[str]:
+    """Run ``script`` (the dashboard) on a free local port; yield its base URL; always stop it."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        script,
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    environment = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
+    log = open(os.devnull, "wb")  # noqa: SIM115 - closed in finally
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, process, timeout)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _wait_healthy(base: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not answer at {base} within {timeout}s")
+
+
+def launch_chromium(playwright):
+    """Headless Chromium from the system package, with the flags containers need."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the script run finished and no skeleton placeholder is left."""
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    page.wait_for_selector(idle, timeout=timeout_ms)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(800)  # let charts lay out; then make sure no rerun started
+    page.wait_for_selector(idle, timeout=timeout_ms)
+
+
+def exceptions_on(page) -> list[str]:
+    """Texts of the Streamlit exception boxes on the page (empty when healthy)."""
+    return [box.inner_text() for box in page.locator('[data-testid="stException"]').all()]
+
+
+def add_account(database_url: str, username: str, role: str, units=(), password=BROWSER_PASSWORD):
+    """Create (and seed) the database and an account in it before the server starts."""
+    store = open_store(database_url)
+    try:
+        store.accounts.add(username, role=role, units=units, password=password)
+    finally:
+        store.engine.dispose()
+
+
+def open_signed_in(
+    page, url: str, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD
+) -> None:
+    """Open ``url`` (a new Streamlit session), sign in through the form, wait for the page."""
+    page.goto(url)
+    wait_until_idle(page)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector("text=已登录", timeout=60_000)
+    wait_until_idle(page)
+
+
+# status, percent, due date offset (days from today), note: cycled over lead assignments
+DEMO = [
+    ("done", 100, -30, "已完成并报送成果"),
+    ("in_progress", 60, 90, "按计划推进"),
+    ("in_progress", 30, 20, "推进中，临近时限"),
+    ("delayed", 20, -10, "配套资金尚未到位"),
+    ("not_started", 0, 180, ""),
+    ("done", 100, -5, "已完成"),
+    ("on_hold", 10, 120, "等待上级部署"),
+]
+
+
+DEMO_USER, DEMO_PASSWORD = "演示督办员", "demo-password-1"
+
+
+def seed_demo_progress(url: str) -> None:
+    """Give lead and support rows varied, valid progress so every status and light appears."""
+    store = open_store(url)
+    rows = store.assignments()
+    today = date.today()
+    updates = []
+    for i, row in enumerate(rows.itertuples(index=False)):
+        status, percent, offset, note = DEMO[(i * 3 + (row.unit_rank or 0)) % len(DEMO)]
+        changes = {"status": status, "percent": percent, "note": note}
+        changes["due_date"] = (today + timedelta(days=offset)).isoformat()
+        updates.append(Update(int(row.assignment_id), int(row.version), changes))
+    store.accounts.add(DEMO_USER, role="supervisor", password=DEMO_PASSWORD)
+    account = store.accounts.sign_in(DEMO_USER, DEMO_PASSWORD)
+    result = store.apply(updates, user=account, source="web")
+    print(f"demo progress: {result.changed_assignments} assignments updated")
+    store.engine.dispose()
