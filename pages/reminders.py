@@ -11,23 +11,33 @@ from tracker import reminders as rm
 from tracker import supervision as sv
 from tracker.progress import period_of
 from tracker.schema import REMINDER_DAYS
+from tracker.views import TABLE_LIMIT
 from webui import auth, data, filters, safe
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _reminders(revision: int, seen: tuple[int, int], today, chosen, days: int, reasons: tuple):
-    """(items, per-unit summary, reminder log), cached until a save, a step or a reminder."""
+def _board(
+    revision: int, seen: tuple[int, int], today, chosen, days: int, reasons: tuple, sender: str
+) -> rm.ReminderBoard:
+    """Cached until a save, a step or a reminder (``revision``, ``seen``)."""
     supervision = sv.Supervision(data.get_store())
     period = period_of(today)
     rows = chosen.apply(data.assignments())
     states = sv.with_states(
         rows, supervision.latest(period, rows["assignment_id"].tolist()), period
     )
-    items = rm.reminder_list(states, today, days, list(reasons))
-    log = supervision.reminders()
-    return items, rm.reminder_summary(items, log), log
+    return rm.reminder_board(
+        states,
+        supervision.reminders(),
+        today=today,
+        days=days,
+        period=period,
+        reasons=reasons,
+        sender=sender,
+        limit=TABLE_LIMIT,
+    )
 
 
 account = auth.account()
@@ -43,9 +53,17 @@ days = left.number_input(
     "即将到期：N 天内", min_value=1, max_value=365, value=REMINDER_DAYS, key="reminders_days"
 )
 reasons = right.multiselect("催办事项", rm.REASONS, default=rm.REASONS, key="reminders_reasons")
-items, summary, log = _reminders(
-    store.revision(), supervision.high_water(), today, filters.current(), int(days), tuple(reasons)
+sender = account.display_name or account.username
+board = _board(
+    store.revision(),
+    supervision.high_water(),
+    today,
+    filters.current(),
+    int(days),
+    tuple(reasons),
+    sender,
 )
+items, summary, log = board.items, board.summary, board.log
 st.caption(
     f"截至 {today}：已逾期、{days} 天内到期（均指未完成的任务），或本期（{period}）尚未报送"
     "（含未签收）的任务，按单位列出（受侧栏筛选影响）；已催办次数为此前记录的催办。"
@@ -56,8 +74,6 @@ if items.empty:
 
 st.subheader(f"按单位汇总（{len(summary)} 个单位，{len(items)} 项）")
 st.dataframe(summary, hide_index=True, width="stretch")
-sender = account.display_name or account.username
-notice = rm.notice_text(items, today=today, days=int(days), period=period, sender=sender)
 title = f"催办清单（截至 {today}，{days} 天内到期）"
 left, right = st.columns(2)
 if left.button("记录催办（发送给以上各单位）", type="primary", key="reminders_send"):
@@ -76,17 +92,30 @@ right.download_button(
 )
 
 st.subheader("催办清单")
-st.dataframe(rm.shown_list(items), hide_index=True, width="stretch")
+st.dataframe(board.shown, hide_index=True, width="stretch")
+if board.cut:
+    st.caption(f"仅显示前 {len(board.shown):,} 项，共 {len(items):,} 项；完整清单请下载 xlsx。")
 
 st.subheader("催办通知（可直接复制）")
-st.code(notice, language=None, wrap_lines=True, height=420)
+st.code(board.notice, language=None, wrap_lines=True, height=420)
+if board.cut:
+    st.download_button(
+        "下载完整催办通知（txt）",
+        lambda: rm.notice_text(
+            items, today=today, days=int(days), period=period, sender=sender
+        ).encode("utf-8"),
+        f"催办通知_{today.isoformat()}.txt",
+        "text/plain",
+        key="reminders_notice",
+        on_click="ignore",
+    )
 
 st.subheader("催办记录")
 if log.empty:
     st.info("尚未记录催办。")
 else:
     st.dataframe(
-        log[["unit", "period", "items", "sent_by", "sent_at"]].rename(
+        log.head(TABLE_LIMIT)[["unit", "period", "items", "sent_by", "sent_at"]].rename(
             columns={
                 "unit": "责任单位",
                 "period": "报告期",

@@ -478,6 +478,33 @@ def test_reminder_list_notice_log_and_workbook(store) -> None:
     assert sheet.max_row == 2 + len(items)
 
 
+def test_reminder_board_shows_a_page_of_the_list_and_of_the_notice(store) -> None:
+    """At scale the page draws only the first items: the notice keeps each unit's true count
+    and says how many items it leaves out, and the board still holds every item."""
+    supervision = sv.Supervision(store)
+    today, period = date(2026, 11, 23), "2026-11"
+    rows = sv.with_states(store.assignments(), supervision.latest(period), period)
+    whole = rm.reminder_board(rows, supervision.reminders(), today=today, days=15, period=period)
+    assert not whole.cut
+    assert whole.notice == rm.notice_text(whole.items, today=today, days=15, period=period)
+
+    board = rm.reminder_board(
+        rows, supervision.reminders(), today=today, days=15, period=period, limit=2
+    )
+    assert len(board.items) == len(whole.items) == 6
+    assert board.cut and len(board.shown) == 2
+    assert board.shown[rm.TASK_ID].tolist() == whole.items[rm.TASK_ID].tolist()[:2]
+    assert board.summary.equals(whole.summary)
+    lines = board.notice.splitlines()
+    assert "一、市教委（3 项）" in lines
+    assert [line[:2] for line in lines if line[:1].isdigit() and line[1:2] == "."] == ["1.", "2."]
+    assert "……另有 4 项未显示，见完整通知。" in lines
+    assert "二、市科委（2 项）" not in lines
+    one_unit = whole.items[whole.items[rm.UNIT] == "市教委"]
+    cut_inside = rm.notice_text(one_unit, today=today, days=15, period=period, limit=1)
+    assert "……另有 2 项未显示，见完整通知。" in cut_inside.splitlines()
+
+
 def test_reminder_workbook_keeps_formula_like_text_as_text() -> None:
     items = pd.DataFrame(
         [

@@ -9,9 +9,11 @@ lives in :class:`tracker.supervision.Supervision`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
+from pandas.api.typing import NAType
 
 from tracker.schema import (
     ACCEPTED,
@@ -118,6 +120,52 @@ def reminder_list(
     return order.drop(columns="_urgency").reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class ReminderBoard:
+    """What the 催办 page draws: built once per data revision, supervision step, filter and
+    choice, so a rerun only draws (at 100,000 items the notice alone takes seconds)."""
+
+    items: pd.DataFrame  # every item: the workbook and the notices recorded use them all
+    summary: pd.DataFrame  # reminder_summary
+    log: pd.DataFrame  # the reminder log, newest first
+    shown: pd.DataFrame  # the first items as pages list them (shown_list)
+    notice: str  # the notice of those first items (of all of them when none are cut)
+
+    @property
+    def cut(self) -> bool:
+        return len(self.shown) < len(self.items)
+
+
+def reminder_board(
+    states: pd.DataFrame,
+    log: pd.DataFrame,
+    *,
+    today: date,
+    days: int,
+    period: str,
+    reasons: Sequence[str] = tuple(REASONS),
+    sender: str = "",
+    limit: int | None = None,
+) -> ReminderBoard:
+    """The list (:func:`reminder_list` of ``states``), its summary against ``log``, and
+    what a page shows of it: at most ``limit`` items and a notice of those.
+
+    >>> board = reminder_board(with_states(rows, latest, "2026-11"), log, today=today,
+    ...     days=15, period="2026-11", limit=1_000)  # doctest: +SKIP
+    """
+    items = reminder_list(states, today, days, reasons)
+    first = items if limit is None else items.head(limit)
+    return ReminderBoard(
+        items=items,
+        summary=reminder_summary(items, log),
+        log=log,
+        shown=shown_list(first),
+        notice=notice_text(
+            items, today=today, days=days, period=period, sender=sender, limit=limit
+        ),
+    )
+
+
 def reminder_summary(reminders: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
     """Per unit: how many items of each kind, and how often it was reminded before
     (``log`` is :meth:`Supervision.reminders`).  Units with items, most items first."""
@@ -167,8 +215,11 @@ def notice_text(
     days: int,
     period: str,
     sender: str = "",
+    limit: int | None = None,
 ) -> str:
-    """The list as a plain-text notice ready to paste into a message or document.
+    """The list as a plain-text notice ready to paste into a message or document; with
+    ``limit``, only that many items, and a line saying how many more there are (a page
+    shows that, and offers the whole notice as a download).
 
     >>> rows = pd.DataFrame({UNIT: ["市科委"], TASK_ID: ["p-m01-t1"], TASK_TEXT: ["建设平台"],
     ...     ROLE: ["牵头"], DUE: [date(2026, 11, 1)], DAYS_LEFT: [-29], STATUS: ["推进中"],
@@ -191,10 +242,26 @@ def notice_text(
         f"截至 {today.isoformat()}，下列任务已逾期、将于 {days} 日内到期，或本期（{period}）"
         "尚未报送进展。请抓紧办理，并在“报送”页报送本期进展；确需延期的，请在到期前提出延期申请。",
     ]
-    for number, (unit, items) in enumerate(reminders.groupby(UNIT, sort=False), start=1):
-        lines += ["", f"{chinese_number(number)}、{unit}（{len(items)} 项）"]
-        for index, row in enumerate(items.itertuples(index=False), start=1):
-            lines.append(f"{index}. 【{_what(row)}】{row[1]} {row[2]}{_due(row)}")
+    # Plain lists, not itertuples: at 100,000 items the notice is built in a fraction of the time.
+    task_ids = reminders[TASK_ID].tolist()
+    task_texts = reminders[TASK_TEXT].tolist()
+    dues = reminders[DUE].tolist()
+    days_left = reminders[DAYS_LEFT].tolist()
+    reasons = reminders[REASON].tolist()
+    written = 0
+    groups = reminders.groupby(UNIT, sort=False).indices
+    for number, (unit, positions) in enumerate(groups.items(), start=1):
+        if limit is not None and written >= limit:
+            break
+        lines += ["", f"{chinese_number(number)}、{unit}（{len(positions)} 项）"]
+        for index, i in enumerate(positions, start=1):
+            if limit is not None and written >= limit:
+                break
+            what = _what(reasons[i], days_left[i])
+            lines.append(f"{index}. 【{what}】{task_ids[i]} {task_texts[i]}{_due(dues[i])}")
+            written += 1
+    if written < len(reminders):
+        lines += ["", f"……另有 {len(reminders) - written:,} 项未显示，见完整通知。"]
     lines += ["", f"{sender}　{today.isoformat()}" if sender else today.isoformat()]
     return "\n".join(lines)
 
@@ -228,20 +295,19 @@ def chinese_number(number: int) -> str:
     return head + (digits[ones] if ones else "")
 
 
-def _what(row: Sequence) -> str:
-    reasons = str(row[8]).split("、")
-    left = row[5]
+def _what(reasons: str, left: int | NAType | None) -> str:
     shown = []
-    for reason in reasons:
-        if reason == OVERDUE and not pd.isna(left):
+    for reason in reasons.split("、"):
+        if left is None or pd.isna(left):
+            shown.append(reason)
+        elif reason == OVERDUE:
             shown.append(f"{OVERDUE} {-int(left)} 天")
-        elif reason == DUE_SOON and not pd.isna(left):
+        elif reason == DUE_SOON:
             shown.append(f"{int(left)} 天后到期" if left else "今日到期")
         else:
             shown.append(reason)
     return "；".join(shown)
 
 
-def _due(row: Sequence) -> str:
-    due = row[4]
+def _due(due: date | None) -> str:
     return "" if due is None or pd.isna(due) else f"（{DUE} {due}）"
