@@ -21,6 +21,19 @@ from tracker.schema import (
 )
 from webui import auth, data, safe
 
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _board(revision: int, seen: tuple[int, int], today, unit: str):
+    """The unit's board and the reminders it got, cached until a save, a step or a reminder
+    (``revision``, ``seen``): at 14,000 assignments building them took a second a rerun."""
+    supervision = sv.Supervision(data.get_store())
+    period = period_of(today)
+    assignments = data.assignments()
+    ids = assignments.loc[assignments["unit"] == unit, "assignment_id"].tolist()
+    board = sv.unit_board(assignments, supervision.latest(period, ids), unit, period)
+    return board, reminder_counts(supervision.reminders([unit]))
+
+
 account = auth.account()
 st.title("报送")
 store = data.get_store()
@@ -38,25 +51,22 @@ if not units:
     st.info("本账号没有可报送的任务分工。")
     st.stop()
 unit = st.selectbox("责任单位", units, key="reporting_unit")
-sent = reminder_counts(supervision.reminders([unit]))
+board, sent = _board(store.revision(), supervision.high_water(), today, unit)
 if len(sent):
     st.warning(
         f"本单位已收到催办 {int(sent[TIMES].iloc[0])} 次，"
         f"最近一次：{sent[LAST_SENT].iloc[0]:%Y-%m-%d %H:%M}。"
     )
 
-assignments = data.assignments()
-ids = assignments.loc[assignments["unit"] == unit, "assignment_id"].tolist()
-states = sv.unit_states(assignments, supervision.latest(period, ids), unit, period)
-st.dataframe(sv.board_table(states), hide_index=True, width="stretch")
+states = board.states
+data.table(views.Table(board.table), key="reporting_board")
+if len(board.table) > views.TABLE_LIMIT:
+    data.download_csv(board.table, f"报送_{unit}.csv")
 
 chosen = st.selectbox(
     "任务",
-    list(states.index),
-    format_func=lambda a: (
-        f"{states.at[a, 'task_id']}（{sv.role_label(states.at[a, 'role'])}）"
-        f"　{str(states.at[a, 'task_text'])[:40]}"
-    ),
+    list(board.labels),
+    format_func=lambda a: board.labels.get(a, str(a)),
     key="reporting_task",
 )
 row = states.loc[chosen]
@@ -82,7 +92,7 @@ if SUBMITTED in allowed:
     steps = supervision.steps(task_ids=[row["task_id"]])
     draft = sv.draft_report(steps, int(chosen), period, fallback=str(row["note"]))
     if row["role"] == LEAD:
-        support = sv.support_reports(steps, assignments, row["task_id"], period)
+        support = sv.support_reports(steps, data.assignments(), row["task_id"], period)
         if len(support):
             st.markdown("**配合单位本期已审核的报告**")
             st.dataframe(sv.support_table(support), hide_index=True, width="stretch")

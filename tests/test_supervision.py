@@ -405,6 +405,27 @@ def test_next_period_starts_from_the_accepted_report_and_support_reports_feed_th
     assert sv.support_reports(steps, store.assignments(), "demo-m01-t1", "2026-11").empty
 
 
+def test_unit_board_lists_lead_tasks_first_and_names_each_in_the_picker(store) -> None:
+    found = ids(store)
+    kw = staff(store, "市科委")
+    supervision = sv.Supervision(store)
+    m01 = found[("demo-m01-t1", "市科委")]
+    supervision.acknowledge(m01, user=kw, at=at("2026-11-02"))
+    assignments = store.assignments()
+    board = sv.unit_board(assignments, supervision.latest("2026-11"), "市科委", "2026-11")
+
+    mine = assignments[assignments["unit"] == "市科委"]
+    assert sorted(board.states.index) == sorted(mine["assignment_id"])
+    assert list(board.labels) == list(board.states.index)
+    roles = board.states["role"].tolist()
+    assert roles == sorted(roles, key=lambda role: role != "lead")
+    assert board.table["任务编号"].tolist() == board.states["task_id"].tolist()
+    assert board.table.set_index("任务编号").at["demo-m01-t1", "报送状态"] == "已签收"
+    text = str(board.states.at[m01, "task_text"])
+    role = "牵头" if board.states.at[m01, "role"] == "lead" else "配合"
+    assert board.labels[m01] == f"demo-m01-t1（{role}）　{text[:40]}"
+
+
 # --- reminders -----------------------------------------------------------------------------
 
 

@@ -268,6 +268,39 @@ def board_table(states: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class UnitBoard:
+    """What the 报送 page draws of one unit: built once per data revision and supervision
+    step, so a rerun only draws (a unit can hold 14,000 assignments at city scale)."""
+
+    states: pd.DataFrame  # unit_states: indexed by assignment id, lead tasks first
+    table: pd.DataFrame  # board_table(states)
+    labels: dict[int, str]  # assignment id -> how the task picker names it
+
+
+def unit_board(
+    assignments: pd.DataFrame, latest: pd.DataFrame, unit: str, period: str
+) -> UnitBoard:
+    """``unit``'s assignments in ``period`` (:func:`unit_states`), the table the page lists
+    and a picker label per assignment: task id, role and the start of the task text.
+
+    >>> board = unit_board(store.assignments(), supervision.latest(period), "市科委", period)  # doctest: +SKIP
+    >>> board.labels[board.states.index[0]]  # doctest: +SKIP
+    'demo-m01-t1（牵头）　推动科技创新资源开放'
+    """
+    states = unit_states(assignments, latest, unit, period)
+    role = states["role"].map(ROLE_LABELS).fillna(states["role"]).astype(str)
+    names = (
+        states["task_id"].astype(str)
+        + "（"
+        + role
+        + "）　"
+        + states["task_text"].astype(str).str.slice(0, 40)
+    )
+    labels = dict(zip(states.index.astype(int).tolist(), names.tolist(), strict=True))
+    return UnitBoard(states, board_table(states), labels)
+
+
 def review_queue(
     open_reports: pd.DataFrame, assignments: pd.DataFrame, account: Account
 ) -> pd.DataFrame:
