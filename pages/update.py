@@ -7,6 +7,14 @@ loaded at, and that revision is part of the editor keys: a write by someone else
 shifts the user's pending edits onto other rows (streamlit #7354/#11679).  「重新加载」 also
 moves the keys on (``generation``), which is what discards the user's own edits.
 
+Unsaved edits live in ``webui.drafts`` (each with the version its row was edited on), not
+only in the editor: the grid shows one page of ``editing.PAGE_SIZE`` rows at a time (a unit
+may have 14,500 tasks), and its own state is lost on another page of the grid, another
+filter, or when the user leaves 进度填报 (the browser navigates; nothing can stop it).  Each
+run records the page's edits there and draws the page from there, so nothing is lost; on
+coming back a banner says what was kept.  The editor key also carries a fingerprint of the
+rows shown, so the grid's edit state (kept by row position) never lands on other rows.
+
 Saving: an invalid value refuses the whole batch and keeps the edits in the grid to be
 corrected.  Rows someone else changed meanwhile are never overwritten; the rest of the batch
 is saved and those rows are listed with both values (``Store.apply(partial=True)``).
@@ -16,19 +24,29 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from tracker import editing, views
 from tracker.errors import ConflictError, ValidationError
 from tracker.progress import period_kind
-from tracker.schema import LEAD, PERIOD_KINDS, PROGRESS_FIELDS, SOURCE_WEB, STATUS_LABELS, SUPPORT
-from webui import auth, data, filters, safe
+from tracker.schema import (
+    LEAD,
+    PERIOD_KINDS,
+    PROGRESS_FIELDS,
+    ROLE_LABELS,
+    SOURCE_WEB,
+    STATUS_LABELS,
+    SUPPORT,
+)
+from webui import auth, data, drafts, filters, safe
 
-_LOADED = "update_loaded"  # {"unit", "revision", LEAD: frame, SUPPORT: frame}
+_LOADED = "update_loaded"  # {"unit", "revision", "bench": views.Workbench}
 _GENERATION = "update_generation"  # bumped by 重新加载: new editor keys, edits discarded
 _FLASH = "update_flash"  # outcome of a save, shown after the rerun that reloads
 _PENDING = "update_pending"  # unsaved edits counted at the end of the last run
 _SWITCH = "update_switch_to"  # unit picked while edits were pending: asks first
+_RESTORED = "update_restored"  # the page opened with edits kept from an earlier visit
 _UNIT = "update_unit"
 
 
@@ -36,7 +54,20 @@ def _reload() -> None:
     """Show the stored values again: drop the pinned frames and every unsaved edit."""
     st.session_state.pop(_LOADED, None)
     st.session_state.pop(_PENDING, None)
+    st.session_state.pop(_RESTORED, None)
     st.session_state[_GENERATION] = st.session_state.get(_GENERATION, 0) + 1
+    drafts.discard()
+
+
+def _open_at(units: list[str]) -> None:
+    """Open at the unit with edits kept from an earlier visit in this session, else at the
+    unit in the link (/update?unit=市科委) or the sidebar's unit filter, when this account
+    reports for it; else at the account's first unit."""
+    kept = [u for u in drafts.waiting() if u in units]
+    wanted = [*kept, st.query_params.get("unit"), *filters.current().unit]
+    st.session_state[_UNIT] = editing.opening_unit(units, wanted)
+    if kept:
+        st.session_state[_RESTORED] = True
 
 
 def _unit_picked() -> None:
@@ -55,6 +86,49 @@ def _switch(unit: str) -> None:
 
 def _stay() -> None:
     st.session_state.pop(_SWITCH, None)
+
+
+def _first_page(role: str) -> None:
+    """Another filter: start at its first page."""
+    st.session_state.pop(f"update_page_{role}", None)
+
+
+def _grid_page(role: str, frame: pd.DataFrame, kept: dict) -> editing.GridPage:
+    """The filter, search and page picker above one tab's grid; the page they choose."""
+    which, search, pick = st.columns([1, 2, 1], vertical_alignment="bottom")
+    rows = which.selectbox(
+        "显示", editing.ROW_FILTERS, key=f"update_rows_{role}", on_change=_first_page, args=(role,)
+    )
+    keyword = search.text_input(
+        "搜索",
+        key=f"update_search_{role}",
+        placeholder="措施、任务内容或任务编号",
+        on_change=_first_page,
+        args=(role,),
+    )
+    page_key = f"update_page_{role}"
+    grid = editing.grid_page(
+        frame,
+        rows=rows,
+        keyword=keyword,
+        page=st.session_state.get(page_key, 1),
+        drafts=kept,
+        size=editing.PAGE_SIZE,
+    )
+    if grid.pages > 1:
+        st.session_state[page_key] = grid.page  # clamped: the filter may have fewer pages
+        pick.selectbox(
+            "页",
+            range(1, grid.pages + 1),
+            key=page_key,
+            format_func=lambda page: f"第 {page} / {grid.pages} 页",
+        )
+    if grid.matching:
+        shown = f"共 {grid.matching:,} 项"
+        if grid.pages > 1:
+            shown += f"，显示第 {grid.first:,}–{grid.first + len(grid.rows) - 1:,} 项"
+        st.caption(shown)
+    return grid
 
 
 def _column_config(account) -> dict:
@@ -91,7 +165,7 @@ def _column_config(account) -> dict:
     return config
 
 
-def _save(updates: list, texts: dict[str, str]) -> None:
+def _save(updates: list, bench: views.Workbench) -> None:
     """Write ``updates``; on success (whole or in part) reload and rerun with the outcome."""
     if not updates:
         st.info("没有需要保存的修改。")
@@ -106,6 +180,8 @@ def _save(updates: list, texts: dict[str, str]) -> None:
         # Others changed some of these rows since they were loaded: save the rest, never
         # overwrite theirs, and say which edits were not saved.
         result = store.apply(updates, user=account, source=SOURCE_WEB, partial=True)
+    refusals = result.conflicts or result.problems
+    texts = editing.task_texts(pd.concat([bench.lead, bench.support])) if refusals else {}
     refused = editing.refused_lines(result.conflicts, result.problems, texts)
     st.session_state[_FLASH] = {
         "saved": result.changed_assignments,
@@ -131,34 +207,39 @@ def _show_flash(flash: dict) -> None:
         safe.warning(warning)
 
 
-def _detail_form(loaded: dict, labels: dict[int, str], pending: int) -> list | None:
+def _detail_form(loaded: dict, shown: dict[str, pd.DataFrame], pending: int) -> list | None:
     """One task in full, with a form for every field and its change history: the updates
-    the form means once submitted (``None`` until then)."""
-    frames = {int(aid): role for role in (LEAD, SUPPORT) for aid in loaded[role].index}
-    if not frames:
+    the form means once submitted (``None`` until then).  The picker offers the tasks on
+    screen in the grids (sending every task of a large unit cost more than the grid)."""
+    labels = {
+        **editing.picker_labels(shown[LEAD], LEAD),
+        **editing.picker_labels(shown[SUPPORT], SUPPORT),
+    }
+    if not labels:
         return None
-    ids = list(frames)
-    if st.session_state.get("update_detail_task") not in ids:
+    if st.session_state.get("update_detail_task") not in labels:
         st.session_state.pop("update_detail_task", None)
     # Nothing chosen at first: the form and history are drawn only for a task asked for.
     aid = st.selectbox(
         "任务",
-        ids,
+        list(labels),
         index=None,
-        format_func=lambda i: labels.get(i, str(i)),
-        placeholder="选择一项任务，查看全文并填报",
+        format_func=labels.__getitem__,
+        placeholder="选择表中的一项任务，查看全文并填报",
         key="update_detail_task",
     )
     if aid is None:
         return None
-    role = frames[aid]
-    row = loaded[role].loc[aid]
+    bench: views.Workbench = loaded["bench"]
+    role = LEAD if aid in shown[LEAD].index else SUPPORT
+    frame = bench.frame(role)
+    row = frame.loc[aid]
     info = data.view(views.task_detail, loaded["unit"], aid, filtered=False)
-    if info:
-        st.markdown(f"**{safe.plain(info[editing.TASK_TEXT])}**")
+    if info is not None:
+        st.markdown(f"**{safe.plain(info.task_text)}**")
         safe.caption(
-            f"{info['文号']}《{info['政策']}》　措施 {info[editing.MEASURE]}：{info['措施名称']}\n"
-            f"本单位{info[editing.ROLE]}；其他责任单位：{info['其他责任单位']}"
+            f"{info.doc_no}《{info.policy_title}》　措施 {info.measure}：{info.measure_title}\n"
+            f"本单位{info.role}；其他责任单位：{info.others}"
         )
     suffix = f"{aid}_{loaded['revision']}_{st.session_state.get(_GENERATION, 0)}"
     with st.form(f"update_detail_{suffix}", border=True):
@@ -208,11 +289,11 @@ def _detail_form(loaded: dict, labels: dict[int, str], pending: int) -> list | N
         st.dataframe(history, hide_index=True, width="stretch", placeholder="—")
     if not submitted:
         return None
-    edited = loaded[role].copy()
+    edited = frame.loc[[aid]].copy()
     values = {"status": status, "percent": percent, "due_date": due, **texts}
     for name, value in values.items():
         edited.at[aid, PROGRESS_FIELDS[name]] = value
-    return editing.changed_updates(loaded[role], edited)
+    return editing.changed_updates(frame, edited)
 
 
 account = auth.account()
@@ -222,25 +303,22 @@ today = data.today()
 period = editing.current_period(today)
 st.caption(
     f"当前报告期：{period}（{PERIOD_KINDS[period_kind()]}）。表中为各任务当前填报值，"
-    "只需修改有变化的单元格；「本期已更新」✓ 表示本期已填报。"
+    "只需修改有变化的单元格；「本期已更新」✓ 表示本期已填报。未保存的修改在离开本页后仍为您保留。"
 )
 
-units = account.editable_units(data.view(views.filter_options, filtered=False)["units"])
+units = account.editable_units(data.view(views.filter_options, filtered=False).units)
 if not units:
     st.info("本账号没有可填报的任务分工。")
     st.stop()
 if _UNIT not in st.session_state or st.session_state[_UNIT] not in units:
-    # Open at the unit in the link (/update?unit=市科委) or the sidebar's unit filter, when
-    # this account reports for it; else at the account's first unit.
-    wanted = [st.query_params.get("unit"), *filters.current().unit]
-    st.session_state[_UNIT] = editing.opening_unit(units, wanted)
+    _open_at(units)
 unit = st.selectbox("责任单位", units, key=_UNIT, on_change=_unit_picked)
 st.caption(f"填报人：{safe.plain(account.label)}（保存时自动记录）")
 
 target = st.session_state.get(_SWITCH)
 if target:
     safe.warning(
-        f"「{unit}」有 {st.session_state.get(_PENDING, 0)} 处未保存的修改，"
+        f"「{unit}」有 {drafts.waiting().get(unit, 0)} 处未保存的修改，"
         f"切换到「{target}」会丢弃这些修改。"
     )
     keep, drop = st.columns(2)
@@ -253,40 +331,56 @@ flash = st.session_state.pop(_FLASH, None)
 if flash:
     _show_flash(flash)
 
+revision = store.revision()
 loaded = st.session_state.get(_LOADED)
-bench = data.view(views.unit_workbench, unit, period, filtered=False)
 if loaded is None or loaded["unit"] != unit:
+    # Read once and pinned until saved or reloaded: the edits are made on these rows.
     loaded = {
         "unit": unit,
-        "revision": store.revision(),
-        LEAD: bench[LEAD],
-        SUPPORT: bench[SUPPORT],
+        "revision": revision,
+        "bench": data.view(views.unit_workbench, unit, period, filtered=False),
     }
     st.session_state[_LOADED] = loaded
-if store.revision() != loaded["revision"]:
+bench: views.Workbench = loaded["bench"]
+if revision != loaded["revision"]:
     st.info(
         "数据已被他人更新。保存时不会覆盖他人改过的任务：其余修改照常保存，这些任务会列出；"
         "点击「重新加载」可查看最新数据（会放弃未保存的修改）。"
     )
+kept = {
+    aid: draft
+    for aid, draft in drafts.of(unit).items()
+    if aid in bench.lead.index or aid in bench.support.index
+}
+banner = st.container()  # filled once this run's edits are counted
 
 config = _column_config(account)
 disabled = [*editing.READ_ONLY_COLUMNS, editing.VERSION]
-edited = {}
+shown: dict[str, pd.DataFrame] = {}
 generation = st.session_state.get(_GENERATION, 0)
 lead_tab, support_tab = st.tabs(
-    [f"牵头任务（{len(loaded[LEAD])}）", f"配合任务（{len(loaded[SUPPORT])}）"],
+    [f"牵头任务（{len(bench.lead)}）", f"配合任务（{len(bench.support)}）"],
     key="update_tab",
     on_change="rerun",
 )
 for role, tab in ((LEAD, lead_tab), (SUPPORT, support_tab)):
+    frame = bench.frame(role)
     with tab:  # both editors run every time: a hidden tab keeps its edits
-        if loaded[role].empty:
+        if frame.empty:
             st.caption("无")
-            edited[role] = loaded[role]
+            shown[role] = frame
             continue
-        edited[role] = st.data_editor(
-            loaded[role],
-            key=f"update_editor_{role}_{unit}_{loaded['revision']}_{generation}",
+        grid = _grid_page(role, frame, kept)
+        shown[role] = grid.rows
+        if grid.rows.empty:
+            st.info("没有符合条件的任务。")
+            continue
+        edited = st.data_editor(
+            editing.with_drafts(grid.rows, kept),
+            # The account too: a grid's state outlives signing out (the sign-in page stops
+            # early), and one account's edits are never shown to the next.
+            key=f"update_editor_{role}_{unit}_{loaded['revision']}_{generation}_{grid.key}"
+            f"_{account.username}",
             column_config=config,
             disabled=disabled,
             hide_index=True,
@@ -294,13 +388,31 @@ for role, tab in ((LEAD, lead_tab), (SUPPORT, support_tab)):
             width="stretch",
             placeholder="",  # an empty date is an empty cell, not "None"
         )
+        kept = editing.record_drafts(kept, grid.rows, edited)
 
-updates = [
-    *editing.changed_updates(loaded[LEAD], edited[LEAD]),
-    *editing.changed_updates(loaded[SUPPORT], edited[SUPPORT]),
-]
-st.session_state[_PENDING] = sum(len(u.changes) for u in updates)
-texts = bench["choices"]
+drafts.keep(unit, kept)
+pending = editing.draft_count(kept)
+st.session_state[_PENDING] = pending
+restored_save = False
+if st.session_state.get(_RESTORED) and pending:
+    per_role = "、".join(
+        f"{ROLE_LABELS[role]}任务 {count} 处"
+        for role in (LEAD, SUPPORT)
+        if (
+            count := editing.draft_count(
+                {a: d for a, d in kept.items() if a in bench.frame(role).index}
+            )
+        )
+    )
+    with banner:
+        safe.info(
+            f"有 {pending} 处未保存的修改（{per_role}），是您上次离开本页时留下的，已为您保留在表中"
+            "（表格上方「显示」选「有未保存修改的」可只看这些任务）。"
+        )
+        save_kept, drop_kept = st.columns(2)
+        restored_save = save_kept.button("保存这些修改", type="primary", key="update_kept_save")
+        drop_kept.button("放弃这些修改", key="update_kept_discard", on_click=_reload)
+
 save_col, reload_col = st.columns(2)
 reload_col.button(
     "重新加载",
@@ -308,14 +420,17 @@ reload_col.button(
     on_click=_reload,
     help="显示库中最新数据，放弃本页所有未保存的修改",
 )
-if save_col.button("保存修改", type="primary", key="update_save"):
-    _save(updates, texts)
+if save_col.button("保存修改", type="primary", key="update_save") or restored_save:
+    _save(
+        [*editing.draft_updates(bench.lead, kept), *editing.draft_updates(bench.support, kept)],
+        bench,
+    )
 
 st.subheader("逐项填报")
 st.caption("逐项查看任务全文、填写各项说明（适合手机或较长的说明）及其修改记录；保存后立即生效。")
-detail_updates = _detail_form(loaded, bench["detail_labels"], st.session_state[_PENDING])
+detail_updates = _detail_form(loaded, shown, pending)
 if detail_updates is not None:
-    _save(detail_updates, texts)
+    _save(detail_updates, bench)
 
 st.subheader("本单位各期完成情况")
 trend = data.unit_trend(unit)
@@ -324,7 +439,7 @@ if trend.empty:
 else:
     st.dataframe(trend, hide_index=True, placeholder="—")
 
-partners = bench["partners"]
+partners = bench.partners
 if len(partners):
     st.subheader("牵头任务的配合单位进展")
     data.table(

@@ -340,19 +340,30 @@ def test_task_detail_names_the_policy_measure_and_other_units(make_store, small_
     rows = store.assignments()
     first, second = _ids(store, "市科委", LEAD)
     detail = editing.task_detail(rows, "市科委", first)
-    assert (detail[editing.MEASURE], detail[editing.ROLE], detail["其他责任单位"]) == (
+    assert detail is not None
+    assert (detail.measure, detail.role, detail.others, detail.task_id) == (
         "〔2026〕1号·1",
         "牵头",
         "市教委（配合）",
+        "demo-m01-t1",
     )
-    assert (
-        editing.task_detail(rows, "市科委", second)["其他责任单位"]
-        == "市财政局（配合）、市教委（配合）"
-    )
-    assert editing.task_detail(rows, "市科委", 10_000) == {}  # gone since the page loaded
-    labels = editing.detail_labels(rows, "市科委")
-    assert list(labels) == [first, second]
-    assert labels[first] == "牵头 · 〔2026〕1号·1　示范任务"
+    other = editing.task_detail(rows, "市科委", second)
+    assert other is not None and other.others == "市财政局（配合）、市教委（配合）"
+    assert editing.task_detail(rows, "市科委", 10_000) is None  # gone since the page loaded
+
+
+def test_picker_labels_and_task_texts_come_from_the_rows_on_screen(make_store, small_measures):
+    store = make_store(small_measures)
+    first, second = _ids(store, "市科委", LEAD)
+    frame = editor_frame(store.assignments(), "市科委", LEAD)
+    labels = editing.picker_labels(frame.iloc[1:], LEAD)
+    assert labels == {second: "牵头 · 〔2026〕1号·2　示范任务"}
+    support = editor_frame(store.assignments(), "市教委", SUPPORT)
+    assert list(editing.picker_labels(support, SUPPORT).values())[0].startswith("配合 · ")
+    assert editing.task_texts(frame) == {
+        "demo-m01-t1": "〔2026〕1号·1　示范任务",
+        "demo-m02-t1": "〔2026〕1号·2　示范任务",
+    }
 
 
 def test_opening_unit_prefers_the_link_then_the_sidebar_then_the_first():
@@ -376,3 +387,103 @@ def test_refused_lines_name_the_task_by_its_text():
         "〔2026〕1号·1　甲任务：李四 已改为 进展情况 （空）；您的 进展情况 x 未保存",
         "demo-m02-t1：完成比例必须是0到100之间的整数",
     ]
+
+
+# --- unsaved edits (drafts) and paging --------------------------------------------------------
+
+
+def test_drafts_keep_edits_from_every_page_with_the_version_they_were_made_on():
+    loaded = _loaded()
+    first_page, second_page = loaded.iloc[:2], loaded.iloc[2:]
+    edited = first_page.copy()
+    edited.loc[12, PERCENT] = 25.0
+    drafts = editing.record_drafts({}, first_page, edited)
+    assert drafts == {12: editing.Draft(0, {PERCENT: 25.0})}
+    edited = second_page.copy()
+    edited.loc[13, NOTE] = "已验收"
+    drafts = editing.record_drafts(drafts, second_page, edited)  # page 1's edit survives
+    assert set(drafts) == {12, 13} and editing.draft_count(drafts) == 2
+    # Shown again, the grid starts from the drafts' values; the edit is then sent once.
+    shown = editing.with_drafts(first_page, drafts)
+    assert shown.loc[12, PERCENT] == 25 and shown.loc[11, PERCENT] == 40
+    assert first_page.loc[12, PERCENT] == 0  # the loaded rows are left as they were
+    assert editing.record_drafts(drafts, first_page, shown) == drafts
+    updates = editing.draft_updates(loaded, drafts)
+    assert [(u.assignment_id, u.base_version, u.changes, u.row) for u in updates] == [
+        (12, 0, {"percent": 25}, 2),
+        (13, 7, {"note": "已验收"}, 3),
+    ]
+    # Undone by hand: the draft goes, the other page's stays.
+    assert editing.record_drafts(drafts, first_page, first_page) == {13: drafts[13]}
+
+
+def test_a_draft_is_sent_on_the_version_it_was_made_on_even_after_a_reload():
+    loaded = _loaded()
+    edited = loaded.copy()
+    edited.loc[11, NOTE] = "我的进展"
+    drafts = editing.record_drafts({}, loaded, edited)
+    newer = loaded.copy()
+    newer.loc[11, editing.VERSION] = 4  # someone saved the row since
+    newer.loc[11, PERCENT] = 60
+    again = newer.copy()
+    again.loc[11, NOTE] = "我的进展，补充"
+    kept = editing.record_drafts(drafts, newer, again)
+    assert kept[11].base_version == 3  # what the user first edited, so the store refuses it
+    [update] = editing.draft_updates(newer, kept)
+    assert (update.base_version, update.changes) == (3, {"note": "我的进展，补充"})
+
+
+def test_grid_page_filters_on_loaded_values_and_clamps_the_page():
+    loaded = _loaded()
+    page = editing.grid_page(loaded, size=2)
+    assert (list(page.rows.index), page.matching, page.page, page.pages) == ([11, 12], 3, 1, 2)
+    last = editing.grid_page(loaded, page=9, size=2)
+    assert (list(last.rows.index), last.page, last.first) == ([13], 2, 3)
+    assert list(editing.grid_page(loaded, rows="已完成").rows.index) == [13]
+    assert list(editing.grid_page(loaded, keyword=" 乙 ").rows.index) == [12]
+    assert list(editing.grid_page(loaded, keyword="P-M02").rows.index) == [13]  # any case
+    assert list(editing.grid_page(loaded, keyword="〔2026〕1号·1").rows.index) == [11, 12]
+    drafts = {13: editing.Draft(7, {NOTE: "x"})}
+    unsaved = editing.grid_page(loaded, rows=editing.UNSAVED_ROWS, drafts=drafts)
+    assert list(unsaved.rows.index) == [13]
+    empty = editing.grid_page(loaded, keyword="没有这个")
+    assert (empty.rows.empty, empty.matching, empty.pages, empty.first) == (True, 0, 1, 0)
+    # Another row set, another fingerprint (the editor's key); the same rows, the same one.
+    assert page.key != last.key and page.key == editing.grid_page(loaded, size=2).key
+
+
+def test_source_labels_say_where_a_change_came_from():
+    assert [
+        editing.source_label(s)
+        for s in (
+            "web",
+            "api",
+            "市科委进度.xlsx",
+            "revision:0123456789ab",
+            "measures.csv 0123456789ab",
+            "政策库：2026-01-01_示范.md",
+            "延期申请#3",
+            None,
+        )
+    ] == [
+        "网页填报",
+        "接口",
+        "Excel导入：市科委进度.xlsx",
+        "任务清单修订（0123456789ab）",
+        "任务清单同步（0123456789ab）",
+        "政策库：2026-01-01_示范.md",
+        "延期申请#3",
+        "",
+    ]
+
+
+def test_history_table_names_the_fields_a_sync_writes(make_store, small_measures):
+    store = make_store(small_measures)
+    account = signed_in(store, "督办甲")
+    store.sync(small_measures.iloc[2:].reset_index(drop=True), user=account)  # one task gone
+    table = editing.history_table(store.history())
+    assert not table.empty
+    assert set(table["字段"]) <= {"任务编号", "任务内容", "已归档"}
+    archived = table[table["字段"] == "已归档"]
+    assert not archived.empty and set(archived["新值"]) == {"是"}
+    assert all(source.startswith("任务清单修订（") for source in table["来源"])

@@ -463,3 +463,108 @@ def test_staff_detail_panel_shows_the_deadline_read_only(app_env):
     assert not at.date_input  # no task chosen yet: no form
     _pick(at)
     assert [w.disabled for w in at.date_input if w.key.startswith("update_detail_due_")] == [True]
+
+
+# --- unsaved edits survive leaving the page; the grid is paged -----------------------------
+
+
+def _away_and_back(at: AppTest, page: str = "pages/overview.py") -> None:
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page("pages/update.py")
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_unsaved_edits_are_kept_when_leaving_the_page_and_saved_from_the_banner(app_env):
+    at = _open()
+    _edit(at, LEAD, {1: {"完成比例(%)": 45, "进展情况": "离开前填写"}})
+    _edit(at, SUPPORT, {0: {"进展情况": "配合进展"}})
+    at.run()
+    assert at.session_state["update_pending"] == 3
+    _away_and_back(at)
+    assert at.selectbox(key="update_unit").value == "市科委"
+    lead = _editor(at, LEAD).value.set_index("任务编号")
+    assert (lead.loc["demo-m02-t1", "完成比例(%)"], lead.loc["demo-m02-t1", "进展情况"]) == (
+        45,
+        "离开前填写",
+    )
+    assert _editor(at, SUPPORT).value.iloc[0]["进展情况"] == "配合进展"
+    [banner] = [shown_text(i.value) for i in at.info if "未保存的修改" in i.value]
+    assert banner.startswith("有 3 处未保存的修改（牵头任务 2 处、配合任务 1 处）")
+    assert _store(app_env).history().empty  # nothing written by leaving or coming back
+    at.button(key="update_kept_save").click()
+    at.run()
+    assert [shown_text(s.value) for s in at.success] == ["已保存 2 条任务分工的修改。"]
+    row = _row(app_env, "demo-m02-t1", "市科委")
+    assert (row.percent, row.note, row.updated_by) == (45, "离开前填写", "张三")
+    assert _row(app_env, "demo-m03-t1", "市科委").note == "配合进展"
+    assert not any("未保存的修改" in i.value for i in at.info)  # nothing kept any more
+
+
+def test_kept_edits_can_be_discarded_and_another_account_never_sees_them(app_env):
+    at = _open()
+    _edit(at, LEAD, {0: {"进展情况": "草稿"}})
+    at.run()
+    _away_and_back(at)
+    at.button(key="update_kept_discard").click()
+    at.run()
+    assert _editor(at, LEAD).value.iloc[0]["进展情况"] == ""
+    assert at.session_state["update_pending"] == 0
+    _away_and_back(at)
+    assert not any("未保存的修改" in i.value for i in at.info)
+
+    _edit(at, LEAD, {0: {"进展情况": "张三的草稿"}})
+    at.run()
+    at.button(key="sign_out").click()
+    at.run()
+    sign_in_app(at, "李四")
+    at.switch_page("pages/update.py")
+    at.run()
+    assert _editor(at, LEAD).value.iloc[0]["进展情况"] == ""
+    assert not any("未保存的修改" in i.value for i in at.info)
+
+
+def test_the_grid_is_paged_and_edits_on_every_page_are_saved(app_env, monkeypatch):
+    monkeypatch.setattr("tracker.editing.PAGE_SIZE", 1)
+    at = _open()
+    assert len(_editor(at, LEAD).value) == 1
+    assert at.selectbox(key="update_page_lead").options == ["第 1 / 2 页", "第 2 / 2 页"]
+    assert any("共 2 项，显示第 1–1 项" in c.value for c in at.caption)
+    _edit(at, LEAD, {0: {"完成比例(%)": 11}})
+    at.run()
+    at.selectbox(key="update_page_lead").select(2)
+    at.run()
+    assert list(_editor(at, LEAD).value["任务编号"]) == ["demo-m02-t1"]
+    _edit(at, LEAD, {0: {"完成比例(%)": 22}})
+    at.run()
+    assert at.session_state["update_pending"] == 2
+    at.selectbox(key="update_page_lead").select(1)
+    at.run()
+    assert _editor(at, LEAD).value.iloc[0]["完成比例(%)"] == 11  # page 1's edit is still there
+    _save(at)
+    assert _errors(at) == []
+    assert _row(app_env, "demo-m01-t1", "市科委").percent == 11
+    assert _row(app_env, "demo-m02-t1", "市科委").percent == 22
+
+
+def test_the_grid_filters_by_status_keyword_and_unsaved_edits(app_env):
+    at = _open()
+    _edit(at, LEAD, {1: {"状态": "推进中"}})
+    at.run()
+    at.text_input(key="update_search_lead").input("乙任务")
+    at.run()
+    assert list(_editor(at, LEAD).value["任务编号"]) == ["demo-m02-t1"]
+    assert _editor(at, LEAD).value.iloc[0]["状态"] == "推进中"  # the unsaved value is shown
+    at.text_input(key="update_search_lead").input("")
+    at.selectbox(key="update_rows_lead").select("有未保存修改的")
+    at.run()
+    assert list(_editor(at, LEAD).value["任务编号"]) == ["demo-m02-t1"]
+    at.selectbox(key="update_rows_lead").select("已完成")
+    at.run()
+    assert not [e for e in at.data_editor if e.key.startswith("update_editor_lead_")]
+    assert any("没有符合条件的任务" in i.value for i in at.info)
+    assert at.session_state["update_pending"] == 1  # hidden by the filter, still kept
+    _save(at)
+    assert _row(app_env, "demo-m02-t1", "市科委").status == "in_progress"

@@ -7,14 +7,21 @@ written back into the widget state) are handled by plain, testable functions:
   row was loaded at in a hidden column, so a save is always tied to the row the user saw;
 * :func:`changed_updates` compares the edited frame with the loaded one *by assignment id*
   (never by position) and sends only the cells that changed, with the loaded versions as
-  ``base_version`` — the store then refuses anything someone else changed meanwhile.
+  ``base_version`` — the store then refuses anything someone else changed meanwhile;
+* :func:`grid_page` cuts the grid to one page of ``PAGE_SIZE`` rows (a 14,500-row grid sent
+  every row to the browser on every visit), filtered by status or keyword;
+* unsaved edits live outside the widget as :class:`Draft` s (:func:`record_drafts`,
+  :func:`with_drafts`, :func:`draft_updates`), so they survive leaving the page, another
+  page of the grid or another filter, each with the version it was made on.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import pandas as pd
@@ -22,8 +29,19 @@ import pandas as pd
 from tracker.aggregate import measure_label, short_text
 from tracker.errors import Conflict, Problem
 from tracker.progress import is_blank, normalize_status, normalize_value, period_of
-from tracker.schema import DONE, PROGRESS_FIELDS, ROLE_LABELS, STATUS_LABELS
+from tracker.schema import (
+    DONE,
+    PROGRESS_FIELDS,
+    ROLE_LABELS,
+    SOURCE_API,
+    SOURCE_WEB,
+    STATUS_LABELS,
+)
 from tracker.store import Update
+
+# A grid cell's value as the editor hands it back (int counts as float here; a Timestamp is
+# a datetime, which is a date).
+Cell = str | float | date | None
 
 # --- editor column labels ----------------------------------------------------------------
 TASK_ID = "任务编号"
@@ -60,7 +78,15 @@ EDITOR_COLUMNS: list[str] = [
     VERSION,
 ]
 
-SOURCE_LABELS: dict[str, str] = {"web": "网页填报", "api": "接口", "excel": "Excel导入"}
+# What a history row's ``source`` says, as people read it (see :func:`source_label`).
+SOURCE_LABELS: dict[str, str] = {SOURCE_WEB: "网页填报", SOURCE_API: "接口"}
+# History fields beyond the progress fields: a sync moving, rewording or archiving a task.
+HISTORY_FIELD_LABELS: dict[str, str] = {
+    **PROGRESS_FIELDS,
+    "task_id": "任务编号",
+    "task_text": "任务内容",
+    "archived": "已归档",
+}
 HISTORY_COLUMNS: list[str] = [
     "责任单位",
     "字段",
@@ -88,11 +114,6 @@ TREND_COLUMNS: list[str] = ["报告期", "分工数", "已完成", "完成率(%)
 def current_period(today: date) -> str:
     """The reporting period edits made ``today`` are stamped with (月报 or 季报)."""
     return period_of(today)
-
-
-def unit_options(assignments: pd.DataFrame) -> list[str]:
-    """Units that have at least one live assignment, in a stable order."""
-    return sorted(assignments["unit"].dropna().unique().tolist()) if len(assignments) else []
 
 
 def editor_frame(
@@ -135,42 +156,62 @@ def _measure_labels(rows: pd.DataFrame) -> list[str]:
     ]
 
 
-def task_detail(assignments: pd.DataFrame, unit: str, assignment_id: int) -> dict[str, str]:
-    """What the detail panel shows above one task's form: policy (文号 and title), measure
-    (label and title), the full task text, the unit's role and the other units on the task
-    with theirs (``市教委（配合）``); empty when the assignment is gone."""
+@dataclass(frozen=True)
+class TaskDetail:
+    """What the detail panel shows above one task's form."""
+
+    doc_no: str  # 文号
+    policy_title: str
+    measure: str  # the measure's short label, 〔2025〕11号·3
+    measure_title: str
+    task_text: str  # in full
+    role: str  # the unit's role, 牵头 or 配合
+    others: str  # the other units on the task with theirs: 市教委（配合）、…; 无 when none
+    task_id: str
+
+
+def task_detail(assignments: pd.DataFrame, unit: str, assignment_id: int) -> TaskDetail | None:
+    """One of ``unit``'s tasks described for the detail panel: policy, measure, the full task
+    text, the unit's role and the other units on the task; ``None`` when the assignment is
+    gone (archived since the page was loaded)."""
     match = assignments.loc[assignments["assignment_id"] == assignment_id]
-    if match.empty:  # archived since the page was loaded
-        return {}
+    if match.empty:
+        return None
     row = match.iloc[0]
     task = assignments[(assignments["task_id"] == row["task_id"]) & (assignments["unit"] != unit)]
     others = "、".join(
         f"{u}（{ROLE_LABELS.get(r, r)}）" for u, r in zip(task["unit"], task["role"], strict=True)
     )
+    return TaskDetail(
+        doc_no=str(row["doc_no"]),
+        policy_title=str(row["policy_title"]),
+        measure=measure_label(row["doc_no"], row["measure_no"]),
+        measure_title=str(row["measure_title"]),
+        task_text=str(row["task_text"]),
+        role=ROLE_LABELS.get(row["role"], row["role"]),
+        others=others or "无",
+        task_id=str(row["task_id"]),
+    )
+
+
+def picker_labels(frame: pd.DataFrame, role: str) -> dict[int, str]:
+    """assignment id -> "牵头 · 〔2025〕11号·3　任务内容…" for the rows of an editor frame
+    (:func:`editor_frame`): the detail panel's task picker, built for the rows on screen."""
+    prefix = f"{ROLE_LABELS.get(role, role)} · "
     return {
-        "文号": str(row["doc_no"]),
-        "政策": str(row["policy_title"]),
-        MEASURE: measure_label(row["doc_no"], row["measure_no"]),
-        "措施名称": str(row["measure_title"]),
-        TASK_TEXT: str(row["task_text"]),
-        ROLE: ROLE_LABELS.get(row["role"], row["role"]),
-        "其他责任单位": others or "无",
-        TASK_ID: str(row["task_id"]),
+        int(aid): f"{prefix}{measure}　{short_text(text, 40)}"
+        for aid, measure, text in zip(frame.index, frame[MEASURE], frame[TASK_TEXT], strict=True)
     }
 
 
-def detail_labels(assignments: pd.DataFrame, unit: str) -> dict[int, str]:
-    """assignment id -> "牵头 · 〔2025〕11号·3　任务内容…" for the unit's tasks, lead first:
-    the detail panel's task picker."""
-    rows = assignments[assignments["unit"] == unit].sort_values("role", kind="stable")
-    labels = (
-        rows["role"].map(ROLE_LABELS).fillna(rows["role"])
-        + " · "
-        + pd.Series(_measure_labels(rows), index=rows.index)
-        + "　"
-        + rows["task_text"].astype(str).map(lambda text: short_text(text, 40))
-    )
-    return dict(zip(rows["assignment_id"].astype(int), labels, strict=True))
+def task_texts(frame: pd.DataFrame) -> dict[str, str]:
+    """task_id -> "措施　任务内容…" for the rows of editor frames: how a refused edit names
+    its task (people know a task by its text, not its id)."""
+    rows = frame.drop_duplicates(TASK_ID)
+    return {
+        str(t): f"{measure}　{short_text(text, 40)}"
+        for t, measure, text in zip(rows[TASK_ID], rows[MEASURE], rows[TASK_TEXT], strict=True)
+    }
 
 
 def opening_unit(units: list[str], wanted: Iterable[str | None]) -> str:
@@ -183,42 +224,188 @@ def opening_unit(units: list[str], wanted: Iterable[str | None]) -> str:
     return next((w for w in wanted if w in units), units[0])
 
 
-def changed_updates(loaded: pd.DataFrame, edited: pd.DataFrame) -> list[Update]:
-    """One :class:`Update` per edited assignment, holding only the cells that changed.
+def changed_cells(loaded: pd.DataFrame, edited: pd.DataFrame) -> dict[int, dict[str, Cell]]:
+    """assignment id -> {editor label: edited value} of every editable cell that changed.
 
-    Rows are matched by assignment id (the index), so a reordered or re-sorted edited frame
-    still maps each edit to its own task.  ``base_version`` comes from ``loaded`` — the
-    version the user saw — never from the edited frame.  ``row`` is the 1-based position
-    in the loaded frame, so refusal messages point at the row on screen.
+    Rows are matched by assignment id (the index), so a reordered, re-sorted or partial
+    edited frame still maps each edit to its own task; rows of ``edited`` not in ``loaded``
+    are ignored.  Equal as stored values (blank and blank, 40 and 40.0) is no change.
     """
-    updates: list[Update] = []
-    positions = {aid: pos for pos, aid in enumerate(loaded.index)}
     labels = [label for label in EDITABLE_LABELS if label in edited.columns]
     common = loaded.index.intersection(edited.index)
     # Compare whole columns first: only rows with some cell unequal get the exact check
     # (a 10,000-row grid compared row by row took seconds on every rerun).
     before_all, after_all = loaded.loc[common, labels], edited.loc[common, labels]
     unequal = ~((before_all == after_all) | (before_all.isna() & after_all.isna()))
-    candidates = set(common[unequal.any(axis=1).to_numpy()])
-    for aid in loaded.index:
-        if aid not in candidates:
-            continue
-        before, after = loaded.loc[aid], edited.loc[aid]
-        changes: dict[str, object] = {}
-        for label in labels:
-            name = EDITABLE_LABELS[label]
-            if not _same(name, before[label], after[label]):
-                changes[name] = _outgoing(name, after[label])
-        if changes:
-            updates.append(
-                Update(
-                    assignment_id=int(aid),
-                    base_version=int(before[VERSION]),
-                    changes=changes,
-                    row=positions[aid] + 1,
-                )
-            )
-    return updates
+    changed: dict[int, dict[str, Cell]] = {}
+    for aid in common[unequal.any(axis=1).to_numpy()]:
+        before, after = before_all.loc[aid], after_all.loc[aid]
+        cells = {
+            label: after[label]
+            for label in labels
+            if not _same(EDITABLE_LABELS[label], before[label], after[label])
+        }
+        if cells:
+            changed[int(aid)] = cells
+    return changed
+
+
+def changed_updates(loaded: pd.DataFrame, edited: pd.DataFrame) -> list[Update]:
+    """One :class:`Update` per edited assignment, holding only the cells that changed
+    (:func:`changed_cells`), in the order of ``loaded``.
+
+    ``base_version`` comes from ``loaded`` — the version the user saw — never from the
+    edited frame.  ``row`` is the 1-based position in the loaded frame, so refusal messages
+    point at the row on screen.
+    """
+    changed = changed_cells(loaded, edited)
+    if not changed:
+        return []
+    positions = {int(aid): pos for pos, aid in enumerate(loaded.index)}
+    versions = loaded[VERSION]
+    return [
+        Update(
+            assignment_id=aid,
+            base_version=int(versions.loc[aid]),
+            changes={
+                EDITABLE_LABELS[k]: _outgoing(EDITABLE_LABELS[k], v) for k, v in cells.items()
+            },
+            row=positions[aid] + 1,
+        )
+        for aid, cells in sorted(changed.items(), key=lambda item: positions[item[0]])
+    ]
+
+
+# --- unsaved edits (drafts) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Unsaved edits to one assignment: the changed cells (editor label -> value as the grid
+    holds it) and the version of the row they were made on, which the save sends as
+    ``base_version`` (so an edit kept while someone else saved is refused, never applied
+    over theirs)."""
+
+    base_version: int
+    cells: dict[str, Cell]
+
+
+def record_drafts(
+    drafts: Mapping[int, Draft], loaded: pd.DataFrame, edited: pd.DataFrame
+) -> dict[int, Draft]:
+    """``drafts`` with the rows of ``edited`` (one page of the grid) written in: a changed
+    row's cells replace its draft, an unchanged row drops its draft; rows not in ``edited``
+    keep theirs.  A draft keeps the version it was first made on.
+
+    >>> loaded = pd.DataFrame({"进展情况": ["", ""], "版本": [3, 0]}, index=[7, 8])
+    >>> edited = loaded.assign(进展情况=["已推进", ""])
+    >>> record_drafts({}, loaded, edited)
+    {7: Draft(base_version=3, cells={'进展情况': '已推进'})}
+    """
+    changed = changed_cells(loaded, edited)
+    recorded = {aid: draft for aid, draft in drafts.items() if aid not in edited.index}
+    for aid, cells in changed.items():
+        kept = drafts.get(aid)
+        base = kept.base_version if kept else int(loaded[VERSION].loc[aid])
+        recorded[aid] = Draft(base, cells)
+    return recorded
+
+
+def with_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFrame:
+    """``frame`` (editor rows) showing the drafts' values; ``frame`` itself when none apply."""
+    mine = [aid for aid in frame.index if aid in drafts] if drafts else []
+    if not mine:
+        return frame
+    shown = frame.copy()
+    for aid in mine:
+        for label, value in drafts[aid].cells.items():
+            shown.loc[aid, label] = value
+    return shown
+
+
+def draft_updates(loaded: pd.DataFrame, drafts: Mapping[int, Draft]) -> list[Update]:
+    """The updates the drafts on ``loaded``'s rows mean, each based on the version its
+    draft was made on; ``row`` is the position in ``loaded``."""
+    mine = [aid for aid in loaded.index if aid in drafts] if drafts else []
+    if not mine:
+        return []
+    edited = with_drafts(loaded.loc[mine], drafts)
+    return [
+        replace(update, base_version=drafts[update.assignment_id].base_version)
+        for update in changed_updates(loaded, edited)
+    ]
+
+
+def draft_count(drafts: Mapping[int, Draft]) -> int:
+    """How many cells the drafts change (what "N 处未保存的修改" counts)."""
+    return sum(len(draft.cells) for draft in drafts.values())
+
+
+# --- one page of the grid --------------------------------------------------------------------
+
+PAGE_SIZE = 200
+ALL_ROWS = "全部"
+UNSAVED_ROWS = "有未保存修改的"
+# The grid's status filter: every row, rows in one status, or rows with unsaved edits.
+ROW_FILTERS: list[str] = [ALL_ROWS, *STATUS_LABELS.values(), UNSAVED_ROWS]
+
+
+@dataclass(frozen=True)
+class GridPage:
+    """The rows of one page of the grid, of ``matching`` rows that pass the filter."""
+
+    rows: pd.DataFrame
+    matching: int
+    page: int  # 1-based, within 1..pages
+    pages: int
+    size: int  # rows per page
+
+    @property
+    def first(self) -> int:
+        """1-based position of the page's first row among the matching rows (0 if none)."""
+        return (self.page - 1) * self.size + 1 if self.matching else 0
+
+    @property
+    def key(self) -> str:
+        """A short fingerprint of which rows are shown: part of the editor's key, so the
+        grid's own edit state (kept by row position) never carries over to other rows."""
+        ids = self.rows.index.to_numpy(dtype="int64")
+        return f"{zlib.crc32(ids.tobytes()):08x}"
+
+
+def grid_page(
+    loaded: pd.DataFrame,
+    *,
+    rows: str = ALL_ROWS,
+    keyword: str = "",
+    page: int = 1,
+    drafts: Mapping[int, Draft] | None = None,
+    size: int | None = None,
+) -> GridPage:
+    """Page ``page`` (clamped) of the loaded editor rows that pass the filter: ``rows`` is
+    one of :data:`ROW_FILTERS`, ``keyword`` is looked for in 措施, 任务内容 and 任务编号.
+
+    Filters look at the loaded values, not the unsaved ones: a row whose status the user
+    just changed stays where it is until saved.
+    """
+    size = size or PAGE_SIZE
+    keep = pd.Series(True, index=loaded.index)
+    if rows == UNSAVED_ROWS:
+        keep &= loaded.index.isin(list(drafts or {}))
+    elif rows != ALL_ROWS:
+        keep &= loaded[PROGRESS_FIELDS["status"]] == rows
+    words = keyword.strip()
+    if words:
+        found = pd.Series(False, index=loaded.index)
+        for column in (MEASURE, TASK_TEXT, TASK_ID):
+            found |= loaded[column].str.contains(words, case=False, regex=False, na=False)
+        keep &= found
+    matching = loaded[keep.to_numpy()] if not keep.all() else loaded
+    pages = max(1, -(-len(matching) // size))
+    page = min(max(1, page), pages)
+    return GridPage(
+        matching.iloc[(page - 1) * size : page * size], len(matching), page, pages, size
+    )
 
 
 def _same(name: str, old: object, new: object) -> bool:
@@ -238,9 +425,10 @@ def _outgoing(name: str, value: object) -> object:
     if name == "percent" and isinstance(value, numbers.Real) and not isinstance(value, bool):
         if isinstance(value, numbers.Integral):
             return int(value)
-        if math.isnan(value):
+        number = float(value)
+        if math.isnan(number):
             return None
-        return int(value) if value == int(value) else float(value)
+        return int(number) if number.is_integer() else number
     if name == "due_date":
         if is_blank(value):
             return None
@@ -255,19 +443,41 @@ def _outgoing(name: str, value: object) -> object:
 # --- read-only views ------------------------------------------------------------------------
 
 
+def source_label(source: object) -> str:
+    """Where a history row came from, as people read it: 网页填报, 接口, the file an import
+    read (``Excel导入：市科委.xlsx``), a revision of the task list (``任务清单修订（ab12…）``);
+    sources written in Chinese (``政策库：…``, ``延期申请#3``) as they are.
+
+    >>> [source_label(s) for s in ("web", "revision:0123456789ab", "市科委.xlsx")]
+    ['网页填报', '任务清单修订（0123456789ab）', 'Excel导入：市科委.xlsx']
+    """
+    text = "" if source is None or is_blank(source) else str(source)
+    if text in SOURCE_LABELS:
+        return SOURCE_LABELS[text]
+    if text.startswith("revision:"):  # Store.sync without a named source
+        return f"任务清单修订（{text.removeprefix('revision:')}）"
+    if text.startswith("measures.csv "):  # loaders.store_sync: the CLI and the 政策库 page
+        return f"任务清单同步（{text.removeprefix('measures.csv ')}）"
+    if text.lower().endswith((".xlsx", ".xlsm", ".xls", ".csv")):  # an import names its file
+        return f"Excel导入：{text}"
+    return text
+
+
 def history_table(history: pd.DataFrame) -> pd.DataFrame:
-    """A change log (``Store.history``) with Chinese headers and labels, newest first."""
+    """A change log (``Store.history``) with Chinese headers and labels, newest first:
+    progress fields and the fields a sync writes (任务编号, 任务内容, 已归档) by name, status
+    codes as labels, each source as :func:`source_label` says it."""
     if history.empty:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
 
     def shown(field: str, value: object) -> str:
-        text = "" if value is None else str(value)
+        text = "" if value is None or is_blank(value) else str(value)
         return STATUS_LABELS.get(text, text) if field == "status" else text
 
     return pd.DataFrame(
         {
             "责任单位": history["unit"].astype(str),
-            "字段": history["field"].map(PROGRESS_FIELDS).fillna(history["field"]),
+            "字段": history["field"].map(HISTORY_FIELD_LABELS).fillna(history["field"]),
             "原值": [
                 shown(f, v) for f, v in zip(history["field"], history["old_value"], strict=True)
             ],
@@ -276,7 +486,7 @@ def history_table(history: pd.DataFrame) -> pd.DataFrame:
             ],
             "修改人": history["changed_by"].astype(str),
             "时间": pd.to_datetime(history["changed_at"]),
-            "来源": history["source"].map(lambda s: SOURCE_LABELS.get(s, s)),
+            "来源": history["source"].map(source_label),
             "报告期": history["period"].astype(str),
         }
     ).reset_index(drop=True)
@@ -285,17 +495,6 @@ def history_table(history: pd.DataFrame) -> pd.DataFrame:
 def unit_assignment_ids(assignments: pd.DataFrame, unit: str) -> list[int]:
     """Assignment ids of the unit (both roles), for its trend table."""
     return [int(i) for i in assignments.loc[assignments["unit"] == unit, "assignment_id"]]
-
-
-def task_choices(assignments: pd.DataFrame, unit: str) -> dict[str, str]:
-    """task_id -> "措施　任务内容…" for the unit's live tasks (the history picker)."""
-    rows = assignments[assignments["unit"] == unit].drop_duplicates("task_id")
-    return {
-        t: f"{label}　{short_text(text, 40)}"
-        for t, label, text in zip(
-            rows["task_id"], _measure_labels(rows), rows["task_text"], strict=True
-        )
-    }
 
 
 def partner_table(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:

@@ -221,19 +221,35 @@ def task_list(rows: pd.DataFrame, today: date) -> TaskList:
     return TaskList(count=len(rows), table=Table(aggregate.task_table(rows)))
 
 
-def unit_workbench(rows: pd.DataFrame, today: date, unit: str, period: str) -> dict:
-    """The update page's read side for one unit: editor frames, the detail panel's task
-    picker, partners, task choices."""
-    return {
-        LEAD: editing.editor_frame(rows, unit, LEAD, period),
-        SUPPORT: editing.editor_frame(rows, unit, SUPPORT, period),
-        "detail_labels": editing.detail_labels(rows, unit),
-        "partners": Table(editing.partner_table(rows, unit)),
-        "choices": editing.task_choices(rows, unit),
-    }
+@dataclass(frozen=True)
+class Workbench:
+    """The update page's read side for one unit: its editor frames (``editing.editor_frame``)
+    per role and, on the tasks it leads, the other units' progress.  The detail panel's
+    picker labels and the task names in refusal messages are built from the frames, for
+    the rows on screen and the rows refused (built for every task up front, at a unit with
+    14,500 assignments they were two dicts of 14,500 entries copied out of the cache on
+    every rerun)."""
+
+    lead: pd.DataFrame
+    support: pd.DataFrame
+    partners: Table
+
+    def frame(self, role: str) -> pd.DataFrame:
+        """The editor frame of ``role`` (``LEAD`` or ``SUPPORT``)."""
+        return self.lead if role == LEAD else self.support
 
 
-def task_detail(rows: pd.DataFrame, today: date, unit: str, assignment_id: int) -> dict:
+def unit_workbench(rows: pd.DataFrame, today: date, unit: str, period: str) -> Workbench:
+    return Workbench(
+        lead=editing.editor_frame(rows, unit, LEAD, period),
+        support=editing.editor_frame(rows, unit, SUPPORT, period),
+        partners=Table(editing.partner_table(rows, unit)),
+    )
+
+
+def task_detail(
+    rows: pd.DataFrame, today: date, unit: str, assignment_id: int
+) -> editing.TaskDetail | None:
     """The detail panel's description of one of ``unit``'s tasks (computed on demand: at a
     unit with 10,000 tasks, describing every one up front took a second)."""
     return editing.task_detail(rows, unit, assignment_id)

@@ -1,0 +1,71 @@
+"""Unsaved edits on 进度填报, kept in the session outside any widget.
+
+A widget's state is dropped when its page is left, and Streamlit cannot stop the browser
+from navigating; so the update page writes each edit here as it is made (as
+``tracker.editing.Draft`` s, with the version every row was edited on) and draws its grid
+from here when the user comes back, or turns to another page of the grid.  The edits belong
+to the account that made them: another account signed in on the same browser never sees
+them.  Other pages can say that edits are waiting (:func:`notice`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tracker.editing import Draft, draft_count
+from webui import auth, safe
+
+_KEY = "update_drafts"  # {"user": username, "units": {unit: {assignment_id: Draft}}}
+UPDATE_PAGE = "pages/update.py"
+
+
+def _units() -> dict[str, dict[int, Draft]]:
+    user = auth.account().username
+    kept = st.session_state.get(_KEY)
+    if not kept or kept["user"] != user:
+        kept = {"user": user, "units": {}}
+        st.session_state[_KEY] = kept
+    units: dict[str, dict[int, Draft]] = kept["units"]
+    return units
+
+
+def of(unit: str) -> dict[int, Draft]:
+    """The unsaved edits on ``unit``'s tasks, by assignment id (empty when none)."""
+    return dict(_units().get(unit, {}))
+
+
+def keep(unit: str, drafts: dict[int, Draft]) -> None:
+    """Remember ``drafts`` as all of ``unit``'s unsaved edits."""
+    units = _units()
+    if drafts:
+        units[unit] = dict(drafts)
+    else:
+        units.pop(unit, None)
+
+
+def discard(unit: str | None = None) -> None:
+    """Forget the unsaved edits of ``unit`` (all units when ``None``)."""
+    units = _units()
+    if unit is None:
+        units.clear()
+    else:
+        units.pop(unit, None)
+
+
+def waiting() -> dict[str, int]:
+    """unit -> how many unsaved cell edits it has, for units that have any."""
+    return {unit: draft_count(drafts) for unit, drafts in _units().items() if drafts}
+
+
+def notice() -> None:
+    """A sidebar note with a link back when 进度填报 holds unsaved edits; for the other
+    pages (``dashboard.py`` calls it unless the update page is the one running)."""
+    pending = waiting()
+    if not pending:
+        return
+    units = "、".join(pending)
+    st.sidebar.warning(
+        safe.plain(f"进度填报中「{units}」有 {sum(pending.values())} 处未保存的修改，已为您保留。"),
+        icon=":material/edit_note:",
+    )
+    st.sidebar.page_link(UPDATE_PAGE, label="回到进度填报保存", icon=":material/edit:")
