@@ -23,7 +23,7 @@ from bench import excel_export, excel_import
 from bench.generate import synthetic_measures, synthetic_policy_text
 from loaders.measures_csv import to_csv_bytes
 from tracker.accounts import Account
-from tracker.progress import warning_light
+from tracker.aggregate import derive
 from tracker.schema import SOURCE_API, STATUSES, SUPERVISOR, UNITS_CSV
 from tracker.store import Store, Update, make_engine
 
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         report(f"apply {int(len(measures) * 0.6):,} updates (setup)", seconds, "—", True)
 
         cold = Store(make_engine(db_url))
-        seconds, frame = timed(lambda: warning_light(cold.assignments()))
+        seconds, frame = timed(lambda: derive(cold.assignments()))
         report("load assignments + lights (no cache)", seconds, "≤ 1000 ms", seconds <= 1)
 
         for page, (first, rerun, after_save) in bench_pages(db_url).items():

@@ -80,7 +80,8 @@ def _open_as(args: argparse.Namespace):
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the formatted progress report (汇总 / 按政策 / 明细)."""
-    from loaders.excel_report import build_report, with_light
+    from loaders.excel_report import build_report
+    from tracker.aggregate import derive
     from tracker.filters import Filters, policy_names
     from tracker.progress import now
     from tracker.supervision import Supervision
@@ -91,10 +92,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"账号 {account.username} 无导出报表的权限（需领导、督办员或管理员）"
         )
     filters = Filters(policy=tuple(args.policy or ()), unit=tuple(args.unit or ()))
-    rows = store.assignments()
     today = now().date()
-    rankings = Supervision(store).rankings(with_light(rows, today), today)
-    write_atomic(Path(args.out), build_report(rows, filters=filters, rankings=rankings))
+    rows = derive(store.assignments(), today)  # lead units and lights, as the pages have them
+    rankings = Supervision(store).rankings(rows, today)
+    report = build_report(rows, filters=filters, today=today, rankings=rankings)
+    write_atomic(Path(args.out), report)
     print(f"wrote {args.out}: {filters.describe(policy_names(rows))}")
     return EXIT_OK
 
@@ -217,10 +219,12 @@ def cmd_add(args: argparse.Namespace) -> int:
     mapping = dict(_alias(a) for a in args.unit_alias or ())
     draft = policy_files.map_units(draft, mapping)
     print(f"{draft.source_name}: {draft.summary()}")
-    for row in draft.tasks_table().itertuples(index=False):
-        support = f"；配合：{row.配合单位}" if row.配合单位 else ""
-        due = f"；时限：{row.完成时限}" if row.完成时限 else ""
-        print(f"{row.任务编号}\t牵头：{row.牵头单位}{support}{due}\t{row.任务内容[:40]}")
+    for task in draft.tasks_table().to_dict("records"):
+        support = f"；配合：{task['配合单位']}" if task["配合单位"] else ""
+        due = f"；时限：{task['完成时限']}" if task["完成时限"] else ""
+        print(
+            f"{task['任务编号']}\t牵头：{task['牵头单位']}{support}{due}\t{task['任务内容'][:40]}"
+        )
     for warning in draft.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for unknown in draft.unknown_units:
@@ -271,12 +275,15 @@ def cmd_user(args: argparse.Namespace) -> int:
 
     accounts = open_store(args.db).accounts
     if args.action == "list":
-        for row in accounts.table().itertuples(index=False):
-            state = "active" if row.active else "disabled"
-            if row.locked_until is not None:
-                state += f", locked until {row.locked_until:%Y-%m-%d %H:%M}"
-            role = ACCOUNT_ROLE_LABELS.get(row.role, row.role)
-            print(f"{row.username}\t{row.role}({role})\t{row.units or '-'}\t{state}")
+        for account in accounts.table().to_dict("records"):
+            state = "active" if account["active"] else "disabled"
+            if account["locked_until"] is not None:
+                state += f", locked until {account['locked_until']:%Y-%m-%d %H:%M}"
+            role = ACCOUNT_ROLE_LABELS.get(account["role"], account["role"])
+            print(
+                f"{account['username']}\t{account['role']}({role})\t{account['units'] or '-'}"
+                f"\t{state}"
+            )
         return EXIT_OK
     if not args.name:
         raise TrackerError(f"user {args.action} 需要用户名")

@@ -140,6 +140,49 @@ def test_headline(frame: pd.DataFrame) -> None:
     }
 
 
+def _hand_rows() -> pd.DataFrame:
+    """Three tasks whose leads are worked out by hand: t1 led by its rank-2 lead B (the
+    rank-1 row is support), t2 by its lower-ranked lead of two (D, rank 1), t3 with no lead
+    at all by its lowest-ranked unit (F, rank 1)."""
+    rows = [
+        dict(task_id="t1", unit="A", role="support", unit_rank=1, status="delayed"),
+        dict(task_id="t1", unit="B", role="lead", unit_rank=2, status="done"),
+        dict(task_id="t2", unit="C", role="lead", unit_rank=3, due_date=pd.Timestamp("2026-11-01")),
+        dict(task_id="t2", unit="D", role="lead", unit_rank=1, due_date=pd.Timestamp("2026-12-10")),
+        dict(task_id="t3", unit="E", role="support", unit_rank=2),
+        dict(task_id="t3", unit="F", role="support", unit_rank=1),
+    ]  # fmt: skip
+    return assignments_frame(rows).drop(columns="light")
+
+
+def test_derive_names_each_tasks_lead_and_lights_every_row() -> None:
+    derived = ag.derive(_hand_rows(), TODAY)
+    assert derived["lead_unit"].tolist() == ["B", "B", "D", "D", "F", "F"]
+    # A delayed: red; C past due (11-01): red; D due in 17 days: yellow; the rest green
+    assert derived["light"].tolist() == ["red", "green", "red", "yellow", "green", "green"]
+
+
+def test_derive_does_not_depend_on_row_order_and_leaves_its_input_alone() -> None:
+    rows = _hand_rows()
+    shuffled = rows.iloc[[5, 2, 0, 4, 3, 1]]
+    derived = ag.derive(shuffled, TODAY)
+    assert derived["lead_unit"].to_dict() == ag.derive(rows, TODAY)["lead_unit"].to_dict()
+    assert "lead_unit" not in shuffled and "light" not in shuffled
+
+
+def test_derive_keeps_columns_already_there(frame: pd.DataFrame) -> None:
+    """Rows a page or the CLI derived once pass through the report unchanged (the lights
+    of the fixture are hand-set, not what the rule would compute today)."""
+    derived = ag.derive(frame, date(2030, 1, 1))
+    assert derived["light"].tolist() == frame["light"].tolist()
+    assert derived["lead_unit"].tolist() == frame["lead_unit"].tolist()
+
+
+def test_derive_on_nothing() -> None:
+    empty = ag.derive(_hand_rows().iloc[0:0], TODAY)
+    assert empty.empty and {"lead_unit", "light"} <= set(empty.columns)
+
+
 def test_headline_on_nothing() -> None:
     empty = ag.with_lead_unit(assignments_frame([{"unit": "A"}]).iloc[0:0])
     head = ag.headline(empty, TODAY)

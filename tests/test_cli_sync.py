@@ -5,7 +5,8 @@ from __future__ import annotations
 from loaders.__main__ import main
 from loaders.measures_csv import to_csv_bytes
 from tests.factories import signed_in
-from tracker.store import Store, Update, make_engine
+from tracker.progress import Update
+from tracker.store import Store, make_engine
 
 
 def test_sync_adds_then_archives_and_keeps_progress(tmp_path, capsys, small_measures) -> None:

@@ -1,5 +1,6 @@
-"""The house rules of STYLE.md, checked: libraries never import streamlit, pages never
-reach for SQL or openpyxl, and every page is listed in the frame."""
+"""The house rules of STYLE.md, checked: libraries never import streamlit, tracker never
+imports the layers above it, pages never reach for SQL or openpyxl, and every page is
+listed in the frame."""
 
 from __future__ import annotations
 
@@ -25,11 +26,22 @@ def imported_modules(path: Path) -> set[str]:
 
 LIBRARY_FILES = sorted((ROOT / "loaders").glob("*.py")) + sorted((ROOT / "tracker").glob("*.py"))
 PAGE_FILES = sorted((ROOT / "pages").glob("*.py"))
+# tracker/ (migrations included) is the bottom layer: the loaders, the Streamlit helpers and
+# the pages build on it, never the other way round.
+TRACKER_FILES = sorted((ROOT / "tracker").rglob("*.py"))
+ABOVE_TRACKER = {"loaders", "webui", "pages", "dashboard", "streamlit"}
 
 
 @pytest.mark.parametrize("path", LIBRARY_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_library_never_imports_streamlit(path: Path) -> None:
     assert "streamlit" not in imported_modules(path)
+
+
+@pytest.mark.parametrize("path", TRACKER_FILES, ids=lambda p: str(p.relative_to(ROOT / "tracker")))
+def test_tracker_never_imports_the_layers_above_it(path: Path) -> None:
+    """Not even lazily inside a function: the store neither reads measures.csv nor derives
+    page columns (issue 13)."""
+    assert imported_modules(path).isdisjoint(ABOVE_TRACKER)
 
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
@@ -45,8 +57,12 @@ def test_every_page_is_listed_in_the_frame() -> None:
 
 def test_the_layer_rule_can_fail(tmp_path: Path) -> None:
     offender = tmp_path / "bad.py"
-    offender.write_text("import streamlit as st\nfrom sqlalchemy import select\n", encoding="utf-8")
-    assert imported_modules(offender) == {"streamlit", "sqlalchemy"}
+    offender.write_text(
+        "import streamlit as st\nfrom sqlalchemy import select\n\n\n"
+        "def sync():\n    from loaders.store_sync import open_store\n",
+        encoding="utf-8",
+    )
+    assert imported_modules(offender) == {"streamlit", "sqlalchemy", "loaders"}
 
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)

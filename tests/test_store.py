@@ -12,8 +12,8 @@ import pytest
 from tests.conftest import measures_frame
 from tests.factories import signed_in
 from tracker.errors import ConflictError, PermissionDenied, ValidationError
-from tracker.progress import warning_light
-from tracker.store import Store, Update, make_engine
+from tracker.progress import Update, warning_light
+from tracker.store import Store, make_engine
 
 AT = datetime(2026, 11, 23, 10, 0)
 

@@ -4,7 +4,6 @@ adds tasks applies at once, and one that moves or archives progress waits for a 
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -17,27 +16,7 @@ from loaders.store_sync import (
     sync_measures_file,
 )
 from tests.factories import signed_in
-from tests.test_layering import ROOT
 from tracker.errors import PermissionDenied
-
-# Store.open still hands the file to loaders.store_sync until webui/data.py and the scripts
-# call open_store themselves; then this allowance goes and the rule is absolute.
-TRANSITIONAL = {("store.py", "loaders.store_sync")}
-
-
-@pytest.mark.parametrize("path", sorted((ROOT / "tracker").glob("*.py")), ids=lambda p: p.name)
-def test_tracker_never_imports_loaders(path: Path) -> None:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    imported = {
-        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
-    } | {
-        alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    }
-    offending = {m for m in imported if m.split(".")[0] == "loaders"}
-    assert offending <= {m for name, m in TRANSITIONAL if name == path.name}
 
 
 @pytest.fixture
@@ -97,3 +76,23 @@ def test_servers_starting_side_by_side_all_come_up(db_url, csv):
     assert errors == []
     assert len(store.assignments()) == 6
     store.engine.dispose()
+
+
+def test_a_first_start_creates_and_seeds_the_file_but_store_open_only_opens(
+    tmp_path, csv, monkeypatch
+):
+    """The app's first start on a fresh machine (README): ``open_store`` with no path reads
+    TRACKER_MEASURES_CSV; ``Store.open`` creates the tables and reads no file."""
+    from tracker.store import Store
+
+    monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
+    seeded_file = tmp_path / "first.db"
+    seeded = open_store(f"sqlite:///{seeded_file}")
+    assert seeded_file.exists() and len(seeded.assignments()) == 6
+    assert seeded.content_digest() == file_digest(csv.read_bytes())
+    seeded.engine.dispose()
+
+    opened = Store.open(f"sqlite:///{tmp_path / 'bare.db'}")
+    assert opened.content_digest() is None and opened.assignments().empty
+    assert opened.revision() == 0
+    opened.engine.dispose()

@@ -14,12 +14,12 @@ lead-unit chart shows them under their lead (say 市科委) with 市科委's lig
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 
 import pandas as pd
 
-from tracker.aggregate import with_lead_progress, with_lead_unit
+from tracker.aggregate import derive, with_lead_progress
 from tracker.schema import LIGHT_LABELS, ROLE_LABELS, STATUS_LABELS
 
 FILTER_COLUMNS = {
@@ -60,8 +60,8 @@ class Filters:
     def from_query(cls, query: Mapping[str, object]) -> Filters:
         values = {}
         for f in fields(cls):
-            raw = query.get(f.name, ())
-            items = [raw] if isinstance(raw, str) else list(raw or ())
+            raw = query.get(f.name) or ()
+            items = [raw] if isinstance(raw, str) or not isinstance(raw, Iterable) else list(raw)
             values[f.name] = tuple(str(v) for v in items if str(v))
         return cls(**values)
 
@@ -74,6 +74,7 @@ class Filters:
         When a filter drops rows, each kept row also carries its task's lead progress
         (``lead_status``, ``lead_light``, …: :func:`tracker.aggregate.with_lead_progress`),
         so task-level figures show the lead's status even if the lead's row is filtered out.
+        ``assignments`` is the full table, as :func:`tracker.aggregate.derive` gives it.
         """
         mask = pd.Series(True, index=assignments.index)
         for name, column in FILTER_COLUMNS.items():
@@ -82,7 +83,7 @@ class Filters:
                 mask &= assignments[column].isin(chosen)
         if mask.all():
             return assignments
-        frame = assignments if "lead_unit" in assignments else with_lead_unit(assignments)
+        frame = derive(assignments)  # only a copy: pages and the report pass derived rows
         return with_lead_progress(frame, frame[mask])
 
     def describe(self, policy_names: Mapping[str, str] | None = None) -> str:
@@ -102,4 +103,9 @@ def policy_names(assignments: pd.DataFrame) -> dict[str, str]:
     if assignments.empty:
         return {}
     heads = assignments.drop_duplicates("policy_id")
-    return {r.policy_id: f"{r.policy_title}（{r.doc_no}）" for r in heads.itertuples(index=False)}
+    return {
+        str(policy_id): f"{title}（{doc_no}）"
+        for policy_id, title, doc_no in zip(
+            heads["policy_id"], heads["policy_title"], heads["doc_no"], strict=True
+        )
+    }

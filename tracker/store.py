@@ -1,14 +1,21 @@
-"""The progress store: tasks and assignments synced from ``data/measures.csv``, the current
-progress of every assignment, and an append-only history of every change.
+"""The progress store: policies, tasks and assignments synced from a measures table, the
+current progress of every assignment, and an append-only history of every change.
 
->>> store = Store.open("sqlite://")            # in memory; sync from measures.csv
->>> df = store.assignments()                    # one row per task x unit, with progress
+>>> store = Store.open("sqlite://")            # in memory: the tables, no tasks yet
+>>> len(store.assignments())
+0
+>>> report = store.sync(measures)               # doctest: +SKIP
+>>> df = store.assignments()                    # doctest: +SKIP
 >>> store.apply([Update(df.assignment_id[0], df.version[0], {"status": "推进中"})],
 ...             user="张三", source="web")       # doctest: +SKIP
 
 Every write goes through :meth:`Store.apply`: it validates all updates, checks that each
 row is still at the version the editor loaded (optimistic concurrency), writes the changed
 fields and their history in one transaction, or writes nothing.
+
+The store reads and writes the database only: syncing it from ``data/measures.csv`` is
+:mod:`loaders.store_sync`'s job, and ``lead_unit`` and ``light`` are derived from its rows
+by :func:`tracker.aggregate.derive`.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TypedDict
 
 import pandas as pd
 from alembic import command as alembic_command
@@ -43,7 +51,6 @@ from sqlalchemy.pool import StaticPool
 
 from tracker import config
 from tracker.accounts import Account, Accounts
-from tracker.aggregate import with_lead_unit
 from tracker.errors import (
     Conflict,
     ConflictError,
@@ -63,7 +70,7 @@ from tracker.models import (
     Task,
     Unit,
 )
-from tracker.progress import check_progress, normalize_value, now, period_of
+from tracker.progress import Update, check_progress, is_blank, normalize_value, now, period_of
 from tracker.revisions import (
     ADDED,
     CHANGED,
@@ -138,21 +145,6 @@ def _database_trouble(context) -> None:
 
 
 @dataclass
-class Update:
-    """Changes to one assignment, based on the version the editor loaded.
-
-    ``changes`` maps a field of :data:`tracker.schema.PROGRESS_FIELDS` to its new value;
-    status may be a code or a Chinese label.  ``row`` locates it in the user's file/grid.
-    """
-
-    assignment_id: int
-    base_version: int
-    changes: dict[str, object]
-    row: int | None = None
-    sheet: str | None = None
-
-
-@dataclass
 class SyncReport:
     added_tasks: int = 0
     added_assignments: int = 0
@@ -185,6 +177,14 @@ class ApplyResult:
 DIFF_COLUMNS = ["assignment_id", "task_id", "unit", "field", "old", "new", "row"]
 
 
+class _Where(TypedDict, total=False):
+    """Where a refused update sits, as :class:`Problem` takes it."""
+
+    row: int | None
+    sheet: str | None
+    task_id: str | None
+
+
 def history_text(value: object) -> str:
     """A value as ``progress_history`` stores it: ISO dates, "" for nothing."""
     if value is None:
@@ -194,15 +194,8 @@ def history_text(value: object) -> str:
     return str(value)
 
 
-def _blank_to_none(value: object) -> object:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
-        return None
-    return value
-
-
 def _to_date(value: object) -> date | None:
-    value = _blank_to_none(value)
-    return None if value is None else date.fromisoformat(str(value)[:10])
+    return None if is_blank(value) else date.fromisoformat(str(value)[:10])
 
 
 class Store:
@@ -216,21 +209,14 @@ class Store:
     def open(cls, url: str | None = None, *, measures: pd.DataFrame | None = None) -> Store:
         """Open the database (creating or migrating its tables) and sync ``measures`` if given.
 
-        Syncing from ``data/measures.csv`` is the loaders' job
-        (:func:`loaders.store_sync.open_store`: one digest of the file's bytes, and a
-        revision that moves or archives stored tasks waits for a supervisor's confirmation).
-        Until every caller opens the store that way, ``measures=None`` still delegates to it.
+        Syncing from ``data/measures.csv`` is the loaders' job: the app and the CLI open the
+        store with :func:`loaders.store_sync.open_store` (one digest of the file's bytes, and
+        a revision that moves or archives stored tasks waits for a supervisor).
         """
         store = cls(make_engine(url))
         store.create_schema()
         if measures is not None:
             store.sync(measures)
-        else:
-            # Transitional: the one import of loaders left in tracker; it goes once
-            # webui/data.py and the scripts call loaders.store_sync.open_store.
-            from loaders.store_sync import sync_measures_file
-
-            sync_measures_file(store)
         return store
 
     def create_schema(self) -> None:
@@ -436,15 +422,15 @@ class Store:
     def _sync_measures(self, conn, measures: pd.DataFrame) -> None:
         rows = [
             {
-                "measure_id": measure_id_of(r.policy_id, r.measure_no),
-                "policy_id": r.policy_id,
-                "section_no": int(r.section_no),
-                "section_title": r.section_title,
-                "measure_no": int(r.measure_no),
-                "measure_title": r.measure_title,
+                "measure_id": measure_id_of(m["policy_id"], m["measure_no"]),
+                "policy_id": m["policy_id"],
+                "section_no": int(m["section_no"]),
+                "section_title": m["section_title"],
+                "measure_no": int(m["measure_no"]),
+                "measure_title": m["measure_title"],
                 "archived": False,
             }
-            for r in measures.drop_duplicates(["policy_id", "measure_no"]).itertuples()
+            for m in measures.drop_duplicates(["policy_id", "measure_no"]).to_dict("records")
         ]
         present = self._upsert(conn, Measure, "measure_id", rows)
         gone = present - {r["measure_id"] for r in rows}
@@ -463,13 +449,13 @@ class Store:
         """
         rows = [
             {
-                "task_id": r.task_id,
-                "measure_id": measure_id_of(r.policy_id, r.measure_no),
-                "task_seq": int(r.task_seq),
-                "task_text": r.task_text,
+                "task_id": t["task_id"],
+                "measure_id": measure_id_of(t["policy_id"], t["measure_no"]),
+                "task_seq": int(t["task_seq"]),
+                "task_text": t["task_text"],
                 "archived": False,
             }
-            for r in measures.drop_duplicates("task_id").itertuples()
+            for t in measures.drop_duplicates("task_id").to_dict("records")
         ]
         incoming = {r["task_id"] for r in rows}
         moves = plan.moves
@@ -534,8 +520,14 @@ class Store:
             )
         }
         wanted = {
-            (r.task_id, r.unit): (r.role, int(r.unit_rank))
-            for r in measures[["task_id", "unit", "role", "unit_rank"]].itertuples()
+            (task_id, unit): (role, int(rank))
+            for task_id, unit, role, rank in zip(
+                measures["task_id"],
+                measures["unit"],
+                measures["role"],
+                measures["unit_rank"],
+                strict=True,
+            )
         }
         assigned_at = now()
         new = [
@@ -673,7 +665,7 @@ class Store:
             .sort_values(["policy_id", "measure_no", "task_seq", "unit_rank"], kind="stable")
             .reset_index(drop=True)
         )
-        return with_lead_unit(_typed(structure))
+        return _typed(structure)
 
     def _read_frames(self, *queries) -> list[pd.DataFrame]:
         """Bulk reads in one consistent snapshot, through the driver's cursor.
@@ -826,7 +818,7 @@ class Store:
                 seen: dict[int, Update] = {}
                 for upd in updates:
                     aid = int(upd.assignment_id)
-                    where = {"row": upd.row, "sheet": upd.sheet}
+                    where: _Where = {"row": upd.row, "sheet": upd.sheet}
                     row = current.get(aid)
                     if row is None:
                         problems.append(Problem(f"未知的任务分工编号 {aid}", **where))
@@ -947,7 +939,7 @@ class Store:
         return rows
 
     @staticmethod
-    def _merge(row: dict, upd: Update, where: dict) -> tuple[dict, dict, list[Problem]]:
+    def _merge(row: dict, upd: Update, where: _Where) -> tuple[dict, dict, list[Problem]]:
         new_state = {name: row[name] for name in PROGRESS_COLUMNS}
         changed: dict[str, tuple[object, object]] = {}
         bad: list[Problem] = []
@@ -988,12 +980,11 @@ class Store:
 
     def _write(self, conn, writes, *, user: str, source: str, at: datetime, period: str) -> None:
         """One executemany UPDATE guarded by version, one executemany INSERT of history."""
-        table = Progress.__table__
         statement = (
-            table.update()
+            update(Progress)
             .where(
-                table.c.assignment_id == bindparam("w_id"),
-                table.c.version == bindparam("w_version"),
+                Progress.assignment_id == bindparam("w_id"),
+                Progress.version == bindparam("w_version"),
             )
             .values(
                 {name: bindparam(name) for name in PROGRESS_COLUMNS}
@@ -1001,12 +992,12 @@ class Store:
                     "updated_by": user,
                     "updated_at": at,
                     "period": period,
-                    "version": table.c.version + 1,
+                    "version": Progress.version + 1,
                 }
             )
         )
-        params = []
-        history = []
+        params: list[dict[str, object]] = []
+        history: list[dict[str, object]] = []
         for _upd, row, changed in writes:
             state = {name: row[name] for name in PROGRESS_COLUMNS}
             state.update({name: new for name, (_old, new) in changed.items()})
@@ -1029,13 +1020,13 @@ class Store:
         if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
             # Cannot happen while the rows are locked; never write blind if it does.
             raise ConflictError("任务已被他人修改，本批次未保存任何修改")
-        conn.execute(ProgressHistory.__table__.insert(), history)
+        conn.execute(insert(ProgressHistory), history)
         self._snapshot(conn, [row["assignment_id"] for _u, row, _c in writes], period)
 
     def _snapshot(self, conn, assignment_ids: list[int], period: str) -> None:
         for chunk in _chunks(assignment_ids, 5000):
             conn.execute(
-                ProgressSnapshot.__table__.delete().where(
+                delete(ProgressSnapshot).where(
                     ProgressSnapshot.period == period,
                     ProgressSnapshot.assignment_id.in_(chunk),
                 )
@@ -1084,7 +1075,6 @@ ASSIGNMENT_COLUMNS = [
     "unit_kind",
     "role",
     "unit_rank",
-    "lead_unit",
     "assigned_at",
     *PROGRESS_COLUMNS,
     "period",
@@ -1165,7 +1155,7 @@ def _display(name: str, value: object) -> str:
     return history_text(value)
 
 
-def _due_hints(measures: pd.DataFrame) -> dict[str, date]:
+def _due_hints(measures: pd.DataFrame) -> dict[str, date | None]:
     """task_id -> the deadline its policy text states, where the loader found one."""
     if "due_hint" not in measures:
         return {}

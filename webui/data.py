@@ -21,28 +21,29 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from loaders.store_sync import open_store
 from loaders.table_csv import csv_bytes
 from tracker import editing
-from tracker.progress import now, warning_light
+from tracker.aggregate import derive
+from tracker.progress import now
 from tracker.store import Store, database_url
 from webui import filters
 
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> Store:
-    return Store.open(url)
+    return open_store(url)
 
 
 def get_store() -> Store:
-    """The store for ``DATABASE_URL`` (default: data/tracker.db, created and seeded)."""
+    """The store for ``DATABASE_URL`` (default: data/tracker.db), created or migrated and
+    synced from the measures file on the first call in this process."""
     return _store(database_url())
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _assignments(url: str, revision: int, today: date) -> pd.DataFrame:
-    frame = _store(url).assignments()
-    frame["light"] = warning_light(frame, today)
-    return frame
+    return derive(_store(url).assignments(), today)
 
 
 def assignments() -> pd.DataFrame:
