@@ -6,9 +6,13 @@ Starts ``streamlit run dashboard.py`` on a throwaway SQLite database (the seeds 
 the floor any Streamlit page pays.  Headless Chromium then measures, from the click or the
 navigation until the page is fully drawn (script finished, every chart and grid painted):
 
-* the first render of a new session: open the link, the sign-in form, sign in, 总览 drawn;
-* a page switch in the navigation (总览 → 按责任单位 → 进度填报 → 总览);
-* the floor page, opened in a new session.
+* the first render of a new session: open the link, the sign-in form (and the form with
+  nothing left to fetch: it loads the chart and grid code while the visitor types), sign
+  in, 总览 drawn;
+* a page switch in the navigation (总览 → 按责任单位 → 按政策 → 进度填报 → 总览);
+* the floor page, opened in a new session;
+* what each phase fetched over HTTP (Streamlit's JavaScript chunks: most of the time a
+  first render takes is the browser compiling them, not our data, which is a few kB).
 
 Each is repeated and the median and best printed, first with an empty browser cache (a new
 browser profile), then with the cache warm (a new tab).  Not a test: numbers depend on
@@ -85,24 +89,53 @@ def prepare(url: str, assignments: int, tmp: Path) -> dict[str, str]:
     return env
 
 
-def new_session(browser, base: str, fresh_profile: bool, viewport: dict) -> tuple[float, float]:
-    """Open the app in a new session; seconds to the sign-in form, then sign-in to 总览 drawn."""
+class Fetched:
+    """Bytes and files the page fetched over HTTP (the Streamlit client's JS chunks, CSS,
+    fonts); what the scripts send over the websocket is not counted here."""
+
+    def __init__(self, page) -> None:
+        self.files: list[tuple[str, int]] = []
+        page.on("requestfinished", self._add)
+
+    def _add(self, request) -> None:
+        self.files.append((request.url.rsplit("/", 1)[-1], request.sizes()["responseBodySize"]))
+
+    def since(self, start: int) -> str:
+        files = self.files[start:]
+        return f"{len(files)} files, {sum(size for _, size in files) / 1e6:.1f} MB"
+
+
+def new_session(
+    browser, base: str, fresh_profile: bool, viewport: dict, network: list[str] | None = None
+) -> tuple[float, float, float]:
+    """Open the app in a new session; seconds to the sign-in form, to the form with nothing
+    left to fetch (the sign-in page loads chart and grid code while the visitor types), then
+    from clicking 登录 to 总览 drawn.  ``network`` receives what was fetched in each phase."""
     context = browser.new_context(viewport=viewport) if fresh_profile else None
     page = (context or browser.contexts[0]).new_page()
+    fetched = Fetched(page)
     try:
 
         def open_form() -> None:
             page.goto(base)
             page.get_by_label("密码").wait_for(timeout=120_000)
 
+        def settle() -> None:  # a person takes longer than this to type a password
+            page.wait_for_load_state("networkidle", timeout=120_000)
+
         def sign_in() -> None:
             page.get_by_role("button", name="登录").click()
             drawn(page, "总览")
 
         form = seconds(open_form)
+        idle = form + seconds(settle)
         page.get_by_label("用户名").fill(USER)
         page.get_by_label("密码").fill(PASSWORD)
-        return form, seconds(sign_in)
+        before = len(fetched.files)
+        signed_in = seconds(sign_in)
+        if network is not None:
+            network += [fetched.since(0), fetched.since(before)]
+        return form, idle, signed_in
     finally:
         page.close()
         if context:
@@ -129,11 +162,17 @@ def switches(browser, base: str, viewport: dict) -> dict[str, float]:
         page.close()
 
 
-def floor(browser, base: str, fresh_profile: bool, viewport: dict) -> float:
+def floor(
+    browser, base: str, fresh_profile: bool, viewport: dict, network: list[str] | None = None
+) -> float:
     context = browser.new_context(viewport=viewport) if fresh_profile else None
     page = (context or browser.contexts[0]).new_page()
+    fetched = Fetched(page)
     try:
-        return seconds(lambda: (page.goto(base), drawn(page, "基准页")))
+        took = seconds(lambda: (page.goto(base), drawn(page, "基准页")))
+        if network is not None:
+            network.append(fetched.since(0))
+        return took
     finally:
         page.close()
         if context:
@@ -171,17 +210,26 @@ def main(argv: list[str] | None = None) -> int:
         ):
             browser = launch_chromium(p)
             browser.new_context(viewport=viewport)  # the shared profile for "warm cache" runs
-            cold_form, cold_sign_in = new_session(browser, app, True, viewport)
+            network: list[str] = []
+            cold_form, cold_idle, cold_sign_in = new_session(browser, app, True, viewport, network)
             rows.append(("server just started: open → sign-in form", f"{cold_form * 1000:,.0f} ms"))
             rows.append(
                 ("server just started: sign in → 总览 drawn", f"{cold_sign_in * 1000:,.0f} ms")
             )
-            floor(browser, floor_url, True, viewport)  # warm the floor server's cache too
+            rows.append(("fetched over HTTP: open → sign-in form idle", network[0]))
+            rows.append(("fetched over HTTP: sign in → 总览 drawn", network[1]))
+            floor_fetched: list[str] = []
+            floor(browser, floor_url, True, viewport, floor_fetched)  # warms its server cache
+            rows.append(("fetched over HTTP: floor page", floor_fetched[0]))
             for fresh, label in ((True, "empty browser cache"), (False, "warm browser cache")):
                 runs = [new_session(browser, app, fresh, viewport) for _ in range(args.repeat)]
-                report(f"new session, {label}: open → sign-in form", [f for f, _ in runs])
-                report(f"new session, {label}: sign in → 总览 drawn", [s for _, s in runs])
-                report(f"new session, {label}: total", [f + s for f, s in runs])
+                report(f"new session, {label}: open → sign-in form", [r[0] for r in runs])
+                report(
+                    f"new session, {label}: open → sign-in form, nothing left to fetch",
+                    [r[1] for r in runs],
+                )
+                report(f"new session, {label}: sign in → 总览 drawn", [r[2] for r in runs])
+                report(f"new session, {label}: form + sign in → 总览", [r[0] + r[2] for r in runs])
                 report(
                     f"floor page, new session, {label}",
                     [floor(browser, floor_url, fresh, viewport) for _ in range(args.repeat)],

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -111,6 +113,23 @@ def _first_admin() -> None:
     st.code(ADD_ADMIN_COMMAND, language="bash")
 
 
+def _warm_browser() -> None:
+    """Draw one empty chart and one empty grid out of sight on the sign-in page.
+
+    Streamlit's browser code for charts and grids (about 6 MB of JavaScript, plotly.js
+    most of it) is fetched and compiled only when a page first draws one.  Drawn here, that
+    happens while the visitor types the password instead of after signing in, when 总览
+    waits for it (about 1.2 s of the first 总览 on a busy 2-core server).
+    """
+    with st.container(key="warm_browser"):
+        st.html(
+            "<style>.st-key-warm_browser{position:absolute;left:-10000px;width:300px;"
+            "visibility:hidden}</style>"
+        )
+        st.plotly_chart(go.Figure(), key="warm_chart")
+        st.dataframe(pd.DataFrame(), key="warm_grid")
+
+
 def _password_form() -> None:
     st.title("政策任务督办台")
     if st.session_state.pop(_EXPIRED, False):
@@ -128,6 +147,7 @@ def _password_form() -> None:
         else:
             _remember(signed_in)
             st.rerun()
+    _warm_browser()
 
 
 def _oidc_stand_in() -> None:
@@ -135,6 +155,7 @@ def _oidc_stand_in() -> None:
     st.title("政策任务督办台")
     if not st.user.get("is_logged_in", False):
         st.button("使用单位统一身份认证登录", on_click=st.login, type="primary")
+        _warm_browser()
 
 
 def _oidc() -> Account | None:
