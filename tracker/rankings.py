@@ -138,7 +138,7 @@ def unit_figures(
     cut_day, moment = _as_of(period, today)
     ids = assignments["assignment_id"].to_numpy()
     status_now = pd.Series(assignments["status"].to_numpy(), index=ids, dtype=object)
-    due_now = pd.Series([_iso(d) for d in assignments["due_date"]], index=ids, dtype=object)
+    due_now = pd.Series(_iso_days(assignments["due_date"]).to_numpy(), index=ids, dtype=object)
     changes = history.assign(changed_at=pd.to_datetime(history["changed_at"]))
     status = _value_at(status_now, changes[changes["field"] == "status"], moment)
     due_text = _value_at(due_now, changes[changes["field"] == "due_date"], moment)
@@ -305,7 +305,6 @@ def _percent(value: float | None) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value):.0%}"
 
 
-def _iso(value: date | str | None) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return pd.Timestamp(value).date().isoformat()
+def _iso_days(values: pd.Series) -> pd.Series:
+    """Days as ISO text, "" where there is none: the form ``progress_history`` stores them in."""
+    return pd.to_datetime(values, errors="coerce").dt.strftime("%Y-%m-%d").fillna("")

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import String, func, insert, select, type_coerce
 
 from tracker.accounts import Account
 from tracker.errors import ConflictError, PermissionDenied, TrackerError, ValidationError
@@ -869,38 +869,33 @@ class Supervision:
         and the last change of each assignment in each period (the other fields' values
         don't matter, only that the row moved).  Columns: assignment_id, field, old_value,
         new_value, changed_at."""
-        columns = [
-            ProgressHistory.history_id,
-            ProgressHistory.assignment_id,
-            ProgressHistory.field,
-            ProgressHistory.old_value,
-            ProgressHistory.new_value,
-            ProgressHistory.changed_at,
-        ]
-        changes = select(*columns).where(ProgressHistory.field.in_(["status", "due_date"]))
         last = select(
-            ProgressHistory.assignment_id,
             func.max(ProgressHistory.history_id).label("history_id"),
         ).group_by(ProgressHistory.assignment_id, ProgressHistory.period)
-        touches = select(*columns).where(
-            ProgressHistory.history_id.in_(select(last.subquery().c.history_id))
+        query = (
+            select(
+                ProgressHistory.assignment_id,
+                ProgressHistory.field,
+                ProgressHistory.old_value,
+                ProgressHistory.new_value,
+                # As stored: pandas parses the whole column at once, where the DateTime type
+                # parses SQLite's text row by row (a second at 100,000 changes).
+                type_coerce(ProgressHistory.changed_at, String),
+            )
+            .where(
+                ProgressHistory.field.in_(["status", "due_date"])
+                | ProgressHistory.history_id.in_(select(last.subquery().c.history_id))
+            )
+            .order_by(ProgressHistory.history_id)
         )
         with self.engine.connect() as conn:
-            rows = [*conn.execute(changes), *conn.execute(touches)]
+            rows = conn.execute(query).all()
         frame = pd.DataFrame(
             [tuple(r) for r in rows],
-            columns=[
-                "history_id",
-                "assignment_id",
-                "field",
-                "old_value",
-                "new_value",
-                "changed_at",
-            ],
+            columns=["assignment_id", "field", "old_value", "new_value", "changed_at"],
         )
-        frame = frame.drop_duplicates("history_id").sort_values("history_id")
-        frame["changed_at"] = pd.to_datetime(frame["changed_at"])
-        return frame.drop(columns="history_id").reset_index(drop=True)
+        frame["changed_at"] = pd.to_datetime(frame["changed_at"], format="ISO8601")
+        return frame
 
     def rankings(self, assignments: pd.DataFrame, today: date) -> pd.DataFrame:
         """This period's 通报 table (:func:`tracker.rankings.rankings`) from the store."""
