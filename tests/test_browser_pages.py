@@ -77,12 +77,12 @@ def open_update(page, server: str, unit: str) -> None:
     page.wait_for_selector("h1:has-text('进度填报')")
 
 
-def _panel(page):
+def tab_panel(page):
     """The open tab's panel on the update page."""
     return page.locator('[role="tabpanel"]:visible').first
 
 
-def _cell(scope, column: int, row: int = 0):
+def grid_cell(scope, column: int, row: int = 0):
     return scope.locator('[data-testid="stDataFrame"]').first.locator(f"#glide-cell-{column}-{row}")
 
 
@@ -90,7 +90,7 @@ def edit_cell(page, scope, column: int, row: int, text: str, attempts: int = 3) 
     """Type ``text`` into a grid cell as a user does (click the row, arrow to the column,
     Enter, type, Enter) and wait until the grid's accessibility cell shows it."""
     grid = scope.locator('[data-testid="stDataFrame"]').first
-    cell = _cell(scope, column, row)
+    cell = grid_cell(scope, column, row)
     for _ in range(attempts):
         box = grid.bounding_box()
         page.mouse.click(box["x"] + 30, box["y"] + 52 + 35 * row)
@@ -133,12 +133,12 @@ def test_update_opens_at_the_unit_in_the_link(page, server) -> None:
 
 def test_update_reload_discards_the_users_own_edits(page, server, database) -> None:
     open_update(page, server, "市委宣传部")
-    panel = _panel(page)
-    before = _cell(panel, PERCENT).text_content()
+    panel = tab_panel(page)
+    before = grid_cell(panel, PERCENT).text_content()
     edit_cell(page, panel, PERCENT, 0, "77")
     page.get_by_role("button", name="重新加载").click()
     wait_until_idle(page)
-    assert _cell(_panel(page), PERCENT).text_content() == before
+    assert grid_cell(tab_panel(page), PERCENT).text_content() == before
     page.get_by_role("button", name="保存修改").click()
     page.wait_for_selector("text=没有需要保存的修改")
     store = _store(database)
@@ -148,12 +148,12 @@ def test_update_reload_discards_the_users_own_edits(page, server, database) -> N
 
 def test_update_asks_before_switching_unit_drops_edits(page, server) -> None:
     open_update(page, server, "市知识产权局")
-    edit_cell(page, _panel(page), PERCENT, 0, "33")
+    edit_cell(page, tab_panel(page), PERCENT, 0, "33")
     pick_unit(page, "市教委")
     page.wait_for_selector("text=切换到「市教委」会丢弃这些修改")
     page.get_by_role("button", name="留在本单位").click()
     wait_until_idle(page)
-    assert _cell(_panel(page), PERCENT).text_content() == "33"  # still there
+    assert grid_cell(tab_panel(page), PERCENT).text_content() == "33"  # still there
     assert _unit_box(page).input_value() == "市知识产权局"
 
     pick_unit(page, "市教委")
@@ -167,7 +167,7 @@ def test_update_stays_on_the_support_tab_after_saving(page, server, database) ->
     open_update(page, server, "市商务委")
     page.get_by_role("tab", name="配合任务（7）").click()
     wait_until_idle(page)
-    edit_cell(page, _panel(page), PERCENT, 0, "15")
+    edit_cell(page, tab_panel(page), PERCENT, 0, "15")
     page.get_by_role("button", name="保存修改").click()
     page.wait_for_selector("text=已保存 1 条")
     wait_until_idle(page)
@@ -178,7 +178,7 @@ def test_update_stays_on_the_support_tab_after_saving(page, server, database) ->
 
 def test_update_conflict_saves_the_rest_and_lists_the_refused(page, server, database) -> None:
     open_update(page, server, "市经济信息化委")
-    panel = _panel(page)
+    panel = tab_panel(page)
     edit_cell(page, panel, PERCENT, 0, "30")
     edit_cell(page, panel, PERCENT, 1, "40")
     first = _row(database, "市经济信息化委", "lead", 0)
@@ -196,12 +196,12 @@ def test_update_conflict_saves_the_rest_and_lists_the_refused(page, server, data
     assert "冲突测试员 已改为 完成比例(%) 70；您的 完成比例(%) 30 未保存" in warning
     assert _row(database, "市经济信息化委", "lead", 0).percent == 70
     assert _row(database, "市经济信息化委", "lead", 1).percent == 40
-    assert _cell(_panel(page), PERCENT, 0).text_content() == "70"
+    assert grid_cell(tab_panel(page), PERCENT, 0).text_content() == "70"
 
 
 def test_update_grid_shows_task_text_and_no_none(page, server) -> None:
     open_update(page, server, "上海金融监管局")
-    panel = _panel(page)
+    panel = tab_panel(page)
     headers = panel.locator('[data-testid="stDataFrame"] [role="columnheader"]').all_inner_texts()
     assert [h.strip() for h in headers[:9]] == [
         "措施",
@@ -214,9 +214,9 @@ def test_update_grid_shows_task_text_and_no_none(page, server) -> None:
         "佐证材料",
         "存在问题",
     ]
-    assert _cell(panel, MEASURE).text_content().startswith("〔")
-    assert len(_cell(panel, TASK).text_content()) > 10
-    assert _cell(panel, DUE).text_content() == ""  # the seeds state no deadline
+    assert grid_cell(panel, MEASURE).text_content().startswith("〔")
+    assert len(grid_cell(panel, TASK).text_content()) > 10
+    assert grid_cell(panel, DUE).text_content() == ""  # the seeds state no deadline
     # The grid paints on a canvas: an empty date must leave its cell blank (no grey "None"),
     # while the status cell beside it shows ink.
     assert not _has_ink(page, panel, x=sum(GRID_WIDTHS[:DUE]), width=GRID_WIDTHS[DUE])
