@@ -15,7 +15,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from loaders.excel_report import DETAIL_COLUMNS, build_report, detail_frame, with_light
+from loaders.excel_report import DETAIL_COLUMNS, build_report
+from loaders.xlsx_kit import labelled, with_light
 from tracker.schema import STATUSES
 
 
@@ -75,7 +76,7 @@ def synthetic_assignments(n: int, seed: int = 0) -> pd.DataFrame:
 def measure(n: int) -> tuple[float, float]:
     """Seconds for (plain xlsxwriter dump, formatted report) of the same ``n`` rows."""
     frame = with_light(synthetic_assignments(n))
-    plain = detail_frame(frame)[[c.key for c in DETAIL_COLUMNS]]
+    plain = labelled(frame)[[c.key for c in DETAIL_COLUMNS]]
     plain.columns = [c.header for c in DETAIL_COLUMNS]
 
     start = time.perf_counter()

@@ -7,12 +7,10 @@ stays text.
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from loaders.excel_report import new_workbook, setup_print, styled
+from loaders.xlsx_kit import new_workbook, setup_print, styled, workbook_bytes
 
 SHEET = "审计记录"
 WIDTHS = {"任务编号": 26, "政策": 30, "原值": 30, "新值": 30, "时间": 18}
@@ -36,6 +34,4 @@ def build_audit_workbook(table: pd.DataFrame, title: str) -> bytes:
                 for value in values
             ]
         )
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)

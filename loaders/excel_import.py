@@ -32,20 +32,26 @@ import io
 import math
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypedDict, TypeVar
 
 import pandas as pd
 import python_calamine
 from defusedxml import ElementTree as SafeET
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+from openpyxl.utils import get_column_letter
 
-from loaders.excel_report import (
+from loaders.excel_template import KIND_NAME, UNIT_NAME
+from loaders.xlsx_kit import (
     TASK_ID_HEADER,
+    TASK_TEXT_HEADER,
     UNIT_HEADER,
     VERSION_HEADER,
     Column,
+    Sheet,
+    defined_text,
     new_workbook,
     prepare_sheet,
     render_rows,
@@ -53,7 +59,6 @@ from loaders.excel_report import (
     setup_print,
     styled,
 )
-from loaders.excel_template import KIND_NAME, UNIT_NAME
 from loaders.xlsx_safety import (
     HEADER_ROWS,
     MAX_ROWS,
@@ -62,14 +67,24 @@ from loaders.xlsx_safety import (
     column_letters,
     open_package,
 )
-from tracker.errors import Conflict, ConflictError, ImportFileError, Problem, ValidationError
-from tracker.progress import PERCENT_ERROR, normalize_value, text_problem
+from tracker.accounts import Account
+from tracker.errors import (
+    Conflict,
+    ConflictError,
+    ImportFileError,
+    PermissionDenied,
+    Problem,
+    ValidationError,
+)
+from tracker.progress import is_blank, normalize_value, text_problem
 from tracker.schema import PROGRESS_FIELDS, TEXT_FIELDS
 from tracker.store import DIFF_COLUMNS, Store, Update, history_text
 
+T = TypeVar("T")
+# What python-calamine gives for a cell (an empty one is "").
+CellValue = int | float | str | bool | time | date | datetime | timedelta
 LOOKUP_CHUNK = 5_000
 FIELD_BY_HEADER = {label: name for name, label in PROGRESS_FIELDS.items()}
-TASK_TEXT_HEADER = "任务内容"  # read to make sure a row still names the task it was written for
 KNOWN_HEADERS = (
     TASK_ID_HEADER,
     UNIT_HEADER,
@@ -82,6 +97,21 @@ NO_VERSION_WARNING = (
     "按冲突列出而不覆盖；请使用督办台下载的模板填报"
 )
 _DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+
+
+class _RowAt(TypedDict):
+    """Where a problem is: the keyword arguments of :class:`Problem` naming the row."""
+
+    row: int
+    sheet: str
+    task_id: str | None
+
+
+class _SheetAt(TypedDict):
+    """Where a file error is: the keyword arguments of :class:`ImportFileError`."""
+
+    file: str
+    sheet: str | None
 
 
 @dataclass
@@ -172,10 +202,31 @@ class ImportResult:
         return text
 
 
+@dataclass(frozen=True)
+class ImportPreview:
+    """The dry run of one upload and what it ran on, so a page shows it again on each rerun
+    without reading the file again, as long as the file, the data and the mode stay."""
+
+    digest: str  # SHA-256 of the file's bytes
+    revision: int  # the store's data revision when it ran
+    all_or_nothing: bool
+    result: ImportResult
+
+    def holds_for(self, digest: str, revision: int, all_or_nothing: bool) -> bool:
+        """Whether this preview is still the dry run of that file, data and mode."""
+        return (self.digest, self.revision, self.all_or_nothing) == (
+            digest,
+            revision,
+            all_or_nothing,
+        )
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _calamine(pkg: Package, sheet: SheetRef | None, call, *args, **kwargs):
+def _calamine(
+    pkg: Package, sheet: SheetRef | None, call: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
     """Run one python-calamine call; its errors, and its Rust panics, become ImportFileError.
 
     pyo3 reports a panic as ``PanicException``, a BaseException (so ``except Exception``
@@ -218,7 +269,7 @@ _EXCEL_LAST_DAY = 2_958_465  # 9999-12-31
 
 def _unreadable_value(pkg: Package, sheet: SheetRef | None) -> ImportFileError:
     """Name the cell that made the reader panic: a date or time cell with an absurd number."""
-    where = {"file": pkg.file_name, "sheet": sheet.name if sheet else None}
+    where: _SheetAt = {"file": pkg.file_name, "sheet": sheet.name if sheet else None}
     dated = _date_styles(pkg)
     for found in _NUMBER_CELL.finditer(pkg.member(sheet.path) if sheet else b""):
         letters, row, attrs, text = found.groups()
@@ -276,19 +327,19 @@ _BY_SPELLING = {_spelling(h): h for h in KNOWN_HEADERS}
 _BY_CORE = {_core(h): h for h in KNOWN_HEADERS}
 
 
-def _is_header_row(cells: list[object]) -> bool:
+def _is_header_row(cells: Sequence[object]) -> bool:
     spelled = {_spelling(v) for v in cells if isinstance(v, str)}
     return _spelling(TASK_ID_HEADER) in spelled and _spelling(UNIT_HEADER) in spelled
 
 
-def _headers(pkg: Package, sheet: SheetRef, cells: list[object]) -> dict[str, int]:
+def _headers(pkg: Package, sheet: SheetRef, cells: Sequence[object]) -> dict[str, int]:
     """Known header -> column index, refusing a known header changed or written twice.
 
     Width and spacing variants (「完成比例（%）」) are the same header; a header whose words
     match a known one but whose rest differs (「完成比例」) was renamed, and its column would
     otherwise be skipped without a word.
     """
-    where = {"file": pkg.file_name, "sheet": sheet.name}
+    where: _SheetAt = {"file": pkg.file_name, "sheet": sheet.name}
     found: dict[str, list[int]] = {}
     for index, value in enumerate(cells):
         if not isinstance(value, str) or not value.strip():
@@ -323,7 +374,9 @@ def _headers(pkg: Package, sheet: SheetRef, cells: list[object]) -> dict[str, in
     return {header: columns[0] for header, columns in found.items()}
 
 
-def _find_sheet(pkg: Package, book) -> tuple[SheetRef, list[list[object]], int, dict[str, int]]:
+def _find_sheet(
+    pkg: Package, book: python_calamine.CalamineWorkbook
+) -> tuple[SheetRef, list[list[CellValue]], int, dict[str, int]]:
     """The first sheet with a 任务编号 + 责任单位 header row: (sheet, rows, header index, map).
 
     Every sheet's extent was checked by :func:`open_package`, so the dense reads are bounded.
@@ -356,10 +409,6 @@ def _find_sheet(pkg: Package, book) -> tuple[SheetRef, list[list[object]], int, 
     )
 
 
-def _blank(value: object) -> bool:
-    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
-
-
 def _text(value: object) -> str:
     """A key or text cell as the user sees it (12.0 -> '12', dates as ISO)."""
     if isinstance(value, float) and value.is_integer():
@@ -376,8 +425,6 @@ def _cell_value(name: str, value: object) -> object:
     ``inf`` or ``1e400`` reads as infinity, never as blank), a date typed as a plain number or
     a time, 2026年12月31日 written in Chinese.
     """
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(PERCENT_ERROR if name == "percent" else f"不是有效的数值（{value}）")
     if name == "due_date":
         if isinstance(value, time | timedelta | int | float):
             raise ValueError("完成时限必须是日期（如 2026-12-31），不是数字或时间")
@@ -387,8 +434,12 @@ def _cell_value(name: str, value: object) -> object:
                 value = date(*(int(g) for g in match.groups()))
             except ValueError:
                 raise ValueError("完成时限不是有效日期") from None
+    elif isinstance(value, float) and not math.isfinite(value):
+        if name in TEXT_FIELDS:
+            raise ValueError(f"不是有效的数值（{value}）")
+        value = str(value)  # not blank: the field's own rule refuses it, in its own words
     elif name in TEXT_FIELDS:
-        value = "" if _blank(value) else _text(value)
+        value = "" if is_blank(value) else _text(value)
     return normalize_value(name, value)
 
 
@@ -401,7 +452,7 @@ class _Refused:
         self.message = message
 
 
-def _checked(name: str, values: list[object]) -> list[object]:
+def _checked(name: str, values: Sequence[object]) -> list[object]:
     """Normalise a whole column; each distinct (type, value) is checked once.
 
     Real columns repeat a handful of statuses, percents and dates, so this turns ~7 checks
@@ -428,29 +479,36 @@ def _checked(name: str, values: list[object]) -> list[object]:
     return out
 
 
-def _key_text(values: list[object]) -> list[str]:
-    return [v.strip() if type(v) is str else ("" if _blank(v) else _text(v)) for v in values]
+def _key_text(values: Sequence[object]) -> list[str]:
+    return [v.strip() if type(v) is str else ("" if is_blank(v) else _text(v)) for v in values]
 
 
-def _versions(values: list[object]) -> list[int | _Refused]:
-    cache: dict[tuple[type, object], int | _Refused] = {}
+def _versions(values: Sequence[object]) -> list[int | _Refused | None]:
+    cache: dict[tuple[type, object], int | _Refused | None] = {}
     out = []
     for raw in values:
         key = (type(raw), raw)
         if key not in cache:
-            try:
-                version = int(raw.strip()) if isinstance(raw, str) else int(raw)
-                if (
-                    version < 0
-                    or isinstance(raw, bool)
-                    or (isinstance(raw, float) and not raw.is_integer())
-                ):
-                    raise ValueError
-                cache[key] = version
-            except (TypeError, ValueError, OverflowError):
-                cache[key] = _Refused("版本号无效（隐藏的「版本」列被改动），请重新下载模板")
+            cache[key] = _version(raw)
         out.append(cache[key])
     return out
+
+
+def _version(raw: object) -> int | _Refused:
+    """A 版本 cell as a whole number >= 0 (``3``, ``3.0``, ``" 3 "``)."""
+    version: int | None = None
+    if isinstance(raw, str):
+        try:
+            version = int(raw.strip())
+        except ValueError:
+            version = None
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        version = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        version = int(raw)
+    if version is None or version < 0:
+        return _Refused("版本号无效（隐藏的「版本」列被改动），请重新下载模板")
+    return version
 
 
 def read_sheet(pkg: Package) -> ParsedSheet:
@@ -463,8 +521,7 @@ def read_sheet(pkg: Package) -> ParsedSheet:
     )
     ref, rows, header_index, headers = _find_sheet(pkg, book)
     fields = [FIELD_BY_HEADER[h] for h in headers if h in FIELD_BY_HEADER]
-    unit_name = pkg.defined_names.get(UNIT_NAME)
-    template_unit = unit_name.strip().strip('"').replace('""', '"') if unit_name else None
+    template_unit = defined_text(pkg.defined_names.get(UNIT_NAME)) or None
     parsed = ParsedSheet(pkg.file_name, ref.name, template_unit, fields)
     if not fields:
         raise ImportFileError(
@@ -495,7 +552,7 @@ def read_sheet(pkg: Package) -> ParsedSheet:
     kept = [
         (header_index + 2 + i, r)
         for i, r in enumerate(body)
-        if any(not _blank(r[c]) for c in watched)
+        if any(not is_blank(r[c]) for c in watched)
     ]
     if not kept:
         raise ImportFileError("表头下没有数据行", file=pkg.file_name, sheet=ref.name)
@@ -505,7 +562,8 @@ def read_sheet(pkg: Package) -> ParsedSheet:
     task_ids = _key_text(column[task_col])
     units = _key_text(column[unit_col])
     texts = _key_text([r[text_col] for _n, r in kept]) if text_col is not None else None
-    versions = _versions(column[version_col]) if version_col is not None else [None] * len(kept)
+    raw_versions: Sequence[object] = column[version_col] if version_col is not None else []
+    versions = _versions(raw_versions) if version_col is not None else [None] * len(kept)
     checked = {name: _checked(name, column[col]) for name, _h, col in field_cols}
     # Keys that could not even be looked up (a NUL would make PostgreSQL refuse the query).
     bad_keys = {key: why for key in {*task_ids, *units} if (why := text_problem(key))}
@@ -516,21 +574,21 @@ def read_sheet(pkg: Package) -> ParsedSheet:
     for i, number in enumerate(numbers):
         task_id, unit, version = task_ids[i], units[i], versions[i]
         changes = {name: values[i] for name, values in checked.items()}
-        ok = (
+        refused = {name: v for name, v in changes.items() if isinstance(v, _Refused)}
+        text = texts[i] if texts is not None else None
+        if (
             task_id
             and unit
             and (not bad_keys or (task_id not in bad_keys and unit not in bad_keys))
             and (template_unit is None or unit == template_unit)
             and not isinstance(version, _Refused)
             and number not in formula_rows
-            and not any(isinstance(v, _Refused) for v in changes.values())
-        )
-        text = texts[i] if texts is not None else None
-        if ok:
+            and not refused
+        ):
             parsed.rows.append(ParsedRow(number, task_id, unit, version, changes, task_text=text))
             continue
         # The slow path: say exactly what is wrong, cell by cell.
-        where = {"row": number, "sheet": sheet, "task_id": task_id or None}
+        where: _RowAt = {"row": number, "sheet": sheet, "task_id": task_id or None}
         unreadable = False
         for header, key in ((TASK_ID_HEADER, task_id), (UNIT_HEADER, unit)):
             if key in bad_keys:
@@ -568,17 +626,15 @@ def read_sheet(pkg: Package) -> ParsedSheet:
             )
         if isinstance(version, _Refused):
             problems.append(
-                Problem(
-                    version.message, column=VERSION_HEADER, value=column[version_col][i], **where
-                )
+                Problem(version.message, column=VERSION_HEADER, value=raw_versions[i], **where)
             )
+            version = None
         for name, header, col in field_cols:
-            if isinstance(changes[name], _Refused):
+            if name in refused:
                 problems.append(
-                    Problem(changes[name].message, column=header, value=column[col][i], **where)
+                    Problem(refused[name].message, column=header, value=column[col][i], **where)
                 )
         if task_id and unit:
-            version = None if isinstance(version, _Refused) else version
             parsed.rows.append(
                 ParsedRow(number, task_id, unit, version, changes, bad=True, task_text=text)
             )
@@ -664,7 +720,7 @@ def plan_updates(store: Store, parsed: ParsedSheet) -> tuple[list[Update], list[
     stale: list[Update] = []
     for row in parsed.rows:
         key = (row.task_id, row.unit)
-        where = {"row": row.row, "sheet": parsed.sheet, "task_id": row.task_id}
+        where: _RowAt = {"row": row.row, "sheet": parsed.sheet, "task_id": row.task_id}
         if key in seen:
             problems.append(
                 Problem(
@@ -717,7 +773,7 @@ def import_workbook(
     source: bytes | BinaryIO,
     *,
     file_name: str,
-    user: str,
+    user: Account,
     dry_run: bool = False,
     all_or_nothing: bool = False,
 ) -> ImportResult:
@@ -727,8 +783,8 @@ def import_workbook(
     ``all_or_nothing`` a single problem or conflict means nothing is written.  The history
     records ``file_name`` as the source.  Raises ImportFileError for unreadable files.
     """
-    if not user or not str(user).strip():
-        raise ValidationError("必须注明填报人")
+    if not isinstance(user, Account):  # checked before the file is read, not after
+        raise PermissionDenied("请先登录：每次导入都必须对应一个已登录的账号")
     pkg = open_package(source, file_name)
     parsed = read_sheet(pkg)
     updates, match_problems, kept_theirs = plan_updates(store, parsed)
@@ -849,7 +905,7 @@ def conflicts_frame(result: ImportResult) -> pd.DataFrame:
 def error_report(result: ImportResult) -> bytes:
     """An .xlsx listing every refused row and why (错误清单) and every conflict (冲突)."""
     wb = new_workbook()
-    blocks = {}
+    blocks: dict[Sheet, bytes] = {}
     for title, columns, frame in (
         ("错误清单", ERROR_COLUMNS, problems_frame(result)),
         ("冲突", CONFLICT_COLUMNS, conflicts_frame(result)),
@@ -857,7 +913,7 @@ def error_report(result: ImportResult) -> bytes:
         ws = wb.create_sheet(title)
         ids = prepare_sheet(ws, columns)
         ws.freeze_panes = "A3"
-        ws.auto_filter.ref = f"A2:{chr(64 + len(columns))}{len(frame) + 2}"
+        ws.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{len(frame) + 2}"
         setup_print(ws, "1:2")
         heading = f"导入{title}　文件：{result.file_name}　共 {len(frame)} 条"
         ws.append([styled(ws, heading, "r_title")])

@@ -1,5 +1,5 @@
 """The reminder list (催办清单) as a workbook: the list, one row per item, and a summary per
-unit.  Every text cell is a string cell (``loaders.excel_report.styled``), so a task text
+unit.  Every text cell is a string cell (``loaders.xlsx_kit.styled``), so a task text
 such as ``=HYPERLINK(…)`` stays text.
 
 >>> data = build_reminder_workbook(reminder_list(rows, today, 15), summary, "催办清单")  # doctest: +SKIP
@@ -7,13 +7,16 @@ such as ``=HYPERLINK(…)`` stays text.
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.utils import get_column_letter
 
-from loaders.excel_report import new_workbook, setup_print, styled
+from loaders.xlsx_kit import Sheet, new_workbook, setup_print, styled, workbook_bytes
+from tracker.progress import is_blank
 
 SHEET_LIST = "催办清单"
 SHEET_SUMMARY = "按单位汇总"
@@ -28,12 +31,10 @@ def build_reminder_workbook(reminders: pd.DataFrame, summary: pd.DataFrame, titl
     _sheet(wb, SHEET_SUMMARY, summary, title)
     wb.properties.title = title
     wb.properties.creator = "政策任务督办台"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
-def _sheet(wb, name: str, table: pd.DataFrame, title: str) -> None:
+def _sheet(wb: Workbook, name: str, table: pd.DataFrame, title: str) -> None:
     ws = wb.create_sheet(name)
     for index, column in enumerate(table.columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = WIDTHS.get(column, 11)
@@ -48,16 +49,16 @@ def _sheet(wb, name: str, table: pd.DataFrame, title: str) -> None:
         ws.append([_cell(ws, value) for value in values])
 
 
-def _cell(ws, value: object):
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+def _cell(ws: Sheet, value: object) -> Cell:
+    if value is pd.NA or is_blank(value):
         return styled(ws, None, "r_text")
-    if isinstance(value, pd.Timestamp | datetime):
+    if isinstance(value, datetime):  # pandas.Timestamp too
         return styled(ws, pd.Timestamp(value).to_pydatetime(), "r_datetime")
     if isinstance(value, date):
         return styled(ws, value, "r_date")
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return styled(ws, "是" if value else "", "r_center")
-    if hasattr(value, "__index__"):  # int, numpy integers
+    if isinstance(value, int | np.integer):
         return styled(ws, int(value), "r_int")
     if isinstance(value, float):
         return styled(ws, value, "r_int" if value.is_integer() else "r_text")

@@ -17,15 +17,16 @@ from datetime import date
 
 import pandas as pd
 from openpyxl.utils import get_column_letter
-from openpyxl.workbook.defined_name import DefinedName
 
-from loaders.excel_report import (
+from loaders.xlsx_kit import (
     TASK_ID_HEADER,
+    TASK_TEXT_HEADER,
     UNIT_HEADER,
     VERSION_HEADER,
     Column,
     date_validation,
-    detail_frame,
+    define_text,
+    labelled,
     new_workbook,
     percent_validation,
     prepare_sheet,
@@ -50,7 +51,7 @@ TEMPLATE_COLUMNS: list[Column] = [
     Column("task_id", TASK_ID_HEADER, 18),
     Column("unit", UNIT_HEADER, 14),
     Column("role_label", "角色", 6, style="r_center"),
-    Column("task_text", "任务内容", 46, style="r_wrap"),
+    Column("task_text", TASK_TEXT_HEADER, 46, style="r_wrap"),
     Column("status_label", PROGRESS_FIELDS["status"], 9, style="t_input_center"),
     Column("percent", PROGRESS_FIELDS["percent"], 9, "int", "t_input_int"),
     Column("due_date", PROGRESS_FIELDS["due_date"], 12, "date", "t_input_date"),
@@ -124,16 +125,15 @@ def template_rows(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
 def build_template(assignments: pd.DataFrame, unit: str, *, today: date | None = None) -> bytes:
     """The fill-in template (.xlsx bytes) for ``unit``'s assignments."""
     today = today or now().date()
-    rows = detail_frame(with_light(template_rows(assignments, unit), today))
+    rows = labelled(with_light(template_rows(assignments, unit), today))
     rows = rows.assign(
         **{c.key: excel_text(rows[c.key]) for c in TEMPLATE_COLUMNS if c.kind == "text"}
     )
     wb = new_workbook()
     wb.properties.title = f"政策任务进度填报模板（{unit}）"
     wb.properties.creator = "政策任务督办台"
-    quoted = '"' + unit.replace('"', '""') + '"'
-    wb.defined_names[UNIT_NAME] = DefinedName(UNIT_NAME, attr_text=quoted)
-    wb.defined_names[KIND_NAME] = DefinedName(KIND_NAME, attr_text=f'"{TEMPLATE_FORMAT}"')
+    define_text(wb, UNIT_NAME, unit)
+    define_text(wb, KIND_NAME, TEMPLATE_FORMAT)
 
     ws = wb.create_sheet(SHEET_TEMPLATE)
     style_ids = prepare_sheet(ws, TEMPLATE_COLUMNS)

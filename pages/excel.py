@@ -15,6 +15,8 @@ import streamlit as st
 from loaders.excel_import import (
     CONFLICT_COLUMNS,
     ERROR_COLUMNS,
+    ImportPreview,
+    ImportResult,
     conflicts_frame,
     diffs_frame,
     error_report,
@@ -29,11 +31,11 @@ from tracker.supervision import Supervision
 from webui import auth, data, filters, safe
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_PREVIEW = "excel_preview"  # (file digest, revision, mode) -> ImportResult of the dry run
+_PREVIEW = "excel_preview"  # the ImportPreview (dry run) of the uploaded file
 _DONE = "excel_done"  # the result of the last confirmed import, shown after the rerun
 
 
-def _show_result(result) -> None:
+def _show_result(result: ImportResult) -> None:
     """Summary, the old -> new table, refusals, conflicts, warnings and the error report."""
     if result.ok:
         safe.success(result.summary())
@@ -145,10 +147,10 @@ with import_tab:
         _show_result(done)
     if upload is not None:
         payload = upload.getvalue()
-        key = (hashlib.sha256(payload).hexdigest(), revision, all_or_nothing)
+        digest = hashlib.sha256(payload).hexdigest()
         preview = st.session_state.get(_PREVIEW)
         try:
-            if preview is None or preview[0] != key:
+            if preview is None or not preview.holds_for(digest, revision, all_or_nothing):
                 result = import_workbook(
                     store,
                     payload,
@@ -157,18 +159,19 @@ with import_tab:
                     dry_run=True,
                     all_or_nothing=all_or_nothing,
                 )
-                st.session_state[_PREVIEW] = preview = (key, result)
+                preview = ImportPreview(digest, revision, all_or_nothing, result)
+                st.session_state[_PREVIEW] = preview
         except TrackerError as exc:
             safe.error(exc)
         else:
             st.subheader("预览（尚未保存）")
-            _show_result(preview[1])
-            blocked = all_or_nothing and not preview[1].ok
+            _show_result(preview.result)
+            blocked = all_or_nothing and not preview.result.ok
             if st.button(
                 "确认导入",
                 key="excel_apply",
                 type="primary",
-                disabled=blocked or not len(preview[1].diffs),
+                disabled=blocked or not len(preview.result.diffs),
             ):
                 try:
                     result = import_workbook(

@@ -31,12 +31,13 @@ from loaders.excel_report import (
     build_report,
     wrapped_row_heights,
 )
+from loaders.store_sync import open_store
 from tests.factories import signed_in
 from tracker.aggregate import notes as notes_of
 from tracker.filters import Filters
 from tracker.progress import warning_light
 from tracker.schema import LIGHT_LABELS, ROLE_LABELS, STATUS_LABELS
-from tracker.store import Store, Update
+from tracker.store import Update
 
 HOSTILE_NOTES = ['=HYPERLINK("http://evil","x")', "=1+1", "+1", "-2", "@SUM(A1)"]
 
@@ -375,7 +376,7 @@ def test_printed_detail_is_one_page_wide_with_readable_text(office, tmp_path) ->
     """The seeds' 明细 printed by LibreOffice: every page carries the same columns, first
     (文号) to last printed (存在问题), the table spans the page width, and body text is at
     least 7.5 pt high (all 19 columns squeezed onto A4 printed it at about 4.5 pt)."""
-    store = Store.open(f"sqlite:///{tmp_path / 'print.db'}")
+    store = open_store(f"sqlite:///{tmp_path / 'print.db'}")  # with the seed tasks
     rows = store.assignments()
     store.engine.dispose()
     workbook = tmp_path / "report.xlsx"

@@ -108,9 +108,9 @@ def test_cli_import_as_staff_refuses_the_foreign_row(tmp_path, small_measures, m
     small_measures.to_csv(csv, index=False, encoding="utf-8-sig")
     monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    from tracker.store import Store
+    from loaders.store_sync import open_store
 
-    store = Store.open(url)
+    store = open_store(url)  # what the CLI opens: the tables and the measures file's tasks
     store.accounts.add("kw01", role="staff", units=["市科委"], password=PASSWORD)
     path = tmp_path / "市科委.xlsx"
     path.write_bytes(_template_with_foreign_row(store, "市财政局"))

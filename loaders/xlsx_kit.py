@@ -1,0 +1,468 @@
+"""The xlsx toolkit every workbook we write shares: named styles, column specs, string-safe
+cells, the fast column-wise row renderer and the splice that puts its rows into the sheet XML,
+print set-up, the status/light colours, input validations and text defined names.  It knows
+the tracker's vocabulary (status labels, the percent and due-date rules) but no workbook:
+the progress report (``excel_report``), the fill-in template (``excel_template``), the import
+error report, the audit and reminder lists each lay out their own sheets with it.
+
+Speed: openpyxl (write-only mode) owns the workbook — named styles, column widths, frozen
+panes, autofilter, conditional formatting, data validation, charts, print set-up and footer —
+and writes the small sheets and every title/header row.  Long row blocks are rendered
+column-wise with vectorised pandas/numpy string operations (:func:`render_rows`) and spliced
+into the sheet XML openpyxl produced (:func:`save_with_rows`), so per-row Python work is nil.
+Every text cell is an inline *string* cell: a note such as ``=HYPERLINK(...)`` arrives in
+Excel as the text the user typed, never as a formula.
+
+>>> wb = new_workbook()
+>>> ws = wb.create_sheet("明细")
+>>> columns = [Column("note", "进展情况", 20, style="r_wrap")]
+>>> style_ids = prepare_sheet(ws, columns)
+>>> ws.append([styled(ws, c.header, "r_header") for c in columns])
+>>> rows = render_rows(pd.DataFrame({"note": ["=1+1"]}), columns, style_ids, first_row=2)
+>>> b'<t xml:space="preserve">=1+1</t>' in rows  # a string cell, never a formula
+True
+>>> data = save_with_rows(wb, {ws: rows})
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.header_footer import HeaderFooterItem
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tracker.progress import (
+    EARLIEST_DUE,
+    LATEST_DUE,
+    MAX_TEXT_CHARS,
+    PERCENT_ERROR,
+    warning_light,
+)
+from tracker.schema import (
+    LIGHT_COLORS,
+    LIGHT_LABELS,
+    PROGRESS_FIELDS,
+    ROLE_LABELS,
+    STATUS_COLORS,
+    STATUS_LABELS,
+)
+
+# A sheet of a write-only workbook.  At run time it is openpyxl's WriteOnlyWorksheet, which
+# carries Worksheet's layout attributes (column_dimensions, page_setup, …); its stub lists
+# few of them, so it is typed as the Worksheet it behaves like.
+Sheet: TypeAlias = Worksheet
+
+FONT_NAME = "等线"
+# The key columns of every sheet an import reads back (the template, the report's 明细).
+TASK_ID_HEADER, UNIT_HEADER, VERSION_HEADER = "任务编号", "责任单位", "版本"
+TASK_TEXT_HEADER = "任务内容"
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_CONTROL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# --- styles: each created once, registered as named styles, reused by every cell ----------
+
+
+def _blend(hex_color: str, share: float = 0.45) -> str:
+    """A lighter tint of ``hex_color`` (mixed with white) so black text stays readable."""
+    rgb = [int(hex_color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]
+    return "".join(f"{round(c * share + 255 * (1 - share)):02X}" for c in rgb)
+
+
+_THIN = Side(style="thin", color="A6A6A6")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_UNLOCKED = Protection(locked=False)
+_INPUT_FILL = PatternFill("solid", fgColor="FFF9E5")
+
+
+def _style(name: str, **kwargs: Any) -> NamedStyle:
+    kwargs.setdefault("font", Font(name=FONT_NAME, size=10))
+    kwargs.setdefault("border", _BORDER)
+    kwargs.setdefault("alignment", Alignment(vertical="top"))
+    return NamedStyle(name=name, **kwargs)
+
+
+def _named_styles() -> list[NamedStyle]:
+    center = Alignment(horizontal="center", vertical="top")
+    wrap = Alignment(vertical="top", wrap_text=True)
+    return [
+        NamedStyle(name="r_title", font=Font(name=FONT_NAME, size=14, bold=True)),
+        NamedStyle(name="r_subtitle", font=Font(name=FONT_NAME, size=10, color="595959")),
+        # Definitions printed beside figures: no border, no wrap, so the text runs on to the right.
+        NamedStyle(name="r_note", font=Font(name=FONT_NAME, size=9, color="595959")),
+        NamedStyle(
+            name="r_help",
+            font=Font(name=FONT_NAME, size=11),
+            alignment=Alignment(vertical="top", wrap_text=True),
+        ),
+        _style(
+            "r_header",
+            font=Font(name=FONT_NAME, size=10, bold=True),
+            fill=PatternFill("solid", fgColor="D9E1F2"),
+            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+        ),
+        _style("r_text"),
+        _style("r_wrap", alignment=wrap),
+        _style("r_center", alignment=center),
+        _style("r_int", alignment=center, number_format="0"),
+        _style("r_pct", alignment=center, number_format="0.0%"),
+        _style("r_date", alignment=center, number_format="yyyy-mm-dd"),
+        _style("r_datetime", alignment=center, number_format="yyyy-mm-dd hh:mm"),
+        _style(
+            "r_total",
+            font=Font(name=FONT_NAME, size=10, bold=True),
+            fill=PatternFill("solid", fgColor="F2F2F2"),
+            alignment=center,
+        ),
+        _style(
+            "r_total_pct",
+            font=Font(name=FONT_NAME, size=10, bold=True),
+            fill=PatternFill("solid", fgColor="F2F2F2"),
+            alignment=center,
+            number_format="0.0%",
+        ),
+        # Input cells: unlocked under sheet protection, tinted so users see where to type.
+        _style("t_input", protection=_UNLOCKED, fill=_INPUT_FILL, alignment=wrap),
+        _style("t_input_center", protection=_UNLOCKED, fill=_INPUT_FILL, alignment=center),
+        _style(
+            "t_input_int",
+            protection=_UNLOCKED,
+            fill=_INPUT_FILL,
+            alignment=center,
+            number_format="0",
+        ),
+        _style(
+            "t_input_date",
+            protection=_UNLOCKED,
+            fill=_INPUT_FILL,
+            alignment=center,
+            number_format="yyyy-mm-dd",
+        ),
+    ]
+
+
+def new_workbook() -> Workbook:
+    """A write-only workbook with the house named styles registered."""
+    wb = Workbook(write_only=True)
+    for style in _named_styles():
+        wb.add_named_style(style)
+    return wb
+
+
+def styled(ws: Sheet, value: str | float | date | datetime | None, style: str) -> Cell:
+    """A write-only cell; strings are always string cells (never formulas)."""
+    cell = WriteOnlyCell(ws)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    cell.style = style
+    return cell
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    """``wb`` saved as .xlsx bytes."""
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# --- the fast row renderer ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a rendered sheet: source key, Chinese header, width, kind and style."""
+
+    key: str
+    header: str
+    width: float
+    kind: str = "text"  # text | int | number | date | datetime
+    style: str = "r_text"
+    hidden: bool = False
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Text as a string column Excel can hold: no XML-illegal control characters, at most
+    32,767 characters.  Checks are vectorised and the rare fix-ups run only when needed."""
+    if isinstance(values.dtype, pd.StringDtype):
+        text = values.fillna("")
+    else:
+        text = values.astype(object).where(values.notna(), "").astype(str)
+    if not len(text):
+        return text
+    bad = text.str.contains(_CONTROL_CHARS, regex=True)
+    if bad.any():
+        text = text.where(~bad, text[bad].str.replace(_CONTROL_CHARS, "", regex=True))
+    if text.str.len().max() > MAX_TEXT_CHARS:
+        text = text.str.slice(0, MAX_TEXT_CHARS)
+    return text
+
+
+def _xml_escape(values: pd.Series) -> np.ndarray:
+    escaped = (
+        values.str.replace("&", "&amp;", regex=False)
+        .str.replace("<", "&lt;", regex=False)
+        .str.replace(">", "&gt;", regex=False)
+    )
+    return escaped.to_numpy(dtype=object)
+
+
+def _serial(values: pd.Series) -> pd.Series:
+    """Excel serial day numbers (1900 date system) for dates/datetimes; NaN for blanks."""
+    stamps = pd.to_datetime(values, errors="coerce")
+    return (stamps - _EXCEL_EPOCH) / pd.Timedelta(days=1)
+
+
+def render_rows(
+    frame: pd.DataFrame,
+    columns: Sequence[Column],
+    style_ids: Mapping[str, int],
+    first_row: int,
+    heights: np.ndarray | None = None,
+) -> bytes:
+    """``<row>`` elements for ``frame`` starting at sheet row ``first_row``, column-wise;
+    ``heights`` (points, one per row) are written as the rows' heights when given (not
+    marked custom: a spreadsheet may still refit a row once its text is edited)."""
+    n = len(frame)
+    if n == 0:
+        return b""
+    numbers = np.arange(first_row, first_row + n).astype(str).astype(object)
+    grid = np.empty((n, len(columns) + 2), dtype=object)
+    if heights is None:
+        grid[:, 0] = '<row r="' + numbers + '">'
+    else:
+        points = np.round(np.asarray(heights, dtype="float64"), 1).astype(str).astype(object)
+        grid[:, 0] = '<row r="' + numbers + '" ht="' + points + '">'
+    grid[:, -1] = "</row>"
+    for index, col in enumerate(columns, start=1):
+        ref = f'<c r="{get_column_letter(index)}' + numbers
+        style = f'" s="{style_ids[col.style]}"'
+        empty = ref + style + "/>"
+        values = frame[col.key]
+        if col.kind == "text":
+            text = clean_text(values)
+            body = ref + style + ' t="inlineStr"><is><t xml:space="preserve">'
+            body = body + _xml_escape(text) + "</t></is></c>"
+            blank = (text == "").to_numpy()
+        elif col.kind in ("int", "number"):
+            numeric = pd.to_numeric(values, errors="coerce")
+            blank = numeric.isna().to_numpy()
+            filled = numeric.fillna(0)
+            typed = filled.astype("int64") if col.kind == "int" else filled.astype("float64")
+            shown = typed.astype(str).to_numpy(dtype=object)
+            body = ref + style + "><v>" + shown + "</v></c>"
+        elif col.kind in ("date", "datetime"):
+            serial = _serial(values)
+            blank = serial.isna().to_numpy()
+            if col.kind == "date":
+                days = serial.fillna(0).round().astype("int64").astype(str)
+            else:  # whole seconds, so the value shown is exactly the stored time
+                days = ((serial.fillna(0) * 86400).round() / 86400).astype(str)
+            body = ref + style + "><v>" + days.to_numpy(dtype=object) + "</v></c>"
+        else:
+            raise ValueError(f"unknown column kind {col.kind}")
+        grid[:, index] = np.where(blank, empty, body)
+    xml = "".join(grid.ravel().tolist())
+    try:
+        return xml.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (only possible in object-backed text)
+        return _ILLEGAL_XML.sub("", xml).encode("utf-8")
+
+
+def prepare_sheet(ws: Sheet, columns: Sequence[Column]) -> dict[str, int]:
+    """Set widths/hidden columns (must precede any row) and return style name -> xf index."""
+    for index, col in enumerate(columns, start=1):
+        dim = ws.column_dimensions[get_column_letter(index)]
+        dim.width = col.width
+        dim.hidden = col.hidden
+    return {col.style: style_id(ws, col.style) for col in columns}
+
+
+def style_id(ws: Sheet, style: str) -> int:
+    """The cell-format index of named style ``style`` in ``ws``'s workbook."""
+    probe = WriteOnlyCell(ws)
+    probe.style = style
+    return probe.style_id
+
+
+def save_with_rows(wb: Workbook, blocks: Mapping[Sheet, bytes]) -> bytes:
+    """Save ``wb`` and splice each pre-rendered row block at the end of its sheet's data."""
+    raw = workbook_bytes(wb)
+    targets = {ws.path.lstrip("/"): rows for ws, rows in blocks.items() if rows}
+    if not targets:
+        return raw
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(raw)) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=3) as zout,
+    ):
+        for info in zin.infolist():
+            body = zin.read(info.filename)
+            rows = targets.get(info.filename)
+            if rows is None:
+                zout.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED)
+                continue
+            cut = body.rindex(b"</sheetData>")
+            with zout.open(info.filename, "w", force_zip64=True) as fh:
+                fh.write(body[:cut])
+                fh.write(rows)
+                fh.write(body[cut:])
+    return out.getvalue()
+
+
+# --- sheet furniture -----------------------------------------------------------------------
+
+
+def setup_print(ws: Sheet, title_rows: str, *, landscape: bool = True) -> None:
+    """Landscape, one page wide, header rows repeated, footer with page numbers."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.print_title_rows = title_rows
+    footer = HeaderFooterItem()
+    footer.center.text = "第 &P 页，共 &N 页"
+    footer.center.font = FONT_NAME
+    footer.right.text = "&A"
+    ws.HeaderFooter.oddFooter = footer
+
+
+def _label_fills(ws: Sheet, ref: str, labels: Mapping[str, str], colors: Mapping[str, str]):
+    for code, label in labels.items():
+        tint = _blend(colors[code])
+        fill = PatternFill("solid", fgColor=tint, bgColor=tint)
+        ws.conditional_formatting.add(
+            ref, CellIsRule(operator="equal", formula=[f'"{label}"'], fill=fill)
+        )
+
+
+def status_rules(ws: Sheet, ref: str) -> None:
+    """One conditional-format rule per status label over ``ref``, in the status colour."""
+    _label_fills(ws, ref, STATUS_LABELS, STATUS_COLORS)
+
+
+def light_rules(ws: Sheet, ref: str) -> None:
+    """One conditional-format rule per warning-light label over ``ref``, in its colour."""
+    _label_fills(ws, ref, LIGHT_LABELS, LIGHT_COLORS)
+
+
+def status_validation(ref: str) -> DataValidation:
+    """Dropdown of the Chinese status labels."""
+    dv = DataValidation(
+        type="list",
+        formula1='"' + ",".join(STATUS_LABELS.values()) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="状态无效",
+        error="请从下拉列表中选择：" + "、".join(STATUS_LABELS.values()),
+        promptTitle="状态",
+        prompt="请从下拉列表中选择",
+    )
+    dv.add(ref)
+    return dv
+
+
+def percent_validation(ref: str) -> DataValidation:
+    """Whole number 0–100, with the store's own message."""
+    dv = DataValidation(
+        type="whole",
+        operator="between",
+        formula1="0",
+        formula2="100",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=f"{PROGRESS_FIELDS['percent']}无效",
+        error=PERCENT_ERROR,
+    )
+    dv.add(ref)
+    return dv
+
+
+def excel_serial(day: date) -> int:
+    """Excel's serial number of ``day`` (1900 date system).
+
+    >>> excel_serial(date(2000, 1, 1))
+    36526
+    """
+    return (day - _EXCEL_EPOCH.date()).days
+
+
+def date_validation(ref: str) -> DataValidation:
+    """A date within the span the store accepts for a deadline."""
+    dv = DataValidation(
+        type="date",
+        operator="between",
+        formula1=str(excel_serial(EARLIEST_DUE)),
+        formula2=str(excel_serial(LATEST_DUE)),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=f"{PROGRESS_FIELDS['due_date']}无效",
+        error=f"请填写 {EARLIEST_DUE} 至 {LATEST_DUE} 之间的日期，如 2026-12-31",
+    )
+    dv.add(ref)
+    return dv
+
+
+# --- text defined names --------------------------------------------------------------------
+
+
+def define_text(wb: Workbook, name: str, text: str) -> None:
+    """A workbook-level defined name holding the text constant ``text``."""
+    quoted = '"' + text.replace('"', '""') + '"'
+    wb.defined_names[name] = DefinedName(name, attr_text=quoted)
+
+
+def defined_text(formula: str | None) -> str | None:
+    """The text constant of a defined name's formula, as :func:`define_text` wrote it.
+
+    >>> defined_text('"市科委""一处"')
+    '市科委"一处'
+    """
+    if formula is None:
+        return None
+    text = formula.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    return text.replace('""', '"')
+
+
+# --- rows as a sheet shows them ------------------------------------------------------------
+
+
+def with_light(assignments: pd.DataFrame, today: date | None = None) -> pd.DataFrame:
+    """``assignments`` with a ``light`` column (computed unless already there)."""
+    if "light" in assignments.columns:
+        return assignments
+    frame = assignments.copy()
+    frame["light"] = warning_light(frame, today) if len(frame) else pd.Series(dtype=object)
+    return frame
+
+
+def labelled(assignments: pd.DataFrame) -> pd.DataFrame:
+    """``assignments`` (with ``light``) plus the Chinese labels of role, status and light."""
+    frame = assignments
+    return frame.assign(
+        role_label=frame["role"].map(ROLE_LABELS).fillna(frame["role"]),
+        status_label=frame["status"].map(STATUS_LABELS).fillna(frame["status"]),
+        light_label=frame["light"].map(LIGHT_LABELS).fillna(""),
+    )
