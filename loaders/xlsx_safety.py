@@ -357,18 +357,18 @@ def check_extent(sheet_xml: bytes, file_name: str, sheet: str) -> None:
         raise ImportFileError("工作表不是 UTF-8 编码的 XML，拒绝读取", file=file_name, sheet=sheet)
     head = sheet_xml[: max(sheet_xml.find(b"sheetData"), 0)]
     declared = _DIMENSION.search(head)
-    where = {"file": file_name, "sheet": sheet}
     if declared and (found := _CELL_NAME.fullmatch(declared.group(1).split(b":")[-1])):
-        extent = Extent(int(found.group(2)), column_index(found.group(1).decode().upper()))
-        if _too_big(extent):
+        stated = Extent(int(found.group(2)), column_index(found.group(1).decode().upper()))
+        if _too_big(stated):
             raise ImportFileError(
                 f"声明的数据范围 {declared.group(1).decode()} 超出上限（{_LIMITS}），"
                 "请删除多余的行列或拆分后再导入",
-                **where,
+                file=file_name,
+                sheet=sheet,
             )
     extent = sheet_extent(sheet_xml)
     if extent is None:
-        raise ImportFileError("工作表含有无效的单元格引用，无法读取", **where)
+        raise ImportFileError("工作表含有无效的单元格引用，无法读取", file=file_name, sheet=sheet)
     if extent.columns > MAX_COLUMNS or extent.rows > MAX_SHEET_ROWS:
         at = []
         if extent.columns > MAX_COLUMNS:
@@ -377,13 +377,15 @@ def check_extent(sheet_xml: bytes, file_name: str, sheet: str) -> None:
             at.append(f"第 {extent.rows:,} 行")
         raise ImportFileError(
             f"{'、'.join(at)}有单元格，超出上限（{_LIMITS}），请删除多余的行列或拆分后再导入",
-            **where,
+            file=file_name,
+            sheet=sheet,
         )
     if extent.cells > MAX_CELLS:
         raise ImportFileError(
             f"数据范围 A1:{extent.corner} 共 {extent.cells:,} 个单元格，超出上限（{_LIMITS}），"
             "请删除多余的行列或拆分后再导入",
-            **where,
+            file=file_name,
+            sheet=sheet,
         )
 
 

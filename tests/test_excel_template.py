@@ -4,6 +4,7 @@ hidden version column, the unit recorded in the workbook, and the Chinese instru
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 from xml.sax.saxutils import escape
 
 import openpyxl
@@ -23,6 +24,7 @@ from loaders.excel_template import (
 )
 from tests.test_excel_import import raw_xlsx
 from tracker.errors import TrackerError
+from tracker.progress import EARLIEST_DUE, LATEST_DUE, PERCENT_ERROR
 from tracker.schema import STATUS_LABELS
 
 EDITABLE = ["状态", "完成比例(%)", "完成时限", "进展情况", "下一步计划", "存在问题", "佐证材料"]
@@ -88,6 +90,16 @@ def test_data_validation(template) -> None:
     assert (percent.operator, percent.formula1, percent.formula2) == ("between", "0", "100")
     assert str(percent.sqref) == f"{letter['完成比例(%)']}3:{letter['完成比例(%)']}5"
     assert str(found["date"].sqref).startswith(letter["完成时限"])
+
+
+def test_validations_follow_the_stores_rules(template) -> None:
+    """What Excel refuses while typing is what the store refuses on import, in its words."""
+    _store, wb = template
+    found = {dv.type: dv for dv in wb[SHEET_TEMPLATE].data_validations.dataValidation}
+    assert found["whole"].error == PERCENT_ERROR
+    span = (found["date"].formula1, found["date"].formula2)
+    days = tuple(date(1899, 12, 30) + timedelta(days=int(n)) for n in span)
+    assert days == (EARLIEST_DUE, LATEST_DUE)
 
 
 def test_instructions_in_chinese(template) -> None:

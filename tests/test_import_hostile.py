@@ -263,6 +263,32 @@ def test_percent_that_is_not_a_number_is_a_located_problem(store, value) -> None
     assert problem.message == PERCENT_ERROR
 
 
+@pytest.mark.parametrize(
+    "header, message",
+    [("进展情况", "不是有效的数值（inf）"), ("状态", "状态必须是以下之一：")],
+)
+def test_a_number_that_is_not_one_is_refused_by_its_columns_rule(store, header, message) -> None:
+    """``1e400`` reads as infinity: never a blank, never the text 'inf'."""
+    data = with_cells(template_for(store), {at(header): Number("1e400")})
+    result = run(store, data)
+    [problem] = result.problems
+    assert (problem.sheet, problem.row, problem.column) == (SHEET_TEMPLATE, 3, header)
+    assert problem.message.startswith(message)
+    assert not result.written
+
+
+def test_a_row_of_only_spaces_is_not_a_data_row(store) -> None:
+    """Spaces left under the table are blank, as everywhere else, not a row lacking its id."""
+    wb = openpyxl.load_workbook(io.BytesIO(template_for(store)))
+    ws = wb[SHEET_TEMPLATE]
+    [note] = [c.column for c in ws[2] if c.value == "进展情况"]
+    ws.cell(row=ws.max_row + 1, column=note).value = "   "
+    out = io.BytesIO()
+    wb.save(out)
+    result = run(store, out.getvalue(), dry_run=True)
+    assert result.ok and result.rows_read == 3
+
+
 @pytest.mark.parametrize("serial", ["-1e12", "-1e15", "1e300", "nan"])
 def test_an_absurd_date_serial_is_located_not_a_reader_panic(store, serial) -> None:
     """The due-date column is date-formatted: the reader turns its numbers into dates."""
