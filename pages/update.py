@@ -394,16 +394,11 @@ drafts.keep(unit, kept)
 pending = editing.draft_count(kept)
 st.session_state[_PENDING] = pending
 restored_save = False
-if st.session_state.get(_RESTORED) and pending:
-    per_role = "、".join(
-        f"{ROLE_LABELS[role]}任务 {count} 处"
-        for role in (LEAD, SUPPORT)
-        if (
-            count := editing.draft_count(
-                {a: d for a, d in kept.items() if a in bench.frame(role).index}
-            )
-        )
-    )
+if not pending:
+    st.session_state.pop(_RESTORED, None)  # what was kept is saved, discarded or undone
+elif st.session_state.get(_RESTORED):
+    counts = {role: editing.draft_count(kept, bench.frame(role).index) for role in (LEAD, SUPPORT)}
+    per_role = "、".join(f"{ROLE_LABELS[r]}任务 {n} 处" for r, n in counts.items() if n)
     with banner:
         safe.info(
             f"有 {pending} 处未保存的修改（{per_role}），是您上次离开本页时留下的，已为您保留在表中"

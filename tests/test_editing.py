@@ -403,6 +403,7 @@ def test_drafts_keep_edits_from_every_page_with_the_version_they_were_made_on():
     edited.loc[13, NOTE] = "已验收"
     drafts = editing.record_drafts(drafts, second_page, edited)  # page 1's edit survives
     assert set(drafts) == {12, 13} and editing.draft_count(drafts) == 2
+    assert editing.draft_count(drafts, among=first_page.index) == 1
     # Shown again, the grid starts from the drafts' values; the edit is then sent once.
     shown = editing.with_drafts(first_page, drafts)
     assert shown.loc[12, PERCENT] == 25 and shown.loc[11, PERCENT] == 40
@@ -413,6 +414,10 @@ def test_drafts_keep_edits_from_every_page_with_the_version_they_were_made_on():
         (12, 0, {"percent": 25}, 2),
         (13, 7, {"note": "已验收"}, 3),
     ]
+    # Values the store will refuse are kept and shown as typed, to be corrected.
+    odd = {11: editing.Draft(3, {PERCENT: 25.5}), 12: editing.Draft(0, {PERCENT: None})}
+    assert editing.with_drafts(first_page, odd)[PERCENT].tolist()[0] == 25.5
+    assert pd.isna(editing.with_drafts(first_page, odd).loc[12, PERCENT])
     # Undone by hand: the draft goes, the other page's stays.
     assert editing.record_drafts(drafts, first_page, first_page) == {13: drafts[13]}
 

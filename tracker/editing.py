@@ -319,7 +319,13 @@ def with_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFram
     shown = frame.copy()
     for aid in mine:
         for label, value in drafts[aid].cells.items():
-            shown.loc[aid, label] = value
+            try:
+                shown.loc[aid, label] = value
+            except TypeError:  # 25.5 in the whole-number column: shown, and the save refuses it
+                shown[label] = shown[label].astype(
+                    "float64" if isinstance(value, float) else object
+                )
+                shown.loc[aid, label] = value
     return shown
 
 
@@ -336,9 +342,10 @@ def draft_updates(loaded: pd.DataFrame, drafts: Mapping[int, Draft]) -> list[Upd
     ]
 
 
-def draft_count(drafts: Mapping[int, Draft]) -> int:
-    """How many cells the drafts change (what "N 处未保存的修改" counts)."""
-    return sum(len(draft.cells) for draft in drafts.values())
+def draft_count(drafts: Mapping[int, Draft], among: pd.Index | None = None) -> int:
+    """How many cells the drafts change (what "N 处未保存的修改" counts), of the rows
+    ``among`` (an editor frame's index) or all."""
+    return sum(len(draft.cells) for aid, draft in drafts.items() if among is None or aid in among)
 
 
 # --- one page of the grid --------------------------------------------------------------------
