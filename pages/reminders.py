@@ -17,11 +17,13 @@ from webui import auth, data, filters, safe
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _board(
     revision: int, seen: tuple[int, int], today, chosen, days: int, reasons: tuple, sender: str
 ) -> rm.ReminderBoard:
-    """Cached until a save, a step or a reminder (``revision``, ``seen``)."""
+    """Cached until a save, a step or a reminder (``revision``, ``seen``).  Shared and
+    read-only, like ``data.assignments()``: copying 100,000 items out of ``st.cache_data``
+    took half the rerun."""
     supervision = sv.Supervision(data.get_store())
     period = period_of(today)
     rows = chosen.apply(data.assignments())

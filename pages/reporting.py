@@ -22,10 +22,11 @@ from tracker.schema import (
 from webui import auth, data, safe
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _board(revision: int, seen: tuple[int, int], today, unit: str):
     """The unit's board and the reminders it got, cached until a save, a step or a reminder
-    (``revision``, ``seen``): at 14,000 assignments building them took a second a rerun."""
+    (``revision``, ``seen``): at 14,000 assignments building them took a second a rerun.
+    Shared and read-only, like ``data.assignments()`` (no copy out of the cache)."""
     supervision = sv.Supervision(data.get_store())
     period = period_of(today)
     assignments = data.assignments()
