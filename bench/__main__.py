@@ -24,8 +24,9 @@ from bench.generate import synthetic_measures, synthetic_policy_text
 from loaders.measures_csv import to_csv_bytes
 from tracker.accounts import Account
 from tracker.aggregate import derive
+from tracker.progress import Update
 from tracker.schema import SOURCE_API, STATUSES, SUPERVISOR, UNITS_CSV
-from tracker.store import Store, Update, make_engine
+from tracker.store import Store, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(path.stem for path in (ROOT / "pages").glob("*.py"))
