@@ -20,8 +20,10 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import measures_frame
 from tests.factories import sign_in_app, signed_in
+from tracker.aggregate import derive
+from tracker.progress import Update
 from tracker.schema import MEASURE_COLUMNS, MEASURES_CSV
-from tracker.store import Store, Update
+from tracker.store import Store
 from webui import safe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,7 +314,7 @@ def test_support_unit_filter_shows_tasks_with_the_leads_status_and_light(app) ->
     """?unit=市财政局 showed 市财政局's own (red) status under 市科委's name."""
     at = app({"unit": "市财政局"})
     store = Store.open()  # same DATABASE_URL as the app
-    rows = store.assignments()
+    rows = derive(store.assignments())
     task = rows[(rows.unit == "市财政局") & (rows.role == "support") & (rows.lead_unit == "市科委")]
     task_id = task.iloc[0]["task_id"]
     mine = rows[(rows.task_id == task_id) & (rows.unit == "市财政局")].iloc[0]
