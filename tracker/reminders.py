@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from pandas.api.typing import NAType
 
@@ -89,32 +90,45 @@ def reminder_list(
     soon = open_ & (left >= 0) & (left <= days)
     unreported = (state != CLOSED) & ~state.isin([SUBMITTED, ACCEPTED])
     unacknowledged = state == NOT_ACKNOWLEDGED
-    reasons = [
-        "、".join(
-            name
-            for name, hit in (
-                (OVERDUE, o),
-                (DUE_SOON, s),
-                (UNACKNOWLEDGED if a else UNREPORTED, u),
+    # Each row's text from the few combinations there are: (overdue, soon, third) where the
+    # third is none, 本期未报送 or 未签收; a comprehension over 100,000 rows took a second.
+    third = np.where(unreported, np.where(unacknowledged, 2, 1), 0)
+    code = overdue.to_numpy(dtype=int) * 6 + soon.to_numpy(dtype=int) * 3 + third
+    texts = np.array(
+        [
+            "、".join(
+                name
+                for name, hit in (
+                    (OVERDUE, o),
+                    (DUE_SOON, s),
+                    (UNACKNOWLEDGED if t == 2 else UNREPORTED, t > 0),
+                )
+                if hit and name in reasons
             )
-            if hit and name in reasons
-        )
-        for o, s, u, a in zip(overdue, soon, unreported, unacknowledged, strict=True)
-    ]
+            for o in (0, 1)
+            for s in (0, 1)
+            for t in (0, 1, 2)
+        ],
+        dtype=object,
+    )
+    reason = texts[code]
+    keep = reason != ""
+    rows, due, left, state = rows[keep], due[keep], left[keep], state[keep]
+    # .array, not .to_numpy(): text columns stay Arrow strings instead of a round trip
+    # through Python objects.
     table = pd.DataFrame(
         {
-            UNIT: rows["unit"].astype(str).to_numpy(),
-            TASK_ID: rows["task_id"].astype(str).to_numpy(),
-            TASK_TEXT: rows["task_text"].astype(str).to_numpy(),
-            ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]).to_numpy(),
-            DUE: [None if pd.isna(d) else d.date() for d in due],
-            DAYS_LEFT: left.astype("Int64").to_numpy(),
-            STATUS: rows["status"].map(STATUS_LABELS).fillna(rows["status"]).to_numpy(),
-            STATE: state.map(SUPERVISION_STATE_LABELS).fillna(state).to_numpy(),
-            REASON: reasons,
+            UNIT: rows["unit"].astype(str).array,
+            TASK_ID: rows["task_id"].astype(str).array,
+            TASK_TEXT: rows["task_text"].astype(str).array,
+            ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]).array,
+            DUE: due.dt.date.astype(object).where(due.notna(), None).to_numpy(),
+            DAYS_LEFT: left.astype("Int64").array,
+            STATUS: rows["status"].map(STATUS_LABELS).fillna(rows["status"]).array,
+            STATE: state.map(SUPERVISION_STATE_LABELS).fillna(state).array,
+            REASON: pd.array(reason[keep], dtype="str"),
         }
     )
-    table = table[table[REASON] != ""]
     urgency = table[DAYS_LEFT].astype("float").fillna(float("inf"))
     order = table.assign(_urgency=urgency).sort_values([UNIT, "_urgency", TASK_ID], kind="stable")
     return order.drop(columns="_urgency").reset_index(drop=True)
