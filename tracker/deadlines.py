@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 from tracker.progress import is_blank
@@ -32,7 +33,7 @@ ASSIGNMENT_COLUMNS = [UNIT, ROLE, DUE, VERSION]
 
 def _dates(values: pd.Series) -> pd.Series:
     parsed = pd.to_datetime(values, errors="coerce")
-    return pd.Series([None if pd.isna(d) else d.date() for d in parsed], index=values.index)
+    return parsed.dt.date.astype(object).where(parsed.notna(), None)
 
 
 def task_deadlines(assignments: pd.DataFrame) -> pd.DataFrame:
@@ -56,7 +57,7 @@ def task_deadlines(assignments: pd.DataFrame) -> pd.DataFrame:
             TASK_TEXT: leads["task_text"].astype(str).to_numpy(),
             LEAD_UNIT: leads["unit"].astype(str).to_numpy(),
             DUE: due.loc[leads.index].to_numpy(),
-            SPREAD: [SAME if spread[t] == 1 else DIFFERENT for t in leads["task_id"]],
+            SPREAD: np.where(spread.reindex(leads["task_id"]).to_numpy() == 1, SAME, DIFFERENT),
         },
         index=pd.Index(leads["task_id"].astype(str).to_numpy(), name="task_id"),
     )
