@@ -21,8 +21,9 @@ from browser_helpers import (
 from PIL import Image
 
 from tests.factories import signed_in
+from tracker.progress import Update
 from tracker.schema import SUPERVISOR
-from tracker.store import Store, Update
+from tracker.store import Store
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1400, "height": 1000}

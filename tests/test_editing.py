@@ -16,8 +16,8 @@ from tests.factories import signed_in
 from tracker import editing
 from tracker.editing import changed_updates, editor_frame
 from tracker.errors import Conflict, ConflictError, Problem
+from tracker.progress import Update
 from tracker.schema import LEAD, PROGRESS_FIELDS, SUPPORT
-from tracker.store import Update
 
 STATUS = PROGRESS_FIELDS["status"]
 PERCENT = PROGRESS_FIELDS["percent"]

@@ -19,8 +19,9 @@ from streamlit.testing.v1 import AppTest
 from loaders.measures_csv import read_measures
 from tests.conftest import measures_frame
 from tests.factories import DASHBOARD, shown_text, sign_in_app, signed_in, signed_in_app
+from tracker.progress import Update
 from tracker.schema import LEAD, STAFF, SUPERVISOR, SUPPORT
-from tracker.store import Store, Update, make_engine, measures_file_bytes
+from tracker.store import Store, make_engine, measures_file_bytes
 
 
 @pytest.fixture

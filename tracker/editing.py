@@ -28,7 +28,7 @@ import pandas as pd
 
 from tracker.aggregate import measure_label, short_text
 from tracker.errors import Conflict, Problem
-from tracker.progress import is_blank, normalize_status, normalize_value, period_of
+from tracker.progress import Update, is_blank, normalize_status, normalize_value, period_of
 from tracker.schema import (
     DONE,
     PROGRESS_FIELDS,
@@ -37,7 +37,6 @@ from tracker.schema import (
     SOURCE_WEB,
     STATUS_LABELS,
 )
-from tracker.store import Update
 
 # A grid cell's value as the editor hands it back (int counts as float here; a Timestamp is
 # a datetime, which is a date).
