@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from loaders.excel_report import DETAIL_COLUMNS, build_report
-from loaders.xlsx_kit import labelled, with_light
+from loaders.xlsx_kit import labelled
+from tracker.aggregate import derive
 from tracker.schema import STATUSES
 
 
@@ -75,7 +76,7 @@ def synthetic_assignments(n: int, seed: int = 0) -> pd.DataFrame:
 
 def measure(n: int) -> tuple[float, float]:
     """Seconds for (plain xlsxwriter dump, formatted report) of the same ``n`` rows."""
-    frame = with_light(synthetic_assignments(n))
+    frame = derive(synthetic_assignments(n))
     plain = labelled(frame)[[c.key for c in DETAIL_COLUMNS]]
     plain.columns = [c.header for c in DETAIL_COLUMNS]
 

@@ -50,7 +50,7 @@ def _sheet(wb: Workbook, name: str, table: pd.DataFrame, title: str) -> None:
 
 
 def _cell(ws: Sheet, value: object) -> Cell:
-    if value is pd.NA or is_blank(value):
+    if is_blank(value):
         return styled(ws, None, "r_text")
     if isinstance(value, datetime):  # pandas.Timestamp too
         return styled(ws, pd.Timestamp(value).to_pydatetime(), "r_datetime")

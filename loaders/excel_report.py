@@ -39,7 +39,6 @@ from loaders.xlsx_kit import (
     status_validation,
     style_id,
     styled,
-    with_light,
 )
 from tracker import aggregate
 from tracker import rankings as ranks
@@ -129,7 +128,7 @@ def build_report(
     with ``rankings`` (``tracker.rankings.rankings``), a 通报 sheet after the others."""
     filters = filters or Filters()
     today = today or now().date()
-    every = with_light(assignments, today)
+    every = aggregate.derive(assignments, today)
     rows = filters.apply(every)
     titles = {
         kind: report_title(kind, filters, today, len(rows), policy_names(every))

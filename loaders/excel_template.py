@@ -36,8 +36,8 @@ from loaders.xlsx_kit import (
     status_rules,
     status_validation,
     styled,
-    with_light,
 )
+from tracker.aggregate import derive
 from tracker.errors import TrackerError
 from tracker.progress import now
 from tracker.schema import PROGRESS_FIELDS, STATUS_LABELS
@@ -125,7 +125,7 @@ def template_rows(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
 def build_template(assignments: pd.DataFrame, unit: str, *, today: date | None = None) -> bytes:
     """The fill-in template (.xlsx bytes) for ``unit``'s assignments."""
     today = today or now().date()
-    rows = labelled(with_light(template_rows(assignments, unit), today))
+    rows = labelled(template_rows(derive(assignments, today), unit))
     rows = rows.assign(
         **{c.key: excel_text(rows[c.key]) for c in TEMPLATE_COLUMNS if c.kind == "text"}
     )

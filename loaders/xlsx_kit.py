@@ -52,7 +52,6 @@ from tracker.progress import (
     LATEST_DUE,
     MAX_TEXT_CHARS,
     PERCENT_ERROR,
-    warning_light,
 )
 from tracker.schema import (
     LIGHT_COLORS,
@@ -447,15 +446,6 @@ def defined_text(formula: str | None) -> str | None:
 
 
 # --- rows as a sheet shows them ------------------------------------------------------------
-
-
-def with_light(assignments: pd.DataFrame, today: date | None = None) -> pd.DataFrame:
-    """``assignments`` with a ``light`` column (computed unless already there)."""
-    if "light" in assignments.columns:
-        return assignments
-    frame = assignments.copy()
-    frame["light"] = warning_light(frame, today) if len(frame) else pd.Series(dtype=object)
-    return frame
 
 
 def labelled(assignments: pd.DataFrame) -> pd.DataFrame:

@@ -86,8 +86,8 @@ def period_of(day: date, kind: str | None = None) -> str:
 
 
 def is_blank(value: object) -> bool:
-    """None, NaN, NaT or a string of only whitespace: an empty cell."""
-    if value is None or value is pd.NaT:
+    """None, NA, NaN, NaT or a string of only whitespace: an empty cell."""
+    if value is None or value is pd.NaT or value is pd.NA:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
