@@ -4,7 +4,7 @@ import streamlit as st
 
 from tracker import views
 from tracker.errors import TrackerError
-from webui import auth, data, filters, safe
+from webui import auth, data, drafts, filters, safe
 
 st.set_page_config(page_title="政策任务督办台", page_icon=":material/assignment:", layout="wide")
 
@@ -54,6 +54,8 @@ try:
     )
     st.sidebar.caption("政策任务督办台")
     filters.sidebar(data.view(views.filter_options, filtered=False))
+    if page.url_path != "update":
+        drafts.notice()  # unsaved 进度填报 edits are kept; say so elsewhere
     page.run()
 except TrackerError as exc:  # e.g. the database is unreachable or read-only, a bad setting
     safe.error(exc)

@@ -2,7 +2,7 @@
 
     python -m bench.excel_export [ROWS]        # default 100,000 assignments
 
-The target (issue 5): the full formatted report is no slower than xlsxwriter writing the same
+The target: the full formatted report is no slower than xlsxwriter writing the same
 rows unformatted.  Prints both timings and the ratio; exits 1 if the target is missed.
 """
 

@@ -7,7 +7,7 @@ Measures, on the same file:
   * openpyxl read_only iterating every cell (the alternative reader),
   * our read + validation (safety gate, zip scans, header search, formula scan, per-cell checks),
   * the full import dry run (plus matching against the store and ``Store.apply(dry_run=True)``).
-Target (issue 5): import with validation <= 2x the raw calamine read.
+Target: import with validation <= 2x the raw calamine read.
 """
 
 from __future__ import annotations

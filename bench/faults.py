@@ -78,8 +78,9 @@ from loaders.policy_text import parse_policy
 from loaders.units import read_units
 from tracker.errors import ConflictError, StoreUnavailable, TrackerError
 from tracker.models import Progress, ProgressHistory, StoreMeta
+from tracker.progress import Update
 from tracker.schema import STAFF, SUPERVISOR, UNITS_CSV
-from tracker.store import PROGRESS_COLUMNS, Store, Update, history_text, make_engine
+from tracker.store import PROGRESS_COLUMNS, Store, history_text, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from loaders.store_sync import open_store
-from tracker.store import Update
+from tracker.progress import Update
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

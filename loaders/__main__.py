@@ -67,7 +67,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- Excel: progress report, fill-in template, import (issue 5) -------------------------
+# --- Excel: progress report, fill-in template, import -------------------------
 
 
 def _open_as(args: argparse.Namespace):

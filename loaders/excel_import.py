@@ -76,9 +76,9 @@ from tracker.errors import (
     Problem,
     ValidationError,
 )
-from tracker.progress import is_blank, normalize_value, text_problem
+from tracker.progress import Update, is_blank, normalize_value, text_problem
 from tracker.schema import PROGRESS_FIELDS, TEXT_FIELDS
-from tracker.store import DIFF_COLUMNS, Store, Update, history_text
+from tracker.store import DIFF_COLUMNS, Store, history_text
 
 T = TypeVar("T")
 # What python-calamine gives for a cell (an empty one is "").

@@ -12,8 +12,8 @@ from tests.factories import PASSWORD, signed_in, staff
 from tracker.accounts import SIGN_IN_FAILED, Account
 from tracker.errors import PermissionDenied, SignInError, TrackerError, ValidationError
 from tracker.models import User
+from tracker.progress import Update
 from tracker.schema import ADMIN, LEADER, MAX_FAILED_SIGN_INS, STAFF, SUPERVISOR
-from tracker.store import Update
 
 
 def _aid(store, task_id: str, unit: str) -> int:

@@ -71,7 +71,7 @@ def frame() -> pd.DataFrame:
              light="yellow", updated_at=old),
         dict(policy_id="p2", doc_no="沪府办规〔2024〕14号", task_seq=2, unit="D", role="support", unit_rank=2),
     ]  # fmt: skip
-    return ag.with_lead_unit(assignments_frame(r))
+    return ag.derive(assignments_frame(r))
 
 
 def test_fixture_shape(frame: pd.DataFrame) -> None:
@@ -184,7 +184,7 @@ def test_derive_on_nothing() -> None:
 
 
 def test_headline_on_nothing() -> None:
-    empty = ag.with_lead_unit(assignments_frame([{"unit": "A"}]).iloc[0:0])
+    empty = ag.derive(assignments_frame([{"unit": "A"}]).iloc[0:0])
     head = ag.headline(empty, TODAY)
     assert head["tasks"] == 0 and head["share_done"] == 0.0 and head["red"] == 0
 
@@ -325,7 +325,7 @@ def test_single_unit_measures_and_spread(frame: pd.DataFrame) -> None:
 
 
 def test_empty_inputs_give_empty_frames() -> None:
-    empty = ag.with_lead_unit(assignments_frame([{"unit": "A"}]).iloc[0:0])
+    empty = ag.derive(assignments_frame([{"unit": "A"}]).iloc[0:0])
     tasks = ag.task_frame(empty, TODAY)
     assert tasks.empty
     for frame in (

@@ -1,4 +1,4 @@
-"""The pages people use every day, in a real headless Chromium (issue 12): the 进度填报 flow
+"""The pages people use every day, in a real headless Chromium: the 进度填报 flow
 (reload, opening unit, switching unit, tabs, conflicts, the detail panel on a phone), what
 the charts and tables show, Chinese everywhere, and the layout at phone width.
 

@@ -1,4 +1,4 @@
-"""Across policies (issue 10): a unit's obligations under every policy, and for a task the
+"""Across policies: a unit's obligations under every policy, and for a task the
 similar tasks of other policies.  Pure functions on a hand-made table, then the page."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import streamlit as st
 from tests.conftest import measures_frame
 from tests.factories import signed_in_app
 from tracker import crosspolicy
-from tracker.aggregate import with_lead_unit
+from tracker.aggregate import derive
 
 TODAY = date(2026, 11, 23)
 COMPUTE = "建设面向中小企业的公共算力服务平台，降低企业用算成本。"
@@ -59,7 +59,7 @@ def _rows() -> pd.DataFrame:
         due_date=pd.NaT,
         light=["green", "green", "green", "green", "green", "green", "red", "green"],
     )
-    return with_lead_unit(frame)
+    return derive(frame)
 
 
 def test_a_units_obligations_span_every_policy():

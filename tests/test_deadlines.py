@@ -11,7 +11,7 @@ import pytest
 from tests.factories import signed_in, staff
 from tracker import deadlines
 from tracker.errors import ConflictError, ValidationError
-from tracker.store import Update
+from tracker.progress import Update
 
 
 def _due(store) -> dict[tuple[str, str], str]:

@@ -35,9 +35,8 @@ from loaders.store_sync import open_store
 from tests.factories import signed_in
 from tracker.aggregate import notes as notes_of
 from tracker.filters import Filters
-from tracker.progress import warning_light
+from tracker.progress import Update, warning_light
 from tracker.schema import LIGHT_LABELS, ROLE_LABELS, STATUS_LABELS
-from tracker.store import Update
 
 HOSTILE_NOTES = ['=HYPERLINK("http://evil","x")', "=1+1", "+1", "-2", "@SUM(A1)"]
 
@@ -173,7 +172,7 @@ def test_by_policy_per_measure(store, today) -> None:
     assert list(body["措施"]) == [1, 2]
     m1 = body.set_index("措施").loc[1]
     assert (m1["任务"], m1["责任单位数"]) == (2, 2)
-    # issue 9: a task is done when its lead unit is (t1: 市科委 done, its support 市教委
+    # a task is done when its lead unit is (t1: 市科委 done, its support 市教委
     # delayed), as on the 按政策 page; the report used to say 0 (every unit done)
     assert m1["已完成任务"] == 1
     assert m1["滞后任务"] == 0  # t2's lead 市教委 is in progress; t1's lead is done

@@ -25,7 +25,8 @@ from loaders.excel_template import SHEET_TEMPLATE, build_template
 from loaders.xlsx_safety import MAX_ROWS, formula_cells, open_package
 from tests.factories import signed_in
 from tracker.errors import ImportFileError, ValidationError
-from tracker.store import Store, Update
+from tracker.progress import Update
+from tracker.store import Store
 
 # --- helpers -------------------------------------------------------------------------
 

@@ -115,7 +115,7 @@ def test_unknown_unit_is_refused(make_store, small_measures) -> None:
         build_template(store.assignments(), "无此单位")
 
 
-# --- text goes out exactly as stored (issue 9) -------------------------------------------------
+# --- text goes out exactly as stored -------------------------------------------------
 
 
 def _read_back(text: str) -> str:

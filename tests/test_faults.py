@@ -1,4 +1,4 @@
-"""The fault suite's fast part (issue 9): the attacks of ``python -m bench.faults`` with the
+"""The fault suite's fast part: the attacks of ``python -m bench.faults`` with the
 small budget CI affords, on SQLite and PostgreSQL.  Run alone with ``-m faults``.
 
 The checkers themselves are tested first: a suite that reports "nothing lost" must be able
@@ -28,8 +28,8 @@ from bench.faults import (
 )
 from bench.generate import synthetic_measures
 from tracker.models import Progress, ProgressHistory
+from tracker.progress import Update
 from tracker.schema import SUPERVISOR
-from tracker.store import Update
 
 pytestmark = pytest.mark.faults
 

@@ -11,7 +11,6 @@ import pytest
 
 from tracker import aggregate as ag
 from tracker import figures as fg
-from tracker.progress import warning_light
 from tracker.schema import LIGHT_COLORS, STATUS_COLORS, STATUS_LABELS, STATUSES
 
 TODAY = date(2026, 11, 23)
@@ -58,8 +57,7 @@ def synthetic_assignments(
         }
     )
     frame = frame.drop_duplicates(["task_id", "unit"])
-    frame["light"] = warning_light(frame, TODAY)
-    return ag.with_lead_unit(frame)
+    return ag.derive(frame, TODAY)
 
 
 def bars(fig: go.Figure) -> list[go.Bar]:
@@ -295,7 +293,7 @@ HOSTILE_TITLE = '<i>措施</i><a href="http://evil">x</a> & co'
 @pytest.fixture
 def hostile() -> pd.DataFrame:
     """Two tasks whose unit names, measure title and document number hold HTML-like tags."""
-    frame = synthetic_assignments(n_tasks=2, n_units=1)
+    frame = synthetic_assignments(n_tasks=2, n_units=1).drop(columns=["lead_unit", "light"])
     frame = frame.assign(
         unit=HOSTILE_UNIT,
         measure_title=HOSTILE_TITLE,
@@ -303,8 +301,7 @@ def hostile() -> pd.DataFrame:
         doc_no="<b>无文号</b>",  # no 〔year〕no. in it: axis labels show it whole
         status="delayed",
     )
-    frame["light"] = warning_light(frame, TODAY)
-    return ag.with_lead_unit(frame)
+    return ag.derive(frame, TODAY)
 
 
 def _texts(values) -> list[str]:

@@ -1,4 +1,4 @@
-"""Hostile, absurd and stale imports (issue 9): each refused with a message naming where,
+"""Hostile, absurd and stale imports: each refused with a message naming where,
 never a crash, an overflow, a silent overwrite or a silent change of what was saved.
 
 Workbooks are edited at the XML level where a user's Excel could not produce the value (a
@@ -37,8 +37,8 @@ from tests.conftest import measures_frame
 from tests.factories import signed_in
 from tests.test_excel_import import fill, raw_xlsx, row_of, run, template_for
 from tracker.errors import ImportFileError, ValidationError
-from tracker.progress import IN_PROGRESS_AT_100, PERCENT_ERROR
-from tracker.store import Store, Update
+from tracker.progress import IN_PROGRESS_AT_100, PERCENT_ERROR, Update
+from tracker.store import Store
 
 LETTER = {c.header: column_letters(i) for i, c in enumerate(TEMPLATE_COLUMNS, start=1)}
 EDITABLE = ["状态", "完成比例(%)", "完成时限", "进展情况", "下一步计划", "存在问题", "佐证材料"]
@@ -362,7 +362,7 @@ def test_without_the_version_column_a_row_saved_since_is_a_conflict(store) -> No
             },
         )
     )
-    # After the file was made, 赵六 saves demo-m01-t1 again (the race of issue 9).
+    # After the file was made, 赵六 saves demo-m01-t1 again (a save racing the file).
     raced = row_of(store, "demo-m01-t1", "市教委")
     store.apply(
         [Update(raced.assignment_id, raced.version, {"note": "赵六的进展"})],

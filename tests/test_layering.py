@@ -40,7 +40,7 @@ def test_library_never_imports_streamlit(path: Path) -> None:
 @pytest.mark.parametrize("path", TRACKER_FILES, ids=lambda p: str(p.relative_to(ROOT / "tracker")))
 def test_tracker_never_imports_the_layers_above_it(path: Path) -> None:
     """Not even lazily inside a function: the store neither reads measures.csv nor derives
-    page columns (issue 13)."""
+    page columns."""
     assert imported_modules(path).isdisjoint(ABOVE_TRACKER)
 
 

@@ -29,8 +29,7 @@ from tests.factories import signed_in
 from tracker import views
 from tracker.aggregate import FIGURES
 from tracker.filters import Filters
-from tracker.progress import now, warning_light
-from tracker.store import Update
+from tracker.progress import Update, now, warning_light
 
 KEWEI, CAIZHENG, JIAOWEI = "市科委", "市财政局", "市教委"
 POLICY = {"effective_from": "2020-01-01", "effective_to": "2035-12-31"}

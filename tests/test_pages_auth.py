@@ -22,8 +22,9 @@ from tests.factories import (
     signed_in_app,
     staff,
 )
+from tracker.progress import Update
 from tracker.schema import ADMIN, LEADER, STAFF, SUPERVISOR
-from tracker.store import Store, Update, make_engine
+from tracker.store import Store, make_engine
 
 TASKS = [
     ("demo-m01-t1", "甲任务", "市科委", "lead", 1),

@@ -16,7 +16,7 @@ from tests.factories import DASHBOARD, shown_text, sign_in_app, signed_in, staff
 from tracker import rankings as rk
 from tracker import reminders as rm
 from tracker import supervision as sv
-from tracker.progress import now
+from tracker.progress import Update, now
 from tracker.schema import (
     EXTENSION_REQUESTED,
     LEADER,
@@ -25,7 +25,7 @@ from tracker.schema import (
     SUBMITTED,
     SUPERVISOR,
 )
-from tracker.store import Store, Update, make_engine
+from tracker.store import Store, make_engine
 
 TASKS = [
     ("demo-m01-t1", "甲任务", "市科委", "lead", 1),

@@ -17,11 +17,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from loaders.measures_csv import read_measures
+from loaders.store_sync import measures_path
 from tests.conftest import measures_frame
 from tests.factories import DASHBOARD, shown_text, sign_in_app, signed_in, signed_in_app
 from tracker.progress import Update
 from tracker.schema import LEAD, STAFF, SUPERVISOR, SUPPORT
-from tracker.store import Store, make_engine, measures_file_bytes
+from tracker.store import Store, make_engine
 
 
 @pytest.fixture
@@ -309,7 +310,7 @@ def test_edit_lands_on_right_task_after_another_users_change(app_env):
     other = int(_row(app_env, "demo-m03-t1", "市教委").assignment_id)
     store = _store(app_env)
     store.apply([Update(other, 0, {"percent": 50})], user=signed_in(store, "李四"), source="web")
-    measures = read_measures(measures_file_bytes())
+    measures = read_measures(measures_path().read_bytes())
     front = measures_frame(
         [
             {
@@ -469,13 +470,16 @@ def test_staff_detail_panel_shows_the_deadline_read_only(app_env):
 # --- unsaved edits survive leaving the page; the grid is paged -----------------------------
 
 
-def _away_and_back(at: AppTest, page: str = "pages/overview.py") -> None:
+def _away_and_back(at: AppTest, page: str = "pages/overview.py") -> list[str]:
+    """Go to ``page`` and back; what the sidebar warned of while away."""
     at.switch_page(page)
     at.run()
     assert not at.exception, at.exception
+    away = [shown_text(w.value) for w in at.sidebar.warning]
     at.switch_page("pages/update.py")
     at.run()
     assert not at.exception, at.exception
+    return away
 
 
 def test_unsaved_edits_are_kept_when_leaving_the_page_and_saved_from_the_banner(app_env):
@@ -484,7 +488,8 @@ def test_unsaved_edits_are_kept_when_leaving_the_page_and_saved_from_the_banner(
     _edit(at, SUPPORT, {0: {"进展情况": "配合进展"}})
     at.run()
     assert at.session_state["update_pending"] == 3
-    _away_and_back(at)
+    assert _away_and_back(at) == ["进度填报中「市科委」有 3 处未保存的修改，已为您保留。"]
+    assert not [w for w in at.sidebar.warning if "未保存" in w.value]  # not on the page itself
     assert at.selectbox(key="update_unit").value == "市科委"
     lead = _editor(at, LEAD).value.set_index("任务编号")
     assert (lead.loc["demo-m02-t1", "完成比例(%)"], lead.loc["demo-m02-t1", "进展情况"]) == (
@@ -513,7 +518,7 @@ def test_kept_edits_can_be_discarded_and_another_account_never_sees_them(app_env
     at.run()
     assert _editor(at, LEAD).value.iloc[0]["进展情况"] == ""
     assert at.session_state["update_pending"] == 0
-    _away_and_back(at)
+    assert _away_and_back(at) == []  # nothing kept: no warning elsewhere
     assert not any("未保存的修改" in i.value for i in at.info)
 
     _edit(at, LEAD, {0: {"进展情况": "张三的草稿"}})

@@ -1,4 +1,4 @@
-"""Formats other bureaus publish (issue 10), one small text per style in ``tests/data/formats``.
+"""Formats other bureaus publish, one small text per style in ``tests/data/formats``.
 
 Every expected value comes from reading the sample text by hand: numbering without （一）,
 top-level 一、 items as measures, clauses without brackets or on their own lines, 〔〕 and

@@ -1,4 +1,4 @@
-"""Adding a policy (issue 10): PDF, DOCX and pasted text are read, parsed and checked
+"""Adding a policy: PDF, DOCX and pasted text are read, parsed and checked
 before anything is saved; unknown units map to the register; publishing saves the text
 into the sources, rebuilds measures.csv and syncs the store through the same plan a
 revision uses, so a restart or a rebuild neither loses nor doubles an uploaded policy."""
@@ -21,9 +21,10 @@ from loaders.store_sync import file_digest, pending_revision, sync_measures_file
 from loaders.units import read_units
 from tests.factories import shown_text, signed_in, signed_in_app
 from tracker.errors import ConflictError, ImportFileError, PermissionDenied, PolicyParseError
+from tracker.progress import Update
 from tracker.revisions import ADDED, CHANGED, MOVED
 from tracker.schema import MEASURES_CSV, SOURCES_DIR, UNITS_CSV
-from tracker.store import Store, Update, make_engine
+from tracker.store import Store, make_engine
 
 UPLOADS = Path(__file__).parent / "data" / "uploads"
 SAMPLES = sorted(UPLOADS.glob("shuzi-keji-2025-8.*"))

@@ -1,5 +1,5 @@
 """Revisions of a policy: tasks are matched by content, so no progress ever lands on a task
-it wasn't written for (issue 10).  The plan is pure and tested alone; the store tests put
+it wasn't written for.  The plan is pure and tested alone; the store tests put
 progress on every task, sync a revised table and check that each assignment's progress
 still names its own task's text.  Store tests run on SQLite and PostgreSQL."""
 
@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from loaders.measures_csv import read_measures
 from tests.conftest import measures_frame
 from tests.factories import signed_in
+from tracker.progress import Update
 from tracker.revisions import ADDED, CHANGED, MOVED, REMOVED, RESTORED, plan_revision
 from tracker.schema import MEASURES_CSV
-from tracker.store import Store, Update, make_engine
+from tracker.store import Store, make_engine
 
 POLICY = "rev-2026-1"
 A = "优化运营管理和开放共享考核制度，加大重大科技基础设施、大型科学仪器向社会开放力度。"

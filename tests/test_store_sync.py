@@ -1,5 +1,5 @@
 """Syncing the store from measures.csv happens in one place, ``loaders.store_sync``, with
-one digest (issue 13): a start with an unchanged file does nothing, a revision that only
+one digest: a start with an unchanged file does nothing, a revision that only
 adds tasks applies at once, and one that moves or archives progress waits for a person."""
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from tracker import rankings as rk
 from tracker import reminders as rm
 from tracker import supervision as sv
 from tracker.errors import PermissionDenied, StoreUnavailable, TrackerError, ValidationError
-from tracker.progress import warning_light
+from tracker.progress import Update, warning_light
 from tracker.schema import (
     ACCEPTED,
     ACKNOWLEDGED,
@@ -33,7 +33,7 @@ from tracker.schema import (
     RETURNED,
     SUBMITTED,
 )
-from tracker.store import Store, Update
+from tracker.store import Store
 
 
 @pytest.fixture(autouse=True)

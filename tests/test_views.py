@@ -10,9 +10,8 @@ import pytest
 from bench.generate import synthetic_measures
 from tracker import aggregate as ag
 from tracker import editing, views
-from tracker.aggregate import FIGURES, HEADLINE_KEYS, with_lead_unit
+from tracker.aggregate import FIGURES, HEADLINE_KEYS, derive
 from tracker.filters import Filters
-from tracker.progress import warning_light
 
 TODAY = date(2026, 11, 23)
 
@@ -35,8 +34,7 @@ def _as_loaded(frame: pd.DataFrame) -> pd.DataFrame:
         version=0,
         issue_date=pd.Timestamp("2026-01-01"),
     )
-    frame["light"] = warning_light(frame, TODAY)
-    return with_lead_unit(frame)
+    return derive(frame, TODAY)
 
 
 @pytest.fixture(scope="module")
@@ -133,13 +131,13 @@ def test_by_policy_sunburst_draws_the_largest_policies_and_the_csv_keeps_all() -
 def test_unit_workbench_at_scale_sends_one_update_per_edit(rows) -> None:
     unit = rows["unit"].value_counts().index[0]
     bench = views.unit_workbench(rows, TODAY, unit, "2026-11")
-    loaded = bench["support"] if len(bench["support"]) > len(bench["lead"]) else bench["lead"]
+    loaded = bench.support if len(bench.support) > len(bench.lead) else bench.lead
     edited = loaded.copy()
     edited["完成比例(%)"] = edited["完成比例(%)"].astype(float)  # the grid hands back floats
     aid = edited.index[len(edited) // 2]
     edited.loc[aid, "进展情况"] = "已推进"
     [update] = editing.changed_updates(loaded, edited)
     assert (update.assignment_id, update.changes) == (aid, {"note": "已推进"})
-    assert set(bench["detail_labels"]) == {*bench["lead"].index, *bench["support"].index}
-    assert views.task_detail(rows, TODAY, unit, aid)[editing.TASK_ID] == loaded.loc[aid, "任务编号"]
-    assert len(bench["partners"].shown) <= views.TABLE_LIMIT
+    detail = views.task_detail(rows, TODAY, unit, aid)
+    assert detail is not None and detail.task_id == loaded.loc[aid, "任务编号"]
+    assert len(bench.partners.shown) <= views.TABLE_LIMIT

@@ -193,7 +193,7 @@ def task_table(assignments: pd.DataFrame) -> pd.DataFrame:
     table["status"] = table["status"].map(STATUS_LABELS)
     table["light"] = table["light"].map(LIGHT_LABELS)
     table["due_date"] = pd.to_datetime(table["due_date"]).dt.date
-    table["note"] = table["note"].fillna("")
+    table["note"] = table["note"].astype(object).fillna("")  # all-empty reads as float NaN
     return table.rename(columns=TASK_TABLE_COLUMNS)
 
 
@@ -202,8 +202,9 @@ def task_table(assignments: pd.DataFrame) -> pd.DataFrame:
 
 def derive(assignments: pd.DataFrame, today: date | None = None) -> pd.DataFrame:
     """``assignments`` with the two columns every page, the report and the CLI read and the
-    store does not hold: ``lead_unit`` (:func:`with_lead_unit`) and ``light`` as of ``today``
-    (:func:`tracker.progress.warning_light`), each computed only where missing.
+    store does not hold, each computed only where missing: ``lead_unit`` (the task's
+    lowest-ranked lead row, else, with no lead at all, its lowest-ranked unit) and ``light``
+    as of ``today`` (:func:`tracker.progress.warning_light`).
 
     Call it on the full table, before any filter, so a task keeps naming its lead.  The
     result is a new frame sharing the input's columns (the input is not changed).
@@ -219,17 +220,6 @@ def derive(assignments: pd.DataFrame, today: date | None = None) -> pd.DataFrame
         frame["lead_unit"] = _lead_units(frame)
     if "light" not in frame:
         frame["light"] = warning_light(frame, today)
-    return frame
-
-
-def with_lead_unit(assignments: pd.DataFrame) -> pd.DataFrame:
-    """``assignments`` with ``lead_unit`` (the task's lead unit) on every row; see
-    :func:`derive`, which pages, the report and the CLI call.
-
-    The lead is the lowest-ranked lead row, else (no lead at all) the lowest-ranked unit.
-    """
-    frame = assignments.copy(deep=False)
-    frame["lead_unit"] = _lead_units(frame)
     return frame
 
 

@@ -12,9 +12,8 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from tracker.progress import is_blank
+from tracker.progress import Update, is_blank
 from tracker.schema import LEAD, PROGRESS_FIELDS, ROLE_LABELS
-from tracker.store import Update
 
 TASK_ID = "任务编号"
 POLICY = "政策"

@@ -21,7 +21,6 @@ by :func:`tracker.aggregate.derive`.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -1272,10 +1271,3 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
         if column in df:
             df[column] = df[column].astype("int64")
     return df
-
-
-def measures_file_bytes(path: str | os.PathLike | None = None) -> bytes:
-    """The agency-by-task table's bytes: ``path``, else ``TRACKER_MEASURES_CSV``, else
-    data/measures.csv."""
-    with open(path or str(config.value("TRACKER_MEASURES_CSV")), "rb") as handle:
-        return handle.read()

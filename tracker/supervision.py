@@ -42,7 +42,7 @@ from tracker.models import (
     StoreMeta,
     SupervisionStep,
 )
-from tracker.progress import is_blank, normalize_value, now, period_of, text_problem
+from tracker.progress import Update, is_blank, normalize_value, now, period_of, text_problem
 from tracker.schema import (
     ACCEPTED,
     ACKNOWLEDGED,
@@ -64,7 +64,7 @@ from tracker.schema import (
     SUPERVISION_STATE_LABELS,
     SUPERVISION_STEP_LABELS,
 )
-from tracker.store import Store, Update
+from tracker.store import Store
 
 # Steps of the report/review flow (the others are extension requests and decisions).
 WORKFLOW_STEPS: tuple[str, ...] = (ACKNOWLEDGED, HANDLING, SUBMITTED, ACCEPTED, RETURNED, CLOSED)

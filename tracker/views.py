@@ -260,12 +260,6 @@ class FilterOptions:
     policies: dict[str, str]  # policy id -> "文号 short title"
     units: list[str]  # A–Z
 
-    def __getitem__(self, name: str) -> dict[str, str] | list[str]:
-        # Transitional: pages/update.py and pages/reporting.py still read options["units"];
-        # delete this once they read ``.units``.
-        value: dict[str, str] | list[str] = getattr(self, name)
-        return value
-
 
 def filter_options(rows: pd.DataFrame, today: date) -> FilterOptions:
     """What the sidebar offers: policy id -> "文号 short title", and units A–Z."""
