@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from tracker.accounts import Account
@@ -95,3 +96,9 @@ def signed_in_app(
 def shown_text(markdown: str) -> str:
     """What a reader sees of a message written with ``webui.safe`` (escapes removed)."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("  \n", "\n")
+
+
+def row_of(store: Store, task_id: str, unit: str) -> pd.Series:
+    """The stored assignment of ``unit`` on ``task_id`` (with its progress), as a row."""
+    rows = store.assignments()
+    return rows[(rows.task_id == task_id) & (rows.unit == unit)].iloc[0]

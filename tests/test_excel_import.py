@@ -23,7 +23,7 @@ from loaders.excel_import import (
 from loaders.excel_report import SHEET_DETAIL, build_report
 from loaders.excel_template import SHEET_TEMPLATE, build_template
 from loaders.xlsx_safety import MAX_ROWS, formula_cells, open_package
-from tests.factories import signed_in
+from tests.factories import row_of, signed_in
 from tracker.errors import ImportFileError, ValidationError
 from tracker.progress import Update
 from tracker.store import Store
@@ -61,11 +61,6 @@ def fill(
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-def row_of(store, task_id: str, unit: str) -> pd.Series:
-    df = store.assignments()
-    return df[(df.task_id == task_id) & (df.unit == unit)].iloc[0]
 
 
 def run(store, data: bytes, name: str = "市教委.xlsx", **kwargs):

@@ -34,8 +34,8 @@ from loaders.xlsx_safety import (
     sheet_extent,
 )
 from tests.conftest import measures_frame
-from tests.factories import signed_in
-from tests.test_excel_import import fill, raw_xlsx, row_of, run, template_for
+from tests.factories import row_of, signed_in
+from tests.test_excel_import import fill, raw_xlsx, run, template_for
 from tracker.errors import ImportFileError, ValidationError
 from tracker.progress import IN_PROGRESS_AT_100, PERCENT_ERROR, Update
 from tracker.store import Store

@@ -79,21 +79,9 @@ from tracker.revisions import (
     RevisionPlan,
     plan_revision,
 )
-from tracker.schema import (
-    DONE,
-    PROGRESS_FIELDS,
-    STATUS_LABELS,
-)
+from tracker.schema import DONE, PROGRESS_FIELDS, STATUS_LABELS, TEXT_FIELDS
 
-PROGRESS_COLUMNS = [
-    "status",
-    "percent",
-    "due_date",
-    "note",
-    "next_step",
-    "problems",
-    "evidence",
-]
+PROGRESS_COLUMNS = list(PROGRESS_FIELDS)  # the fields an update may change
 
 
 def database_url(url: str | None = None) -> str:
@@ -1262,7 +1250,7 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     ):
         if column in df:
             df[column] = pd.to_datetime(df[column], errors="coerce")
-    for column in ("note", "next_step", "problems", "evidence", "updated_by", "period"):
+    for column in (*TEXT_FIELDS, "updated_by", "period"):
         if column in df:
             df[column] = df[column].fillna("").astype(str)
     if "archived" in df:
