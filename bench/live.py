@@ -9,6 +9,7 @@ the callers; the functions here take its ``Browser``/``Page`` objects.
 
 from __future__ import annotations
 
+import ast
 import os
 import socket
 import subprocess
@@ -31,18 +32,29 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-# url path of each dashboard page ("" is the default page), as dashboard.py registers them
-PAGE_PATHS: dict[str, str] = {
-    "overview": "",
-    "by_unit": "by_unit",
-    "by_policy": "by_policy",
-    "coverage": "coverage",
-    "tasks": "tasks",
-    "update": "update",
-    "deadlines": "deadlines",
-    "excel": "excel",
-    "audit": "audit",
-}
+
+
+def _navigation() -> list[tuple[str, str, str]]:
+    """(script name, url path, title) of each page in navigation order, read from ``PAGES``
+    in dashboard.py (a literal; importing the frame would run Streamlit), so a page added
+    to the navigation is tested and photographed without a second list to keep."""
+    tree = ast.parse((ROOT / "dashboard.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "PAGES" for target in node.targets
+        ):
+            sections = ast.literal_eval(node.value)
+            return [
+                (Path(script).stem, path, title)
+                for pages in sections.values()
+                for script, title, _icon, path, _right in pages
+            ]
+    raise LookupError("dashboard.py defines no PAGES")
+
+
+# url path ("" is the default page) and title of each page: {"overview": "", "by_unit": ...}
+PAGE_PATHS: dict[str, str] = {name: path for name, path, _title in _navigation()}
+PAGE_TITLES: dict[str, str] = {name: title for name, _path, title in _navigation()}
 BROWSER_USER = "督办浏览器"
 BROWSER_PASSWORD = "browser-pass-123"
 

@@ -1,5 +1,6 @@
 """Shared fixtures: a fresh store per test on SQLite and on a real PostgreSQL server,
-and small hand-made frames in the shape of ``data/measures.csv``."""
+small hand-made frames in the shape of ``data/measures.csv``, and for the browser tests one
+headless Chromium plus a database and a live server per test module."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ import streamlit as st
 from sqlalchemy import create_engine, text
 from streamlit.runtime.pages_manager import PagesManager
 
-from tracker.schema import MEASURE_COLUMNS
+from bench.live import (
+    BROWSER_USER,
+    CHROMIUM,
+    add_account,
+    launch_chromium,
+    open_signed_in,
+    streamlit_server,
+)
+from tracker.schema import MEASURE_COLUMNS, SUPERVISOR
 from tracker.store import Store, make_engine
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -52,8 +61,6 @@ def _apptest_runs_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium for every browser test; under CI a missing browser fails."""
-    from bench.live import CHROMIUM, launch_chromium
-
     if not os.path.exists(CHROMIUM):
         reason = f"{CHROMIUM} is missing"
         if os.environ.get("CI") == "true":
@@ -64,6 +71,38 @@ def chromium():
         browser = launch_chromium(p)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def seed_browser_database() -> Callable[[str], None]:
+    """What a browser test module's database holds besides the seeds and the supervisor
+    ``BROWSER_USER``: a module needing more (another account, progress) overrides this
+    fixture with its own ``(url) -> None``."""
+    return lambda url: None
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory, seed_browser_database) -> str:
+    """A throwaway SQLite database for one browser test module: the seeds of
+    data/measures.csv, the supervisor ``BROWSER_USER`` and the module's own seed data."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 't.db'}"
+    add_account(url, BROWSER_USER, SUPERVISOR)
+    seed_browser_database(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(database, chromium) -> Iterator[str]:
+    """``streamlit run dashboard.py`` on ``database`` for one module, past its first session
+    (a new server's first run does start-up work that would slow the first test); yields the
+    base URL."""
+    with streamlit_server(database) as base:
+        page = chromium.new_page()
+        try:
+            open_signed_in(page, base)
+        finally:
+            page.close()
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,8 @@ from bench.live import (
     streamlit_server,
     wait_until_idle,
 )
-from tracker.schema import MEASURES_CSV, STAFF, SUPERVISOR
+from tests.update_grid import PERCENT, edit_cell
+from tracker.schema import MEASURES_CSV, STAFF
 from tracker.store import Store
 
 STAFF_USER = "市科委浏览器"
@@ -31,17 +32,9 @@ POLICY = "hufubanfa-2025-11"
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 't.db'}"
-    add_account(url, BROWSER_USER, SUPERVISOR)
-    add_account(url, STAFF_USER, STAFF, ["市科委"])
-    return url
-
-
-@pytest.fixture(scope="module")
-def server(database):
-    with streamlit_server(database) as base:
-        yield base
+def seed_browser_database():
+    """A staff member of 市科委 besides the supervisor."""
+    return lambda url: add_account(url, STAFF_USER, STAFF, ["市科委"])
 
 
 def metric_value(page, label: str) -> str:
@@ -157,28 +150,6 @@ def test_chart_and_grid_code_loads_while_the_password_is_typed(chromium, server)
         context.close()
 
 
-def _edit_cell(page, column: int, text: str, attempts: int = 3) -> None:
-    """Type ``text`` into the first row's cell ``column`` of the first grid on the page, as
-    a user does: click the row, arrow to the column, Enter opens the editor, Enter commits.
-    The grid's accessibility table (``#glide-cell-<column>-<row>``) confirms the edit."""
-    cell = page.locator(f"#glide-cell-{column}-0").first
-    for _ in range(attempts):
-        box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
-        page.mouse.click(box["x"] + 40, box["y"] + 52)  # first data row, below the header
-        for _ in range(column):
-            page.keyboard.press("ArrowRight")
-        page.keyboard.press("Enter")
-        page.wait_for_timeout(400)
-        page.keyboard.press("Control+A")
-        page.keyboard.type(text, delay=60)  # typed at once, the overlay sometimes drops it
-        page.wait_for_timeout(200)
-        page.keyboard.press("Enter")
-        page.wait_for_timeout(500)
-        if cell.text_content() == text:
-            return
-    raise AssertionError(f"the grid did not take {text!r}: cell shows {cell.text_content()!r}")
-
-
 def test_staff_signs_in_edits_in_the_grid_and_saves(chromium, server, database) -> None:
     """Type a percentage into the first lead task's cell, save, and find it stored under
     the signed-in account."""
@@ -187,7 +158,7 @@ def test_staff_signs_in_edits_in_the_grid_and_saves(chromium, server, database) 
         open_signed_in(page, server, STAFF_USER)
         page.get_by_role("link", name="进度填报").click()
         wait_until_idle(page)
-        _edit_cell(page, column=3, text="40")  # 完成比例(%) of the first lead task
+        edit_cell(page, page, PERCENT, 0, "40")  # of the first lead task
         page.get_by_role("button", name="保存修改").click()
         page.wait_for_selector("text=已保存 1 条", timeout=60_000)
         wait_until_idle(page)

@@ -10,45 +10,28 @@ from __future__ import annotations
 import io
 
 import pytest
-from browser_helpers import (
-    BROWSER_USER,
-    add_account,
-    exceptions_on,
-    open_signed_in,
-    streamlit_server,
-    wait_until_idle,
-)
 from PIL import Image
 
+from bench.live import exceptions_on, open_signed_in, wait_until_idle
 from tests.factories import signed_in
+from tests.update_grid import (
+    DUE,
+    GRID_WIDTHS,
+    MEASURE,
+    PERCENT,
+    STATUS,
+    TASK,
+    edit_cell,
+    grid_cell,
+    open_update,
+    tab_panel,
+)
 from tracker.progress import Update
-from tracker.schema import SUPERVISOR
 from tracker.store import Store
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
-# 进度填报 grid columns as the browser numbers them (hidden columns are not counted)
-MEASURE, TASK, STATUS, PERCENT, DUE, NOTE = range(6)
-GRID_WIDTHS = [104, 164, 72, 100, 96]  # pixels, as pages/update.py sets them
-
-
-@pytest.fixture(scope="module")
-def database(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 't.db'}"
-    add_account(url, BROWSER_USER, SUPERVISOR)
-    return url
-
-
-@pytest.fixture(scope="module")
-def server(database, chromium):
-    with streamlit_server(database) as base:
-        page = chromium.new_page()
-        try:  # the first session of a new server: let it finish its start-up work
-            open_signed_in(page, base)
-        finally:
-            page.close()
-        yield base
 
 
 @pytest.fixture
@@ -71,44 +54,6 @@ def _row(database: str, unit: str, role: str, position: int = 0):
         store.engine.dispose()
     mine = rows[(rows.unit == unit) & (rows.role == role)]
     return mine.iloc[position]
-
-
-def open_update(page, server: str, unit: str) -> None:
-    open_signed_in(page, f"{server}/update?unit={unit}")
-    page.wait_for_selector("h1:has-text('进度填报')")
-
-
-def tab_panel(page):
-    """The open tab's panel on the update page."""
-    return page.locator('[role="tabpanel"]:visible').first
-
-
-def grid_cell(scope, column: int, row: int = 0):
-    return scope.locator('[data-testid="stDataFrame"]').first.locator(f"#glide-cell-{column}-{row}")
-
-
-def edit_cell(page, scope, column: int, row: int, text: str, attempts: int = 3) -> None:
-    """Type ``text`` into a grid cell as a user does (click the row, arrow to the column,
-    Enter, type, Enter) and wait until the grid's accessibility cell shows it."""
-    grid = scope.locator('[data-testid="stDataFrame"]').first
-    cell = grid_cell(scope, column, row)
-    for _ in range(attempts):
-        box = grid.bounding_box()
-        page.mouse.click(box["x"] + 30, box["y"] + 52 + 35 * row)
-        page.keyboard.press("Home")
-        for _ in range(column):
-            page.keyboard.press("ArrowRight")
-        page.keyboard.press("Enter")
-        page.wait_for_timeout(400)
-        page.keyboard.press("Control+A")
-        page.keyboard.type(text, delay=60)  # typed at once, the overlay sometimes drops it
-        page.wait_for_timeout(200)
-        page.keyboard.press("Enter")
-        page.wait_for_timeout(500)
-        if cell.text_content() == text:
-            wait_until_idle(page)
-            return
-    raise AssertionError(f"the grid did not take {text!r}: cell shows {cell.text_content()!r}")
 
 
 def _unit_box(page):

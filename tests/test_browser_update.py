@@ -6,34 +6,13 @@ with a banner to save or discard it; saving it then writes it as the signed-in a
 from __future__ import annotations
 
 import pytest
-from browser_helpers import (
-    BROWSER_USER,
-    add_account,
-    exceptions_on,
-    open_signed_in,
-    streamlit_server,
-    wait_until_idle,
-)
-from test_browser_pages import NOTE, PERCENT, edit_cell, grid_cell, tab_panel
 
-from tracker.schema import SUPERVISOR
+from bench.live import BROWSER_USER, exceptions_on, open_signed_in, wait_until_idle
+from tests.update_grid import NOTE, PERCENT, edit_cell, grid_cell, tab_panel
 from tracker.store import Store
 
 pytestmark = pytest.mark.browser
 UNIT = "市科委"
-
-
-@pytest.fixture(scope="module")
-def database(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('update') / 't.db'}"
-    add_account(url, BROWSER_USER, SUPERVISOR)
-    return url
-
-
-@pytest.fixture(scope="module")
-def server(database, chromium):
-    with streamlit_server(database) as base:
-        yield base
 
 
 def _stored(database: str, position: int):
