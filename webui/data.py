@@ -15,6 +15,7 @@ Nothing cached here depends on who is signed in.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from datetime import date
 
@@ -28,6 +29,12 @@ from tracker.aggregate import derive
 from tracker.progress import now
 from tracker.store import Store, database_url
 from webui import filters
+
+# Streamlit runs a full gc.collect() after every script run (runner.postScriptGC).  With the
+# ~170,000 long-lived objects streamlit, pandas, plotly and SQLAlchemy create on import,
+# each took 100-300 ms, holding the GIL, so a page switch's last messages waited for it.
+# The modules live as long as the process: leave them out of every later collection.
+gc.freeze()
 
 
 @st.cache_resource(show_spinner=False)
