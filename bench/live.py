@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from loaders.store_sync import open_store
-from tracker.progress import Update
+from tracker.progress import Update, now, period_of
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -183,13 +183,18 @@ DEMO = [
 
 
 DEMO_USER, DEMO_PASSWORD = "演示督办员", "demo-password-1"
+DEMO_STAFF, DEMO_UNIT = "演示填报员", "市科委"
+DEMO_DAYS_AGO = 20  # the demo progress is dated this long ago: some done tasks are on time
 
 
 def seed_demo_progress(url: str) -> None:
-    """Give lead and support rows varied, valid progress so every status and light appears."""
+    """Give lead and support rows varied, valid progress so every status and light appears.
+
+    Written as of ``DEMO_DAYS_AGO`` days ago, so a task marked done with a deadline since
+    then counts as done on time in 通报 and one due before as done late."""
     store = open_store(url)
     rows = store.assignments()
-    today = date.today()
+    today = now().date()  # the dashboard's today (Shanghai), not the machine's
     updates = []
     for i, row in enumerate(rows.itertuples(index=False)):
         status, percent, offset, note = DEMO[(i * 3 + (row.unit_rank or 0)) % len(DEMO)]
@@ -198,6 +203,46 @@ def seed_demo_progress(url: str) -> None:
         updates.append(Update(int(row.assignment_id), int(row.version), changes))
     store.accounts.add(DEMO_USER, role="supervisor", password=DEMO_PASSWORD)
     account = store.accounts.sign_in(DEMO_USER, DEMO_PASSWORD)
-    result = store.apply(updates, user=account, source="web")
+    written = now() - timedelta(days=DEMO_DAYS_AGO)
+    result = store.apply(updates, user=account, source="web", at=written)
     print(f"demo progress: {result.changed_assignments} assignments updated")
     store.engine.dispose()
+
+
+def seed_demo_workflow(url: str) -> None:
+    """After :func:`seed_demo_progress`: a 填报员 of ``DEMO_UNIT`` signs for its lead tasks
+    and reports some (one accepted, one sent back, the rest waiting for review), asks for
+    more time on one, and the supervisor reminds a few units, so 报送, 审核 and 催办 show
+    their tables."""
+    from tracker.supervision import Supervision
+
+    store = open_store(url)
+    try:
+        store.accounts.add(DEMO_STAFF, role="staff", units=[DEMO_UNIT], password=DEMO_PASSWORD)
+        staff = store.accounts.sign_in(DEMO_STAFF, DEMO_PASSWORD)
+        supervisor = store.accounts.sign_in(DEMO_USER, DEMO_PASSWORD)
+        flow = Supervision(store)
+        rows = store.assignments()
+        today = now().date()
+        period = period_of(today)
+        leads = rows[(rows["unit"] == DEMO_UNIT) & (rows["role"] == "lead")]
+        ids = [int(a) for a in leads["assignment_id"]]
+        for aid in ids[:8]:
+            flow.acknowledge(aid, user=staff)
+        for aid in ids[:5]:
+            flow.submit(aid, "本期按计划推进，已召开专题会议部署。", user=staff)
+        flow.accept(ids[0], period, user=supervisor)
+        flow.send_back(ids[1], period, "请补充佐证材料和下一步计划。", user=supervisor)
+        open_due = leads[(leads["due_date"].notna()) & (leads["status"] != "done")]
+        for aid, due in zip(open_due["assignment_id"], open_due["due_date"], strict=True):
+            if date.fromisoformat(str(due)[:10]) > today:
+                later = date.fromisoformat(str(due)[:10]) + timedelta(days=60)
+                flow.request_extension(int(aid), later, "配套资金下达较晚", user=staff)
+                break
+        flow.remind(
+            [(unit, 3, f"请{unit}尽快报送本期进展。") for unit in ("市科委", "市教委", "市商务委")],
+            user=supervisor,
+        )
+    finally:
+        store.engine.dispose()
+    print("demo workflow: reports, a review, an extension request and reminders")

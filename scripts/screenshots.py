@@ -1,13 +1,19 @@
 """Refresh docs/screenshots/<page>.png (1440 px wide) and docs/screenshots/phone/<page>.png
-(390 px, a phone): one full-page PNG per dashboard page and width.
+(390 px, a phone): one full-page PNG per page of the navigation (dashboard.py's PAGES) and
+width.
 
 Runs the real app (``streamlit run``) on a throwaway SQLite database seeded from
-data/measures.csv, with deterministic demo progress so the charts show every colour, and
-photographs each page with headless Chromium.  Usage: ``python scripts/screenshots.py``.
+data/measures.csv, with deterministic demo progress so the charts show every colour and a
+demo unit's reports, review and reminders (bench.live), and photographs each page with headless Chromium.  Exits non-zero when a page shows an
+exception or is not the page asked for.
+
+Usage: ``python scripts/screenshots.py [PAGE ...]`` (script names such as ``overview``;
+all pages when none is given).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -17,12 +23,15 @@ sys.path[:0] = [str(ROOT)]  # run as a file: the project's packages are one fold
 
 from bench.live import (  # noqa: E402
     DEMO_PASSWORD,
+    DEMO_UNIT,
     DEMO_USER,
     PAGE_PATHS,
+    PAGE_TITLES,
     exceptions_on,
     launch_chromium,
     open_signed_in,
     seed_demo_progress,
+    seed_demo_workflow,
     streamlit_server,
     wait_until_idle,
 )
@@ -43,7 +52,17 @@ def _open_first_task(page) -> None:
     page.locator("h1").first.scroll_into_view_if_needed()  # photograph from the top
 
 
-PREPARE = {"update": _open_first_task}
+def _pick_unit(page) -> None:
+    """报送 opens at its first unit: choose the demo unit, which has reports in flight."""
+    box = page.locator('[data-testid="stMain"]').get_by_role("combobox", name="责任单位")
+    box.click()
+    box.fill(DEMO_UNIT)
+    page.get_by_role("option", name=DEMO_UNIT, exact=True).click()
+    wait_until_idle(page)
+    page.evaluate("document.activeElement.blur()")  # no focus ring on the box
+
+
+PREPARE = {"update": _open_first_task, "reporting": _pick_unit}
 
 
 def _fit_height(page, width: int = 1440) -> None:
@@ -64,36 +83,51 @@ def _fit_height(page, width: int = 1440) -> None:
     wait_until_idle(page)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "pages",
+        nargs="*",
+        metavar="PAGE",
+        help=f"pages to photograph (default all): {', '.join(PAGE_PATHS)}",
+    )
+    names = parser.parse_args(argv).pages or list(PAGE_PATHS)
+    if unknown := [name for name in names if name not in PAGE_PATHS]:
+        parser.error(f"no such page: {', '.join(unknown)}")
+
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'screens.db'}"
         seed_demo_progress(url)
+        seed_demo_workflow(url)
         with streamlit_server(url) as base, sync_playwright() as p:
             browser = launch_chromium(p)
             failed = []
             for out, width in WIDTHS.items():
                 out.mkdir(parents=True, exist_ok=True)
                 page = browser.new_page(viewport={"width": width, "height": 1000})
-                for name, path in PAGE_PATHS.items():
-                    if not (ROOT / "pages" / f"{name}.py").is_file():
-                        continue
+                for name in names:
                     page.set_viewport_size({"width": width, "height": 1000})  # measure afresh
-                    link = f"{base}/{path}{QUERIES.get(name, '')}"
+                    link = f"{base}/{PAGE_PATHS[name]}{QUERIES.get(name, '')}"
                     open_signed_in(page, link, DEMO_USER, DEMO_PASSWORD)
                     if name in PREPARE:
                         PREPARE[name](page)
+                    title = page.locator('[data-testid="stMain"] h1').first.inner_text()
+                    if title != PAGE_TITLES[name]:
+                        failed.append(f"{name} at {width} px shows {title!r}")
                     if exceptions_on(page):
-                        failed.append(f"{name} at {width} px")
-                    _fit_height(page, width)
+                        failed.append(f"{name} at {width} px shows an exception")
+                    # away from where 登录 was clicked: no hover highlight, no chart toolbar
+                    page.mouse.move(width - 1, 0)
+                    _fit_height(page, width)  # waits long enough for plotly's toolbar to fade
                     target = out / f"{name}.png"
                     page.screenshot(path=str(target), full_page=True)
                     print(f"wrote {target.relative_to(ROOT)}")
                 page.close()
             browser.close()
     if failed:
-        print(f"pages showing an exception: {failed}", file=sys.stderr)
+        print("pages not photographed as they should be:", *failed, sep="\n  ", file=sys.stderr)
         return 1
     return 0
 
