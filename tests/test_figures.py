@@ -123,9 +123,13 @@ def test_lights_bar_heights_order_and_colours() -> None:
     traces = bars(fig)
     assert [t.name for t in traces] == ["红灯", "黄灯", "绿灯"]
     assert [t.marker.color for t in traces] == [LIGHT_COLORS[x] for x in ("red", "yellow", "green")]
-    assert list(traces[0].y) == ["乙", "甲"]  # frame order kept, first on top
-    assert list(traces[0].x) == [2, 0]
-    assert list(traces[2].x) == [1, 5]
+    assert list(fig.layout.yaxis.categoryarray) == ["乙", "甲"]  # frame order, first on top
+    # each trace carries only its non-zero bars (a zero bar draws nothing but costs a path)
+    assert [dict(zip(t.y, t.x, strict=True)) for t in traces] == [
+        {"乙": 2},
+        {"甲": 4},
+        {"乙": 1, "甲": 5},
+    ]
     assert fig.layout.barmode == "stack"
     assert fig.layout.yaxis.autorange == "reversed"
     assert fig.layout.yaxis.automargin is True
@@ -156,9 +160,16 @@ def test_unit_load_bar_lead_and_support_side_by_side() -> None:
     support = [t for t in traces if t.xaxis == "x2"]
     assert [t.name for t in lead] == [STATUS_LABELS[s] for s in STATUSES]
     assert [t.marker.color for t in lead] == [STATUS_COLORS[s] for s in STATUSES]
-    assert list(lead[0].y) == ["市科委", "市教委"]
-    assert [list(t.x) for t in lead] == [[4, 0], [3, 1], [2, 0], [1, 0], [0, 0]]
-    assert [list(t.x) for t in support][0] == [0, 2]
+    assert list(fig.layout.yaxis.categoryarray) == ["市科委", "市教委"]  # heaviest on top
+    by_status = [dict(zip(t.y, t.x, strict=True)) for t in lead]
+    assert by_status == [
+        {"市科委": 4},
+        {"市科委": 3, "市教委": 1},
+        {"市科委": 2},
+        {"市科委": 1},
+        {},
+    ]
+    assert dict(zip(support[0].y, support[0].x, strict=True)) == {"市教委": 2}
     assert all(t.showlegend for t in lead) and not any(t.showlegend for t in support)
     assert fig.layout.yaxis.automargin is True
 
@@ -257,8 +268,9 @@ def test_synthetic_frame_has_the_promised_scale(big: pd.DataFrame) -> None:
 
 def test_scale_unit_bars_are_capped_with_others(big: pd.DataFrame) -> None:
     fig = fg.unit_load_bar(ag.unit_load(big))
-    units = list(bars(fig)[0].y)
+    units = list(fig.layout.yaxis.categoryarray)
     assert len(units) == ag.UNIT_TOP_N
+    assert {y for t in bars(fig) for y in t.y} == set(units)  # every unit has a bar
     assert units[-1] == ag.OTHERS
     assert sum(sum(t.x) for t in bars(fig)) == len(big)  # nothing lost in the fold
     assert fig.layout.height == fg.bar_height(ag.UNIT_TOP_N)
@@ -267,8 +279,10 @@ def test_scale_unit_bars_are_capped_with_others(big: pd.DataFrame) -> None:
 def test_scale_lights_bars_are_capped(big: pd.DataFrame) -> None:
     tasks = ag.task_frame(big, TODAY)
     fig = fg.lights_by_unit_bar(ag.lights_by_lead_unit(tasks))
-    assert len(bars(fig)[0].y) == ag.UNIT_TOP_N
-    assert bars(fig)[0].y[-1] == ag.OTHERS
+    units = list(fig.layout.yaxis.categoryarray)
+    assert len(units) == ag.UNIT_TOP_N
+    assert units[-1] == ag.OTHERS
+    assert {y for t in bars(fig) for y in t.y} == set(units)
     assert sum(sum(t.x) for t in bars(fig)) == 10_000
 
 
@@ -312,10 +326,11 @@ def test_figures_escape_tags_in_unit_names_and_titles(hostile: pd.DataFrame) -> 
     escaped_unit = "&lt;b&gt;市科委&lt;/b&gt;"
     tasks = ag.task_frame(hostile, TODAY)
     lights = fg.lights_by_unit_bar(ag.lights_by_lead_unit(tasks))
-    assert all(list(t.y) == [escaped_unit] for t in bars(lights))
+    assert {y for t in bars(lights) for y in t.y} == {escaped_unit}
     assert list(lights.layout.yaxis.categoryarray) == [escaped_unit]
     load = fg.unit_load_bar(ag.unit_load(hostile))
-    assert all(list(t.y) == [escaped_unit] for t in bars(load))
+    assert {y for t in bars(load) for y in t.y} == {escaped_unit}
+    assert list(load.layout.yaxis.categoryarray) == [escaped_unit]
     heat = fg.coverage_heatmap(ag.coverage(hostile)).data[0]
     assert list(heat.y) == [escaped_unit]
     assert _texts(heat.x) == ["★&lt;b&gt;无文号&lt;/b&gt;·1"]  # one unit: ★

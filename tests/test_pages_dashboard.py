@@ -341,7 +341,8 @@ def test_support_unit_filter_shows_tasks_with_the_leads_status_and_light(app) ->
     assert "没有红灯任务。" in [i.value for i in at.info]  # the red list: the lead is not red
     assert not at.dataframe
     lights = _lights_chart(at)
-    assert lights["市科委"]["红灯"] == 0 and lights["市科委"]["绿灯"] >= 1
+    # a trace carries only its non-zero bars: no red bar for 市科委
+    assert "红灯" not in lights["市科委"] and lights["市科委"]["绿灯"] >= 1
     captions = [c.value for c in at.caption]
     assert any("仍按各任务的牵头单位及牵头单位的预警灯计" in c for c in captions)
 

@@ -106,10 +106,10 @@ def lights_by_unit_bar(lights: pd.DataFrame) -> go.Figure:
     labels = shown(units)
     fig = go.Figure()
     for light in LIGHTS:
-        part = lights[lights["light"] == light].set_index("unit").reindex(units)
+        y, x = _nonzero(lights[lights["light"] == light], units)
         fig.add_bar(
-            y=labels,
-            x=part["tasks"].fillna(0),
+            y=y,
+            x=x,
             name=LIGHT_LABELS[light],
             orientation="h",
             marker_color=LIGHT_COLORS[light],
@@ -142,11 +142,10 @@ def unit_load_bar(load: pd.DataFrame) -> go.Figure:
     )
     for col, role in enumerate((LEAD, SUPPORT), start=1):
         for status in STATUSES:
-            part = load[(load["role"] == role) & (load["status"] == status)]
-            part = part.set_index("unit").reindex(units)
+            y, x = _nonzero(load[(load["role"] == role) & (load["status"] == status)], units)
             fig.add_bar(
-                y=labels,
-                x=part["tasks"].fillna(0),
+                y=y,
+                x=x,
                 name=STATUS_LABELS[status],
                 legendgroup=status,
                 showlegend=col == 1,
@@ -261,6 +260,18 @@ def coverage_heatmap(matrix: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(autorange="reversed", automargin=True, type="category")
     fig.update_xaxes(tickangle=-60, automargin=True, type="category", side="top")
     return _style(fig, height=bar_height(len(matrix)) + 100)
+
+
+def _nonzero(part: pd.DataFrame, units: list[str]) -> tuple[list[str], list[int]]:
+    """One stacked-bar trace's units (shown) and counts, in ``units`` order, zeros left out.
+
+    The axis keeps every unit through its ``categoryarray``; a zero-length bar draws nothing
+    but still costs the browser a path: at 40 units x 10 traces, most of them were zeros.
+    """
+    counts = part.groupby("unit", sort=False)["tasks"].sum()
+    counts = counts[counts > 0]
+    counts = counts.reindex([u for u in units if u in counts.index])
+    return shown(counts.index), [int(n) for n in counts]
 
 
 def _style(fig: go.Figure, *, height: int) -> go.Figure:
