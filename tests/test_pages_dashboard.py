@@ -225,6 +225,10 @@ def test_policy_link_filters_every_page(app) -> None:
     at = app({"policy": POLICY})
     assert metrics(at)["任务"] == str(len(POLICY_TASKS)) == "39"
     at = goto(at, "pages/by_unit.py")
+    assert not at.get("selectbox")  # the 单位详情 tab is drawn only once opened
+    at.session_state["by_unit_tab"] = "单位详情"
+    at.run()
+    assert not at.get("plotly_chart")  # and the closed chart tab is not
     at.selectbox(key="by_unit_unit").set_value("市科委").run()
     shown = metrics(at)
     assert shown["牵头任务"] == str(len(KEWEI_LEADS)) == "21"
