@@ -18,6 +18,7 @@ from tracker.schema import (
     LEAD,
     SUBMITTED,
     SUPERVISION_NEXT,
+    SUPERVISION_STATE_LABELS,
 )
 from webui import auth, data, safe
 
@@ -60,16 +61,42 @@ if len(sent):
     )
 
 states = board.states
-data.table(views.Table(board.table), key="reporting_board")
+present = [s for s in SUPERVISION_STATE_LABELS if (states["state"] == s).any()]
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    search = st.text_input(
+        "查找任务", key="reporting_search", placeholder="任务编号或任务内容中的字词"
+    )
+    wanted = st.selectbox(
+        "本期报送状态",
+        [None, *present],
+        format_func=lambda s: "全部" if s is None else sv.state_label(s),
+        key="reporting_state",
+    )
+found = sv.matching(states, search, wanted)
+everything = bool(found.all())
+data.table(
+    views.Table(board.table if everything else board.table[found.to_numpy()]),
+    key="reporting_board",
+    empty="没有符合条件的任务。",
+)
 if len(board.table) > views.TABLE_LIMIT:
-    data.download_csv(board.table, f"报送_{unit}.csv")
+    data.download_csv(board.table, f"报送_{unit}.csv", "下载本单位全部任务（CSV）")
+if not found.any():
+    st.stop()
 
+# Only the first matches go to the browser as picker options (a unit may hold 14,500).
+offered = states.index[found.to_numpy()][: sv.PICKER_LIMIT].tolist()
 chosen = st.selectbox(
     "任务",
-    list(board.labels),
+    offered,
     format_func=lambda a: board.labels.get(a, str(a)),
     key="reporting_task",
 )
+if int(found.sum()) > len(offered):
+    st.caption(
+        f"共 {int(found.sum()):,} 项任务符合条件，下拉框列出前 {len(offered)} 项；"
+        "输入任务编号或内容中的字词可缩小范围。"
+    )
 row = states.loc[chosen]
 state = row["state"]
 safe.caption(f"{row['task_id']}：{row['task_text']}")

@@ -110,6 +110,38 @@ def test_reporting_page_signs_reports_and_asks_for_more_time(seeded) -> None:
     assert history["环节"].tolist() == ["申请延期", "报送", "签收"]
 
 
+def test_reporting_search_narrows_the_board_and_the_picker(seeded, monkeypatch) -> None:
+    """The picker offers only matching tasks, at most sv.PICKER_LIMIT of them (a unit with
+    14,500 assignments sent every one to the browser on each rerun)."""
+    at, store = seeded
+    cz = staff(store, "市财政局")
+    support = aid_of(store, "demo-m01-t1", "市财政局")
+    sv.Supervision(store).acknowledge(support, user=cz)
+    on_page(at, "pages/reporting.py", cz.username, STAFF, ["市财政局"])
+    assert len(at.selectbox(key="reporting_task").options) == 2
+
+    at.text_input(key="reporting_search").input("乙任务").run()
+    assert at.dataframe[0].value["任务编号"].tolist() == ["demo-m02-t1"]
+    offered = at.selectbox(key="reporting_task").options
+    assert [o.split("（")[0] for o in offered] == ["demo-m02-t1"]
+
+    at.text_input(key="reporting_search").input("M01-T1").run()  # ids match in any case
+    assert at.dataframe[0].value["任务编号"].tolist() == ["demo-m01-t1"]
+
+    at.text_input(key="reporting_search").input("").run()
+    at.selectbox(key="reporting_state").select("acknowledged").run()
+    assert at.dataframe[0].value["报送状态"].tolist() == ["已签收"]
+    at.text_input(key="reporting_search").input("乙任务").run()
+    assert "没有符合条件的任务。" in [i.value for i in at.info]
+    assert "reporting_task" not in [b.key for b in at.selectbox]  # nothing to act on
+
+    monkeypatch.setattr(sv, "PICKER_LIMIT", 1)
+    at.text_input(key="reporting_search").input("").run()
+    at.selectbox(key="reporting_state").select(None).run()
+    assert len(at.selectbox(key="reporting_task").options) == 1
+    assert any("共 2 项任务符合条件" in c.value for c in at.caption)
+
+
 def test_review_page_lead_sends_back_and_supervisor_approves_an_extension(seeded) -> None:
     at, store = seeded
     boss, kw, cz = signed_in(store), staff(store, "市科委"), staff(store, "市财政局")

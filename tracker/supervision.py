@@ -301,6 +301,34 @@ def unit_board(
     return UnitBoard(states, board_table(states), labels)
 
 
+PICKER_LIMIT = 200  # the 报送 task picker offers at most this many matches
+
+
+def matching(states: pd.DataFrame, text: str = "", state: str | None = None) -> pd.Series:
+    """Which of ``states`` (:func:`unit_states`) the 报送 page's search keeps: every word of
+    ``text`` in the task id or the task text, and the supervision ``state`` when given.
+
+    A mask in board order, so it cuts the board table and the task picker alike: a unit
+    with 14,500 assignments sent every one of them to the browser as a picker option.
+
+    >>> states = pd.DataFrame({"task_id": ["t1", "t2"], "task_text": ["推动开放", "资金保障"],
+    ...                        "state": ["", "submitted"]})
+    >>> matching(states, "资金").tolist(), matching(states, state="").tolist()
+    ([False, True], [True, False])
+    """
+    keep = pd.Series(True, index=states.index)
+    if state is not None:
+        keep &= states["state"] == state
+    words = text.split()
+    if words:
+        ids, texts = states["task_id"].astype(str), states["task_text"].astype(str)
+        for word in words:
+            keep &= ids.str.contains(word, case=False, regex=False) | texts.str.contains(
+                word, case=False, regex=False
+            )
+    return keep
+
+
 def review_queue(
     open_reports: pd.DataFrame, assignments: pd.DataFrame, account: Account
 ) -> pd.DataFrame:
