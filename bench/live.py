@@ -195,12 +195,14 @@ def seed_demo_progress(url: str) -> None:
     store = open_store(url)
     rows = store.assignments()
     today = now().date()  # the dashboard's today (Shanghai), not the machine's
+    ranks = rows["unit_rank"].fillna(0).astype(int).tolist()
+    ids, versions = rows["assignment_id"].tolist(), rows["version"].tolist()
     updates = []
-    for i, row in enumerate(rows.itertuples(index=False)):
-        status, percent, offset, note = DEMO[(i * 3 + (row.unit_rank or 0)) % len(DEMO)]
-        changes = {"status": status, "percent": percent, "note": note}
+    for i, (aid, version, rank) in enumerate(zip(ids, versions, ranks, strict=True)):
+        status, percent, offset, note = DEMO[(i * 3 + rank) % len(DEMO)]
+        changes: dict[str, object] = {"status": status, "percent": percent, "note": note}
         changes["due_date"] = (today + timedelta(days=offset)).isoformat()
-        updates.append(Update(int(row.assignment_id), int(row.version), changes))
+        updates.append(Update(int(aid), int(version), changes))
     store.accounts.add(DEMO_USER, role="supervisor", password=DEMO_PASSWORD)
     account = store.accounts.sign_in(DEMO_USER, DEMO_PASSWORD)
     written = now() - timedelta(days=DEMO_DAYS_AGO)
