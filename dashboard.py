@@ -50,7 +50,8 @@ try:
                 if right is None or getattr(account, right)
             ]
             for section, pages in PAGES.items()
-        }
+        },
+        expanded=True,  # every page listed; collapsed, the sidebar says "View 5 more" in English
     )
     st.sidebar.caption("政策任务督办台")
     filters.sidebar(data.view(views.filter_options, filtered=False))

@@ -8,6 +8,7 @@ Every test works on its own unit of the seeds, so they share one server and data
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -284,6 +285,9 @@ def test_no_deploy_button_no_select_all_no_empty_grid(page, server) -> None:
     open_signed_in(page, f"{server}/tasks?unit=市人才局&status=on_hold")
     assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
     assert page.get_by_text("Deploy", exact=True).count() == 0
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    assert nav.get_by_text(re.compile(r"^View (\d+ more|less)$")).count() == 0  # all listed
+    assert nav.get_by_text("政策库", exact=True).count() == 1  # the last page, on screen
     assert page.get_by_text("没有符合条件的数据。").count() == 1
     assert page.locator('[data-testid="stDataFrame"]').count() == 0  # no grid saying "empty"
     policy = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="政策")
