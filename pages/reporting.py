@@ -158,9 +158,9 @@ if row["status"] != DONE and state != CLOSED:
             )
 
 st.subheader("办理记录")
-st.dataframe(
-    sv.step_table(supervision.steps(assignment_ids=[int(chosen)])),
-    hide_index=True,
-    width="stretch",
-)
+step_log = sv.step_table(supervision.steps(assignment_ids=[int(chosen)]))
+if step_log.empty:
+    st.info("该任务尚无办理记录。")
+else:
+    st.dataframe(step_log, hide_index=True, width="stretch")
 st.caption("每一步都记录办理人和时间，记录只增不改；退回前的报送内容也保留在这里。")

@@ -86,6 +86,9 @@ def test_reporting_page_signs_reports_and_asks_for_more_time(seeded) -> None:
 
     at.selectbox(key="reporting_task").select(support)
     at.run()
+    # No steps yet: a note in Chinese, not an empty grid saying "empty".
+    assert "该任务尚无办理记录。" in [i.value for i in at.info]
+    assert "环节" not in at.dataframe[-1].value.columns
     at.button(key="reporting_acknowledge").click()
     at.run()
     assert [shown_text(s.value) for s in at.success] == ["已签收任务 demo-m01-t1。"]
