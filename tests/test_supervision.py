@@ -654,6 +654,10 @@ def test_rankings_on_a_hand_made_history(store) -> None:
     assert list(figure.data[0].y) == ["市科委", "市教委", "⚠ 市财政局"]
     assert [list(bar.x) for bar in figure.data[:3]] == [[1, 0, 0], [0, 1, 0], [1, 0, 1]]
     assert list(figure.data[3].text) == ["  50%", "  0%", "  0%"]
+    # The longest bar (2 due) leaves room for its rate, which may also draw past the axis.
+    low, high = figure.layout.xaxis.range
+    assert low == 0 and high > 2
+    assert figure.data[3].cliponaxis is False
 
     report = openpyxl.load_workbook(
         io.BytesIO(build_report(store.assignments(), today=date(2026, 11, 23), rankings=table))
