@@ -10,9 +10,18 @@ st.title("覆盖矩阵")
 st.caption(
     "行是责任单位（涉及措施最多的在上），列是措施（按文号和序号），深色为牵头、浅色为配合；"
     f"★ 表示只有一个单位负责的措施。单位或措施过多时其余合并为“{aggregate.OTHERS}”。"
+    "屏幕较窄时可左右滑动查看。"
 )
 view = data.view(views.coverage)
-st.plotly_chart(view.heatmap, key="coverage_heatmap")
+# Cells keep their size on a phone: the chart scrolls sideways instead of shrinking
+# (Streamlit caps a chart at its container's width, so the floor is a style rule).
+with st.container(key="coverage_scroll"):
+    st.html(
+        "<style>.st-key-coverage_scroll{overflow-x:auto}"
+        ".st-key-coverage_scroll [data-testid=stElementContainer]"
+        f"{{min-width:{view.heatmap.layout.width}px}}</style>"
+    )
+    st.plotly_chart(view.heatmap, key="coverage_heatmap")
 data.download_csv(view.matrix, "coverage.csv")
 
 left, right = st.columns(2)

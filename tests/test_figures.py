@@ -253,6 +253,20 @@ def test_heatmap_cells_and_labels() -> None:
     assert (heat.zmin, heat.zmax) == (0, 2)
 
 
+def test_heatmap_keeps_its_cells_wide_however_many_columns() -> None:
+    """A fixed width per column, never the screen's: 28 columns squeezed into a phone
+    got 4 px each.  Twice the columns, twice the cells' share of the width."""
+
+    def matrix(n_columns: int) -> pd.DataFrame:
+        columns = [f"〔2025〕11号·{i}" for i in range(n_columns)]
+        return pd.DataFrame([[1] * n_columns], index=["市人力资源社会保障局"], columns=columns)
+
+    narrow, wide = (fg.coverage_heatmap(matrix(n)).layout.width for n in (10, 20))
+    assert wide - narrow == 10 * fg.CELL_PX
+    assert narrow > 10 * fg.CELL_PX + len("市人力资源社会保障局") * 13  # room for the label
+    assert fg.CELL_PX >= 20  # a rotated 13 px label per column needs at least ~15 px
+
+
 # --- scale: 10,000 tasks, 100 units -----------------------------------------------
 
 

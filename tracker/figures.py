@@ -42,6 +42,12 @@ SUNBURST_DEPTH = 2  # rings shown at once: wide enough for labels; a click drill
 # 红灯/滞后 everywhere else; 0% done is not late by itself.
 SHARE_DONE_SCALE = [[0, "#EEEEEE"], [0.5, "#A6D096"], [1, STATUS_COLORS[DONE]]]
 LABEL_MIN_SIZE = 11  # px; a sunburst label that would be smaller is hidden (hover shows it)
+# The heatmap is drawn at a fixed size per cell, never squeezed to the screen: at 390 px
+# its 28 columns got 4 px each and the rotated labels piled up.  Pages put it in a
+# horizontally scrolling container.
+CELL_PX = 22
+CHAR_PX = 14  # one CJK character of a 13 px axis label, with the gap to the axis
+COLORBAR_PX = 110  # the colour bar and its three labels, right of the cells
 
 
 def shown(values: Iterable[object]) -> list[str]:
@@ -259,7 +265,20 @@ def coverage_heatmap(matrix: pd.DataFrame) -> go.Figure:
     )
     fig.update_yaxes(autorange="reversed", automargin=True, type="category")
     fig.update_xaxes(tickangle=-60, automargin=True, type="category", side="top")
-    return _style(fig, height=bar_height(len(matrix)) + 100)
+    fig = _style(fig, height=bar_height(len(matrix)) + 100)
+    fig.update_layout(width=heatmap_width(matrix))
+    return fig
+
+
+def heatmap_width(matrix: pd.DataFrame) -> int:
+    """Pixel width for :func:`coverage_heatmap`: the unit labels, ``CELL_PX`` per column
+    and the colour bar, whatever the screen.
+
+    >>> heatmap_width(pd.DataFrame([[2, 1]], index=["市科委"], columns=["a", "b"]))
+    196
+    """
+    longest = max((len(str(unit)) for unit in matrix.index), default=0)
+    return CHAR_PX * longest + CELL_PX * matrix.shape[1] + COLORBAR_PX
 
 
 def _nonzero(part: pd.DataFrame, units: list[str]) -> tuple[list[str], list[int]]:
