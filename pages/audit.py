@@ -48,7 +48,8 @@ days = right.date_input(
 since, until = (days[0], days[-1]) if days else (None, None)
 
 query = {
-    "units": chosen_units or units,
+    # no unit chosen: everything the account may read (all, for a reader of every unit)
+    "units": chosen_units or (None if account.reads_all else units),
     "users": chosen_users or None,
     "policies": chosen_policies or None,
     "fields": chosen_fields or None,
@@ -56,7 +57,7 @@ query = {
     "until": until,
 }
 # Only the newest rows are read for the screen; the export reads every matching row on click.
-table = audit_table(store.history(**query, limit=SHOWN_ROWS + 1), policies)
+table = audit_table(data.history(**query, limit=SHOWN_ROWS + 1), policies)
 cut = len(table) > SHOWN_ROWS
 described = "；".join(
     part

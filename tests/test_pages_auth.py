@@ -223,6 +223,18 @@ def test_audit_page_staff_sees_own_units_supervisor_all_and_filters(app_env):
     at.run()
     assert set(at.dataframe[0].value["修改人"]) == {"cz01"}
 
+    # The history is cached per data revision: a save made after the page was drawn shows
+    # on the next run.
+    store = _store(app_env)
+    row = store.assignments().query("unit == '市财政局' and role == 'lead'").iloc[0]
+    store.apply(
+        [Update(int(row.assignment_id), int(row.version), {"note": "缓存之后的修改"})],
+        user=store.accounts.account("cz01"),
+        source="web",
+    )
+    at.run()
+    assert "缓存之后的修改" in set(at.dataframe[0].value["新值"])
+
 
 def test_audit_export_is_a_real_workbook_with_text_cells(app_env):
     at = AppTest.from_file(DASHBOARD, default_timeout=60)

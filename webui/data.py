@@ -76,6 +76,21 @@ def view(builder: Callable, *args, filtered: bool = True):
     return _view(name, builder, database_url(), get_store().revision(), today(), chosen, args)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _history(url: str, revision: int, query: tuple, limit: int | None) -> pd.DataFrame:
+    return _store(url).history(**dict(query), limit=limit)
+
+
+def history(*, limit: int | None = None, **query) -> pd.DataFrame:
+    """:meth:`Store.history` cached per data revision and query (a rerun of 审计 at 100,000
+    assignments re-ran the same history query for ~0.9 s)."""
+    frozen = tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in sorted(query.items())
+    )
+    return _history(database_url(), get_store().revision(), frozen, limit)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _unit_trend(url: str, revision: int, today: date, unit: str) -> pd.DataFrame:
     ids = editing.unit_assignment_ids(_assignments(url, revision, today), unit)
