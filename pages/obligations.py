@@ -40,12 +40,18 @@ data.download_csv(view.tasks, "obligations.csv")
 
 st.subheader("其他政策中的相似任务")
 texts = dict(zip(view.tasks["任务编号"], view.tasks["任务内容"], strict=True))
+# Nothing is compared until a task is chosen: comparing one task with every other policy's
+# tasks is the page's costliest step (about 2 s at 100,000 assignments).
 task_id = st.selectbox(
     "任务",
     list(texts),
+    index=None,
     format_func=lambda t: f"{t}　{texts[t][:40]}",
     key="obligations_task",
+    placeholder="选择一项任务，查看其他政策中的相似任务",
 )
+if task_id is None:
+    st.stop()
 similar = data.view(crosspolicy.similar_tasks, task_id, filtered=False)
 if similar.empty:
     safe.info(f"其他政策中没有与「{texts[task_id][:40]}」相近的任务。")

@@ -118,5 +118,7 @@ def test_page_lists_a_units_obligations_and_similar_tasks(app_env):
         "关于进一步深化改革创新 加快科技服务业高质量发展的若干意见",
     }
     assert int(metrics["牵头任务"]) + int(metrics["配合任务"]) == len(tasks)
+    assert at.selectbox(key="obligations_task").value is None  # nothing compared until chosen
+    assert not [d for d in at.dataframe if "相似度" in d.value.columns]
     at.selectbox(key="obligations_task").set_value(tasks["任务编号"].iloc[0]).run()
     assert not at.exception, at.exception
