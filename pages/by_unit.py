@@ -1,4 +1,4 @@
-"""按责任单位: who carries how much (lead and support side by side), and one unit's list.
+"""按责任单位: who carries how much (a lead and a support bar per unit), and one unit's list.
 
 Two tabs, and only the open one is drawn (``on_change="rerun"``): the chart and the unit's
 two lists cost the browser about as much as each other, and a page switch paid for both.
@@ -20,8 +20,8 @@ view = data.view(views.by_unit)
 if load_tab.open:
     with load_tab:
         st.caption(
-            "每个责任单位承担的分工条数（牵头、配合分列，两图刻度相同），按该单位自己填报的"
-            "状态堆叠，负担最重的单位在上；"
+            "每个责任单位承担的分工条数：上一条为牵头、下一条（斜纹）为配合，刻度相同；"
+            "按该单位自己填报的状态堆叠，负担最重的单位在上；"
             f"超过 {aggregate.UNIT_TOP_N} 个单位时其余合并为“{aggregate.OTHERS}”。"
         )
         st.plotly_chart(view.load_bar, key="unit_load")

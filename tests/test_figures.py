@@ -152,12 +152,16 @@ def _load() -> pd.DataFrame:
     return frame
 
 
-def test_unit_load_bar_lead_and_support_side_by_side() -> None:
+def _role_bars(fig: go.Figure) -> tuple[list[go.Bar], list[go.Bar]]:
+    """The lead and the support status traces (the legend's two role keys left out)."""
+    traces = [t for t in bars(fig) if t.legendgroup != "role"]
+    return [t for t in traces if t.showlegend], [t for t in traces if not t.showlegend]
+
+
+def test_unit_load_bar_lead_above_support_in_one_panel() -> None:
     fig = fg.unit_load_bar(_load())
-    traces = bars(fig)
-    assert len(traces) == 2 * len(STATUSES)
-    lead = [t for t in traces if t.xaxis == "x"]
-    support = [t for t in traces if t.xaxis == "x2"]
+    lead, support = _role_bars(fig)
+    assert len(lead) == len(support) == len(STATUSES)
     assert [t.name for t in lead] == [STATUS_LABELS[s] for s in STATUSES]
     assert [t.marker.color for t in lead] == [STATUS_COLORS[s] for s in STATUSES]
     assert list(fig.layout.yaxis.categoryarray) == ["市科委", "市教委"]  # heaviest on top
@@ -170,15 +174,24 @@ def test_unit_load_bar_lead_and_support_side_by_side() -> None:
         {},
     ]
     assert dict(zip(support[0].y, support[0].x, strict=True)) == {"市教委": 2}
-    assert all(t.showlegend for t in lead) and not any(t.showlegend for t in support)
+    # Stacked by hand: each status starts where the unit's statuses before it end.
+    starts = [dict(zip(t.y, t.base, strict=True)) for t in lead[:4]]
+    assert starts == [{"市科委": 0}, {"市科委": 4, "市教委": 0}, {"市科委": 7}, {"市科委": 9}]
+    # The lead bar lies above the unit's centre line (the axis is reversed), support below.
+    assert {t.offset for t in lead} == {-fg.PAIR_BAR - fg.PAIR_GAP / 2}
+    assert {t.offset for t in support} == {fg.PAIR_GAP / 2}
+    assert {t.width for t in lead + support} == {fg.PAIR_BAR}
+    assert all(t.marker.pattern.shape == "/" for t in support)
+    assert not any(t.marker.pattern.shape for t in lead)
+    assert fig.layout.barmode == "overlay"  # the bases stack; plotly must not stack again
     assert fig.layout.yaxis.automargin is True
 
 
 def test_unit_load_bar_lead_and_support_share_one_scale() -> None:
-    """30 lead tasks beside 15 support tasks must not look equal: one x scale for both."""
+    """30 lead tasks beside 15 support tasks must not look equal: one x axis for both."""
     fig = fg.unit_load_bar(_load())
-    assert fig.layout.xaxis2.matches == "x"
-    assert fig.layout.xaxis2.showticklabels is True
+    assert {t.xaxis or "x" for t in bars(fig)} == {"x"}
+    assert "xaxis2" not in fig.to_dict()["layout"]
 
 
 def test_bar_height_grows_with_units() -> None:
@@ -284,10 +297,11 @@ def test_scale_unit_bars_are_capped_with_others(big: pd.DataFrame) -> None:
     fig = fg.unit_load_bar(ag.unit_load(big))
     units = list(fig.layout.yaxis.categoryarray)
     assert len(units) == ag.UNIT_TOP_N
-    assert {y for t in bars(fig) for y in t.y} == set(units)  # every unit has a bar
+    lead, support = _role_bars(fig)
+    assert {y for t in lead + support for y in t.y} == set(units)  # every unit has a bar
     assert units[-1] == ag.OTHERS
-    assert sum(sum(t.x) for t in bars(fig)) == len(big)  # nothing lost in the fold
-    assert fig.layout.height == fg.bar_height(ag.UNIT_TOP_N)
+    assert sum(sum(t.x) for t in lead + support) == len(big)  # nothing lost in the fold
+    assert fig.layout.height >= fg.PAIR_ROW_PX * ag.UNIT_TOP_N  # room for two bars a unit
 
 
 def test_scale_lights_bars_are_capped(big: pd.DataFrame) -> None:
@@ -343,7 +357,7 @@ def test_figures_escape_tags_in_unit_names_and_titles(hostile: pd.DataFrame) -> 
     assert {y for t in bars(lights) for y in t.y} == {escaped_unit}
     assert list(lights.layout.yaxis.categoryarray) == [escaped_unit]
     load = fg.unit_load_bar(ag.unit_load(hostile))
-    assert {y for t in bars(load) for y in t.y} == {escaped_unit}
+    assert {y for t in _role_bars(load)[0] + _role_bars(load)[1] for y in t.y} == {escaped_unit}
     assert list(load.layout.yaxis.categoryarray) == [escaped_unit]
     heat = fg.coverage_heatmap(ag.coverage(hostile)).data[0]
     assert list(heat.y) == [escaped_unit]

@@ -18,7 +18,6 @@ from collections.abc import Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from tracker.aggregate import COVER_LEAD, COVER_NONE, COVER_SUPPORT, FIGURES, LIGHTS
 from tracker.schema import (
@@ -48,6 +47,11 @@ LABEL_MIN_SIZE = 11  # px; a sunburst label that would be smaller is hidden (hov
 CELL_PX = 22
 CHAR_PX = 14  # one CJK character of a 13 px axis label, with the gap to the axis
 COLORBAR_PX = 110  # the colour bar and its three labels, right of the cells
+# 按责任单位's lead/support pair: two bars in one unit row, in category units of the axis.
+PAIR_ROW_PX = 38  # height per unit: two ~15 px bars
+PAIR_BAR = 0.4
+PAIR_GAP = 0.06
+ROLE_KEY_COLOR = "#9E9E9E"  # the legend's solid (lead) and hatched (support) keys
 
 
 def shown(values: Iterable[object]) -> list[str]:
@@ -130,50 +134,72 @@ def lights_by_unit_bar(lights: pd.DataFrame) -> go.Figure:
 
 
 def unit_load_bar(load: pd.DataFrame) -> go.Figure:
-    """Per unit, lead and support load side by side on one shared scale, each a bar
-    stacked by status.
+    """Per unit, a lead bar above a support bar (hatched) on one shared scale, each stacked
+    by status.
 
-    ``load`` is :func:`aggregate.unit_load`; units keep its order (heaviest on top).
+    ``load`` is :func:`aggregate.unit_load`; units keep its order (heaviest on top).  One
+    panel, not two side by side: beside the unit names each of two panels got about 100 px
+    of a phone's width, and one axis is the shared scale by construction (30 lead tasks
+    look twice as long as 15 support tasks).  Plotly can't group stacked horizontal bars,
+    so each bar is placed by hand: its ``offset`` within the unit's row and its ``base``,
+    the tasks of the statuses before it.
     """
     if load.empty:
         return empty_figure()
     units = list(dict.fromkeys(load["unit"]))
     labels = shown(units)
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        horizontal_spacing=0.03,
-        subplot_titles=[f"{ROLE_LABELS[LEAD]}任务", f"{ROLE_LABELS[SUPPORT]}任务"],
-    )
-    for col, role in enumerate((LEAD, SUPPORT), start=1):
+    fig = go.Figure()
+    for role, offset in ((LEAD, -PAIR_BAR - PAIR_GAP / 2), (SUPPORT, PAIR_GAP / 2)):
+        counts = (
+            load[load["role"] == role]
+            .pivot_table(index="unit", columns="status", values="tasks", aggfunc="sum")
+            .reindex(index=units, columns=list(STATUSES))
+            .fillna(0)
+            .astype(int)
+        )
+        bases = counts.cumsum(axis=1) - counts
         for status in STATUSES:
-            y, x = _nonzero(load[(load["role"] == role) & (load["status"] == status)], units)
+            nonzero = counts[status] > 0
             fig.add_bar(
-                y=y,
-                x=x,
+                y=shown(counts.index[nonzero]),
+                x=counts.loc[nonzero, status].tolist(),
+                base=bases.loc[nonzero, status].tolist(),
+                offset=offset,
+                width=PAIR_BAR,
                 name=STATUS_LABELS[status],
                 legendgroup=status,
-                showlegend=col == 1,
+                showlegend=role == LEAD,
                 orientation="h",
-                marker_color=STATUS_COLORS[status],
+                marker={"color": STATUS_COLORS[status], "pattern": _role_pattern(role)},
                 hovertemplate="%{y}："
                 + ROLE_LABELS[role]
                 + " %{x} 项<extra>"
                 + STATUS_LABELS[status]
                 + "</extra>",
-                row=1,
-                col=col,
             )
-    fig.update_layout(barmode="stack", legend_traceorder="normal")
+    for role in (LEAD, SUPPORT):  # legend keys for the two bars: solid and hatched
+        fig.add_bar(
+            y=[None],
+            x=[None],
+            name=f"{ROLE_LABELS[role]}（{'上' if role == LEAD else '下'}）",
+            legendgroup="role",
+            orientation="h",
+            marker={"color": ROLE_KEY_COLOR, "pattern": _role_pattern(role)},
+            hoverinfo="skip",
+        )
+    fig.update_layout(barmode="overlay", legend_traceorder="normal")
     fig.update_yaxes(
         autorange="reversed", automargin=True, categoryorder="array", categoryarray=labels
     )
-    # One scale for both: 30 lead tasks must look twice as long as 15 support tasks.
-    fig.update_xaxes(title_text="任务数", matches="x", showticklabels=True)
-    fig = _style(fig, height=bar_height(len(units)))
-    fig.update_layout(margin_t=80, legend_y=1.06)  # legend above the two subplot titles
-    return fig
+    fig.update_xaxes(title_text="任务数（上为牵头，下为配合）", rangemode="tozero")
+    return _style(fig, height=max(MIN_HEIGHT, PAIR_ROW_PX * len(units) + 160))
+
+
+def _role_pattern(role: str) -> dict[str, object]:
+    """Support bars are hatched, so the pair reads without colour (and in print)."""
+    if role == LEAD:
+        return {"shape": ""}
+    return {"shape": "/", "fillmode": "overlay", "fgcolor": "white", "size": 6, "solidity": 0.35}
 
 
 def policy_sunburst(tree: pd.DataFrame) -> go.Figure:
