@@ -74,11 +74,10 @@ if items.empty:
     st.success("当前筛选条件下没有需要催办的事项。")
     st.stop()
 
-st.subheader(f"按单位汇总（{len(summary)} 个单位，{len(items)} 项）")
-st.dataframe(summary, hide_index=True, width="stretch")
+st.subheader(f"需催办 {len(summary)} 个单位，{len(items)} 项")
 title = f"催办清单（截至 {today}，{days} 天内到期）"
 left, right = st.columns(2)
-if left.button("记录催办（发送给以上各单位）", type="primary", key="reminders_send"):
+if left.button("记录催办（发送给清单中各单位）", type="primary", key="reminders_send"):
     notices = rm.unit_notices(items, today=today, days=int(days), period=period, sender=sender)
     safe.attempt(
         lambda: supervision.remind(notices, user=account),
@@ -93,39 +92,53 @@ right.download_button(
     on_click="ignore",
 )
 
-st.subheader("催办清单")
-st.dataframe(board.shown, hide_index=True, width="stretch")
-if board.cut:
-    st.caption(f"仅显示前 {len(board.shown):,} 项，共 {len(items):,} 项；完整清单请下载 xlsx。")
+# Only the open tab is drawn: each grid cost the browser ~250 ms of every page switch.
+summary_tab, items_tab, notice_tab, log_tab = st.tabs(
+    ["按单位汇总", "催办清单", "催办通知", "催办记录"], key="reminders_tab", on_change="rerun"
+)
+if summary_tab.open:
+    with summary_tab:
+        st.dataframe(summary, hide_index=True, width="stretch")
 
-st.subheader("催办通知（可直接复制）")
-st.code(board.notice, language=None, wrap_lines=True, height=420)
-if board.cut:
-    st.download_button(
-        "下载完整催办通知（txt）",
-        lambda: rm.notice_text(
-            items, today=today, days=int(days), period=period, sender=sender
-        ).encode("utf-8"),
-        f"催办通知_{today.isoformat()}.txt",
-        "text/plain",
-        key="reminders_notice",
-        on_click="ignore",
-    )
+if items_tab.open:
+    with items_tab:
+        st.dataframe(board.shown, hide_index=True, width="stretch")
+        if board.cut:
+            st.caption(
+                f"仅显示前 {len(board.shown):,} 项，共 {len(items):,} 项；完整清单请下载 xlsx。"
+            )
 
-st.subheader("催办记录")
-if log.empty:
-    st.info("尚未记录催办。")
-else:
-    st.dataframe(
-        log.head(TABLE_LIMIT)[["unit", "period", "items", "sent_by", "sent_at"]].rename(
-            columns={
-                "unit": "责任单位",
-                "period": "报告期",
-                "items": "事项数",
-                "sent_by": "催办人",
-                "sent_at": "时间",
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+if notice_tab.open:
+    with notice_tab:
+        st.caption("可直接复制。")
+        st.code(board.notice, language=None, wrap_lines=True, height=420)
+        if board.cut:
+            st.download_button(
+                "下载完整催办通知（txt）",
+                lambda: rm.notice_text(
+                    items, today=today, days=int(days), period=period, sender=sender
+                ).encode("utf-8"),
+                f"催办通知_{today.isoformat()}.txt",
+                "text/plain",
+                key="reminders_notice",
+                on_click="ignore",
+            )
+
+if log_tab.open:
+    with log_tab:
+        if log.empty:
+            st.info("尚未记录催办。")
+        else:
+            st.dataframe(
+                log.head(TABLE_LIMIT)[["unit", "period", "items", "sent_by", "sent_at"]].rename(
+                    columns={
+                        "unit": "责任单位",
+                        "period": "报告期",
+                        "items": "事项数",
+                        "sent_by": "催办人",
+                        "sent_at": "时间",
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )

@@ -223,6 +223,10 @@ def test_reminders_page_lists_units_records_the_reminder_and_offers_the_notice(s
         1,
     ]
     assert summary.loc["市财政局", [rm.OVERDUE, rm.DUE_SOON, rm.ITEMS]].tolist() == [0, 1, 2]
+    assert len(at.dataframe) == 1 and not at.code  # the closed tabs are not drawn
+    at.session_state["reminders_tab"] = "催办通知"
+    at.run()
+    assert not at.dataframe
     notice = at.code[0].value
     assert notice.startswith("关于督促办理政策任务的通知")
     assert "【已逾期 3 天；未签收】demo-m01-t1 甲任务" in notice
@@ -235,6 +239,11 @@ def test_reminders_page_lists_units_records_the_reminder_and_offers_the_notice(s
     log = sv.Supervision(store).reminders()
     assert sorted(log["unit"]) == ["市科委", "市财政局"]
     assert set(log["sent_by"]) == {boss.username}
+    at.session_state["reminders_tab"] = "催办记录"
+    at.run()
+    assert sorted(at.dataframe[0].value["责任单位"]) == ["市科委", "市财政局"]
+    at.session_state["reminders_tab"] = "按单位汇总"
+    at.run()
     assert at.dataframe[0].value.set_index(rm.UNIT)[rm.TIMES].to_dict() == {
         "市财政局": 1,
         "市科委": 1,
