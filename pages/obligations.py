@@ -3,7 +3,7 @@ similar tasks that other policies set."""
 
 import streamlit as st
 
-from tracker import crosspolicy
+from tracker import crosspolicy, views
 from webui import auth, data, safe
 
 account = auth.account()  # no signed-in account: back to the frame's sign-in
@@ -29,17 +29,20 @@ support.metric("配合任务", view.support)
 st.subheader("按政策")
 st.dataframe(view.by_policy, hide_index=True, width="stretch", key="obligations_by_policy")
 st.subheader("任务清单")
-st.dataframe(
-    view.tasks,
-    hide_index=True,
-    width="stretch",
+# A unit with thousands of tasks: the first TABLE_LIMIT go to the browser, the CSV has all.
+tasks = views.Table(view.tasks)
+data.table(
+    tasks,
     key="obligations_tasks",
     column_config={"任务内容": st.column_config.TextColumn("任务内容", width="large")},
 )
 data.download_csv(view.tasks, "obligations.csv")
 
 st.subheader("其他政策中的相似任务")
-texts = dict(zip(view.tasks["任务编号"], view.tasks["任务内容"], strict=True))
+shown = tasks.shown
+texts = dict(zip(shown["任务编号"], shown["任务内容"], strict=True))
+if tasks.cut:
+    st.caption(f"可选任务为上表所列的前 {len(shown):,} 项。")
 # Nothing is compared until a task is chosen: comparing one task with every other policy's
 # tasks is the page's costliest step (about 2 s at 100,000 assignments).
 task_id = st.selectbox(

@@ -11,7 +11,7 @@ import streamlit as st
 
 from tests.conftest import measures_frame
 from tests.factories import signed_in_app
-from tracker import crosspolicy
+from tracker import crosspolicy, views
 from tracker.aggregate import derive
 
 TODAY = date(2026, 11, 23)
@@ -122,3 +122,17 @@ def test_page_lists_a_units_obligations_and_similar_tasks(app_env):
     assert not [d for d in at.dataframe if "相似度" in d.value.columns]
     at.selectbox(key="obligations_task").set_value(tasks["任务编号"].iloc[0]).run()
     assert not at.exception, at.exception
+
+
+def test_page_sends_at_most_a_table_limit_of_tasks_and_choices(app_env, monkeypatch):
+    """A unit with thousands of tasks: only the first TABLE_LIMIT rows and choices are sent."""
+    monkeypatch.setattr(views, "TABLE_LIMIT", 5)
+    at = signed_in_app("pages/obligations.py", "kw01", "staff", ["市科委"])
+    assert not at.exception, at.exception
+    (tasks,) = [d.value for d in at.dataframe if "角色" in d.value.columns]
+    assert len(tasks) == 5
+    total = int(at.metric[1].value) + int(at.metric[2].value)  # 牵头任务 + 配合任务
+    assert any(f"共 {total:,} 行" in c.value for c in at.caption)
+    assert at.selectbox(key="obligations_task").options == [
+        f"{t}　{text[:40]}" for t, text in zip(tasks["任务编号"], tasks["任务内容"], strict=True)
+    ]
