@@ -102,3 +102,14 @@ def row_of(store: Store, task_id: str, unit: str) -> pd.Series:
     """The stored assignment of ``unit`` on ``task_id`` (with its progress), as a row."""
     rows = store.assignments()
     return rows[(rows.task_id == task_id) & (rows.unit == unit)].iloc[0]
+
+
+def unit_state(url: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``unit``'s stored assignments and its change history, read through a fresh engine
+    (what another process, such as a live server, has written)."""
+    store = Store(make_engine(url))
+    try:
+        rows = store.assignments()
+        return rows[rows.unit == unit], store.history(units=[unit])
+    finally:
+        store.engine.dispose()

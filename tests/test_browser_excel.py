@@ -12,6 +12,7 @@ import pytest
 
 from bench.live import BROWSER_USER, exceptions_on, open_signed_in, wait_until_idle
 from loaders.excel_template import SHEET_TEMPLATE, build_template
+from tests.factories import unit_state
 from tracker.store import Store
 
 pytestmark = pytest.mark.browser
@@ -43,13 +44,8 @@ def _filled(template: bytes, cells: dict[str, object]) -> tuple[bytes, str]:
 
 
 def _stored(database: str, task_id: str):
-    store = Store.open(database)
-    try:
-        rows = store.assignments()
-        history = store.history(units=[UNIT])
-    finally:
-        store.engine.dispose()
-    return rows[(rows.task_id == task_id) & (rows.unit == UNIT)].iloc[0], history
+    rows, history = unit_state(database, UNIT)
+    return rows[rows.task_id == task_id].iloc[0], history
 
 
 def _upload(page, server: str, name: str, payload: bytes):

@@ -8,22 +8,16 @@ from __future__ import annotations
 import pytest
 
 from bench.live import BROWSER_USER, exceptions_on, open_signed_in, wait_until_idle
+from tests.factories import unit_state
 from tests.update_grid import NOTE, PERCENT, edit_cell, grid_cell, tab_panel
-from tracker.store import Store
 
 pytestmark = pytest.mark.browser
 UNIT = "市科委"
 
 
 def _stored(database: str, position: int):
-    store = Store.open(database)
-    try:
-        rows = store.assignments()
-        history = store.history(units=[UNIT])
-    finally:
-        store.engine.dispose()
-    mine = rows[(rows.unit == UNIT) & (rows.role == "lead")]
-    return mine.iloc[position], history
+    rows, history = unit_state(database, UNIT)
+    return rows[rows.role == "lead"].iloc[position], history
 
 
 def _go(page, title: str) -> None:
