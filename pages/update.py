@@ -282,7 +282,7 @@ def _detail_form(loaded: dict, shown: dict[str, pd.DataFrame], pending: int) -> 
             "保存本项", type="primary", disabled=bool(pending), key="update_detail_save"
         )
     st.markdown("**该任务修改记录**")
-    history = editing.history_table(store.history(task_id=row[editing.TASK_ID]))
+    history = editing.history_table(data.history(task_id=row[editing.TASK_ID]))
     if history.empty:
         st.caption("该任务尚无修改记录。")
     else:
