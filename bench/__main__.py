@@ -21,6 +21,7 @@ import numpy as np
 
 from bench import excel_export, excel_import
 from bench.generate import synthetic_measures, synthetic_policy_text
+from bench.live import PAGE_PATHS
 from loaders.measures_csv import to_csv_bytes
 from tracker.accounts import Account
 from tracker.aggregate import derive
@@ -29,7 +30,7 @@ from tracker.schema import SOURCE_API, STATUSES, SUPERVISOR, UNITS_CSV
 from tracker.store import Store, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = sorted(path.stem for path in (ROOT / "pages").glob("*.py"))
+PAGES = list(PAGE_PATHS)  # every page of the navigation, in its order
 
 
 def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:

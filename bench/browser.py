@@ -23,7 +23,6 @@ the machine, so they go in the README, not in assertions.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import tempfile
@@ -31,7 +30,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.live import ROOT, launch_chromium, seed_demo_progress, streamlit_server
+from bench.live import (
+    PAGE_TITLES,
+    launch_chromium,
+    open_signed_in,
+    seed_demo_progress,
+    streamlit_server,
+)
 
 # Fully drawn: the script run is over, the page's title is up, no skeleton is left, every
 # visible plotly chart has its SVG and every visible grid its canvas.
@@ -50,10 +55,8 @@ _DRAWN = """(title) => {
 }"""
 USER, PASSWORD = "基准督办员", "bench-browser-pass-1"
 # Every page of dashboard.PAGES (a supervisor sees them all) in the sidebar's order, then
-# 总览 (the first, default page) again: read from the frame's ("pages/x.py", title, ...) list.
-_TITLES = re.findall(
-    r'\(\s*"pages/[a-z_]+\.py",\s*"([^"]+)"', (ROOT / "dashboard.py").read_text(encoding="utf-8")
-)
+# 总览 (the first, default page) again.
+_TITLES = list(PAGE_TITLES.values())
 SWITCHES = [*_TITLES[1:], _TITLES[0]]
 
 
@@ -71,22 +74,18 @@ def prepare(url: str, assignments: int, tmp: Path) -> dict[str, str]:
     """Create the database (seeds + demo progress, or a synthetic table) and the account;
     return the environment the servers need."""
     from loaders.store_sync import open_store
-    from tracker.store import Store
 
     env: dict[str, str] = {}
     if assignments:
         from bench.__main__ import seed_progress
         from bench.generate import synthetic_measures
         from loaders.measures_csv import to_csv_bytes
-        from tracker.store import make_engine
 
         measures = synthetic_measures(assignments)
         csv_path = tmp / "measures.csv"
         csv_path.write_bytes(to_csv_bytes(measures))
         env["TRACKER_MEASURES_CSV"] = str(csv_path)
-        store = Store(make_engine(url))
-        store.create_schema()
-        store.sync(measures)
+        store = open_store(url, csv_path)
         seed_progress(store)
     else:
         seed_demo_progress(url)
@@ -153,14 +152,8 @@ def switches(browser, base: str, viewport: dict) -> dict[str, float]:
     """Seconds per navigation click, in a signed-in tab."""
     page = browser.contexts[0].new_page()
     try:
-        page.goto(base)
-        page.get_by_label("用户名").fill(USER)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
+        open_signed_in(page, base, USER, PASSWORD)
         drawn(page, "总览")
-        more = page.locator('[data-testid="stSidebarNavViewButton"]')
-        if more.count() and "more" in more.inner_text():  # the sidebar folds pages past 10
-            more.click()
         times = {}
         for title in SWITCHES:
             link = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title)

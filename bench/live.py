@@ -53,8 +53,9 @@ def _navigation() -> list[tuple[str, str, str]]:
 
 
 # url path ("" is the default page) and title of each page: {"overview": "", "by_unit": ...}
-PAGE_PATHS: dict[str, str] = {name: path for name, path, _title in _navigation()}
-PAGE_TITLES: dict[str, str] = {name: title for name, _path, title in _navigation()}
+_PAGES = _navigation()
+PAGE_PATHS: dict[str, str] = {name: path for name, path, _title in _PAGES}
+PAGE_TITLES: dict[str, str] = {name: title for name, _path, title in _PAGES}
 BROWSER_USER = "督办浏览器"
 BROWSER_PASSWORD = "browser-pass-123"
 

@@ -39,7 +39,7 @@ from bench.live import (  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 WIDTHS = {OUT: 1440, OUT / "phone": 390}
 # Pages photographed at a unit with something to show (the link also sets the sidebar filter).
-QUERIES = {"update": "?unit=市科委"}
+QUERIES = {"update": f"?unit={DEMO_UNIT}"}
 
 
 def _open_first_task(page) -> None:
