@@ -7,7 +7,8 @@ way the CLI does and sign in with its password, never by building an ``Account``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
@@ -113,3 +114,27 @@ def unit_state(url: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         return rows[rows.unit == unit], store.history(units=[unit])
     finally:
         store.engine.dispose()
+
+
+def side_by_side(
+    count: int, action: Callable[[], object], timeout: float = 120
+) -> list[BaseException]:
+    """Run ``action`` in ``count`` threads released together; what they raised.  Fails if a
+    thread is still running after ``timeout`` seconds (a start that hangs is not a success)."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            action()
+        except BaseException as exc:  # returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread is still running"
+    return errors

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from tests.factories import side_by_side
 from tracker.models import Base
 from tracker.store import Store, make_engine
 
@@ -50,22 +49,11 @@ def test_create_schema_is_idempotent(db_url) -> None:
 def test_concurrent_first_starts_all_succeed(db_url, small_measures) -> None:
     """Twelve servers starting at once on an empty database: one creates and seeds the
     schema, the others find it made (4 of 12 got IntegrityError on PostgreSQL before)."""
-    barrier = threading.Barrier(12)
-    errors: list[BaseException] = []
 
     def start() -> None:
-        try:
-            barrier.wait()
-            Store.open(db_url, measures=small_measures).engine.dispose()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+        Store.open(db_url, measures=small_measures).engine.dispose()
 
-    threads = [threading.Thread(target=start) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    assert side_by_side(12, start) == []
     store = Store.open(db_url, measures=small_measures)
     assert len(store.assignments()) == len(small_measures)
     store.engine.dispose()

@@ -15,7 +15,7 @@ from loaders.store_sync import (
     pending_revision,
     sync_measures_file,
 )
-from tests.factories import signed_in
+from tests.factories import side_by_side, signed_in
 from tracker.errors import PermissionDenied
 
 
@@ -52,28 +52,11 @@ def test_a_start_adds_new_tasks_but_waits_for_a_revision_that_archives(db_url, c
 def test_servers_starting_side_by_side_all_come_up(db_url, csv):
     """Each start plans outside the write lock and writes under it: the first seeds the
     store, the others find it seeded; none fails and nothing is doubled."""
-    import threading
-
     from tracker.store import Store, make_engine
 
     store = Store(make_engine(db_url))
     store.create_schema()
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def start() -> None:
-        try:
-            barrier.wait()
-            open_store(db_url, csv).engine.dispose()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    assert side_by_side(4, lambda: open_store(db_url, csv).engine.dispose()) == []
     assert len(store.assignments()) == 6
     store.engine.dispose()
 
