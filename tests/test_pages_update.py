@@ -9,85 +9,32 @@ before the run, which is exactly what the browser sends.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from loaders.measures_csv import read_measures
 from loaders.store_sync import measures_path
-from tests.conftest import measures_frame
+from tests.conftest import measures_frame, tasks_frame
 from tests.factories import DASHBOARD, row_of, shown_text, sign_in_app, signed_in, signed_in_app
 from tracker.progress import Update
 from tracker.schema import LEAD, STAFF, SUPERVISOR, SUPPORT
 from tracker.store import Store, make_engine
 
+TASKS = [
+    ("demo-m01-t1", "甲任务", "市科委", "lead", 1),
+    ("demo-m01-t1", "甲任务", "市教委", "support", 2),
+    ("demo-m02-t1", "乙任务", "市科委", "lead", 1),
+    ("demo-m03-t1", "丙任务", "市教委", "lead", 1),
+    ("demo-m03-t1", "丙任务", "市科委", "support", 2),
+]
+
 
 @pytest.fixture
-def app_env(tmp_path, monkeypatch) -> Iterator[str]:
+def app_env(app_env_of) -> str:
     """A fresh SQLite database seeded from a small measures CSV; caches cleared."""
-    measures = measures_frame(
-        [
-            {
-                "measure_no": 1,
-                "task_id": "demo-m01-t1",
-                "task_seq": 1,
-                "task_text": "甲任务",
-                "unit": "市科委",
-                "role": "lead",
-                "unit_rank": 1,
-            },
-            {
-                "measure_no": 1,
-                "task_id": "demo-m01-t1",
-                "task_seq": 1,
-                "task_text": "甲任务",
-                "unit": "市教委",
-                "role": "support",
-                "unit_rank": 2,
-            },
-            {
-                "measure_no": 2,
-                "task_id": "demo-m02-t1",
-                "task_seq": 1,
-                "task_text": "乙任务",
-                "unit": "市科委",
-                "role": "lead",
-                "unit_rank": 1,
-            },
-            {
-                "measure_no": 3,
-                "task_id": "demo-m03-t1",
-                "task_seq": 1,
-                "task_text": "丙任务",
-                "unit": "市教委",
-                "role": "lead",
-                "unit_rank": 1,
-            },
-            {
-                "measure_no": 3,
-                "task_id": "demo-m03-t1",
-                "task_seq": 1,
-                "task_text": "丙任务",
-                "unit": "市科委",
-                "role": "support",
-                "unit_rank": 2,
-            },
-        ]
-    )
-    csv = tmp_path / "measures.csv"
-    measures.to_csv(csv, index=False, encoding="utf-8-sig")
-    url = f"sqlite:///{tmp_path / 't.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
-    monkeypatch.delenv("TRACKER_PERIOD", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield url
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    return app_env_of(tasks_frame(TASKS))
 
 
 def _open(unit: str = "市科委", who: str = "张三", role: str = SUPERVISOR) -> AppTest:
