@@ -105,6 +105,15 @@ def row_of(store: Store, task_id: str, unit: str) -> pd.Series:
     return rows[(rows.task_id == task_id) & (rows.unit == unit)].iloc[0]
 
 
+def stored_row(url: str, task_id: str, unit: str) -> pd.Series:
+    """:func:`row_of`, read through a fresh engine (what the app, or another process, wrote)."""
+    store = Store(make_engine(url))
+    try:
+        return row_of(store, task_id, unit)
+    finally:
+        store.engine.dispose()
+
+
 def unit_state(url: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``unit``'s stored assignments and its change history, read through a fresh engine
     (what another process, such as a live server, has written)."""

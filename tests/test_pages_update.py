@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from loaders.measures_csv import read_measures
 from loaders.store_sync import measures_path
 from tests.conftest import measures_frame, tasks_frame
-from tests.factories import DASHBOARD, row_of, shown_text, sign_in_app, signed_in, signed_in_app
+from tests.factories import DASHBOARD, shown_text, sign_in_app, signed_in, signed_in_app, stored_row
 from tracker.progress import Update
 from tracker.schema import LEAD, STAFF, SUPERVISOR, SUPPORT
 from tracker.store import Store, make_engine
@@ -89,7 +89,7 @@ def test_edit_save_and_see_history(app_env):
     assert _errors(at) == []
     assert any("已保存 1 条" in s.value for s in at.success)
 
-    row = row_of(_store(app_env), "demo-m02-t1", "市科委")
+    row = stored_row(app_env, "demo-m02-t1", "市科委")
     assert (row.status, row.percent, row.note, row.updated_by, row.version) == (
         "in_progress",
         40,
@@ -97,14 +97,14 @@ def test_edit_save_and_see_history(app_env):
         "张三",
         1,
     )
-    assert row_of(_store(app_env), "demo-m01-t1", "市科委").version == 0
+    assert stored_row(app_env, "demo-m01-t1", "市科委").version == 0
     # Reloaded after the save: the editor shows the stored values, marked as updated this period.
     lead = _editor(at, LEAD).value.set_index("任务编号")
     assert lead.loc["demo-m02-t1", "完成比例(%)"] == 40
     assert lead.loc["demo-m02-t1", "本期已更新"] == "✓"
     assert lead.loc["demo-m01-t1", "本期已更新"] == ""
 
-    aid = int(row_of(_store(app_env), "demo-m02-t1", "市科委").assignment_id)
+    aid = int(stored_row(app_env, "demo-m02-t1", "市科委").assignment_id)
     at.selectbox(key="update_detail_task").select(aid)
     at.run()
     [history] = [d.value for d in at.dataframe if "字段" in d.value.columns]
@@ -168,7 +168,7 @@ def test_conflict_saves_the_rest_and_lists_what_was_refused(app_env):
     """Another user saved row 1 meanwhile: the edit to row 2 is saved, the edit to row 1 is
     not, and the message names the task by its text, their value and the unsaved one."""
     at = _open()
-    aid = int(row_of(_store(app_env), "demo-m01-t1", "市科委").assignment_id)
+    aid = int(stored_row(app_env, "demo-m01-t1", "市科委").assignment_id)
     writer = _store(app_env)
     writer.apply([Update(aid, 0, {"percent": 70})], user=signed_in(writer, "李四"), source="web")
     _edit(at, LEAD, {0: {"完成比例(%)": 30}, 1: {"完成比例(%)": 5}})
@@ -181,17 +181,15 @@ def test_conflict_saves_the_rest_and_lists_what_was_refused(app_env):
         "表中已是最新值；如仍需修改，请重新填写后保存：",
         "· 〔2026〕1号·1　甲任务：李四 已改为 完成比例(%) 70；您的 完成比例(%) 30 未保存",
     ]
-    assert (
-        row_of(_store(app_env), "demo-m01-t1", "市科委").percent == 70
-    )  # theirs, never overwritten
-    assert row_of(_store(app_env), "demo-m02-t1", "市科委").percent == 5  # the rest was saved
+    assert stored_row(app_env, "demo-m01-t1", "市科委").percent == 70  # theirs, never overwritten
+    assert stored_row(app_env, "demo-m02-t1", "市科委").percent == 5  # the rest was saved
     lead = _editor(at, LEAD).value.set_index("任务编号")
     assert lead.loc["demo-m01-t1", "完成比例(%)"] == 70  # the grid shows the stored values
 
 
 def test_conflict_on_every_edit_saves_nothing_and_says_so(app_env):
     at = _open()
-    aid = int(row_of(_store(app_env), "demo-m01-t1", "市科委").assignment_id)
+    aid = int(stored_row(app_env, "demo-m01-t1", "市科委").assignment_id)
     writer = _store(app_env)
     writer.apply([Update(aid, 0, {"note": "他人"})], user=signed_in(writer, "李四"), source="web")
     _edit(at, LEAD, {0: {"进展情况": "我的"}})
@@ -200,7 +198,7 @@ def test_conflict_on_every_edit_saves_nothing_and_says_so(app_env):
     [warning] = [shown_text(w.value) for w in at.warning]
     assert warning.startswith("以下 1 条任务在您打开本页后已被他人修改，您对它们的修改没有保存。")
     assert "李四 已改为 进展情况 他人；您的 进展情况 我的 未保存" in warning
-    assert row_of(_store(app_env), "demo-m01-t1", "市科委").note == "他人"
+    assert stored_row(app_env, "demo-m01-t1", "市科委").note == "他人"
 
 
 def test_reload_discards_the_users_own_unsaved_edits(app_env):
@@ -251,7 +249,7 @@ def test_edit_lands_on_right_task_after_another_users_change(app_env):
     """Another user's save (and a new task in front) while an edit is pending: the edit,
     made at row position 1 of the grid the user saw, still lands on that task."""
     at = _open()
-    other = int(row_of(_store(app_env), "demo-m03-t1", "市教委").assignment_id)
+    other = int(stored_row(app_env, "demo-m03-t1", "市教委").assignment_id)
     store = _store(app_env)
     store.apply([Update(other, 0, {"percent": 50})], user=signed_in(store, "李四"), source="web")
     measures = read_measures(measures_path().read_bytes())
@@ -272,10 +270,10 @@ def test_edit_lands_on_right_task_after_another_users_change(app_env):
     _edit(at, LEAD, {1: {"完成比例(%)": 35}})
     _save(at)
     assert _errors(at) == []
-    assert row_of(_store(app_env), "demo-m02-t1", "市科委").percent == 35
-    assert row_of(_store(app_env), "demo-m01-t1", "市科委").percent == 0
-    assert row_of(_store(app_env), "demo-m03-t1", "市教委").percent == 50
-    assert row_of(_store(app_env), "demo-m00-t1", "市科委").percent == 0
+    assert stored_row(app_env, "demo-m02-t1", "市科委").percent == 35
+    assert stored_row(app_env, "demo-m01-t1", "市科委").percent == 0
+    assert stored_row(app_env, "demo-m03-t1", "市教委").percent == 50
+    assert stored_row(app_env, "demo-m00-t1", "市科委").percent == 0
 
 
 def test_due_date_warning_after_save(app_env):
@@ -346,9 +344,7 @@ def test_grid_shows_task_text_measure_and_every_field_staff_fill_in(app_env):
 def _pick(at: AppTest, task_id: str = "demo-m01-t1", unit: str = "市科委") -> None:
     """Choose a task in the detail panel (nothing is chosen when the page opens)."""
     url = os.environ["DATABASE_URL"]
-    at.selectbox(key="update_detail_task").select(
-        int(row_of(_store(url), task_id, unit).assignment_id)
-    )
+    at.selectbox(key="update_detail_task").select(int(stored_row(url, task_id, unit).assignment_id))
     at.run()
 
 
@@ -360,7 +356,7 @@ def _detail(at: AppTest, kind, name: str):
 def test_detail_panel_shows_the_task_and_saves_its_text_fields(app_env):
     at = _open()
     at.selectbox(key="update_detail_task").select(
-        int(row_of(_store(app_env), "demo-m03-t1", "市科委").assignment_id)
+        int(stored_row(app_env, "demo-m03-t1", "市科委").assignment_id)
     )
     at.run()
     assert any("丙任务" in m.value for m in at.markdown)
@@ -375,7 +371,7 @@ def test_detail_panel_shows_the_task_and_saves_its_text_fields(app_env):
     assert not at.exception, at.exception
     assert _errors(at) == []
     assert [shown_text(s.value) for s in at.success] == ["已保存 1 条任务分工的修改。"]
-    row = row_of(_store(app_env), "demo-m03-t1", "市科委")
+    row = stored_row(app_env, "demo-m03-t1", "市科委")
     assert (row.status, row.percent, row.note, row.next_step, row.evidence) == (
         "in_progress",
         35,
@@ -383,7 +379,7 @@ def test_detail_panel_shows_the_task_and_saves_its_text_fields(app_env):
         "12月底前出台细则",
         "会议纪要",
     )
-    assert row_of(_store(app_env), "demo-m01-t1", "市科委").version == 0
+    assert stored_row(app_env, "demo-m01-t1", "市科委").version == 0
 
 
 def test_detail_panel_refuses_what_the_store_refuses(app_env):
@@ -449,9 +445,9 @@ def test_unsaved_edits_are_kept_when_leaving_the_page_and_saved_from_the_banner(
     at.button(key="update_kept_save").click()
     at.run()
     assert [shown_text(s.value) for s in at.success] == ["已保存 2 条任务分工的修改。"]
-    row = row_of(_store(app_env), "demo-m02-t1", "市科委")
+    row = stored_row(app_env, "demo-m02-t1", "市科委")
     assert (row.percent, row.note, row.updated_by) == (45, "离开前填写", "张三")
-    assert row_of(_store(app_env), "demo-m03-t1", "市科委").note == "配合进展"
+    assert stored_row(app_env, "demo-m03-t1", "市科委").note == "配合进展"
     assert not any("未保存的修改" in i.value for i in at.info)  # nothing kept any more
 
 
@@ -497,8 +493,8 @@ def test_the_grid_is_paged_and_edits_on_every_page_are_saved(app_env, monkeypatc
     assert _editor(at, LEAD).value.iloc[0]["完成比例(%)"] == 11  # page 1's edit is still there
     _save(at)
     assert _errors(at) == []
-    assert row_of(_store(app_env), "demo-m01-t1", "市科委").percent == 11
-    assert row_of(_store(app_env), "demo-m02-t1", "市科委").percent == 22
+    assert stored_row(app_env, "demo-m01-t1", "市科委").percent == 11
+    assert stored_row(app_env, "demo-m02-t1", "市科委").percent == 22
 
 
 def test_the_grid_filters_by_status_keyword_and_unsaved_edits(app_env):
@@ -519,4 +515,4 @@ def test_the_grid_filters_by_status_keyword_and_unsaved_edits(app_env):
     assert any("没有符合条件的任务" in i.value for i in at.info)
     assert at.session_state["update_pending"] == 1  # hidden by the filter, still kept
     _save(at)
-    assert row_of(_store(app_env), "demo-m02-t1", "市科委").status == "in_progress"
+    assert stored_row(app_env, "demo-m02-t1", "市科委").status == "in_progress"
