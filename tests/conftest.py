@@ -19,6 +19,7 @@ from bench.live import (
     BROWSER_USER,
     CHROMIUM,
     add_account,
+    exceptions_on,
     launch_chromium,
     open_signed_in,
     streamlit_server,
@@ -71,6 +72,16 @@ def chromium():
         browser = launch_chromium(p)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A desktop-wide tab of the shared Chromium; the test fails if the app showed an
+    exception in it."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    yield page
+    assert exceptions_on(page) == []
+    page.close()
 
 
 @pytest.fixture(scope="module")

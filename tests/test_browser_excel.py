@@ -10,9 +10,10 @@ import io
 import openpyxl
 import pytest
 
-from bench.live import BROWSER_USER, exceptions_on, open_signed_in, wait_until_idle
+from bench.live import BROWSER_USER, open_signed_in, wait_until_idle
 from loaders.excel_template import SHEET_TEMPLATE, build_template
 from tests.factories import unit_state
+from tests.update_grid import tab_panel
 from tracker.store import Store
 
 pytestmark = pytest.mark.browser
@@ -53,7 +54,7 @@ def _upload(page, server: str, name: str, payload: bytes):
     the import tab's panel once the preview is drawn."""
     open_signed_in(page, f"{server}/excel")
     page.get_by_role("tab", name="导入填报结果").click()
-    panel = page.locator('[role="tabpanel"]:visible').first
+    panel = tab_panel(page)
     panel.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": name, "mimeType": XLSX_MIME, "buffer": payload}]
     )
@@ -75,14 +76,6 @@ def _headers(table) -> list[str]:
 def _row(table, row: int = 0) -> list[str]:
     cells = table.locator(f'[id^="glide-cell-"][id$="-{row}"]').all()
     return [(cell.text_content() or "").strip() for cell in cells]
-
-
-@pytest.fixture
-def page(chromium):
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-    yield page
-    assert exceptions_on(page) == []
-    page.close()
 
 
 def test_refused_cell_is_listed_with_chinese_headers_and_its_place(page, server, database):

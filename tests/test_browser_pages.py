@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from bench.live import exceptions_on, open_signed_in, wait_until_idle
-from tests.factories import signed_in
+from tests.factories import signed_in, unit_state
 from tests.update_grid import (
     DUE,
     GRID_WIDTHS,
@@ -35,26 +35,13 @@ DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture
-def page(chromium):
-    page = chromium.new_page(viewport=DESKTOP)
-    yield page
-    assert exceptions_on(page) == []
-    page.close()
-
-
 def _store(database: str) -> Store:
     return Store.open(database)
 
 
 def _row(database: str, unit: str, role: str, position: int = 0):
-    store = _store(database)
-    try:
-        rows = store.assignments()
-    finally:
-        store.engine.dispose()
-    mine = rows[(rows.unit == unit) & (rows.role == role)]
-    return mine.iloc[position]
+    rows, _history = unit_state(database, unit)
+    return rows[rows.role == role].iloc[position]
 
 
 def _unit_box(page):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.live import BROWSER_USER, exceptions_on, open_signed_in, wait_until_idle
+from bench.live import BROWSER_USER, open_signed_in, wait_until_idle
 from tests.factories import unit_state
 from tests.update_grid import NOTE, PERCENT, edit_cell, grid_cell, tab_panel
 
@@ -26,34 +26,29 @@ def _go(page, title: str) -> None:
     wait_until_idle(page)
 
 
-def test_edits_survive_leaving_the_page_and_are_saved_on_return(chromium, server, database):
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        open_signed_in(page, f"{server}/update?unit={UNIT}")
-        before, _ = _stored(database, 1)
-        edit_cell(page, tab_panel(page), PERCENT, 1, "64")
-        edit_cell(page, tab_panel(page), NOTE, 1, "离开前写的进展")
+def test_edits_survive_leaving_the_page_and_are_saved_on_return(page, server, database):
+    open_signed_in(page, f"{server}/update?unit={UNIT}")
+    before, _ = _stored(database, 1)
+    edit_cell(page, tab_panel(page), PERCENT, 1, "64")
+    edit_cell(page, tab_panel(page), NOTE, 1, "离开前写的进展")
 
-        _go(page, "总览")
-        page.wait_for_selector("h1:has-text('总览')")
-        _go(page, "进度填报")
-        page.wait_for_selector("h1:has-text('进度填报')")
+    _go(page, "总览")
+    page.wait_for_selector("h1:has-text('总览')")
+    _go(page, "进度填报")
+    page.wait_for_selector("h1:has-text('进度填报')")
 
-        panel = tab_panel(page)
-        assert grid_cell(panel, PERCENT, 1).text_content() == "64"
-        assert grid_cell(panel, NOTE, 1).text_content() == "离开前写的进展"
-        banner = page.locator('[data-testid="stAlertContentInfo"]', has_text="未保存的修改")
-        assert banner.inner_text().startswith("有 2 处未保存的修改（牵头任务 2 处）")
-        _, history = _stored(database, 1)
-        assert history.empty  # kept in the session, not written
+    panel = tab_panel(page)
+    assert grid_cell(panel, PERCENT, 1).text_content() == "64"
+    assert grid_cell(panel, NOTE, 1).text_content() == "离开前写的进展"
+    banner = page.locator('[data-testid="stAlertContentInfo"]', has_text="未保存的修改")
+    assert banner.inner_text().startswith("有 2 处未保存的修改（牵头任务 2 处）")
+    _, history = _stored(database, 1)
+    assert history.empty  # kept in the session, not written
 
-        page.get_by_role("button", name="保存这些修改").click()
-        page.wait_for_selector("text=已保存 1 条")
-        wait_until_idle(page)
-        row, history = _stored(database, 1)
-        assert (row.percent, row.note, row.version) == (64, "离开前写的进展", before.version + 1)
-        assert set(history.changed_by) == {BROWSER_USER}
-        assert page.get_by_text("未保存的修改，是您上次离开本页时留下的").count() == 0
-        assert exceptions_on(page) == []
-    finally:
-        page.close()
+    page.get_by_role("button", name="保存这些修改").click()
+    page.wait_for_selector("text=已保存 1 条")
+    wait_until_idle(page)
+    row, history = _stored(database, 1)
+    assert (row.percent, row.note, row.version) == (64, "离开前写的进展", before.version + 1)
+    assert set(history.changed_by) == {BROWSER_USER}
+    assert page.get_by_text("未保存的修改，是您上次离开本页时留下的").count() == 0
