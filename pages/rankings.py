@@ -4,9 +4,6 @@ flagged.  Downloadable as the progress report with a 通报 sheet."""
 
 from __future__ import annotations
 
-from datetime import date
-
-import pandas as pd
 import streamlit as st
 
 from loaders.excel_report import build_report
@@ -18,18 +15,11 @@ from webui import auth, data, filters, safe
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _rankings(url: str, revision: int, steps_seen: tuple[int, int], today: date) -> pd.DataFrame:
-    return sv.Supervision(data.get_store()).rankings(data.assignments(), today)
-
-
 account = auth.account()
 st.title("通报")
-store = data.get_store()
-supervision = sv.Supervision(store)
 today = data.today()
 period = period_of(today)
-table = _rankings(str(store.engine.url), store.revision(), supervision.high_water(), today)
+table = data.supervised(sv.Supervision.rankings)
 st.caption(f"本期 {period}，上期 {rk.previous_period(period)}；全部责任单位，不受侧栏筛选影响。")
 
 flagged = table.loc[table[rk.FLAG], rk.UNIT].tolist()

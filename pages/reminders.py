@@ -17,31 +17,6 @@ from webui import auth, data, filters, safe
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _board(
-    revision: int, seen: tuple[int, int], today, chosen, days: int, reasons: tuple, sender: str
-) -> rm.ReminderBoard:
-    """Cached until a save, a step or a reminder (``revision``, ``seen``).  Shared and
-    read-only, like ``data.assignments()``: copying 100,000 items out of ``st.cache_data``
-    took half the rerun."""
-    supervision = sv.Supervision(data.get_store())
-    period = period_of(today)
-    rows = chosen.apply(data.assignments())
-    states = sv.with_states(
-        rows, supervision.latest(period, rows["assignment_id"].tolist()), period
-    )
-    return rm.reminder_board(
-        states,
-        supervision.reminders(),
-        today=today,
-        days=days,
-        period=period,
-        reasons=reasons,
-        sender=sender,
-        limit=TABLE_LIMIT,
-    )
-
-
 account = auth.account()
 st.title("催办")
 store = data.get_store()
@@ -56,14 +31,13 @@ days = left.number_input(
 )
 reasons = right.multiselect("催办事项", rm.REASONS, default=rm.REASONS, key="reminders_reasons")
 sender = account.display_name or account.username
-board = _board(
-    store.revision(),
-    supervision.high_water(),
-    today,
+board = data.supervised(
+    sv.Supervision.reminder_board,
     filters.current(),
     int(days),
     tuple(reasons),
     sender,
+    TABLE_LIMIT,
 )
 items, summary, log = board.items, board.summary, board.log
 st.caption(

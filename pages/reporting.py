@@ -9,7 +9,7 @@ import streamlit as st
 from tracker import supervision as sv
 from tracker import views
 from tracker.progress import is_blank, period_of
-from tracker.reminders import LAST_SENT, TIMES, reminder_counts
+from tracker.reminders import LAST_SENT, TIMES
 from tracker.schema import (
     ACKNOWLEDGED,
     CLOSED,
@@ -21,20 +21,6 @@ from tracker.schema import (
     SUPERVISION_STATE_LABELS,
 )
 from webui import auth, data, safe
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _board(revision: int, seen: tuple[int, int], today, unit: str):
-    """The unit's board and the reminders it got, cached until a save, a step or a reminder
-    (``revision``, ``seen``): at 14,000 assignments building them took a second a rerun.
-    Shared and read-only, like ``data.assignments()`` (no copy out of the cache)."""
-    supervision = sv.Supervision(data.get_store())
-    period = period_of(today)
-    assignments = data.assignments()
-    ids = assignments.loc[assignments["unit"] == unit, "assignment_id"].tolist()
-    board = sv.unit_board(assignments, supervision.latest(period, ids), unit, period)
-    return board, reminder_counts(supervision.reminders([unit]))
-
 
 account = auth.account()
 st.title("报送")
@@ -53,7 +39,7 @@ if not units:
     st.info("本账号没有可报送的任务分工。")
     st.stop()
 unit = st.selectbox("责任单位", units, key="reporting_unit")
-board, sent = _board(store.revision(), supervision.high_water(), today, unit)
+board, sent = data.supervised(sv.Supervision.reporting_board, unit)
 if len(sent):
     st.warning(
         f"本单位已收到催办 {int(sent[TIMES].iloc[0])} 次，"

@@ -32,8 +32,10 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import String, func, insert, select, type_coerce
 
+from tracker import reminders as rm
 from tracker.accounts import Account
 from tracker.errors import ConflictError, PermissionDenied, TrackerError, ValidationError
+from tracker.filters import Filters
 from tracker.models import (
     Assignment,
     Progress,
@@ -930,6 +932,42 @@ class Supervision:
         from tracker.rankings import rankings
 
         return rankings(assignments, self.ranking_history(), self.steps(), today=today)
+
+    def reporting_board(
+        self, assignments: pd.DataFrame, today: date, unit: str
+    ) -> tuple[UnitBoard, pd.DataFrame]:
+        """报送's read side for ``unit`` this period: its board (:func:`unit_board`) and the
+        reminders it got (:func:`tracker.reminders.reminder_counts`)."""
+        period = period_of(today)
+        ids = assignments.loc[assignments["unit"] == unit, "assignment_id"].tolist()
+        board = unit_board(assignments, self.latest(period, ids), unit, period)
+        return board, rm.reminder_counts(self.reminders([unit]))
+
+    def reminder_board(
+        self,
+        assignments: pd.DataFrame,
+        today: date,
+        chosen: Filters,
+        days: int,
+        reasons: tuple[str, ...],
+        sender: str,
+        limit: int,
+    ) -> rm.ReminderBoard:
+        """催办's read side: what is due among the rows ``chosen`` lets through
+        (:func:`tracker.reminders.reminder_board`), at most ``limit`` of them listed."""
+        period = period_of(today)
+        rows = chosen.apply(assignments)
+        states = with_states(rows, self.latest(period, rows["assignment_id"].tolist()), period)
+        return rm.reminder_board(
+            states,
+            self.reminders(),
+            today=today,
+            days=days,
+            period=period,
+            reasons=reasons,
+            sender=sender,
+            limit=limit,
+        )
 
     def high_water(self) -> tuple[int, int]:
         """(last step id, last reminder id): a cache key that moves with every write here."""

@@ -28,6 +28,7 @@ from tracker import editing
 from tracker.aggregate import derive
 from tracker.progress import now
 from tracker.store import Store, database_url
+from tracker.supervision import Supervision
 from webui import filters
 
 # Streamlit runs a full gc.collect() after every script run (runner.postScriptGC).  With the
@@ -74,6 +75,24 @@ def view(builder: Callable, *args, filtered: bool = True):
     name = f"{builder.__module__}.{builder.__qualname__}"
     chosen = filters.current() if filtered else None
     return _view(name, builder, database_url(), get_store().revision(), today(), chosen, args)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _supervised(
+    name: str, _method: Callable, url: str, revision: int, seen: tuple, today: date, args: tuple
+):
+    return _method(Supervision(_store(url)), _assignments(url, revision, today), today, *args)
+
+
+def supervised(method: Callable, *args):
+    """``method(supervision, rows, today, *args)``, a read of :class:`Supervision` (报送's
+    board, 催办's list, 通报's rankings), cached until a save, a supervision step or a
+    reminder.  Shared and read-only like :func:`assignments`: copying 100,000 reminder items
+    out of ``st.cache_data`` took half of 催办's rerun."""
+    store = get_store()
+    name = f"{method.__module__}.{method.__qualname__}"
+    seen = Supervision(store).high_water()
+    return _supervised(name, method, database_url(), store.revision(), seen, today(), args)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
