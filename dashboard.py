@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from tracker import views
+from pagelogic import views
 from tracker.errors import TrackerError
 from webui import auth, data, drafts, filters, safe
 

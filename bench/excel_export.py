@@ -15,8 +15,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from loaders.excel_report import DETAIL_COLUMNS, build_report
-from loaders.xlsx_kit import labelled
+from excel.kit import labelled
+from excel.report import DETAIL_COLUMNS, build_report
 from tracker.aggregate import derive
 from tracker.schema import STATUSES
 

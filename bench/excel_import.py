@@ -24,9 +24,9 @@ import openpyxl
 import pandas as pd
 import python_calamine
 
-from loaders.excel_import import import_workbook, plan_updates, read_sheet
-from loaders.excel_template import SHEET_TEMPLATE, build_template
-from loaders.xlsx_safety import open_package
+from excel.read import import_workbook, plan_updates, read_sheet
+from excel.safety import open_package
+from excel.template import SHEET_TEMPLATE, build_template
 from tracker.schema import MEASURE_COLUMNS
 from tracker.store import Store
 

@@ -71,8 +71,8 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.generate import cn_number, synthetic_measures, synthetic_policy_text
-from loaders.excel_import import import_workbook
-from loaders.excel_template import build_template
+from excel.read import import_workbook
+from excel.template import build_template
 from loaders.measures_csv import build_measures, normalize_frame, read_measures, to_csv_bytes
 from loaders.policy_text import parse_policy
 from loaders.units import read_units

@@ -2,7 +2,7 @@ r"""Any table as CSV bytes for download: UTF-8 with a BOM (so Excel opens Chines
 and no text that a spreadsheet would run as a formula.
 
 The Excel report keeps a note such as ``=HYPERLINK(...)`` harmless by writing it as a string
-cell (:func:`loaders.xlsx_kit.styled`, ``render_rows``).  A CSV has no cell types, so
+cell (:func:`excel.kit.styled`, ``render_rows``).  A CSV has no cell types, so
 Excel, LibreOffice and Google Sheets evaluate a field that starts with ``=``, ``+``, ``-``,
 ``@`` (or a tab / carriage return in front of one).  Such text fields get a leading
 apostrophe, the spreadsheet convention for "this is text" (OWASP's advice for CSV

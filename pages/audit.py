@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from loaders.excel_audit import build_audit_workbook
-from tracker import views
+from excel.audit import build_audit_workbook
+from pagelogic import views
 from tracker.audit import audit_table
 from tracker.schema import PROGRESS_FIELDS
 from webui import auth, data, safe

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from tracker import aggregate, views
+from pagelogic import views
+from tracker import aggregate
 from webui import auth, data
 
 auth.account()  # no signed-in account: back to the frame's sign-in

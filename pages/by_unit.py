@@ -6,7 +6,8 @@ two lists cost the browser about as much as each other, and a page switch paid f
 
 import streamlit as st
 
-from tracker import aggregate, views
+from pagelogic import views
+from tracker import aggregate
 from webui import auth, data
 
 FIGURES = aggregate.FIGURES

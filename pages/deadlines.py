@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tracker import deadlines
+from pagelogic import deadlines
 from tracker.errors import TrackerError
 from tracker.schema import SOURCE_WEB
 from webui import auth, data, filters, safe

@@ -12,7 +12,7 @@ import hashlib
 
 import streamlit as st
 
-from loaders.excel_import import (
+from excel.read import (
     CONFLICT_COLUMNS,
     ERROR_COLUMNS,
     ImportPreview,
@@ -23,8 +23,8 @@ from loaders.excel_import import (
     import_workbook,
     problems_frame,
 )
-from loaders.excel_report import build_report
-from loaders.excel_template import build_template
+from excel.report import build_report
+from excel.template import build_template
 from tracker.errors import TrackerError
 from tracker.filters import policy_names
 from tracker.supervision import Supervision

@@ -3,7 +3,8 @@ similar tasks that other policies set."""
 
 import streamlit as st
 
-from tracker import crosspolicy, views
+from pagelogic import views
+from tracker import crosspolicy
 from webui import auth, data, safe
 
 account = auth.account()  # no signed-in account: back to the frame's sign-in

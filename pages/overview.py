@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from tracker import aggregate, views
+from pagelogic import views
+from tracker import aggregate
 from webui import auth, data, filters, safe
 
 METRIC_WIDTH = 150

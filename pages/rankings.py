@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from loaders.excel_report import build_report
+from excel.report import build_report
+from pagelogic import figures
 from tracker import rankings as rk
 from tracker import supervision as sv
 from tracker.progress import period_of
@@ -25,7 +26,7 @@ st.caption(f"本期 {period}，上期 {rk.previous_period(period)}；全部责�
 flagged = table.loc[table[rk.FLAG], rk.UNIT].tolist()
 if flagged:
     safe.warning(f"连续两期有逾期任务：{'、'.join(flagged)}")
-st.plotly_chart(rk.ranking_figure(table), key="rankings_chart")
+st.plotly_chart(figures.ranking_figure(table), key="rankings_chart")
 st.dataframe(rk.ranking_table(table), hide_index=True, width="stretch")
 safe.caption("\n".join(rk.ranking_notes(period)))
 st.download_button(

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from loaders.excel_reminders import build_reminder_workbook
+from excel.reminders import build_reminder_workbook
+from pagelogic.views import TABLE_LIMIT
 from tracker import reminders as rm
 from tracker import supervision as sv
 from tracker.progress import period_of
 from tracker.schema import REMINDER_DAYS
-from tracker.views import TABLE_LIMIT
 from webui import auth, data, filters, safe
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pagelogic import views
 from tracker import supervision as sv
-from tracker import views
 from tracker.progress import is_blank, period_of
 from tracker.reminders import LAST_SENT, TIMES
 from tracker.schema import (

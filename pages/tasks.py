@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from tracker import views
+from pagelogic import views
 from webui import auth, data
 
 auth.account()  # no signed-in account: back to the frame's sign-in

@@ -27,7 +27,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from tracker import editing, views
+from pagelogic import editing, views
+from tracker import audit
 from tracker.errors import ConflictError, ValidationError
 from tracker.progress import period_kind
 from tracker.schema import (
@@ -282,7 +283,7 @@ def _detail_form(loaded: dict, shown: dict[str, pd.DataFrame], pending: int) -> 
             "保存本项", type="primary", disabled=bool(pending), key="update_detail_save"
         )
     st.markdown("**该任务修改记录**")
-    history = editing.history_table(data.history(task_id=row[editing.TASK_ID]))
+    history = audit.history_table(data.history(task_id=row[editing.TASK_ID]))
     if history.empty:
         st.caption("该任务尚无修改记录。")
     else:

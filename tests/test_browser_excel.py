@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from bench.live import BROWSER_USER, open_signed_in, wait_until_idle
-from loaders.excel_template import SHEET_TEMPLATE, build_template
+from excel.template import SHEET_TEMPLATE, build_template
 from tests.factories import unit_state
 from tests.update_grid import tab_panel
 from tracker.store import Store

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.__main__ import main
+from cli import main
 from tracker.schema import MEASURES_CSV, SOURCES_DIR
 
 DATA = Path(__file__).parent / "data"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loaders.__main__ import main
+from cli import main
 from loaders.measures_csv import to_csv_bytes
 from tests.factories import signed_in
 from tracker.progress import Update

@@ -9,7 +9,7 @@ import sqlite3
 import openpyxl
 import pytest
 
-from loaders.__main__ import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, main
+from cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, main
 from tracker.store import Store
 
 PASSWORD = "cli-password-12"

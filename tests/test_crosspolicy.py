@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 import streamlit as st
 
+from pagelogic import views
 from tests.conftest import measures_frame
 from tests.factories import signed_in_app
-from tracker import crosspolicy, views
+from tracker import crosspolicy
 from tracker.aggregate import derive
 
 TODAY = date(2026, 11, 23)

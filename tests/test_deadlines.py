@@ -1,5 +1,5 @@
 """Deadlines: proposed from the policy text on first sync, then set by supervisors per task
-or per assignment (tracker.deadlines), refused from staff by the store."""
+or per assignment (pagelogic.deadlines), refused from staff by the store."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from pagelogic import deadlines
 from tests.factories import signed_in, staff
-from tracker import deadlines
 from tracker.errors import ConflictError, ValidationError
 from tracker.progress import Update
 

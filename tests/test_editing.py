@@ -11,10 +11,11 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
+from pagelogic import editing
+from pagelogic.editing import changed_updates, editor_frame
 from tests.conftest import measures_frame
 from tests.factories import signed_in
-from tracker import editing
-from tracker.editing import changed_updates, editor_frame
+from tracker import audit
 from tracker.errors import Conflict, ConflictError, Problem
 from tracker.progress import Update
 from tracker.schema import LEAD, PROGRESS_FIELDS, SUPPORT
@@ -277,8 +278,8 @@ def test_history_table_has_chinese_headers(make_store, small_measures):
     store.apply(
         [Update(aid, 0, {"status": "推进中"})], user=signed_in(store, "张三"), source="web", at=AT
     )
-    table = editing.history_table(store.history(task_id="demo-m01-t1"))
-    assert list(table.columns) == editing.HISTORY_COLUMNS
+    table = audit.history_table(store.history(task_id="demo-m01-t1"))
+    assert list(table.columns) == audit.HISTORY_COLUMNS
     assert table.iloc[0][["字段", "原值", "新值", "修改人", "来源"]].tolist() == [
         "状态",
         "未启动",
@@ -287,8 +288,8 @@ def test_history_table_has_chinese_headers(make_store, small_measures):
         "网页填报",
     ]
     assert table.iloc[0]["时间"] == pd.Timestamp(AT)
-    assert list(editing.history_table(store.history(task_id="nope")).columns) == (
-        editing.HISTORY_COLUMNS
+    assert list(audit.history_table(store.history(task_id="nope")).columns) == (
+        audit.HISTORY_COLUMNS
     )
 
 
@@ -459,7 +460,7 @@ def test_grid_page_filters_on_loaded_values_and_clamps_the_page():
 
 def test_source_labels_say_where_a_change_came_from():
     assert [
-        editing.source_label(s)
+        audit.source_label(s)
         for s in (
             "web",
             "api",
@@ -486,7 +487,7 @@ def test_history_table_names_the_fields_a_sync_writes(make_store, small_measures
     store = make_store(small_measures)
     account = signed_in(store, "督办甲")
     store.sync(small_measures.iloc[2:].reset_index(drop=True), user=account)  # one task gone
-    table = editing.history_table(store.history())
+    table = audit.history_table(store.history())
     assert not table.empty
     assert set(table["字段"]) <= {"任务编号", "任务内容", "已归档"}
     archived = table[table["字段"] == "已归档"]

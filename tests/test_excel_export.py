@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from loaders.excel_report import (
+from excel.report import (
     DETAIL_COLUMNS,
     DETAIL_PRINTED,
     LINE_POINTS,

@@ -13,16 +13,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from loaders.excel_import import (
+from excel.read import (
     conflicts_frame,
     diffs_frame,
     error_report,
     import_workbook,
     problems_frame,
 )
-from loaders.excel_report import SHEET_DETAIL, build_report
-from loaders.excel_template import SHEET_TEMPLATE, build_template
-from loaders.xlsx_safety import MAX_ROWS, formula_cells, open_package
+from excel.report import SHEET_DETAIL, build_report
+from excel.safety import MAX_ROWS, formula_cells, open_package
+from excel.template import SHEET_TEMPLATE, build_template
 from tests.factories import row_of, signed_in
 from tracker.errors import ImportFileError, ValidationError
 from tracker.progress import Update
@@ -525,7 +525,7 @@ def test_formula_scan_locates_cells() -> None:
 
 
 def test_cli_template_import_export(tmp_path, monkeypatch, capsys, small_measures) -> None:
-    from loaders.__main__ import main
+    from cli import main
 
     csv = tmp_path / "measures.csv"
     small_measures.to_csv(csv, index=False, encoding="utf-8-sig")

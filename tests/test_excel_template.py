@@ -14,7 +14,7 @@ import python_calamine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loaders.excel_template import (
+from excel.template import (
     KIND_NAME,
     SHEET_HELP,
     SHEET_TEMPLATE,

@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from pagelogic import figures as fg
 from tracker import aggregate as ag
-from tracker import figures as fg
 from tracker.schema import LIGHT_COLORS, STATUS_COLORS, STATUS_LABELS, STATUSES
 
 TODAY = date(2026, 11, 23)

@@ -23,9 +23,8 @@ import python_calamine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loaders.excel_import import plan_updates, read_sheet
-from loaders.excel_template import SHEET_TEMPLATE, TEMPLATE_COLUMNS, excel_text
-from loaders.xlsx_safety import (
+from excel.read import plan_updates, read_sheet
+from excel.safety import (
     MAX_CELLS,
     MAX_COLUMNS,
     MAX_SHEET_ROWS,
@@ -33,6 +32,7 @@ from loaders.xlsx_safety import (
     open_package,
     sheet_extent,
 )
+from excel.template import SHEET_TEMPLATE, TEMPLATE_COLUMNS, excel_text
 from tests.conftest import measures_frame
 from tests.factories import row_of, signed_in
 from tests.test_excel_import import fill, raw_xlsx, run, template_for

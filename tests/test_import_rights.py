@@ -10,10 +10,10 @@ from datetime import date
 import openpyxl
 import pytest
 
-from loaders.__main__ import EXIT_BAD_INPUT, main
-from loaders.excel_import import import_workbook
-from loaders.excel_report import SHEET_DETAIL, build_report
-from loaders.excel_template import SHEET_TEMPLATE, UNIT_NAME, build_template
+from cli import EXIT_BAD_INPUT, main
+from excel.read import import_workbook
+from excel.report import SHEET_DETAIL, build_report
+from excel.template import SHEET_TEMPLATE, UNIT_NAME, build_template
 from tests.factories import PASSWORD, signed_in, staff
 from tracker.errors import PermissionDenied
 

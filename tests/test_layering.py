@@ -1,6 +1,7 @@
-"""The house rules of STYLE.md, checked: libraries never import streamlit, tracker never
-imports the layers above it, pages never reach for SQL or openpyxl, and every page is
-listed in the frame."""
+"""The layer rules of ARCHITECTURE.md, checked: each layer imports only the layers below it
+(not even lazily inside a function), libraries never import streamlit, plotly stays out of
+the store's layers, pages never reach for SQL or openpyxl, and every page is listed in the
+frame."""
 
 from __future__ import annotations
 
@@ -24,24 +25,59 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-LIBRARY_FILES = sorted((ROOT / "loaders").glob("*.py")) + sorted((ROOT / "tracker").glob("*.py"))
+# Bottom up, as ARCHITECTURE.md draws them: a module may import its own layer and the layers
+# before it in this list, never one after it.
+LAYERS: list[str] = [
+    "tracker",
+    "loaders",
+    "excel",
+    "pagelogic",
+    "cli",
+    "webui",
+    "pages",
+    "dashboard",
+]
+# What each layer must not import from outside the project, besides the layers above it.
+FORBIDDEN_LIBRARIES: dict[str, set[str]] = {
+    "tracker": {"streamlit", "plotly", "openpyxl"},
+    "loaders": {"streamlit", "plotly"},
+    "excel": {"streamlit", "plotly"},
+    "pagelogic": {"streamlit"},
+    "cli": {"streamlit", "plotly"},
+}
+
+
+def layer_of(path: Path) -> str:
+    relative = path.relative_to(ROOT)
+    if relative == Path("loaders/__main__.py"):  # the `python -m loaders` shim is the CLI's
+        return "cli"
+    return relative.parts[0].removesuffix(".py")
+
+
+def layered_files() -> list[Path]:
+    files: list[Path] = []
+    for layer in LAYERS:
+        folder = ROOT / layer
+        files += sorted(folder.rglob("*.py")) if folder.is_dir() else [ROOT / f"{layer}.py"]
+    return files
+
+
+def offences(path: Path) -> set[str]:
+    """The imports of ``path`` that break the layer rule: a layer above its own, or a library
+    its layer must not use."""
+    layer = layer_of(path)
+    above = set(LAYERS[LAYERS.index(layer) + 1 :])
+    return imported_modules(path) & (above | FORBIDDEN_LIBRARIES.get(layer, set()))
+
+
 PAGE_FILES = sorted((ROOT / "pages").glob("*.py"))
-# tracker/ (migrations included) is the bottom layer: the loaders, the Streamlit helpers and
-# the pages build on it, never the other way round.
-TRACKER_FILES = sorted((ROOT / "tracker").rglob("*.py"))
-ABOVE_TRACKER = {"loaders", "webui", "pages", "dashboard", "streamlit"}
 
 
-@pytest.mark.parametrize("path", LIBRARY_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_library_never_imports_streamlit(path: Path) -> None:
-    assert "streamlit" not in imported_modules(path)
-
-
-@pytest.mark.parametrize("path", TRACKER_FILES, ids=lambda p: str(p.relative_to(ROOT / "tracker")))
-def test_tracker_never_imports_the_layers_above_it(path: Path) -> None:
+@pytest.mark.parametrize("path", layered_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_layer_imports_only_the_layers_below_it(path: Path) -> None:
     """Not even lazily inside a function: the store neither reads measures.csv nor derives
-    page columns."""
-    assert imported_modules(path).isdisjoint(ABOVE_TRACKER)
+    page columns, and no figure code reaches the store's layer."""
+    assert offences(path) == set()
 
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
@@ -55,14 +91,22 @@ def test_every_page_is_listed_in_the_frame() -> None:
     assert listed == {p.name for p in PAGE_FILES}
 
 
-def test_the_layer_rule_can_fail(tmp_path: Path) -> None:
-    offender = tmp_path / "bad.py"
+def test_the_layer_rule_can_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    (tmp_path / "tracker").mkdir()
+    offender = tmp_path / "tracker" / "bad.py"
     offender.write_text(
-        "import streamlit as st\nfrom sqlalchemy import select\n\n\n"
+        "import plotly.graph_objects as go\nfrom sqlalchemy import select\n\n\n"
         "def sync():\n    from loaders.store_sync import open_store\n",
         encoding="utf-8",
     )
-    assert imported_modules(offender) == {"streamlit", "sqlalchemy", "loaders"}
+    assert imported_modules(offender) == {"plotly", "sqlalchemy", "loaders"}
+    assert offences(offender) == {"plotly", "loaders"}
+    # The same import is fine one layer up.
+    (tmp_path / "excel").mkdir()
+    fine = tmp_path / "excel" / "ok.py"
+    fine.write_text("from loaders.store_sync import open_store\n", encoding="utf-8")
+    assert offences(fine) == set()
 
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)

@@ -1,5 +1,5 @@
 """One truth: on a hand-made store, every headline figure worked out by hand equals
-what the pages show (``tracker.views``), what the report workbook says (its cells, read
+what the pages show (``pagelogic.views``), what the report workbook says (its cells, read
 back with openpyxl) and what the CSV downloads hold, with and without a unit filter.
 
 The store, four tasks and seven assignments (today = the day the updates are saved):
@@ -22,11 +22,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from loaders.excel_report import SHEET_POLICY, SHEET_SUMMARY, build_report
+from excel.report import SHEET_POLICY, SHEET_SUMMARY, build_report
 from loaders.table_csv import csv_bytes
+from pagelogic import views
 from tests.conftest import measures_frame
 from tests.factories import signed_in
-from tracker import views
 from tracker.aggregate import FIGURES
 from tracker.filters import Filters
 from tracker.progress import Update, now, warning_light

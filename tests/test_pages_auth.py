@@ -240,7 +240,7 @@ def test_audit_export_is_a_real_workbook_with_text_cells(app_env):
     at = AppTest.from_file(DASHBOARD, default_timeout=60)
     at.run()
     _history_rows(app_env)
-    from loaders.excel_audit import build_audit_workbook
+    from excel.audit import build_audit_workbook
     from tracker.audit import audit_table
 
     store = _store(app_env)

@@ -475,7 +475,7 @@ def test_kept_edits_can_be_discarded_and_another_account_never_sees_them(app_env
 
 
 def test_the_grid_is_paged_and_edits_on_every_page_are_saved(app_env, monkeypatch):
-    monkeypatch.setattr("tracker.editing.PAGE_SIZE", 1)
+    monkeypatch.setattr("pagelogic.editing.PAGE_SIZE", 1)
     at = _open()
     assert len(_editor(at, LEAD).value) == 1
     assert at.selectbox(key="update_page_lead").options == ["第 1 / 2 页", "第 2 / 2 页"]

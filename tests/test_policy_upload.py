@@ -14,8 +14,8 @@ import pytest
 import streamlit as st
 from pypdf import PdfWriter
 
+from cli import main
 from loaders import policy_files
-from loaders.__main__ import main
 from loaders.measures_csv import read_measures
 from loaders.store_sync import file_digest, pending_revision, sync_measures_file
 from loaders.units import read_units

@@ -12,8 +12,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from loaders.excel_reminders import SHEET_LIST, SHEET_SUMMARY, build_reminder_workbook
-from loaders.excel_report import SHEET_RANKINGS, build_report
+from excel.reminders import SHEET_LIST, SHEET_SUMMARY, build_reminder_workbook
+from excel.report import SHEET_RANKINGS, build_report
+from pagelogic import figures
 from tests.factories import signed_in, staff
 from tracker import rankings as rk
 from tracker import reminders as rm
@@ -649,8 +650,12 @@ def test_rankings_on_a_hand_made_history(store) -> None:
     assert got == EXPECTED_RANKINGS
     assert table.attrs["period"] == "2026-11"
 
-    figure = rk.ranking_figure(table)
-    assert [bar.name for bar in figure.data[:3]] == [rk.ON_TIME, rk.LATE_DONE, rk.OVERDUE_OPEN]
+    figure = figures.ranking_figure(table)
+    assert [bar.name for bar in figure.data[:3]] == [
+        rk.ON_TIME,
+        figures.LATE_DONE,
+        figures.OVERDUE_OPEN,
+    ]
     assert list(figure.data[0].y) == ["市科委", "市教委", "⚠ 市财政局"]
     assert [list(bar.x) for bar in figure.data[:3]] == [[1, 0, 0], [0, 1, 0], [1, 0, 1]]
     assert list(figure.data[3].text) == ["  50%", "  0%", "  0%"]

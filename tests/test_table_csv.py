@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loaders.table_csv import FORMULA_STARTS, csv_bytes, inert
-from tracker import aggregate, views
+from pagelogic import views
+from tracker import aggregate
 
 HOSTILE = [
     '=HYPERLINK("http://evil","点我")',

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from bench.generate import synthetic_measures
+from pagelogic import editing, views
 from tracker import aggregate as ag
-from tracker import editing, views
 from tracker.aggregate import FIGURES, HEADLINE_KEYS, derive
 from tracker.filters import Filters
 

@@ -2,7 +2,7 @@
 resemble a task, and the list of published policies.
 
 Pure functions of the assignment table (``Store.assignments()`` with ``light``), called as
-``builder(rows, today, *args)`` like :mod:`tracker.views`, so pages cache them per data
+``builder(rows, today, *args)`` like :mod:`pagelogic.views`, so pages cache them per data
 revision.  Similar tasks are ranked with ``difflib.SequenceMatcher`` (the ratio
 :mod:`tracker.revisions` uses to recognise a reworded task).
 

@@ -25,11 +25,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from tracker.figures import bar_height, empty_figure, shown
 from tracker.progress import period_of
-from tracker.schema import ACCEPTED, DONE, GREEN, LIGHT_COLORS, RED, RETURNED, YELLOW
+from tracker.schema import ACCEPTED, DONE, RETURNED
 
 UNIT = "责任单位"
 RANK = "名次"
@@ -243,71 +241,16 @@ def ranking_notes(period: str) -> list[str]:
     ]
 
 
-RATE_HEADROOM = 1.2  # value axis up to 120% of the longest bar, the rate label's room
-LATE_DONE = "逾期后完成"
-OVERDUE_OPEN = "逾期未完成"
-
-
-def ranking_figure(table: pd.DataFrame) -> go.Figure:
-    """This period's due assignments per unit, in ranking order: done on time, done late,
-    still overdue; 按期完成率 beside each bar; units late two periods running marked ⚠."""
-    due = table[table[DUE] > 0]
-    if due.empty:
-        return empty_figure("本期尚无到期分工")
-    names = shown(
-        ("⚠ " if flag else "") + str(unit) for unit, flag in zip(due[UNIT], due[FLAG], strict=True)
-    )
-    parts = [
-        (ON_TIME, due[ON_TIME], LIGHT_COLORS[GREEN]),
-        (LATE_DONE, due[DUE] - due[ON_TIME] - due[OVERDUE], LIGHT_COLORS[YELLOW]),
-        (OVERDUE_OPEN, due[OVERDUE], LIGHT_COLORS[RED]),
-    ]
-    fig = go.Figure(
-        [
-            go.Bar(name=name, y=names, x=values, orientation="h", marker_color=color)
-            for name, values, color in parts
-        ]
-    )
-    fig.add_trace(
-        go.Scatter(
-            name=ON_TIME_RATE,
-            y=names,
-            x=due[DUE],
-            mode="text",
-            text=[f"  {_percent(v)}" for v in due[ON_TIME_RATE]],
-            textposition="middle right",
-            cliponaxis=False,
-            showlegend=False,
-            hoverinfo="skip",
-        )
-    )
-    fig.update_layout(
-        barmode="stack",
-        height=bar_height(len(due)),
-        font={"size": 13},
-        margin={"l": 10, "r": 40, "t": 40, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        plot_bgcolor="white",
-    )
-    # Room right of the longest bar for its rate: on a phone the "30%" beside it was cut off.
-    fig.update_xaxes(
-        title_text="本期到期分工数（右侧为按期完成率）",
-        range=[0, float(due[DUE].max()) * RATE_HEADROOM],
-    )
-    fig.update_yaxes(autorange="reversed")
-    return fig
-
-
 def ranking_table(table: pd.DataFrame) -> pd.DataFrame:
     """The table as pages show it: rates as percentages, the flag as 是/blank."""
     shown_table = table.copy()
     for column in RATE_COLUMNS:
-        shown_table[column] = [_percent(v) for v in shown_table[column]]
+        shown_table[column] = [percent_text(v) for v in shown_table[column]]
     shown_table[FLAG] = shown_table[FLAG].map({True: "是", False: ""})
     return shown_table
 
 
-def _percent(value: float | None) -> str:
+def percent_text(value: float | None) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value):.0%}"
 
 

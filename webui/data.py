@@ -7,7 +7,7 @@ CLI) shows on the next rerun and nothing needs clearing by hand:
 - the assignment table with lights and lead units: one shared, read-only frame per revision
   (``st.cache_resource``: at 100,000 rows, copying it out of ``st.cache_data`` on every rerun
   would alone cost more than the rerun budget);
-- each page's view (``tracker.views``): ``st.cache_data`` per revision, filters and arguments,
+- each page's view (``pagelogic.views``): ``st.cache_data`` per revision, filters and arguments,
   so a rerun only draws.
 
 Nothing cached here depends on who is signed in.
@@ -24,7 +24,7 @@ import streamlit as st
 
 from loaders.store_sync import open_store
 from loaders.table_csv import csv_bytes
-from tracker import editing
+from pagelogic import editing
 from tracker.aggregate import derive
 from tracker.progress import now
 from tracker.store import Store, database_url
@@ -70,7 +70,7 @@ def _view(name: str, _builder: Callable, url: str, revision: int, today: date, c
 
 
 def view(builder: Callable, *args, filtered: bool = True):
-    """``builder(rows, today, *args)`` from ``tracker.views``, cached per data revision,
+    """``builder(rows, today, *args)`` from ``pagelogic.views``, cached per data revision,
     sidebar filters (unless ``filtered=False``) and ``args``."""
     name = f"{builder.__module__}.{builder.__qualname__}"
     chosen = filters.current() if filtered else None
@@ -136,7 +136,7 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "下载数据
 
 
 def table(shown, key: str, *, empty: str = "没有符合条件的数据。", **kwargs) -> None:
-    """A ``tracker.views.Table``: its first rows and a note when cut; ``empty`` instead of
+    """A ``pagelogic.views.Table``: its first rows and a note when cut; ``empty`` instead of
     a grid with no rows (which would say "empty" in English); missing values as "—"."""
     if not len(shown):
         st.info(empty)

@@ -2,7 +2,7 @@
 
 A widget's state is dropped when its page is left, and Streamlit cannot stop the browser
 from navigating; so the update page writes each edit here as it is made (as
-``tracker.editing.Draft`` s, with the version every row was edited on) and draws its grid
+``pagelogic.editing.Draft`` s, with the version every row was edited on) and draws its grid
 from here when the user comes back, or turns to another page of the grid.  The edits belong
 to the account that made them: another account signed in on the same browser never sees
 them.  Other pages can say that edits are waiting (:func:`notice`).
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tracker.editing import Draft, draft_count
+from pagelogic.editing import Draft, draft_count
 from webui import auth, safe
 
 _KEY = "update_drafts"  # {"user": username, "units": {unit: {assignment_id: Draft}}}

@@ -13,8 +13,8 @@ from dataclasses import fields
 
 import streamlit as st
 
+from pagelogic.views import FilterOptions
 from tracker.filters import FILTER_LABELS, VALUE_LABELS, Filters
-from tracker.views import FilterOptions
 from webui import safe
 
 _KEY = "filters"
@@ -28,7 +28,7 @@ def widget_key(name: str) -> str:
 def sidebar(choices: FilterOptions) -> Filters:
     """Draw the filters in the sidebar, sync them with ``st.query_params``, return them.
 
-    ``choices`` is ``tracker.views.filter_options``: policy id -> label, and the unit names.
+    ``choices`` is ``pagelogic.views.filter_options``: policy id -> label, and the unit names.
     """
     wanted = Filters.from_query({k: st.query_params.get_all(k) for k in st.query_params})
     policies, units = choices.policies, choices.units

@@ -1,5 +1,5 @@
 """The reminder list (催办清单) as a workbook: the list, one row per item, and a summary per
-unit.  Every text cell is a string cell (``loaders.xlsx_kit.styled``), so a task text
+unit.  Every text cell is a string cell (``excel.kit.styled``), so a task text
 such as ``=HYPERLINK(…)`` stays text.
 
 >>> data = build_reminder_workbook(reminder_list(rows, today, 15), summary, "催办清单")  # doctest: +SKIP
@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.utils import get_column_letter
 
-from loaders.xlsx_kit import Sheet, new_workbook, setup_print, styled, workbook_bytes
+from excel.kit import Sheet, new_workbook, setup_print, styled, workbook_bytes
 from tracker.progress import is_blank
 
 SHEET_LIST = "催办清单"

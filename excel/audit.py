@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from loaders.xlsx_kit import new_workbook, setup_print, styled, workbook_bytes
+from excel.kit import new_workbook, setup_print, styled, workbook_bytes
 
 SHEET = "审计记录"
 WIDTHS = {"任务编号": 26, "政策": 30, "原值": 30, "新值": 30, "时间": 18}

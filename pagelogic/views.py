@@ -20,7 +20,8 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
-from tracker import aggregate, editing, figures
+from pagelogic import editing, figures
+from tracker import aggregate
 from tracker.schema import LEAD, SUPPORT
 
 TABLE_LIMIT = 1_000

@@ -1,8 +1,8 @@
 """The progress report workbook (进度报表): 汇总 / 按政策 / 明细 (and 通报 when asked),
-formatted like a report a bureau sends upward, laid out with :mod:`loaders.xlsx_kit`.
+formatted like a report a bureau sends upward, laid out with :mod:`excel.kit`.
 
 The 明细 sheet is a data sheet too: filtered, edited and imported back by
-:mod:`loaders.excel_import`, so it carries the same key columns as the fill-in template.
+:mod:`excel.read`, so it carries the same key columns as the fill-in template.
 See ``bench/excel_export.py`` for the speed.
 
 >>> data = build_report(store.assignments())              # doctest: +SKIP
@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 
-from loaders.xlsx_kit import (
+from excel.kit import (
     TASK_ID_HEADER,
     TASK_TEXT_HEADER,
     UNIT_HEADER,

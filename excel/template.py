@@ -18,7 +18,7 @@ from datetime import date
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from loaders.xlsx_kit import (
+from excel.kit import (
     TASK_ID_HEADER,
     TASK_TEXT_HEADER,
     UNIT_HEADER,

@@ -1,6 +1,6 @@
 """Import progress from a filled template (填报模板) or an exported report's 明细 sheet.
 
-Pipeline: :func:`loaders.xlsx_safety.open_package` refuses anything that is not a safe plain
+Pipeline: :func:`excel.safety.open_package` refuses anything that is not a safe plain
 .xlsx; python-calamine reads the values (fast; see ``bench/excel_import.py``) while a byte scan
 of the sheet XML finds formula cells, which calamine would silently report as their cached
 values; every row is validated and matched to an assignment by (任务编号, 责任单位) before
@@ -43,8 +43,7 @@ from defusedxml import ElementTree as SafeET
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils import get_column_letter
 
-from loaders.excel_template import KIND_NAME, UNIT_NAME
-from loaders.xlsx_kit import (
+from excel.kit import (
     TASK_ID_HEADER,
     TASK_TEXT_HEADER,
     UNIT_HEADER,
@@ -59,7 +58,7 @@ from loaders.xlsx_kit import (
     setup_print,
     styled,
 )
-from loaders.xlsx_safety import (
+from excel.safety import (
     HEADER_ROWS,
     MAX_ROWS,
     Package,
@@ -67,6 +66,7 @@ from loaders.xlsx_safety import (
     column_letters,
     open_package,
 )
+from excel.template import KIND_NAME, UNIT_NAME
 from tracker.accounts import Account
 from tracker.errors import (
     Conflict,

@@ -19,17 +19,21 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
+from tracker import rankings as rk
 from tracker.aggregate import COVER_LEAD, COVER_NONE, COVER_SUPPORT, FIGURES, LIGHTS
 from tracker.schema import (
     DONE,
+    GREEN,
     LEAD,
     LIGHT_COLORS,
     LIGHT_LABELS,
+    RED,
     ROLE_LABELS,
     STATUS_COLORS,
     STATUS_LABELS,
     STATUSES,
     SUPPORT,
+    YELLOW,
 )
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -327,4 +331,62 @@ def _style(fig: go.Figure, *, height: int) -> go.Figure:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         plot_bgcolor="white",
     )
+    return fig
+
+
+# --- 通报 ------------------------------------------------------------------------
+
+RATE_HEADROOM = 1.2  # value axis up to 120% of the longest bar, the rate label's room
+LATE_DONE = "逾期后完成"
+OVERDUE_OPEN = "逾期未完成"
+
+
+def ranking_figure(table: pd.DataFrame) -> go.Figure:
+    """This period's due assignments per unit, in ranking order: done on time, done late,
+    still overdue; 按期完成率 beside each bar; units late two periods running marked ⚠."""
+    due = table[table[rk.DUE] > 0]
+    if due.empty:
+        return empty_figure("本期尚无到期分工")
+    names = shown(
+        ("⚠ " if flag else "") + str(unit)
+        for unit, flag in zip(due[rk.UNIT], due[rk.FLAG], strict=True)
+    )
+    parts = [
+        (rk.ON_TIME, due[rk.ON_TIME], LIGHT_COLORS[GREEN]),
+        (LATE_DONE, due[rk.DUE] - due[rk.ON_TIME] - due[rk.OVERDUE], LIGHT_COLORS[YELLOW]),
+        (OVERDUE_OPEN, due[rk.OVERDUE], LIGHT_COLORS[RED]),
+    ]
+    fig = go.Figure(
+        [
+            go.Bar(name=name, y=names, x=values, orientation="h", marker_color=color)
+            for name, values, color in parts
+        ]
+    )
+    fig.add_trace(
+        go.Scatter(
+            name=rk.ON_TIME_RATE,
+            y=names,
+            x=due[rk.DUE],
+            mode="text",
+            text=[f"  {rk.percent_text(v)}" for v in due[rk.ON_TIME_RATE]],
+            textposition="middle right",
+            cliponaxis=False,
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(
+        barmode="stack",
+        height=bar_height(len(due)),
+        font={"size": 13},
+        margin={"l": 10, "r": 40, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        plot_bgcolor="white",
+    )
+    # Room right of the longest bar for its rate: on a phone the "30%" beside it was cut off.
+    fig.update_xaxes(
+        title_text="本期到期分工数（右侧为按期完成率）",
+        range=[0, float(due[rk.DUE].max()) * RATE_HEADROOM],
+    )
+    fig.update_yaxes(autorange="reversed")
     return fig
