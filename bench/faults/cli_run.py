@@ -145,35 +145,48 @@ def run_import(
             stderr=subprocess.STDOUT,
             preexec_fn=_limit_memory,
         )
-        first_seen = last_seen = None
         try:
-            while not _reaped(process, run, os.WNOHANG):
-                now = time.monotonic()
-                writing = watch.writing(process.pid) if watch else False
-                if writing:
-                    first_seen = first_seen or now
-                    last_seen = now
-                if now - start > RUN_TIMEOUT:
-                    run.timed_out = True
-                elif not _kill_due(kill, now - start, first_seen and now - first_seen):
-                    time.sleep(0.002 if watch or kill else 0.02)
-                    continue
-                run.killed = not run.timed_out
-                run.writing_at_kill = writing
-                os.kill(process.pid, signal.SIGKILL)
-                _reaped(process, run, 0)
-                break
+            _follow(process, run, watch, kill, start)
         finally:
             if watch:
                 watch.close()
         run.seconds = time.monotonic() - start
         run.returncode = None if run.timed_out else process.returncode
-        if first_seen and not run.killed:
-            run.write_seconds = last_seen - first_seen
         out.seek(0)
         run.output = out.read().decode("utf-8", errors="replace")
     log.unlink()
     return run
+
+
+def _follow(
+    process: subprocess.Popen,
+    run: ImportRun,
+    watch: WriteWatch | None,
+    kill: tuple[str, float] | None,
+    start: float,
+) -> None:
+    """Poll ``process`` until it ends, its kill is due or it hangs past ``RUN_TIMEOUT``;
+    note in ``run`` whether it was killed, inside its write transaction or not, and how long
+    that transaction was seen open when it ended by itself."""
+    first_seen = last_seen = None
+    while not _reaped(process, run, os.WNOHANG):
+        now = time.monotonic()
+        writing = watch.writing(process.pid) if watch else False
+        if writing:
+            first_seen = first_seen or now
+            last_seen = now
+        if now - start > RUN_TIMEOUT:
+            run.timed_out = True
+        elif not _kill_due(kill, now - start, first_seen and now - first_seen):
+            time.sleep(0.002 if watch or kill else 0.02)
+            continue
+        run.killed = not run.timed_out
+        run.writing_at_kill = writing
+        os.kill(process.pid, signal.SIGKILL)
+        _reaped(process, run, 0)
+        return
+    if first_seen and last_seen:
+        run.write_seconds = last_seen - first_seen
 
 
 def _reaped(process: subprocess.Popen, run: ImportRun, options: int) -> bool:

@@ -112,35 +112,41 @@ def ledger_problems(engine) -> list[str]:
         by_row[entry.assignment_id].append(entry)
     problems = []
     for row in progress:
-        entries = by_row.pop(row.assignment_id, [])
-        versions = [e.version for e in entries]
-        where = f"assignment {row.assignment_id}"
-        if sorted(set(versions)) != list(range(1, row.version + 1)):
-            problems.append(
-                f"{where}: stored version {row.version}, history versions {version_span(versions)}"
-            )
-        if versions != sorted(versions):
-            problems.append(f"{where}: history ids do not follow the versions {versions[:8]}")
-        last: dict[str, str] = {}
-        seen: set[tuple[int, str]] = set()
-        for entry in entries:
-            if (entry.version, entry.field) in seen:
-                problems.append(f"{where}: {entry.field} written twice at version {entry.version}")
-            seen.add((entry.version, entry.field))
-            if entry.field in last and (entry.old_value or "") != last[entry.field]:
-                problems.append(
-                    f"{where}: {entry.field} at version {entry.version} was based on "
-                    f"{entry.old_value!r}, but the value before was {last[entry.field]!r} "
-                    "(an update was lost)"
-                )
-            last[entry.field] = entry.new_value or ""
-        for name, value in last.items():
-            stored = history_text(getattr(row, name, None))
-            if name not in PROGRESS_COLUMNS or stored != value:
-                problems.append(
-                    f"{where}: {name} stored {stored[:40]!r}, history ends at {value[:40]!r}"
-                )
+        problems += _row_problems(row, by_row.pop(row.assignment_id, []))
     problems += [f"history rows for unknown assignment {aid}" for aid in by_row]
+    return problems
+
+
+def _row_problems(row, entries: list) -> list[str]:
+    """Where one assignment's stored progress and its history ``entries`` disagree."""
+    problems = []
+    versions = [e.version for e in entries]
+    where = f"assignment {row.assignment_id}"
+    if sorted(set(versions)) != list(range(1, row.version + 1)):
+        problems.append(
+            f"{where}: stored version {row.version}, history versions {version_span(versions)}"
+        )
+    if versions != sorted(versions):
+        problems.append(f"{where}: history ids do not follow the versions {versions[:8]}")
+    last: dict[str, str] = {}
+    seen: set[tuple[int, str]] = set()
+    for entry in entries:
+        if (entry.version, entry.field) in seen:
+            problems.append(f"{where}: {entry.field} written twice at version {entry.version}")
+        seen.add((entry.version, entry.field))
+        if entry.field in last and (entry.old_value or "") != last[entry.field]:
+            problems.append(
+                f"{where}: {entry.field} at version {entry.version} was based on "
+                f"{entry.old_value!r}, but the value before was {last[entry.field]!r} "
+                "(an update was lost)"
+            )
+        last[entry.field] = entry.new_value or ""
+    for name, value in last.items():
+        stored = history_text(getattr(row, name, None))
+        if name not in PROGRESS_COLUMNS or stored != value:
+            problems.append(
+                f"{where}: {name} stored {stored[:40]!r}, history ends at {value[:40]!r}"
+            )
     return problems
 
 

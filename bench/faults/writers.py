@@ -249,8 +249,6 @@ def check_writers(store: Store, attempts: list[Attempt], row_ids: list[int], out
     by_token: dict[str, list] = defaultdict(list)
     for entry in notes:
         by_token[entry.new_value].append(entry)
-    kinds = Counter(a.kind for a in attempts)
-    results = Counter(a.outcome if not a.outcome.startswith("error") else "error" for a in attempts)
     acked_on: dict[int, list[tuple[int, str]]] = defaultdict(list)  # aid -> (version, token)
     for attempt in attempts:
         if attempt.outcome.startswith("error"):
@@ -285,6 +283,15 @@ def check_writers(store: Store, attempts: list[Attempt], row_ids: list[int], out
             )
     for problem in ledger_problems(store.engine):
         outcome.fail(problem)
+    _describe(outcome, attempts, len(notes), max((r.version for r in stored.values()), default=0))
+
+
+def _describe(
+    outcome: Outcome, attempts: list[Attempt], note_changes: int, last_version: int
+) -> None:
+    """What the writers tried and what came of it, in ``outcome``'s words and counts."""
+    kinds = Counter(a.kind for a in attempts)
+    results = Counter(a.outcome if not a.outcome.startswith("error") else "error" for a in attempts)
     outcome.counts = results + kinds
     acked = results["ack"]
     imported = Counter(a.outcome for a in attempts if a.kind == "import")
@@ -297,8 +304,8 @@ def check_writers(store: Store, attempts: list[Attempt], row_ids: list[int], out
         f"conflicts (the {kinds['stale']} stale saves among them; of the imported rows "
         f"{imported['ack']} written, {imported['conflict']} conflicts), "
         f"{results['unavailable']} database busy, "
-        f"{results['error']} other errors; {len(notes)} note changes in the history, versions "
-        f"1..{max((r.version for r in stored.values()), default=0)}"
+        f"{results['error']} other errors; {note_changes} note changes in the history, versions "
+        f"1..{last_version}"
         + (
             " without gaps, each row holding its last acknowledged write"
             if outcome.ok
