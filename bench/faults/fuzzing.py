@@ -243,7 +243,11 @@ def fuzz_importer(
     spliced into the workbook's XML parts, imported in every mode as a supervisor or a staff
     member: only TrackerErrors, nothing written when refused or dry, the rows reported
     written exactly the rows whose version moved (by one), and progress and history agreeing
-    afterwards."""
+    afterwards.
+
+    Long (about 150 lines) for a reason: hypothesis runs the two nested tests, which close
+    over the seeded store, its accounts and the counters; most of the length is their
+    strategies (the byte splices listed literally) and the summary's wording."""
     from tests.test_import_hostile import CELL_VALUES, LETTER, with_cells
 
     outcome = Outcome("fuzzing: importer", backend_of(url))

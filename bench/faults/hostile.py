@@ -35,7 +35,7 @@ def hostile_files(
                 outcome.fail(f"no hostile file named {name}")
             corpus = [c for c in corpus if c[1] in only]
         before = fingerprint(store.engine)
-        endings = Counter()
+        endings: Counter[str] = Counter()
         costs: list[tuple[float, float, str]] = []
         for what, name, build in corpus:
             file = folder / name

@@ -154,7 +154,11 @@ def kill_mid_import(
     seed: int = 0,
 ) -> Outcome:
     """Kill ``python -m loaders import`` of one unit's filled template ``trials`` times,
-    taking ``modes`` in turn and, after each round of them, the next of ``aims``."""
+    taking ``modes`` in turn and, after each round of them, the next of ``aims``.
+
+    Long (about 100 lines) for a reason: one trial is kill, check, rerun, check, and each
+    trial's aim depends on the write windows and durations the earlier reruns measured; the
+    loop reads as that story, and split up it would pass six accumulators around."""
     outcome = Outcome("kill -9 mid-import", backend_of(url))
     with timed(outcome):
         rng = random.Random(seed)
@@ -164,7 +168,7 @@ def kill_mid_import(
         frame = store.assignments()
         unit = frame["unit"].value_counts().index[0]
         rows = int((frame["unit"] == unit).sum())
-        seen = Counter()
+        seen: Counter[str] = Counter()
         write_windows: list[float] = []  # seconds the write transaction stayed open in reruns
         durations: list[float] = []
         for trial in range(1, trials + 1):
