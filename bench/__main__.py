@@ -26,12 +26,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bench import excel_export, excel_import, floors
+from bench.floors import Figure, table
 from bench.generate import synthetic_measures, synthetic_policy_text
 from bench.live import PAGE_PATHS
 from loaders.measures_csv import to_csv_bytes
@@ -132,56 +132,6 @@ def bench_pages(
         results[name] = (first, statistics.median(times), after_save)
     writer.engine.dispose()
     return results
-
-
-@dataclass
-class Figure:
-    """One measurement, the floor it is divided by (measured in the same run), and the
-    target ratio where issue 25 sets one.
-
-    >>> Figure("page x: first load", 0.3, "read_sql", 0.2, target=1.5).cells()
-    ('page x: first load', '300 ms', 'read_sql', '200 ms', '1.50×', '≤ 1.5×', 'yes')
-    >>> Figure("server", 900.0, "floor server", 300.0, unit="MB").cells()[1:5]
-    ('900 MB', 'floor server', '300 MB', '3.00×')
-    """
-
-    what: str
-    measured: float  # seconds, or MB with unit="MB"
-    floor_what: str
-    floor: float
-    target: float | None = None
-    unit: str = "ms"
-
-    @property
-    def ratio(self) -> float:
-        return self.measured / self.floor if self.floor > 0 else float("inf")
-
-    def _amount(self, value: float) -> str:
-        if self.unit == "MB":
-            return f"{value:,.0f} MB"
-        return f"{value * 1000:,.{1 if value < 0.01 else 0}f} ms"
-
-    def cells(self) -> tuple[str, str, str, str, str, str, str]:
-        met = "—" if self.target is None else ("yes" if self.ratio <= self.target else "NO")
-        return (
-            self.what,
-            self._amount(self.measured),
-            self.floor_what,
-            self._amount(self.floor),
-            f"{self.ratio:.2f}×",
-            "—" if self.target is None else f"≤ {self.target:g}×",
-            met,
-        )
-
-
-HEADER = "| measurement | measured | floor | floor measured | ratio | target | met |"
-
-
-def table(figures: list[Figure]) -> str:
-    """The figures as a Markdown table, one row each."""
-    lines = [HEADER, "| --- | ---: | --- | ---: | ---: | --- | --- |"]
-    lines += ["| " + " | ".join(figure.cells()) + " |" for figure in figures]
-    return "\n".join(lines)
 
 
 def bench_parse(policies: int) -> list[Figure]:

@@ -49,7 +49,7 @@ def printed() -> str:
 
 def rows(printed: str) -> dict[tuple[str, str], list[str]]:
     """(measurement, floor) -> the row's cells, from the printed Markdown table."""
-    table = [line for line in printed.splitlines() if line.startswith("| ")][1:]
+    table = [line for line in printed.splitlines() if line.startswith("| ")][2:]  # past the header
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in table]
     return {(c[0], c[2]): c for c in cells}
 
