@@ -764,8 +764,9 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 
 def _diff_frame(changes: list[tuple]) -> pd.DataFrame:
     """Changed fields with old/new shown as the user reads them (status in Chinese)."""
-    columns = list(zip(*changes, strict=True)) if changes else [()] * len(DIFF_COLUMNS)
-    frame = dict(zip(DIFF_COLUMNS, map(list, columns), strict=True))
+    if not changes:
+        return pd.DataFrame.from_records([], columns=DIFF_COLUMNS)
+    frame = dict(zip(DIFF_COLUMNS, map(list, zip(*changes, strict=True)), strict=True))
     frame["old"] = [display_text(f, v) for f, v in zip(frame["field"], frame["old"], strict=True)]
     frame["new"] = [display_text(f, v) for f, v in zip(frame["field"], frame["new"], strict=True)]
     return pd.DataFrame(frame, columns=DIFF_COLUMNS)
