@@ -22,6 +22,7 @@ database.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -258,6 +259,9 @@ def _plan_one(
     )
 
 
+NAN_ERROR = "不是有效的数值（NaN）：空值请留空，不要填 NaN"
+
+
 def _merge(
     row: Mapping[str, Any], upd: Update, where: _Where
 ) -> tuple[dict[str, object], dict[str, tuple[object, object]], list[Problem]]:
@@ -269,6 +273,9 @@ def _merge(
     for name, value in upd.changes.items():
         if name not in PROGRESS_FIELDS:
             bad.append(Problem("不可修改的字段", column=name, value=value, **where))
+            continue
+        if isinstance(value, float) and math.isnan(value):  # NaN is no value, like inf
+            bad.append(Problem(NAN_ERROR, column=PROGRESS_FIELDS[name], value=value, **where))
             continue
         try:
             new_value = normalize_value(name, value)
