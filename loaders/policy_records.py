@@ -14,7 +14,30 @@ from loaders.units import (
 )
 from tracker.errors import PolicyParseError, TrackerError
 
-# Records
+# The heuristics whose firing a publisher should check (ParseWarning.kind); the confidence
+# report (loaders.policy_report) counts them, in this order, with these labels.
+CITED_DOC_NO = "cited_doc_no"
+CHROME = "chrome"
+PREFIX = "prefix"
+QUOTES = "quotes"
+IMPLICIT_MEASURE = "implicit_measure"
+RESTART = "restart"
+SUBGROUP = "subgroup"
+JOINED_UNITS = "joined_units"
+INCOMPLETE = "incomplete"
+FILE_NAME_DATE = "file_name_date"
+HEURISTICS: dict[str, str] = {
+    CITED_DOC_NO: "忽略所引文件的文号",
+    CHROME: "去除网页导航文字",
+    PREFIX: "去除编号前的乱码",
+    QUOTES: "归位 PDF 引号",
+    IMPLICIT_MEASURE: "无编号条款归入隐含措施",
+    RESTART: "编号重新开始或换用另一种编号，另起一部分",
+    SUBGROUP: "子标题未计入任务内容",
+    JOINED_UNITS: "拆分以“及/和”连接的单位",
+    INCOMPLETE: "末项不完整（需发布者确认）",
+    FILE_NAME_DATE: "成文日期取自文件名",
+}
 
 
 @dataclass
@@ -60,6 +83,7 @@ class ParseWarning:
     message: str
     file: str | None = None
     line: int | None = None
+    kind: str = ""  # one of HEURISTICS when a heuristic changed what was read, else ""
 
     def __str__(self) -> str:
         where = ", ".join(p for p in (self.file, f"line {self.line}" if self.line else None) if p)
