@@ -19,10 +19,12 @@ from loaders.policy_patterns import (
     _PLAIN_END_RE,
     _UNIT_ENDINGS,
 )
+from loaders.policy_records import INCOMPLETE
 from loaders.units import (
     LEAD,
     parse_clause,
 )
+from tracker.errors import PolicyParseError
 
 
 class _ClauseFinder(_ParserBase):
@@ -55,7 +57,18 @@ class _ClauseFinder(_ParserBase):
                 if not follows and not _KEYWORD_RE.search(content):
                     continue  # a deadline in the task text: due_from_text reads it there
             else:
-                close = self._clause_end(text, match.end(), stream)
+                try:
+                    close = self._clause_end(text, match.end(), stream)
+                except PolicyParseError:
+                    if not self.in_last_measure or _CLAUSE_START_RE.search(text, match.end()):
+                        raise
+                    self.warn(
+                        "最后一项的责任分工条款不完整（缺少右括号，可能是截断的副本）："
+                        "未生成任务，须由发布者核对原文后补全",
+                        stream.line_at(start),
+                        INCOMPLETE,
+                    )
+                    break
                 content, after = text[start + 1 : close], close + 1
             due_after = _DUE_AFTER_RE.match(text, after)
             if due_after:

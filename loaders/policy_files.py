@@ -36,6 +36,7 @@ import pandas as pd
 from loaders.measures_csv import build_measures, policies_frame, to_csv_bytes
 from loaders.policy_gate import MAX_DOCX_UNPACKED as MAX_DOCX_UNPACKED  # re-exported
 from loaders.policy_gate import check_docx, check_text
+from loaders.policy_records import FILE_NAME_DATE
 from loaders.policy_text import (
     ParseWarning,
     Policy,
@@ -235,6 +236,29 @@ def check_policy_id(policy_id: str) -> str:
     return policy_id
 
 
+_NAME_DATE_RE = re.compile(
+    r"(?<!\d)(?P<y>20\d{2})(?:[-_.年]?)(?P<m>0[1-9]|1[0-2]|[1-9](?=[^\d]))(?:[-_.月]?)"
+    r"(?P<d>0[1-9]|[12]\d|3[01]|[1-9](?!\d))日?(?!\d)"
+)
+
+
+def date_from_file_name(file_name: str) -> date | None:
+    """The date a file name carries (``2025-03-01_x.pdf``, ``通知20250301.docx``,
+    ``2025年3月1日印发.txt``), or None.
+
+    >>> date_from_file_name("2025-03-01_x.pdf"), date_from_file_name("通知20250301.docx")
+    (datetime.date(2025, 3, 1), datetime.date(2025, 3, 1))
+    >>> date_from_file_name("2025年3月1日印发.txt"), date_from_file_name("hufubanfa-2025-11.md")
+    (datetime.date(2025, 3, 1), None)
+    """
+    for match in _NAME_DATE_RE.finditer(PurePath(file_name).stem):
+        try:
+            return date(int(match["y"]), int(match["m"]), int(match["d"]))
+        except ValueError:
+            continue
+    return None
+
+
 def draft_policy(
     data: bytes,
     file_name: str,
@@ -252,9 +276,20 @@ def draft_policy(
     policy_id = check_policy_id(policy_id or policy_id_from_name(file_name))
     suffix = ".md" if PurePath(file_name).suffix.lower() == ".md" else ".txt"
     provisional = parse_policy(text, f"{policy_id}{suffix}")
-    issued = provisional.issue_date or date.today()
+    named = None if provisional.issue_date else date_from_file_name(file_name)
+    issued = provisional.issue_date or named or date.today()
     source_name = f"{issued.isoformat()}_{policy_id}{suffix}"
     policy = parse_policy(text, source_name)
+    if named is not None:
+        policy.issue_date = named
+        policy.warnings.append(
+            ParseWarning(
+                f"正文中没有成文日期，按文件名「{file_name}」记为 {named.isoformat()}，请核对",
+                source_name,
+                None,
+                FILE_NAME_DATE,
+            )
+        )
     frame, unit_warnings = policies_frame([policy], registry)
     unknown = frame[frame["unit_kind"] == UNKNOWN_KIND]
     unknown_units = tuple(

@@ -215,6 +215,7 @@ class _Block:
     section: Section
     body: list[_Line] = field(default_factory=list)
     own_section: bool = False  # a 一、 section with no deeper marker, read as a measure
+    implicit: bool = False  # no numbering at all: the clauses of the text, as one measure
 
     @property
     def marker(self) -> _Marker:
@@ -300,6 +301,7 @@ class _ParserBase:
         self.name = name
         self.warnings: list[ParseWarning] = []
         self.errors: list[TrackerError] = []
+        self.in_last_measure = False  # an unclosed clause there may be a cut-off copy's end
         self.meta: dict[str, tuple[str, str]] = {}  # key -> (value, value as published)
         self.h1 = self.h1_orig = ""
         cleaned, notes = clean_lines(_split_lines(text), name)
@@ -320,8 +322,8 @@ class _ParserBase:
         """Record an error and go on, so one run reports every problem of the file."""
         self.errors.append(self.error(message, line))
 
-    def warn(self, message: str, line: int | None = None) -> None:
-        self.warnings.append(ParseWarning(message, self.name, line))
+    def warn(self, message: str, line: int | None = None, kind: str = "") -> None:
+        self.warnings.append(ParseWarning(message, self.name, line, kind))
 
     # -- reading -------------------------------------------------------------------------------
     def _read_lines(self, text: str, original: str) -> list[_Line]:

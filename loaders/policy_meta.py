@@ -34,6 +34,8 @@ from loaders.policy_patterns import (
     URL_KEYS,
 )
 from loaders.policy_records import (
+    CITED_DOC_NO,
+    ParseWarning,
     Policy,
     Section,
     policy_id_from_name,
@@ -133,21 +135,43 @@ class _MetaReader(_ParserBase):
         return _own_title(text, orig, heading=False)
 
     def _doc_no(self) -> str:
-        """文号, preferring a line that holds nothing else, normalised to 〔〕 brackets."""
+        """文号, preferring a line that holds nothing else, normalised to 〔〕 brackets.
+
+        A number cited in a sentence (根据《…》（沪府办〔2024〕9号）要求) is another document's:
+        never taken; when it is the only one, the 文号 stays empty with a warning.
+        """
         meta = self.meta.get(DOC_NO_KEYS[0]) or self.meta.get(DOC_NO_KEYS[1]) or ("", "")
-        candidates = [meta] + [(ln.text, ln.orig) for ln in self.lines if ln.text]
-        fallback = ""
-        for i, (text, orig) in enumerate(candidates):
-            match = _DOC_NO_RE.search(text)
-            if not match:
-                continue
-            published = orig if len(orig) == len(text) else text
-            org = published[match.start("org") : match.end("org")]
-            value = f"{org}〔{match['year']}〕{match['no']}{published[match.end() - 1]}"
-            if match.group(0) == text or i == 0:
-                return value
-            fallback = fallback or value
+        candidates = [(meta, 0)] + [((ln.text, ln.orig), ln.no) for ln in self.lines if ln.text]
+        fallback = cited = ""
+        cited_line = 0
+        for i, ((text, orig), line_no) in enumerate(candidates):
+            for match in _DOC_NO_RE.finditer(text):
+                published = orig if len(orig) == len(text) else text
+                org = published[match.start("org") : match.end("org")]
+                value = f"{org}〔{match['year']}〕{match['no']}{published[match.end() - 1]}"
+                if match.group(0) == text or i == 0:
+                    return value
+                if _is_cited(text, match.start()):
+                    cited, cited_line = cited or value, cited_line or line_no
+                else:
+                    fallback = fallback or value
+        if not fallback and cited:
+            self.warnings.append(
+                ParseWarning(
+                    f"「{cited}」是所引文件的文号，未作为本文件文号；本文件未找到文号",
+                    self.name,
+                    cited_line,
+                    CITED_DOC_NO,
+                )
+            )
         return fallback
+
+
+def _is_cited(text: str, start: int) -> bool:
+    """Whether the 文号 at ``start`` names a cited document: right after 《…》, or in a
+    sentence that cites (根据, 按照, 落实 …)."""
+    sentence = text[:start].rsplit("。", 1)[-1]
+    return "》" in sentence[-3:] or bool(_CITED_BEFORE_RE.search(sentence))
 
 
 def _own_title(text: str, orig: str, *, heading: bool) -> str:

@@ -11,6 +11,7 @@ from loaders.policy_lines import (
     _Block,
     _has_sentence_after_title,
     _Line,
+    _Marker,
     _measure_name,
     _Stream,
     _task_text,
@@ -25,9 +26,13 @@ from loaders.policy_patterns import (
     _MAX_TITLE,
     _OPENERS,
     _PARAGRAPH_BREAK,
+    ARABIC,
     SECTION,
 )
 from loaders.policy_records import (
+    IMPLICIT_MEASURE,
+    JOINED_UNITS,
+    RESTART,
     Measure,
     Policy,
     Section,
@@ -45,11 +50,16 @@ class _Parser(_ClauseFinder, _MetaReader):
     # -- structure -----------------------------------------------------------------------------
     def parse(self) -> Policy:
         sections, blocks, loose = self._split_structure()
+        if not blocks:
+            implicit = self._implicit_block(sections[0])
+            blocks, loose = ([implicit], []) if implicit else (blocks, loose)
+        blocks = self._split_foreign_items(blocks)
         self._check_loose(loose)
         numbered = self._number_measures(blocks)
         measures: list[tuple[_Block, Measure]] = []
         for i, block in enumerate(blocks):
-            measure = self._parse_measure(block, last_in_document=i == len(blocks) - 1)
+            self.in_last_measure = i == len(blocks) - 1
+            measure = self._parse_measure(block, last_in_document=self.in_last_measure)
             measure.no = numbered[i]
             if block.own_section:
                 block.section.title = measure.title or block.section.title
@@ -105,6 +115,55 @@ class _Parser(_ClauseFinder, _MetaReader):
                 loose.append([])
         return [c[0] for c in chunks], blocks, [run for run in loose if run]
 
+    def _implicit_block(self, section: Section) -> _Block | None:
+        """With no numbering at all, the paragraphs from the first clause's on are the tasks of
+        one implicit measure (short notices: each sentence ends in （责任单位：…））."""
+        first = next((i for i, ln in enumerate(self.lines) if _KEYWORD_RE.search(ln.text)), None)
+        if first is None:
+            return None
+        start = first
+        while start > 0 and self.lines[start - 1].text:
+            before = self.lines[start - 1].text
+            if self.wrapped and before[-1] in "。：:":
+                break
+            start -= 1
+        head = _Line(self.lines[start].no, "", "", marker=_Marker(ARABIC, 1, "", 0))
+        self.warn(
+            "全文没有措施编号：各条责任分工条款按顺序作为一个隐含措施的任务，请核对",
+            head.no,
+            IMPLICIT_MEASURE,
+        )
+        return _Block(head, section, self.lines[start:], implicit=True)
+
+    def _split_foreign_items(self, blocks: list[_Block]) -> list[_Block]:
+        """Items of a deeper kind whose numbering does not start at 1 under a measure (a
+        （八） of one document, then 2. 3. of another joined to it) are measures of their own."""
+        out: list[_Block] = []
+        for block in blocks:
+            out.append(block)
+            deeper = [ln for ln in block.body if ln.marker and ln.marker.kind > block.marker.kind]
+            if not deeper or block.own_section:
+                continue
+            kind = min(ln.marker.kind for ln in deeper if ln.marker)
+            first = next(ln for ln in deeper if ln.marker and ln.marker.kind == kind)
+            assert first.marker is not None
+            if first.marker.number == 1:
+                continue
+            self.warn(
+                f"「{first.marker.label}」在{_measure_name(block.marker)}之下但编号不从 1 开始："
+                "视为另一份文件的条目，另起措施，请核对",
+                first.no,
+                RESTART,
+            )
+            cut = block.body.index(first)
+            rest, block.body = block.body[cut:], block.body[:cut]
+            for line in rest:
+                if line.marker is not None and line.marker.kind == kind:
+                    out.append(_Block(line, block.section))
+                else:
+                    out[-1].body.append(line)
+        return out
+
     def _number_measures(self, blocks: list[_Block]) -> list[int]:
         """Published numbers, checked; running numbers when they restart or kinds are mixed."""
         last: dict[int, int] = {}
@@ -118,6 +177,13 @@ class _Parser(_ClauseFinder, _MetaReader):
                 continue
             prev = last.get(marker.kind, 0)
             restart = marker.number == 1 and first_in_section and prev > 0
+            if marker.number == 1 and prev > 0 and not restart:
+                self.warn(
+                    f"措施编号「{marker.label}」重新开始：视为另一部分（可能拼接了两份文件），请核对",
+                    block.head.no,
+                    RESTART,
+                )
+                restart = True
             if marker.number <= prev and not restart:
                 raise self.error(f"措施编号「{marker.label}」重复或倒序", block.head.no)
             if not restart and marker.number != prev + 1:
@@ -162,7 +228,7 @@ class _Parser(_ClauseFinder, _MetaReader):
     def _parse_measure(self, block: _Block, *, last_in_document: bool) -> Measure:
         head, marker = block.head, block.marker
         rest, rest_orig = head.text[marker.rest :], head.orig[marker.rest :]
-        title: str | None = None
+        title: str | None = "" if block.implicit else None
         if head.bold > marker.rest:  # **（一）标题**正文
             title = head.orig[marker.rest : head.bold]
             rest, rest_orig = head.text[head.bold :], head.orig[head.bold :]
@@ -207,6 +273,8 @@ class _Parser(_ClauseFinder, _MetaReader):
         for start, after, content, line_no in clauses:
             body_text = _task_text(orig[pos:start])
             clause = parse_clause(content)
+            for joined in clause.joined:
+                self.warn(f"「{joined}」按“及/和”拆分为多个责任单位", line_no, JOINED_UNITS)
             if not clause.units:
                 self.fail("责任分工条款中没有责任单位", line_no)
             for ref in clause.units:
