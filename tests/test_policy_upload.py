@@ -335,6 +335,7 @@ def test_cli_add_shows_then_publishes(site, tmp_path, capsys):
     )
     assert "新增 4 项，删除（归档） 0 项，修改 0 项，移动 0 项，恢复 0 项，未变 49 项" in out
     assert out.splitlines()[-1].startswith("nothing written")
+    assert "confidence: 4 条措施，4 项任务，10 条分工行，1 个未登记单位，跳过 0 行" in out.splitlines()
     assert "unknown unit: 市低碳办 (1 tasks)" in err and "--unit-alias 市低碳办=UNIT" in err
     assert not (site / "sources" / f"2025-07-01_{POLICY}.txt").exists()
 
@@ -381,6 +382,8 @@ def test_page_parses_pasted_text_maps_a_unit_and_publishes(app_site):
     (tasks,) = _frames(at, "牵头单位")
     assert len(tasks) == 4
     assert any("市低碳办" in w for w in _texts(at.warning))
+    # the confidence report: 4 measures, 4 tasks, 4 leads + 6 supports, 市低碳办 unregistered
+    assert "4 条措施，4 项任务，10 条分工行，1 个未登记单位，跳过 0 行" in _texts(at.caption)
     assert not (app_site / "sources" / f"2025-07-01_{POLICY}.txt").exists()  # nothing saved yet
     at.selectbox(key="policies_map_市低碳办").set_value("市生态环境局")
     at.button(key="policies_map").click().run()
