@@ -60,7 +60,8 @@ class _ClauseFinder(_ParserBase):
                 try:
                     close = self._clause_end(text, match.end(), stream)
                 except PolicyParseError:
-                    if not self.in_last_measure or _CLAUSE_START_RE.search(text, match.end()):
+                    rest = text[match.end() :]
+                    if not self.in_last_measure or "。" in rest or _CLAUSE_OPEN_RE.search(rest):
                         raise
                     self.warn(
                         "最后一项的责任分工条款不完整（缺少右括号，可能是截断的副本）："

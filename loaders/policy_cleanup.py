@@ -25,7 +25,7 @@ _CHROME_PHRASE_RE = re.compile(
     r"(?:您的|您现在的|您当前的)?(?:当前)?位置\s*[:：][^\n]*|"
     r"字号\s*[:：]?\s*[【\[［(（]?\s*大\s*[】\]］)）]?\s*[【\[［(（]?\s*中\s*[】\]］)）]?\s*"
     r"[【\[［(（]?\s*小\s*[】\]］)）]?|"
-    r"[【\[［]?\s*(?:打印本页|打印|关闭窗口|关闭本页|关闭|返回顶部|收藏|分享到|扫一扫在手机打开当前页)"
+    r"[【\[［]?\s*(?:打印本页|打印|关闭窗口|关闭本页|关闭|返回顶部|收藏|分享到|扫一扫在手机打开当前页)[:：]?"
     r"\s*[】\]］]?|"
     r"(?:浏览次数|访问量|点击数)\s*[:：]\s*\d*|"
     r"Page\s+\d+(?:\s+of\s+\d+)?"
@@ -101,7 +101,8 @@ def _clean_line(line: str) -> tuple[str, str | None]:
 def _move_quotes(lines: list[str], name: str | None) -> list[ParseWarning]:
     """A PDF extraction may put quote marks at the start of the next line (”（三）…): give
     closing quotes back to the line before when that line has an unclosed opening quote, and
-    move any quote run off a line's start when a number follows it."""
+    drop an orphan quote run off a line's start when a number follows it (where it stood in
+    the line before cannot be known)."""
     notes: list[ParseWarning] = []
     previous = -1
     for i, line in enumerate(lines):
@@ -115,9 +116,14 @@ def _move_quotes(lines: list[str], name: str | None) -> list[ParseWarning]:
             unclosed = sum(before.count(q) for q in _OPEN_QUOTES) > sum(
                 before.count(q) for q in _CLOSE_QUOTES
             )
-            if _MARKER_RE.match(rest.lstrip()) or (quotes[0] in _CLOSE_QUOTES and unclosed):
+            if quotes[0] in _CLOSE_QUOTES and unclosed:
                 lines[previous] = before.rstrip() + quotes
                 lines[i] = rest
                 notes.append(ParseWarning(f"引号「{quotes}」已移回上一行末尾", name, i + 1, QUOTES))
+            elif _MARKER_RE.match(rest.lstrip()):  # orphan quotes hiding a number: dropped
+                lines[i] = rest
+                notes.append(
+                    ParseWarning(f"编号前的引号「{quotes}」已去除，请核对原文", name, i + 1, QUOTES)
+                )
         previous = i
     return notes
