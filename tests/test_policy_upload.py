@@ -335,7 +335,9 @@ def test_cli_add_shows_then_publishes(site, tmp_path, capsys):
     )
     assert "新增 4 项，删除（归档） 0 项，修改 0 项，移动 0 项，恢复 0 项，未变 49 项" in out
     assert out.splitlines()[-1].startswith("nothing written")
-    assert "confidence: 4 条措施，4 项任务，10 条分工行，1 个未登记单位，跳过 0 行" in out.splitlines()
+    assert (
+        "confidence: 4 条措施，4 项任务，10 条分工行，1 个未登记单位，跳过 0 行" in out.splitlines()
+    )
     assert "unknown unit: 市低碳办 (1 tasks)" in err and "--unit-alias 市低碳办=UNIT" in err
     assert not (site / "sources" / f"2025-07-01_{POLICY}.txt").exists()
 
