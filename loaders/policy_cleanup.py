@@ -59,16 +59,23 @@ _CLOSE_QUOTES = "”’"
 _LEADING_QUOTES_RE = re.compile(r"^[ \t\u3000]*(?P<quotes>[“”‘’]+)")
 
 
+def clean_text(text: str, name: str | None = None) -> tuple[str, list[ParseWarning]]:
+    """``text`` cleaned by :func:`clean_lines`; most texts need nothing and come back as is,
+    after a few substring searches."""
+    chrome = any(word in text for word in _CHROME_WORDS) or any(c in text for c in _JUNK_CHARS)
+    quotes = any(q in text for q in _OPEN_QUOTES + _CLOSE_QUOTES)
+    if not chrome and not quotes:
+        return text, []
+    lines, notes = clean_lines(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), name)
+    return ("\n".join(lines), notes) if notes else (text, notes)
+
+
 def clean_lines(lines: list[str], name: str | None = None) -> tuple[list[str], list[ParseWarning]]:
     """``lines`` with chrome emptied, junk prefixes cut and stray PDF quotes put back, and a
     warning for each change; the number of lines never changes."""
     out = list(lines)
-    notes: list[ParseWarning] = []
-    whole = "\n".join(lines)
-    if any(word in whole for word in _CHROME_WORDS) or any(c in whole for c in _JUNK_CHARS):
-        notes.extend(_clean_each(out, name))
-    if any(q in whole for q in _OPEN_QUOTES + _CLOSE_QUOTES):
-        notes.extend(_move_quotes(out, name))
+    notes = _clean_each(out, name)
+    notes.extend(_move_quotes(out, name))
     return out, notes
 
 

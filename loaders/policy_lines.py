@@ -9,7 +9,7 @@ from functools import cache
 
 import opencc
 
-from loaders.policy_cleanup import clean_lines
+from loaders.policy_cleanup import clean_text
 from loaders.policy_patterns import (
     _BOLD_RUN_RE,
     _CJK_WS_RE,
@@ -304,10 +304,8 @@ class _ParserBase:
         self.in_last_measure = False  # an unclosed clause there may be a cut-off copy's end
         self.meta: dict[str, tuple[str, str]] = {}  # key -> (value, value as published)
         self.h1 = self.h1_orig = ""
-        cleaned, notes = clean_lines(_split_lines(text), name)
+        text, notes = clean_text(text, name)
         self.warnings.extend(notes)
-        if notes:
-            text = "\n".join(cleaned)
         simplified = to_simplified(text)
         self.lines = self._read_lines(text if simplified == text else simplified, text)
         self.wrapped = _is_wrapped(self.lines)

@@ -177,7 +177,7 @@ class _Parser(_ClauseFinder, _MetaReader):
                 continue
             prev = last.get(marker.kind, 0)
             restart = marker.number == 1 and first_in_section and prev > 0
-            if marker.number == 1 and prev > 0 and not restart:
+            if marker.number == 1 and prev > 1 and not restart:  # 1 after 1 is a duplicate
                 self.warn(
                     f"措施编号「{marker.label}」重新开始：视为另一部分（可能拼接了两份文件），请核对",
                     block.head.no,
@@ -226,6 +226,12 @@ class _Parser(_ClauseFinder, _MetaReader):
 
     # -- measures and tasks --------------------------------------------------------------------
     def _parse_measure(self, block: _Block, *, last_in_document: bool) -> Measure:
+        """One measure block -> its title and tasks.
+
+        Longer than 60 lines on purpose: the title, the body stream and the clause loop share
+        offsets into one joined text (``pos``, ``text``/``orig``); split apart they would pass
+        five values back and forth.
+        """
         head, marker = block.head, block.marker
         rest, rest_orig = head.text[marker.rest :], head.orig[marker.rest :]
         title: str | None = "" if block.implicit else None

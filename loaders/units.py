@@ -333,6 +333,9 @@ def _strip_marker(raw: str) -> tuple[str, str | None]:
 def parse_clause(content: str) -> Clause:
     """Units, roles and deadline from the inside of a clause (keywords included or not).
 
+    Longer than 60 lines on purpose: the common clause (责任单位：A、B) takes a fast path at
+    the top, measured in the 1,000-policy benchmark; the general path follows in one piece.
+
     Roles, in order of precedence: a unit in a 牵头 part or marked 牵头 leads, and then every
     unit not marked otherwise supports; else a unit in a 配合 part or marked 配合 supports and
     every other unit leads; else the first unit leads and the rest support.
