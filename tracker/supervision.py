@@ -32,6 +32,7 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import String, func, insert, select, type_coerce
 
+from tracker import notices as notice_rules
 from tracker import reminders as rm
 from tracker.accounts import Account
 from tracker.errors import ConflictError, PermissionDenied, TrackerError, ValidationError
@@ -785,6 +786,7 @@ class Supervision:
                     for unit, items, body in notices
                 ],
             )
+            notice_rules.on_reminders(conn, notices, at)
         return len(notices)
 
     # --- reads --------------------------------------------------------------------------
@@ -1057,7 +1059,9 @@ class Supervision:
             )
             .returning(SupervisionStep.step_id)
         )
-        return int(result.scalar_one())
+        step_id = int(result.scalar_one())
+        notice_rules.on_step(conn, target.assignment_id, action, at, text=text, due_date=due_date)
+        return step_id
 
     @staticmethod
     def _latest(conn, period: str, assignment_ids: Sequence[int] | None) -> pd.DataFrame:
