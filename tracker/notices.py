@@ -229,6 +229,7 @@ def step_event(
     rule = STEP_RULES.get(action)
     if rule is None:
         return None
+    text = " ".join(text.split())  # one line: a reason never starts a line of its own
     if rule == "returned":
         headline, extra = "报送被退回，请修改后重新报送", (f"退回理由：{text}",)
     elif rule == "extension_approved":
@@ -327,7 +328,9 @@ def enqueue(conn, events: Sequence[Event], at: datetime, *, keep_unreachable: bo
         statement = (
             dialect.insert(Notice)
             .values(rows[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["rule", "subject", "day", "channel", "receiver"])
+            .on_conflict_do_nothing(
+                index_elements=["rule", "subject", "day", "channel", "receiver"]
+            )
         )
         written += max(conn.execute(statement).rowcount, 0)
     return written

@@ -93,7 +93,7 @@ def claim(engine, worker: str, at: datetime, lease_seconds: int) -> Claimed | No
     with engine.connect().execution_options(write=True) as conn, conn.begin():
         if conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        row = conn.execute(query).scalars().first()
+        row = conn.execute(query).first()
         if row is None:
             return None
         conn.execute(
@@ -120,9 +120,7 @@ def deliver(claimed: Claimed, at: datetime) -> None:
     if claimed.channel == EMAIL:
         send_email(claimed.receiver, claimed.message)
     else:
-        send_robot(
-            claimed.channel, claimed.receiver, claimed.message, timestamp=_millis(at)
-        )
+        send_robot(claimed.channel, claimed.receiver, claimed.message, timestamp=_millis(at))
 
 
 def _millis(at: datetime) -> int:
@@ -131,9 +129,7 @@ def _millis(at: datetime) -> int:
     return int(at.replace(tzinfo=TZ).timestamp() * 1000)
 
 
-def finish(
-    engine, claimed: Claimed, worker: str, at: datetime, error: str | None
-) -> str:
+def finish(engine, claimed: Claimed, worker: str, at: datetime, error: str | None) -> str:
     """Record the outcome of a send; returns the notice's new status.  A failure waits
     ``backoff × 2^(attempts-1)`` before the next try and is given up after the last one."""
     if error is None:
@@ -222,9 +218,7 @@ NOTICE_COLUMNS = [
 
 def notices_table(engine, units: Sequence[str] | None = None) -> pd.DataFrame:
     """The outbox, newest first; ``units`` limits it to those units (a 填报员's own)."""
-    query = select(*(getattr(Notice, c) for c in NOTICE_COLUMNS)).order_by(
-        Notice.notice_id.desc()
-    )
+    query = select(*(getattr(Notice, c) for c in NOTICE_COLUMNS)).order_by(Notice.notice_id.desc())
     if units is not None:
         query = query.where(Notice.unit.in_(list(units)))
     with engine.connect() as conn:

@@ -123,7 +123,10 @@ def markdown_text(text: str) -> str:
     backslash-escaped and HTML characters as entities, so nothing becomes a heading, link,
     emphasis or tag."""
     one_line = " ".join(str(text).split())
-    return html.escape(_MARKDOWN_SPECIALS.sub(r"\\\1", one_line), quote=False)
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", one_line)
+    escaped = re.sub(r"^([-+])", r"\\\1", escaped)  # no list at the start of a line
+    escaped = re.sub(r"^(\d+)\.", r"\1\\.", escaped)
+    return html.escape(escaped, quote=False)
 
 
 def markdown_link(url: str) -> str:
