@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from excel.reminders import build_reminder_workbook
+from pagelogic import notices as notice_log
 from pagelogic.views import TABLE_LIMIT
 from tracker import reminders as rm
 from tracker import supervision as sv
@@ -44,6 +45,10 @@ st.caption(
     f"截至 {today}：已逾期、{days} 天内到期（均指未完成的任务），或本期（{period}）尚未报送"
     "（含未签收）的任务，按单位列出（受侧栏筛选影响）；已催办次数为此前记录的催办。"
 )
+failures = notice_log.failures_table(notice_log.for_account(store.engine, account))
+if len(failures):
+    st.warning(f"有 {len(failures)} 条通知发送失败或等待重试，原因如下（详见「通知记录」）。")
+    st.dataframe(failures.head(TABLE_LIMIT), hide_index=True, width="stretch")
 if items.empty:
     st.success("当前筛选条件下没有需要催办的事项。")
     st.stop()

@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path

@@ -332,7 +332,7 @@ def enqueue(conn, events: Sequence[Event], at: datetime, *, keep_unreachable: bo
                 index_elements=["rule", "subject", "day", "channel", "receiver"]
             )
         )
-        written += max(conn.execute(statement).rowcount, 0)
+        written += len(conn.execute(statement.returning(Notice.notice_id)).all())
     return written
 
 
