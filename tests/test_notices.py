@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -526,3 +526,46 @@ def test_notify_command_sends_and_reports(store, receivers, db_url, capsys) -> N
     assert main(["notify", "--today", TODAY.isoformat(), "--db", db_url]) == 0
     assert capsys.readouterr().out.strip() == "新通知 2 条；已发送 2 条，待重试 0 条，已放弃 0 条"
     assert len(box.messages) == 1 and len(robots.posts) == 1
+
+
+def test_notice_log_exports_text_as_text() -> None:
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from excel.notices import SHEET_NOTICES, build_notices_workbook
+    from pagelogic.notices import notice_table
+
+    frame = pd.DataFrame(
+        [
+            {
+                "notice_id": 7,
+                "rule": "due_7",
+                "unit": "市科委",
+                "assignment_id": 1,
+                "day": TODAY,
+                "channel": "wecom",
+                "receiver": "kw",
+                "title": '=HYPERLINK("http://evil")',
+                "status": nt.FAILED,
+                "attempts": 6,
+                "last_error": "企业微信机器人返回 HTTP 500",
+                "created_at": datetime(2026, 3, 10, 9),
+                "sent_at": None,
+                "next_try_at": datetime(2026, 3, 10, 9),
+            }
+        ]
+    )
+    table = notice_table(frame)
+    assert table.iloc[0][["通知类型", "渠道", "状态"]].tolist() == [
+        "临近提醒（7天）",
+        "企业微信",
+        "发送失败",
+    ]
+    sheet = openpyxl.load_workbook(io.BytesIO(build_notices_workbook(table, "通知记录")))[
+        SHEET_NOTICES
+    ]
+    assert [c.value for c in sheet[2]][:4] == ["编号", "通知类型", "责任单位", "标题"]
+    title = sheet.cell(row=3, column=4)
+    assert title.value == '=HYPERLINK("http://evil")' and title.data_type == "s"

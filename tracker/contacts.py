@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.accounts import Account
 from tracker.errors import PermissionDenied, ValidationError
-from tracker.models import AccountContact, UnitRobot, User, UserUnit
+from tracker.models import AccountContact, Unit, UnitRobot, User, UserUnit
 from tracker.progress import now
 from tracker.schema import ADMIN
 from tracker.senders import REF_PATTERN, ROBOT_KINDS, robot_secrets
@@ -84,15 +84,13 @@ class Contacts:
             raise ValidationError(f"机器人类型须为 {'、'.join(ROBOT_KINDS)}")
         if not REF_PATTERN.match(ref):
             raise ValidationError("密钥名只能用字母、数字和下划线（1–60 个）")
-        from tracker.models import Unit
-
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
             admin = self._admin(conn, user)
             if conn.scalar(select(Unit.unit).where(Unit.unit == unit)) is None:
                 raise ValidationError(f"没有单位 {unit}")
             conn.execute(delete(UnitRobot).where(UnitRobot.unit == unit, UnitRobot.kind == kind))
             conn.execute(
-                UnitRobot.__table__.insert().values(
+                insert(UnitRobot).values(
                     unit=unit,
                     kind=kind,
                     secret_ref=ref,

@@ -119,14 +119,14 @@ def _short(text: object) -> str:
 
 
 def _due_text(due: object) -> str:
-    if due is None or (not isinstance(due, str) and pd.isna(due)):  # type: ignore[arg-type]
+    if due is None or due is pd.NaT or (isinstance(due, float) and due != due):
         return "未设定"
-    return str(pd.Timestamp(due).date())  # type: ignore[arg-type]
+    return str(pd.Timestamp(str(due)).date())
 
 
 def assignment_event(
     rule: str,
-    row: Mapping[str, object],
+    row: Mapping,
     day: date,
     *,
     base_url: str,
@@ -144,10 +144,10 @@ def assignment_event(
     )
     return Event(
         rule=rule,
-        subject=str(int(row["assignment_id"])),  # type: ignore[call-overload]
+        subject=str(int(row["assignment_id"])),
         day=day,
         unit=unit,
-        assignment_id=int(row["assignment_id"]),  # type: ignore[call-overload]
+        assignment_id=int(row["assignment_id"]),
         title=f"【{rule_label(rule)}】{unit}：{headline}",
         lines=lines,
         link=task_link(base_url, str(row.get("policy_id", "")), unit, task_id),
