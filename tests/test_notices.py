@@ -569,3 +569,15 @@ def test_notice_log_exports_text_as_text() -> None:
     assert [c.value for c in sheet[2]][:4] == ["编号", "通知类型", "责任单位", "标题"]
     title = sheet.cell(row=3, column=4)
     assert title.value == '=HYPERLINK("http://evil")' and title.data_type == "s"
+
+
+def test_the_remind_button_also_sends(store, receivers) -> None:
+    box, robots = receivers
+    sent = Supervision(store).remind(
+        [("市科委", 2, "1. 甲任务已逾期\n2. 乙任务未报送")], user=signed_in(store)
+    )
+    assert sent == 1
+    assert outbox.send_due(store.engine).sent == 2
+    assert box.messages[0][1]["Subject"] == "【催办】市科委：2 项任务需尽快办理"
+    assert "1. 甲任务已逾期" in box.messages[0][1].get_content()
+    assert "> 1\\. 甲任务已逾期" in robots.posts[0]["json"]["markdown"]["content"]
