@@ -18,6 +18,14 @@ from webui import auth, data, filters, safe
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def show_failed_notices() -> None:
+    """Notices that failed or wait for a retry, with the reason (below the reminders)."""
+    failures = notice_log.failures_table(notice_log.for_account(store.engine, account))
+    if len(failures):
+        st.warning(f"有 {len(failures)} 条通知发送失败或等待重试，原因如下（详见「通知记录」）。")
+        st.dataframe(failures.head(TABLE_LIMIT), hide_index=True, width="stretch")
+
+
 account = auth.account()
 st.title("催办")
 store = data.get_store()
@@ -45,12 +53,9 @@ st.caption(
     f"截至 {today}：已逾期、{days} 天内到期（均指未完成的任务），或本期（{period}）尚未报送"
     "（含未签收）的任务，按单位列出（受侧栏筛选影响）；已催办次数为此前记录的催办。"
 )
-failures = notice_log.failures_table(notice_log.for_account(store.engine, account))
-if len(failures):
-    st.warning(f"有 {len(failures)} 条通知发送失败或等待重试，原因如下（详见「通知记录」）。")
-    st.dataframe(failures.head(TABLE_LIMIT), hide_index=True, width="stretch")
 if items.empty:
     st.success("当前筛选条件下没有需要催办的事项。")
+    show_failed_notices()
     st.stop()
 
 st.subheader(f"需催办 {len(summary)} 个单位，{len(items)} 项")
@@ -121,3 +126,5 @@ if log_tab.open:
                 hide_index=True,
                 width="stretch",
             )
+
+show_failed_notices()
