@@ -1,14 +1,14 @@
 """notices: account contacts, unit robots and the notice outbox
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
