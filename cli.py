@@ -321,6 +321,90 @@ def cmd_user(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- notices: contacts and sending ------------------------------------------------------
+
+
+def _plain_store(db: str | None):
+    """The store without a sync from measures.csv: notices and contacts only read tasks."""
+    from tracker.store import Store, database_url, make_engine
+
+    store = Store(make_engine(database_url(db)))
+    store.create_schema()
+    return store
+
+
+def cmd_contact(args: argparse.Namespace) -> int:
+    """Contacts (admin): an account's e-mail/mobile, a unit's robots; list shows whether a
+    robot's secret is configured, never the secret."""
+    from tracker.contacts import Contacts
+    from tracker.senders import ROBOT_KINDS
+
+    store = _plain_store(args.db)
+    admin = store.accounts.account(args.user)
+    contacts = Contacts(store)
+    if args.action != "list" and not args.name:
+        raise TrackerError(f"contact {args.action} 需要账号或单位")
+    if args.action == "list":
+        for row in contacts.accounts_table().to_dict("records"):
+            print(
+                f"{row['username']}\t{row['units'] or '-'}\t{row['email'] or '-'}\t{row['mobile'] or '-'}"
+            )
+        for row in contacts.robots_table().to_dict("records"):
+            state = "configured" if row["configured"] else "secret missing"
+            signed = ", signed" if row["signed"] else ""
+            print(
+                f"{row['unit']}\t{ROBOT_KINDS[row['kind']]}\t{row['secret_ref']}\t{state}{signed}"
+            )
+        return EXIT_OK
+    if args.action == "email":
+        contacts.set_email(args.name, args.email or "", args.mobile or "", user=admin)
+        print(f"contact of {args.name}: {args.email or '-'} {args.mobile or ''}".rstrip())
+    elif args.action == "robot":
+        if not args.kind or not args.ref:
+            raise TrackerError("contact robot 需要 --kind 和 --ref")
+        contacts.set_robot(args.name, args.kind, args.ref, user=admin)
+        print(f"robot of {args.name}: {args.kind} ({args.ref})")
+    elif args.action == "unrobot":
+        removed = contacts.remove_robot(args.name, args.kind or "", user=admin)
+        print(f"robot of {args.name} removed" if removed else f"{args.name} has no such robot")
+    return EXIT_OK
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    """Scan for due notices and send what is due: 0 all sent, 1 some failed (retried later)."""
+    from datetime import date
+
+    from tracker import outbox
+
+    store = _plain_store(args.db)
+    today = date.fromisoformat(args.today) if args.today else None
+    result = outbox.run(store, today, scan_first=not args.no_scan)
+    for error in result.errors:
+        print(f"failed: {error}", file=sys.stderr)
+    print(result.summary())
+    return EXIT_DIFFERS if result.errors else EXIT_OK
+
+
+def _add_notice_commands(sub) -> None:
+    contact = sub.add_parser("contact", help="contacts: e-mail of an account, robots of a unit")
+    contact.add_argument("action", choices=["list", "email", "robot", "unrobot"])
+    contact.add_argument("name", nargs="?", help="username (email) or unit (robot)")
+    contact.add_argument("--email", help="e-mail address (empty clears it)")
+    contact.add_argument("--mobile", help="mobile number (kept for SMS)")
+    contact.add_argument("--kind", choices=["wecom", "dingtalk", "feishu"], help="robot kind")
+    contact.add_argument(
+        "--ref", help="secret name: TRACKER_ROBOT_<REF>_URL / [robots.<ref>] in secrets.toml"
+    )
+    contact.add_argument("--user", required=True, help="admin account making the change")
+    contact.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    contact.set_defaults(func=cmd_contact)
+    notify = sub.add_parser("notify", help="send due notices (run from cron or a systemd timer)")
+    notify.add_argument("--today", help="scan as of this day (YYYY-MM-DD; default today)")
+    notify.add_argument("--no-scan", action="store_true", help="only send what is queued")
+    notify.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    notify.set_defaults(func=cmd_notify)
+
+
 def _add_user_command(sub) -> None:
     user = sub.add_parser("user", help="accounts: add, list, disable, enable, reset, units")
     user.add_argument("action", choices=["add", "list", "disable", "enable", "reset", "units"])
@@ -406,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(func=cmd_add)
     _add_excel_commands(sub)
     _add_user_command(sub)
+    _add_notice_commands(sub)
     return parser
 
 

@@ -32,6 +32,7 @@ PAGES = {
             "supervises",
         ),
         ("pages/rankings.py", "通报", ":material/leaderboard:", "rankings", None),
+        ("pages/notices.py", "通知记录", ":material/mail:", "notices", None),
     ],
     "数据": [
         ("pages/excel.py", "导入导出", ":material/swap_vert:", "excel", None),

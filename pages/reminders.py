@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from excel.reminders import build_reminder_workbook
+from pagelogic import notices as notice_log
 from pagelogic.views import TABLE_LIMIT
 from tracker import reminders as rm
 from tracker import supervision as sv
@@ -103,6 +104,14 @@ def _tabs(board, days: int, sender: str) -> None:
             _log(board.log)
 
 
+def _failed_notices(store: Store, account: Account) -> None:
+    """Notices that failed or wait for a retry, with the reason (below the reminders)."""
+    failures = notice_log.failures_table(notice_log.for_account(store.engine, account))
+    if len(failures):
+        st.warning(f"有 {len(failures)} 条通知发送失败或等待重试，原因如下（详见「通知记录」）。")
+        st.dataframe(failures.head(TABLE_LIMIT), hide_index=True, width="stretch")
+
+
 def main(account: Account) -> None:
     """The page, top to bottom: what to chase, the list per unit, recording and exporting."""
     st.title("催办")
@@ -131,11 +140,13 @@ def main(account: Account) -> None:
     )
     if board.items.empty:
         st.success("当前筛选条件下没有需要催办的事项。")
+        _failed_notices(store, account)
         return
 
     st.subheader(f"需催办 {len(board.summary)} 个单位，{len(board.items)} 项")
     _actions(account, store, board, int(days), sender)
     _tabs(board, int(days), sender)
+    _failed_notices(store, account)
 
 
 account = auth.account()

@@ -43,6 +43,17 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
+def _days_list(raw: str) -> tuple[int, ...]:
+    """``"7,1"`` -> (7, 1): days before a deadline to remind, largest first."""
+    try:
+        days = sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True)
+    except ValueError:
+        raise ValueError("须为逗号分隔的正整数，如 7,1") from None
+    if not days or days[-1] <= 0:
+        raise ValueError("须为逗号分隔的正整数，如 7,1")
+    return tuple(days)
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -50,6 +61,76 @@ class Setting:
     meaning: str
     parse: Callable[[str], object] = _text
 
+
+# --- notices (tracker/notices.py, tracker/outbox.py, tracker/senders.py) -----------------
+# The rules: code -> what it sends.  ``due_<N>`` exists for every N in TRACKER_NOTICE_DAYS.
+NOTICE_RULES: dict[str, str] = {
+    "due": "临近提醒：完成时限前 N 天（TRACKER_NOTICE_DAYS，默认 7 天和 1 天），每个时限一次",
+    "overdue": "超期提醒：过了完成时限仍未完成，每天至多一次，直到办结",
+    "returned": "退回通知：报送被退回，附退回理由",
+    "extension_approved": "延期批准：新的完成时限",
+    "extension_refused": "延期不予批准：附理由",
+    "report_due": "报送提醒：本期结束前 N 天（TRACKER_NOTICE_REPORT_DAYS）仍未报送，每期一次",
+    "remind": "催办：督办员在「催办」页记录催办时发送，每单位每天一次",
+}
+NOTICE_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "TRACKER_BASE_URL",
+        "http://127.0.0.1:8501",
+        "Where the dashboard is reached; every notice links to its task page under it.",
+    ),
+    Setting(
+        "TRACKER_NOTICE_DAYS",
+        "7,1",
+        "Days before a deadline a reminder is sent (comma-separated).",
+        _days_list,
+    ),
+    Setting(
+        "TRACKER_NOTICE_REPORT_DAYS",
+        "3",
+        "Days before a reporting period ends that an unsent report is reminded.",
+        _positive_int,
+    ),
+    Setting("TRACKER_SMTP_HOST", "", "SMTP server for e-mail notices (empty: e-mail waits)."),
+    Setting("TRACKER_SMTP_PORT", "587", "SMTP port.", _positive_int),
+    Setting(
+        "TRACKER_SMTP_SECURITY",
+        "starttls",
+        "starttls (port 587), ssl (port 465) or none (a local relay only).",
+        _choice({"starttls": "", "ssl": "", "none": ""}),
+    ),
+    Setting("TRACKER_SMTP_USER", "", "SMTP login (empty: no login)."),
+    Setting(
+        "TRACKER_SMTP_PASSWORD",
+        "",
+        "SMTP password; or [smtp] password in .streamlit/secrets.toml. Never shown or logged.",
+    ),
+    Setting("TRACKER_SMTP_FROM", "tracker@localhost", "The From address of e-mail notices."),
+    Setting(
+        "TRACKER_NOTICE_ATTEMPTS",
+        "6",
+        "Tries per notice before it is marked failed (shown on 催办 and 通知记录).",
+        _positive_int,
+    ),
+    Setting(
+        "TRACKER_NOTICE_BACKOFF_SECONDS",
+        "60",
+        "Wait before the first retry; doubled after every failed try.",
+        _positive_int,
+    ),
+    Setting(
+        "TRACKER_NOTICE_TIMEOUT_SECONDS",
+        "10",
+        "Network timeout of one send (SMTP or robot).",
+        _positive_int,
+    ),
+    Setting(
+        "TRACKER_NOTICE_LEASE_SECONDS",
+        "300",
+        "A notice claimed by a notify run that died is sent again after this long.",
+        _positive_int,
+    ),
+)
 
 SETTINGS: dict[str, Setting] = {
     s.name: s
@@ -88,6 +169,7 @@ SETTINGS: dict[str, Setting] = {
             "With no account in the database yet, create this admin on first start.",
         ),
         Setting("TRACKER_ADMIN_PASSWORD", "", "The password of TRACKER_ADMIN_USER."),
+        *NOTICE_SETTINGS,
     )
 }
 

@@ -226,3 +226,67 @@ class Reminder(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     sent_by: Mapped[str] = mapped_column(String(100))
     sent_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AccountContact(Base):
+    """How to reach an account: an e-mail address (notices) and a mobile number (kept for
+    SMS later).  Set by an admin (``python -m loaders contact email``, page 通知记录)."""
+
+    __tablename__ = "account_contacts"
+
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), default="")
+    mobile: Mapped[str] = mapped_column(String(30), default="")
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UnitRobot(Base):
+    """A unit's group robot (企业微信, 钉钉, 飞书).  Only the name of its secret is stored
+    (``secret_ref``): the webhook address and signing secret come from the environment or
+    ``.streamlit/secrets.toml`` (:mod:`tracker.senders`), never from the database."""
+
+    __tablename__ = "unit_robots"
+
+    unit: Mapped[str] = mapped_column(ForeignKey("units.unit"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    secret_ref: Mapped[str] = mapped_column(String(60))
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Notice(Base):
+    """The outbox: one row per notice and receiver (an account's e-mail or a unit's robot).
+
+    Written in the transaction of the event that causes it (a send-back, an extension
+    decision, a 催办) or by the scheduled scan; the unique key (rule, subject, day, channel,
+    receiver) keeps a notice from being created twice.  ``python -m loaders notify`` claims
+    due rows (``pending`` → ``sending``), sends them and records ``sent`` or the error
+    (``pending`` again with a later ``next_try_at``, ``failed`` after the last attempt).
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        UniqueConstraint("rule", "subject", "day", "channel", "receiver", name="uq_notice_key"),
+        Index("ix_notices_due", "status", "next_try_at"),
+    )
+
+    notice_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(120))
+    day: Mapped[date] = mapped_column(Date)
+    assignment_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    unit: Mapped[str] = mapped_column(String(100), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    receiver: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

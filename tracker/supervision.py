@@ -34,6 +34,7 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import insert
 
+from tracker import notices as notice_rules
 from tracker import reminders as rm
 from tracker import supervision_sql as sql
 from tracker.accounts import Account
@@ -251,6 +252,7 @@ class Supervision(ExtensionRequests):
                     for unit, items, body in notices
                 ],
             )
+            notice_rules.on_reminders(conn, notices, at)
         return len(notices)
 
     # --- reads --------------------------------------------------------------------------

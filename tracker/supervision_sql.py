@@ -15,6 +15,7 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import String, func, insert, select, type_coerce
 
+from tracker import notices as notice_rules
 from tracker.accounts import Account
 from tracker.errors import PermissionDenied, ValidationError
 from tracker.models import (
@@ -145,7 +146,10 @@ def insert_step(
         )
         .returning(SupervisionStep.step_id)
     )
-    return int(result.scalar_one())
+    step_id = int(result.scalar_one())
+    # The notice a step causes (sent back, extension decided) commits with the step.
+    notice_rules.on_step(conn, target.assignment_id, action, at, text=text, due_date=due_date)
+    return step_id
 
 
 def latest(conn, period: str, assignment_ids: Sequence[int] | None) -> pd.DataFrame:
