@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from loaders import policy_files, store_sync
+from loaders.policy_report import confidence_report
 from loaders.policy_text import policy_id_from_name
 from loaders.units import read_units
 from tracker import crosspolicy
@@ -152,6 +153,9 @@ def _publish(store: Store, account: Account, draft) -> None:
 def _draft(store: Store, account: Account, draft) -> None:
     """The parsed draft: its tasks and warnings, its unknown units, and publishing it."""
     safe.info(draft.summary())
+    st.markdown("**解析可信度**")
+    for line in confidence_report(draft.policy, draft.frame).lines():
+        safe.caption(line)
     st.dataframe(
         draft.tasks_table(),
         hide_index=True,
