@@ -24,6 +24,7 @@ from loaders.policy_text import (
     Policy,
     PolicyParseError,
     PolicyParseErrors,
+    Task,
     decode_policy,
     parse_policy,
 )
@@ -67,6 +68,34 @@ def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
+def _task_units(
+    task: Task,
+    policy: Policy,
+    registry: UnitRegistry,
+    resolved: dict[str, UnitInfo],
+    reported: set[str],
+    warnings: list[ParseWarning],
+) -> dict[str, tuple[UnitInfo, str]]:
+    """A task's units as registered, one per registered unit with its role (lead wins), each
+    looked up once per policy (``resolved``); a warning for each unit first met unregistered
+    or by another name (``reported``)."""
+    named: dict[str, tuple[UnitInfo, str]] = {}  # one row per registered unit
+    for ref in task.units:
+        info = resolved.get(ref.unit) or resolved.setdefault(ref.unit, registry.resolve(ref.unit))
+        if ref.unit not in reported and (info.kind == UNKNOWN_KIND or info.unit != ref.unit):
+            reported.add(ref.unit)
+            message = (
+                f"未登记单位「{ref.unit}」，已按原名保留"
+                if info.kind == UNKNOWN_KIND
+                else f"单位「{ref.unit}」按单位表记为「{info.unit}」"
+            )
+            warnings.append(ParseWarning(message, policy.name, task.line))
+        if info.unit not in named or ref.role == LEAD:
+            role = ref.role if info.unit not in named else LEAD
+            named[info.unit] = (info, role)
+    return named
+
+
 def policy_rows(policy: Policy, registry: UnitRegistry) -> tuple[list[tuple], list[ParseWarning]]:
     """Rows of one policy in table order (tuples in MEASURE_COLUMNS order), and a warning for
     every unregistered unit and every unit named by another name (full name, alias): the
@@ -90,24 +119,7 @@ def policy_rows(policy: Policy, registry: UnitRegistry) -> tuple[list[tuple], li
             for task in measure.tasks:
                 tid = task_id(policy.policy_id, measure.no, task.seq)
                 due_hint = _iso(task.due)
-                named: dict[str, tuple[UnitInfo, str]] = {}  # one row per registered unit
-                for ref in task.units:
-                    info = resolved.get(ref.unit) or resolved.setdefault(
-                        ref.unit, registry.resolve(ref.unit)
-                    )
-                    if ref.unit not in reported and (
-                        info.kind == UNKNOWN_KIND or info.unit != ref.unit
-                    ):
-                        reported.add(ref.unit)
-                        message = (
-                            f"未登记单位「{ref.unit}」，已按原名保留"
-                            if info.kind == UNKNOWN_KIND
-                            else f"单位「{ref.unit}」按单位表记为「{info.unit}」"
-                        )
-                        warnings.append(ParseWarning(message, policy.name, task.line))
-                    if info.unit not in named or ref.role == LEAD:
-                        role = ref.role if info.unit not in named else LEAD
-                        named[info.unit] = (info, role)
+                named = _task_units(task, policy, registry, resolved, reported, warnings)
                 for rank, (info, role) in enumerate(named.values(), 1):
                     rows.append(
                         (

@@ -228,7 +228,7 @@ class _Parser(_ClauseFinder, _MetaReader):
     def _parse_measure(self, block: _Block, *, last_in_document: bool) -> Measure:
         """One measure block -> its title and tasks.
 
-        Longer than 60 lines on purpose: the title, the body stream and the clause loop share
+        Long because the title, the body stream and the clause loop share
         offsets into one joined text (``pos``, ``text``/``orig``); split apart they would pass
         five values back and forth.
         """

@@ -147,10 +147,23 @@ def unit_figures(
     ``steps``: assignment_id, period, action, step_id (the supervision steps).
     """
     cut_day, moment = _as_of(period, today)
+    changes = history.assign(changed_at=pd.to_datetime(history["changed_at"]))
+    figures = _deadline_figures(assignments, changes, cut_day, moment)
+    figures[FIRST_PASS] = _first_pass(assignments, steps, period).reindex(figures.index)
+    last = _last_change(assignments, changes, moment).reindex(figures.index)
+    seen_day = pd.Timestamp(cut_day if moment is None else cut_day - timedelta(days=1))
+    figures[IDLE_DAYS] = (seen_day - last.dt.normalize()).dt.days
+    return figures[FIGURE_COLUMNS]
+
+
+def _deadline_figures(
+    assignments: pd.DataFrame, changes: pd.DataFrame, cut_day: date, moment: datetime | None
+) -> pd.DataFrame:
+    """Per unit: assignments, those due by ``cut_day``, done on time, overdue, and the
+    on-time rate, from the status and deadline each assignment had at ``moment``."""
     ids = assignments["assignment_id"].to_numpy()
     status_now = pd.Series(assignments["status"].to_numpy(), index=ids, dtype=object)
     due_now = pd.Series(_iso_days(assignments["due_date"]).to_numpy(), index=ids, dtype=object)
-    changes = history.assign(changed_at=pd.to_datetime(history["changed_at"]))
     status = _value_at(status_now, changes[changes["field"] == "status"], moment)
     due_text = _value_at(due_now, changes[changes["field"] == "due_date"], moment)
     due = pd.to_datetime(due_text.where(due_text != ""), errors="coerce")
@@ -179,12 +192,17 @@ def unit_figures(
     )
     figures = per_row.groupby("unit")[[ASSIGNMENTS, DUE, ON_TIME, OVERDUE]].sum()
     figures[ON_TIME_RATE] = figures[ON_TIME] / figures[DUE].where(figures[DUE] > 0)
+    return figures
 
+
+def _first_pass(assignments: pd.DataFrame, steps: pd.DataFrame, period: str) -> pd.Series:
+    """Per unit: the share of its reports in ``period`` accepted at their first review."""
+    ids = assignments["assignment_id"].to_numpy()
     reviews = steps[(steps["period"] == period) & steps["action"].isin([ACCEPTED, RETURNED])]
     first = reviews.sort_values("step_id").drop_duplicates("assignment_id")
     unit_of = pd.Series(assignments["unit"].to_numpy(), index=ids)
     first = first[first["assignment_id"].isin(ids)]
-    first_pass = (
+    return (
         pd.DataFrame(
             {
                 "unit": unit_of.loc[first["assignment_id"].to_numpy()].to_numpy(),
@@ -194,11 +212,17 @@ def unit_figures(
         .groupby("unit")["accepted"]
         .mean()
     )
-    figures[FIRST_PASS] = first_pass.reindex(figures.index)
 
+
+def _last_change(
+    assignments: pd.DataFrame, changes: pd.DataFrame, moment: datetime | None
+) -> pd.Series:
+    """Per unit: when any of its assignments last changed before ``moment``."""
+    ids = assignments["assignment_id"].to_numpy()
+    unit_of = pd.Series(assignments["unit"].to_numpy(), index=ids)
     touched = changes if moment is None else changes[changes["changed_at"] < moment]
     touched = touched[touched["assignment_id"].isin(ids)]
-    last = (
+    return (
         pd.DataFrame(
             {
                 "unit": unit_of.loc[touched["assignment_id"].to_numpy()].to_numpy(),
@@ -207,11 +231,7 @@ def unit_figures(
         )
         .groupby("unit")["at"]
         .max()
-        .reindex(figures.index)
     )
-    seen_day = pd.Timestamp(cut_day if moment is None else cut_day - timedelta(days=1))
-    figures[IDLE_DAYS] = (seen_day - last.dt.normalize()).dt.days
-    return figures[FIGURE_COLUMNS]
 
 
 def rankings(

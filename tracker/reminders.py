@@ -69,19 +69,11 @@ SUMMARY_COLUMNS: list[str] = [
 ]
 
 
-def reminder_list(
-    rows: pd.DataFrame, today: date, days: int, reasons: Sequence[str] = tuple(REASONS)
-) -> pd.DataFrame:
-    """What each unit is reminded of, one row per assignment, by unit then urgency.
-
-    ``rows``: assignments with this period's ``state``
-    (:func:`tracker.supervision.with_states`).  An open assignment (not done, not closed)
-    is 已逾期 past its deadline and 即将到期 within ``days`` days of it; any assignment not
-    closed is 本期未报送 until a report for the period is submitted (未签收 if the unit has
-    never signed for it).  Only the given ``reasons`` are listed.
-    """
-    if rows.empty:
-        return pd.DataFrame(columns=REMINDER_COLUMNS)
+def _reasons(
+    rows: pd.DataFrame, today: date, days: int, reasons: Sequence[str]
+) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """Each row's deadline, days left to it, and the text of the given ``reasons`` it is
+    reminded of ("" for none)."""
     due = pd.to_datetime(rows["due_date"], errors="coerce")
     left = (due - pd.Timestamp(today)).dt.days
     state = rows["state"]
@@ -112,6 +104,24 @@ def reminder_list(
         dtype=object,
     )
     reason = texts[code]
+    return due, left, reason
+
+
+def reminder_list(
+    rows: pd.DataFrame, today: date, days: int, reasons: Sequence[str] = tuple(REASONS)
+) -> pd.DataFrame:
+    """What each unit is reminded of, one row per assignment, by unit then urgency.
+
+    ``rows``: assignments with this period's ``state``
+    (:func:`tracker.supervision.with_states`).  An open assignment (not done, not closed)
+    is 已逾期 past its deadline and 即将到期 within ``days`` days of it; any assignment not
+    closed is 本期未报送 until a report for the period is submitted (未签收 if the unit has
+    never signed for it).  Only the given ``reasons`` are listed.
+    """
+    if rows.empty:
+        return pd.DataFrame(columns=REMINDER_COLUMNS)
+    due, left, reason = _reasons(rows, today, days, reasons)
+    state = rows["state"]
     keep = reason != ""
     rows, due, left, state = rows[keep], due[keep], left[keep], state[keep]
     # .array, not .to_numpy(): text columns stay Arrow strings instead of a round trip

@@ -259,6 +259,76 @@ def _match(olds: list[_Task], news: list[_Task], taken: set[str]) -> dict[str, t
     return matched
 
 
+def _paired_change(policy_id: str, old: _Task, new: _Task, similarity: float) -> TaskChange | None:
+    """What became of a stored task paired with an incoming one (None: nothing)."""
+    if old.archived:
+        kind = RESTORED
+    elif old.text != new.text or old.units != new.units:
+        kind = CHANGED
+    elif old.task_id != new.task_id:
+        kind = MOVED
+    else:
+        return None
+    return TaskChange(
+        kind,
+        policy_id,
+        old.task_id,
+        new.task_id,
+        old.text,
+        new.text,
+        old.units,
+        new.units,
+        similarity,
+        old.reported,
+    )
+
+
+def _policy_changes(
+    policy_id: str, olds: list[_Task], news: list[_Task]
+) -> tuple[list[TaskChange], int]:
+    """One policy's changes, and how many of its tasks stay as they are: live stored tasks
+    pair first, then archived ones."""
+    taken: set[str] = set()
+    live = _match([o for o in olds if not o.archived], news, taken)
+    back = _match([o for o in olds if o.archived], news, taken)
+    paired = {**live, **back}
+    by_id = {old.task_id: old for old in olds}
+    old_of = {new.task_id: (by_id[old_id], sim) for old_id, (new, sim) in paired.items()}
+    changes: list[TaskChange] = []
+    unchanged = 0
+    for new in news:
+        hit = old_of.get(new.task_id)
+        if hit is None:
+            changes.append(
+                TaskChange(
+                    ADDED,
+                    policy_id,
+                    new_task_id=new.task_id,
+                    new_text=new.text,
+                    new_units=new.units,
+                )
+            )
+            continue
+        change = _paired_change(policy_id, hit[0], new, hit[1])
+        if change is None:
+            unchanged += 1
+        else:
+            changes.append(change)
+    for old in olds:
+        if not old.archived and old.task_id not in paired:
+            changes.append(
+                TaskChange(
+                    REMOVED,
+                    policy_id,
+                    old_task_id=old.task_id,
+                    old_text=old.text,
+                    old_units=old.units,
+                    reported=old.reported,
+                )
+            )
+    return changes, unchanged
+
+
 def plan_revision(
     stored: pd.DataFrame,
     incoming: pd.DataFrame,
@@ -285,62 +355,11 @@ def plan_revision(
     changes: list[TaskChange] = []
     unchanged = 0
     for policy_id in dict.fromkeys([*new_by_policy, *old_by_policy]):
-        olds, news = old_by_policy.get(policy_id, []), new_by_policy.get(policy_id, [])
-        taken: set[str] = set()
-        live = _match([o for o in olds if not o.archived], news, taken)
-        back = _match([o for o in olds if o.archived], news, taken)
-        paired = {**live, **back}
-        by_id = {old.task_id: old for old in olds}
-        old_of = {new.task_id: (by_id[old_id], sim) for old_id, (new, sim) in paired.items()}
-        for new in news:
-            hit = old_of.get(new.task_id)
-            if hit is None:
-                changes.append(
-                    TaskChange(
-                        ADDED,
-                        policy_id,
-                        new_task_id=new.task_id,
-                        new_text=new.text,
-                        new_units=new.units,
-                    )
-                )
-                continue
-            old, similarity = hit
-            if old.archived:
-                kind = RESTORED
-            elif old.text != new.text or old.units != new.units:
-                kind = CHANGED
-            elif old.task_id != new.task_id:
-                kind = MOVED
-            else:
-                unchanged += 1
-                continue
-            changes.append(
-                TaskChange(
-                    kind,
-                    policy_id,
-                    old.task_id,
-                    new.task_id,
-                    old.text,
-                    new.text,
-                    old.units,
-                    new.units,
-                    similarity,
-                    old.reported,
-                )
-            )
-        for old in olds:
-            if not old.archived and old.task_id not in paired:
-                changes.append(
-                    TaskChange(
-                        REMOVED,
-                        policy_id,
-                        old_task_id=old.task_id,
-                        old_text=old.text,
-                        old_units=old.units,
-                        reported=old.reported,
-                    )
-                )
+        found, same = _policy_changes(
+            policy_id, old_by_policy.get(policy_id, []), new_by_policy.get(policy_id, [])
+        )
+        changes += found
+        unchanged += same
     incoming_ids = {t.task_id for t in new_tasks}
     restored = {c.old_task_id for c in changes if c.kind == RESTORED}
     evicted = tuple(
