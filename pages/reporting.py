@@ -21,6 +21,7 @@ from tracker.schema import (
     SUPERVISION_STATE_LABELS,
 )
 from webui import auth, data, safe
+from webui import evidence as evidence_ui
 
 account = auth.account()
 st.title("报送")
@@ -123,6 +124,10 @@ if SUBMITTED in allowed:
             lambda: supervision.submit(int(chosen), text, user=account),
             f"已报送任务 {row['task_id']} 的 {period} 进展，等待审核。",
         )
+
+st.subheader("佐证文件")
+st.caption("佐证材料（文件、照片、表格）在此上传，随报送提交审核；删除的文件仍保留在修改记录中。")
+evidence_ui.manager(store, account, int(chosen), unit, key=f"reporting_{chosen}")
 
 if row["status"] != DONE and state != CLOSED:
     with st.expander("申请延期"):

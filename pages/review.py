@@ -9,6 +9,7 @@ import streamlit as st
 from tracker import supervision as sv
 from tracker.schema import ACCEPTED, EXTENSION_LABELS, LEAD, SUBMITTED
 from webui import auth, data, safe
+from webui import evidence as evidence_ui
 
 SHOWN = 30  # reports drawn at once; the rest follow as these are dealt with
 
@@ -43,6 +44,7 @@ for item in queue.head(SHOWN).itertuples(index=False):
             if len(support):
                 st.caption("配合单位本期已审核的报告")
                 st.dataframe(sv.support_table(support), hide_index=True, width="stretch")
+        evidence_ui.viewer(store, account, aid, key=f"review_{key}")
         safe.caption(f"报送人：{item.submitted_by}　报送时间：{item.submitted_at:%Y-%m-%d %H:%M}")
         if item.state == SUBMITTED:
             left, right = st.columns(2)

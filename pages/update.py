@@ -41,6 +41,7 @@ from tracker.schema import (
     SUPPORT,
 )
 from webui import auth, data, drafts, filters, safe
+from webui import evidence as evidence_ui
 
 _LOADED = "update_loaded"  # {"unit", "revision", "bench": views.Workbench}
 _GENERATION = "update_generation"  # bumped by 重新加载: new editor keys, edits discarded
@@ -282,6 +283,8 @@ def _detail_form(loaded: dict, shown: dict[str, pd.DataFrame], pending: int) -> 
         submitted = st.form_submit_button(
             "保存本项", type="primary", disabled=bool(pending), key="update_detail_save"
         )
+    st.markdown("**佐证文件**")
+    evidence_ui.manager(store, account, int(aid), loaded["unit"], key=f"update_{aid}")
     st.markdown("**该任务修改记录**")
     history = audit.history_table(data.history(task_id=row[editing.TASK_ID]))
     if history.empty:

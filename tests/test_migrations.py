@@ -32,6 +32,8 @@ def test_migrations_create_exactly_the_models(db_url) -> None:
         "user_units",
         "supervision_steps",
         "reminders",
+        "evidence_blobs",
+        "evidence_files",
         "alembic_version",
     } <= tables
 
@@ -42,7 +44,7 @@ def test_create_schema_is_idempotent(db_url) -> None:
     store.create_schema()
     store.create_schema()
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0003"
+        assert MigrationContext.configure(conn).get_current_revision() == "0006"
     engine.dispose()
 
 

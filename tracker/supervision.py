@@ -32,6 +32,7 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import String, func, insert, select, type_coerce
 
+from tracker import evidence
 from tracker import reminders as rm
 from tracker.accounts import Account
 from tracker.errors import ConflictError, PermissionDenied, TrackerError, ValidationError
@@ -595,6 +596,8 @@ class Supervision:
                 raise ValidationError(
                     f"任务 {target.task_id}（{target.unit}）尚未标记为已完成，不能办结"
                 )
+            if action == CLOSED and (why := evidence.close_refusal(conn, target.assignment_id)):
+                raise ValidationError(f"任务 {target.task_id}（{target.unit}）{why}")
             return self._insert(conn, target, action, period, account, at, text=text)
 
     # --- extensions ---------------------------------------------------------------------
