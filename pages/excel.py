@@ -26,6 +26,7 @@ from excel.read import (
 from excel.report import build_report
 from excel.template import build_template
 from tracker.errors import TrackerError
+from tracker.evidence import Evidence
 from tracker.filters import policy_names
 from tracker.supervision import Supervision
 from webui import auth, data, filters, safe
@@ -100,6 +101,7 @@ with report_tab:
                 filters=chosen,
                 today=today,
                 rankings=Supervision(store).rankings(rows, today),
+                evidence=Evidence(store).summary(user=account),
             ),
             f"进度报表_{today.isoformat()}.xlsx",
             XLSX_MIME,

@@ -165,3 +165,33 @@ def test_closing_needs_evidence_only_when_config_says_so(store, monkeypatch, nee
             supervision.close(row, "2026-11", user=boss, at=AT)
         Evidence(store).attach(row, [check_upload(samples.pdf(), "验收.pdf")], user=kw, at=AT)
     supervision.close(row, "2026-11", user=boss, at=AT)
+
+
+def test_the_report_lists_each_rows_files(store) -> None:
+    import io
+
+    import openpyxl
+
+    from excel.report import SHEET_DETAIL, build_report
+
+    kw = staff(store, "市科委")
+    row = aid(store, "demo-m01-t1", "市科委")
+    Evidence(store).attach(
+        row,
+        [check_upload(samples.pdf(), "验收报告.pdf"), check_upload(samples.photo(), "现场.jpg")],
+        user=kw,
+        at=AT,
+    )
+    boss = signed_in(store)
+    data = build_report(store.assignments(), evidence=Evidence(store).summary(user=boss))
+    ws = openpyxl.load_workbook(io.BytesIO(data))[SHEET_DETAIL]
+    header = [c.value for c in ws[2]]
+    count_col, names_col = header.index("佐证文件数"), header.index("佐证文件")
+    task_col, unit_col = header.index("任务编号"), header.index("责任单位")
+    listed = {
+        (r[task_col], r[unit_col]): (r[count_col], r[names_col] or "")
+        for r in ws.iter_rows(min_row=3, values_only=True)
+    }
+    assert listed[("demo-m01-t1", "市科委")] == (2, "验收报告.pdf、现场.jpg")
+    assert listed[("demo-m01-t1", "市教委")] == (0, "")
+    assert len(listed) == 6
