@@ -48,7 +48,9 @@ def test_staff_attach_a_pdf_and_a_photo_and_the_reviewer_opens_them(page, server
     report, photo = samples.pdf(), samples.photo((1200, 900), "orange")
     open_signed_in(page, f"{server}/reporting", STAFF)
     page.wait_for_selector("h3:has-text('佐证文件')")
-    _upload(page, [("验收报告.pdf", "application/pdf", report), ("现场照片.jpg", "image/jpeg", photo)])
+    _upload(
+        page, [("验收报告.pdf", "application/pdf", report), ("现场照片.jpg", "image/jpeg", photo)]
+    )
     page.wait_for_selector("text=已上传佐证文件")
     stored = _files(database)
     assert [(n, m, by) for _a, n, m, by in stored] == [
@@ -81,4 +83,5 @@ def test_staff_attach_a_pdf_and_a_photo_and_the_reviewer_opens_them(page, server
         page.get_by_role("button", name="下载").first.click()
     saved = download.value
     assert saved.suggested_filename == "验收报告.pdf"
-    assert open(saved.path(), "rb").read() == report
+    with open(saved.path(), "rb") as downloaded:
+        assert downloaded.read() == report
