@@ -9,8 +9,8 @@ import streamlit as st
 
 from excel.audit import build_audit_workbook
 from pagelogic import views
-from tracker.audit import audit_table
-from tracker.schema import PROGRESS_FIELDS
+from tracker.audit import HISTORY_FIELD_LABELS, audit_table
+from tracker.schema import EVIDENCE_FILE_FIELD, PROGRESS_FIELDS
 from webui import auth, data, safe
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,8 +37,8 @@ chosen_users = middle.multiselect(
 )
 chosen_fields = middle.multiselect(
     "字段",
-    list(PROGRESS_FIELDS),
-    format_func=PROGRESS_FIELDS.get,
+    [*PROGRESS_FIELDS, EVIDENCE_FILE_FIELD],
+    format_func=HISTORY_FIELD_LABELS.get,
     key="audit_fields",
     placeholder="全部",
 )
@@ -67,7 +67,9 @@ described = "；".join(
         f"政策：{'、'.join(policies.get(p, p) for p in chosen_policies)}"
         if chosen_policies
         else "",
-        f"字段：{'、'.join(PROGRESS_FIELDS[f] for f in chosen_fields)}" if chosen_fields else "",
+        f"字段：{'、'.join(HISTORY_FIELD_LABELS[f] for f in chosen_fields)}"
+        if chosen_fields
+        else "",
         f"{since} 至 {until}" if since else "",
     )
     if part

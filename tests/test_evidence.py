@@ -195,3 +195,28 @@ def test_the_report_lists_each_rows_files(store) -> None:
     assert listed[("demo-m01-t1", "市科委")] == (2, "验收报告.pdf、现场.jpg")
     assert listed[("demo-m01-t1", "市教委")] == (0, "")
     assert len(listed) == 6
+
+
+def test_the_audit_export_lists_every_attach_and_remove(store) -> None:
+    import io
+
+    import openpyxl
+
+    from excel.audit import SHEET, build_audit_workbook
+    from tracker.audit import audit_table
+
+    kw = staff(store, "市科委")
+    row = aid(store, "demo-m01-t1", "市科委")
+    pdf = samples.pdf()
+    (file_id,) = Evidence(store).attach(row, [check_upload(pdf, "验收.pdf")], user=kw, at=AT)
+    Evidence(store).remove(file_id, user=kw, at=datetime(2026, 11, 6, 8, 0))
+    table = audit_table(store.history(fields=["evidence_file"]), {})
+    ws = openpyxl.load_workbook(io.BytesIO(build_audit_workbook(table, "审计")))[SHEET]
+    rows = [r for r in ws.iter_rows(min_row=3, values_only=True)]
+    described = f"验收.pdf（{len(pdf):,} 字节，sha256:{hashlib.sha256(pdf).hexdigest()}）"
+    header = [c.value for c in ws[2]]
+    shown = [dict(zip(header, r, strict=True)) for r in rows]
+    assert [(r["字段"], r["原值"] or "", r["新值"] or "", r["修改人"]) for r in shown] == [
+        ("佐证文件", described, "", kw.username),
+        ("佐证文件", "", described, kw.username),
+    ]
