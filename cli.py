@@ -84,6 +84,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the formatted progress report (汇总 / 按政策 / 明细)."""
     from excel.report import build_report
     from tracker.aggregate import derive
+    from tracker.evidence import Evidence
     from tracker.filters import Filters, policy_names
     from tracker.progress import now
     from tracker.supervision import Supervision
@@ -97,7 +98,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     today = now().date()
     rows = derive(store.assignments(), today)  # lead units and lights, as the pages have them
     rankings = Supervision(store).rankings(rows, today)
-    report = build_report(rows, filters=filters, today=today, rankings=rankings)
+    evidence = Evidence(store).summary(user=account)
+    report = build_report(rows, filters=filters, today=today, rankings=rankings, evidence=evidence)
     write_atomic(Path(args.out), report)
     print(f"wrote {args.out}: {filters.describe(policy_names(rows))}")
     return EXIT_OK

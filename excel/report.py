@@ -87,6 +87,8 @@ DETAIL_COLUMNS: list[Column] = [
     Column("problems", PROGRESS_FIELDS["problems"], 12, style="r_wrap"),
     # not printed: references and bookkeeping
     Column("evidence", PROGRESS_FIELDS["evidence"], 16, style="r_wrap"),
+    Column("evidence_count", "佐证文件数", 8, "int", "r_int"),
+    Column("evidence_files", "佐证文件", 24, style="r_wrap"),
     Column("updated_by", "更新人", 9),
     Column("updated_at", "更新时间", 16, "datetime", "r_datetime"),
     Column("policy_title", "政策名称", 28, style="r_wrap"),
@@ -123,12 +125,14 @@ def build_report(
     filters: Filters | None = None,
     today: date | None = None,
     rankings: pd.DataFrame | None = None,
+    evidence: pd.DataFrame | None = None,
 ) -> bytes:
     """The formatted 进度报表 workbook (.xlsx bytes) for the rows matching ``filters``;
-    with ``rankings`` (``tracker.rankings.rankings``), a 通报 sheet after the others."""
+    with ``rankings`` (``tracker.rankings.rankings``), a 通报 sheet after the others; with
+    ``evidence`` (``tracker.evidence.Evidence.summary``), 明细 lists each row's files."""
     filters = filters or Filters()
     today = today or now().date()
-    every = aggregate.derive(assignments, today)
+    every = with_evidence(aggregate.derive(assignments, today), evidence)
     rows = filters.apply(every)
     titles = {
         kind: report_title(kind, filters, today, len(rows), policy_names(every))
@@ -151,6 +155,18 @@ def build_report(
     wb.properties.title = "政策任务进度报表"
     wb.properties.creator = "政策任务督办台"
     return save_with_rows(wb, blocks)
+
+
+def with_evidence(rows: pd.DataFrame, evidence: pd.DataFrame | None) -> pd.DataFrame:
+    """``rows`` with ``evidence_count`` and ``evidence_files`` (0 and "" for a row with none)."""
+    counts = pd.Series(0, index=rows.index, dtype="int64")
+    names = pd.Series("", index=rows.index, dtype=object)
+    if evidence is not None and len(evidence) and len(rows):
+        by_row = evidence.set_index("assignment_id")
+        ids = rows["assignment_id"].astype("int64")
+        counts = ids.map(by_row["evidence_count"]).fillna(0).astype("int64")
+        names = ids.map(by_row["evidence_files"]).fillna("").astype(object)
+    return rows.assign(evidence_count=counts, evidence_files=names)
 
 
 SHEET_RANKINGS = "通报"

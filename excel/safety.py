@@ -148,6 +148,21 @@ def open_package(
     )
 
 
+def check_office_zip(data: bytes, file_name: str) -> set[str]:
+    """The zip checks of :func:`open_package` alone, for an Office file kept but not read
+    (an evidence .docx or .xlsx): member count, sizes and compression ratios from the central
+    directory, encryption, macros, .xlsb, and no DOCTYPE in any XML part.  Its member names."""
+    if not data.startswith(ZIP_MAGIC):
+        raise ImportFileError("不是 Office（.docx/.xlsx）压缩包", file=file_name)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ImportFileError(f"文件已损坏，不是有效的压缩包（{exc}）", file=file_name) from None
+    with zf:
+        _check_members(zf, file_name)
+        return set(zf.namelist())
+
+
 def _check_members(zf: zipfile.ZipFile, file_name: str) -> dict[str, bytes]:
     """Zip-bomb and content-type checks from the central directory, then a DOCTYPE scan.
 

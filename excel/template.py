@@ -39,6 +39,7 @@ from excel.kit import (
 )
 from tracker.aggregate import derive
 from tracker.errors import TrackerError
+from tracker.evidence import max_bytes
 from tracker.progress import now
 from tracker.schema import PROGRESS_FIELDS, STATUS_LABELS
 
@@ -77,6 +78,8 @@ HELP_LINES = [
     "7. 请直接填写内容，不要使用公式；以 = + - @ 开头的文字会按原样保存。",
     "8. 隐藏的「版本」列用于发现他人同时修改的记录，请勿改动；若导入时提示冲突，请核对后重新下载模板填报。",
     "9. 填好后在督办台「导入导出」页面上传本文件：先预览将要修改的内容，确认后再保存。",
+    "10. 「佐证材料」列只填文字说明；佐证文件（PDF、Word、Excel、JPG、PNG，每个不超过 {max_mb} MB）"
+    "请在督办台「报送」或「进度填报」页面逐项上传，不能放进本模板。",
     "",
     "模板生成日期：{today}",
 ]
@@ -167,7 +170,9 @@ def build_template(assignments: pd.DataFrame, unit: str, *, today: date | None =
     help_ws = wb.create_sheet(SHEET_HELP)
     help_ws.column_dimensions["A"].width = 110
     for number, line in enumerate(HELP_LINES):
-        text = line.format(unit=unit, count=len(rows), today=today.isoformat())
+        text = line.format(
+            unit=unit, count=len(rows), today=today.isoformat(), max_mb=max_bytes() // 1048576
+        )
         help_ws.append([styled(help_ws, text, "r_title" if number == 0 else "r_help")])
     help_ws.protection.sheet = True
     return save_with_rows(wb, {ws: block})

@@ -10,8 +10,8 @@ import streamlit as st
 from excel.audit import build_audit_workbook
 from pagelogic import views
 from tracker.accounts import Account
-from tracker.audit import audit_table
-from tracker.schema import PROGRESS_FIELDS
+from tracker.audit import HISTORY_FIELD_LABELS, audit_table
+from tracker.schema import EVIDENCE_FILE_FIELD, PROGRESS_FIELDS
 from tracker.store import Store
 from webui import auth, data, safe
 
@@ -35,8 +35,8 @@ def _choices(account: Account, store: Store, units: list[str], policies: dict) -
     )
     chosen_fields = middle.multiselect(
         "字段",
-        list(PROGRESS_FIELDS),
-        format_func=PROGRESS_FIELDS.get,
+        [*PROGRESS_FIELDS, EVIDENCE_FILE_FIELD],
+        format_func=HISTORY_FIELD_LABELS.get,
         key="audit_fields",
         placeholder="全部",
     )
@@ -64,7 +64,7 @@ def _described(chosen: dict, policies: dict) -> str:
             f"政策：{'、'.join(policies.get(p, p) for p in chosen['policies'])}"
             if chosen["policies"]
             else "",
-            f"字段：{'、'.join(PROGRESS_FIELDS[f] for f in chosen['fields'])}"
+            f"字段：{'、'.join(HISTORY_FIELD_LABELS[f] for f in chosen['fields'])}"
             if chosen["fields"]
             else "",
             f"{chosen['since']} 至 {chosen['until']}" if chosen["since"] else "",

@@ -27,6 +27,7 @@ from excel.report import build_report
 from excel.template import build_template
 from tracker.accounts import Account
 from tracker.errors import TrackerError
+from tracker.evidence import Evidence
 from tracker.filters import policy_names
 from tracker.store import Store
 from tracker.supervision import Supervision
@@ -94,6 +95,7 @@ def _report(account: Account, store: Store, rows, today) -> None:
             filters=chosen,
             today=today,
             rankings=Supervision(store).rankings(rows, today),
+            evidence=Evidence(store).summary(user=account),
         ),
         f"进度报表_{today.isoformat()}.xlsx",
         XLSX_MIME,

@@ -22,6 +22,7 @@ from tracker.schema import (
     SUPERVISION_STATE_LABELS,
 )
 from webui import auth, data, safe
+from webui import evidence as evidence_ui
 
 
 def _unit_board(unit: str):
@@ -153,6 +154,14 @@ def _task(supervision: sv.Supervision, account: Account, chosen, row, period: st
     st.caption("每一步都记录办理人和时间，记录只增不改；退回前的报送内容也保留在这里。")
 
 
+def _evidence(supervision: sv.Supervision, account: Account, chosen: int, unit: str) -> None:
+    st.subheader("佐证文件")
+    st.caption(
+        "佐证材料（文件、照片、表格）在此上传，随报送提交审核；删除的文件仍保留在修改记录中。"
+    )
+    evidence_ui.manager(supervision.store, account, chosen, unit, key=f"reporting_{chosen}")
+
+
 def main(account: Account) -> None:
     """The page, top to bottom: the unit, its tasks this period, and the one chosen."""
     st.title("报送")
@@ -174,6 +183,7 @@ def main(account: Account) -> None:
         return
     chosen = _pick_task(board, found)
     _task(supervision, account, chosen, board.states.loc[chosen], period)
+    _evidence(supervision, account, int(chosen), unit)
 
 
 account = auth.account()

@@ -10,6 +10,7 @@ from tracker import supervision as sv
 from tracker.accounts import Account
 from tracker.schema import ACCEPTED, EXTENSION_LABELS, LEAD, SUBMITTED
 from webui import auth, data, safe
+from webui import evidence as evidence_ui
 
 SHOWN = 30  # reports drawn at once; the rest follow as these are dealt with
 
@@ -30,6 +31,7 @@ def _report(supervision: sv.Supervision, account: Account, assignments, item) ->
             if len(support):
                 st.caption("配合单位本期已审核的报告")
                 st.dataframe(sv.support_table(support), hide_index=True, width="stretch")
+        evidence_ui.viewer(supervision.store, account, aid, key=f"review_{key}")
         safe.caption(f"报送人：{item.submitted_by}　报送时间：{item.submitted_at:%Y-%m-%d %H:%M}")
         if item.state == SUBMITTED:
             left, right = st.columns(2)

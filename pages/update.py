@@ -43,6 +43,7 @@ from tracker.schema import (
 )
 from tracker.store import Store
 from webui import auth, data, drafts, filters, safe
+from webui import evidence as evidence_ui
 
 _LOADED = "update_loaded"  # {"unit", "revision", "bench": views.Workbench}
 _GENERATION = "update_generation"  # bumped by 重新加载: new editor keys, edits discarded
@@ -420,6 +421,8 @@ def _detail_form(
         submitted = st.form_submit_button(
             "保存本项", type="primary", disabled=bool(pending), key="update_detail_save"
         )
+    st.markdown("**佐证文件**")
+    evidence_ui.manager(data.get_store(), account, int(aid), loaded["unit"], key=f"update_{aid}")
     _task_history(row[editing.TASK_ID])
     if not submitted:
         return None

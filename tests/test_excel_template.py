@@ -107,6 +107,8 @@ def test_instructions_in_chinese(template) -> None:
     text = "\n".join(str(c.value) for c in wb[SHEET_HELP]["A"] if c.value)
     assert text.startswith("填报说明")
     assert "市教委" in text and "下拉列表" in text and "版本" in text
+    # Evidence files are not in the workbook: the help says where they go, and the limit.
+    assert "佐证文件" in text and "「报送」或「进度填报」页面逐项上传" in text and "20 MB" in text
 
 
 def test_unknown_unit_is_refused(make_store, small_measures) -> None:

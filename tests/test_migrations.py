@@ -37,6 +37,8 @@ def test_migrations_create_exactly_the_models(db_url) -> None:
         "user_units",
         "supervision_steps",
         "reminders",
+        "evidence_blobs",
+        "evidence_files",
         "alembic_version",
     } <= tables
 

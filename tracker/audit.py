@@ -11,7 +11,13 @@ from collections.abc import Mapping
 import pandas as pd
 
 from tracker.progress import is_blank
-from tracker.schema import PROGRESS_FIELDS, SOURCE_API, SOURCE_WEB, STATUS_LABELS
+from tracker.schema import (
+    EVIDENCE_FILE_FIELD,
+    PROGRESS_FIELDS,
+    SOURCE_API,
+    SOURCE_WEB,
+    STATUS_LABELS,
+)
 
 # What a history row's ``source`` says, as people read it (see :func:`source_label`).
 SOURCE_LABELS: dict[str, str] = {SOURCE_WEB: "网页填报", SOURCE_API: "接口"}
@@ -21,6 +27,7 @@ HISTORY_FIELD_LABELS: dict[str, str] = {
     "task_id": "任务编号",
     "task_text": "任务内容",
     "archived": "已归档",
+    EVIDENCE_FILE_FIELD: "佐证文件",
 }
 HISTORY_COLUMNS: list[str] = [
     "责任单位",

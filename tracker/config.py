@@ -54,6 +54,12 @@ def _days_list(raw: str) -> tuple[int, ...]:
     return tuple(days)
 
 
+def _yes_no(raw: str) -> bool:
+    if raw.lower() not in ("yes", "no"):
+        raise ValueError("可选值为 yes、no")
+    return raw.lower() == "yes"
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -170,6 +176,24 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("TRACKER_ADMIN_PASSWORD", "", "The password of TRACKER_ADMIN_USER."),
         *NOTICE_SETTINGS,
+        Setting(
+            "TRACKER_EVIDENCE_MAX_MB",
+            "20",
+            "Largest evidence file (佐证文件) a unit may attach, in MB.",
+            _positive_int,
+        ),
+        Setting(
+            "TRACKER_EVIDENCE_MAX_FILES",
+            "20",
+            "Most evidence files one task × unit row may hold at once.",
+            _positive_int,
+        ),
+        Setting(
+            "TRACKER_CLOSE_NEEDS_EVIDENCE",
+            "no",
+            "yes: a task is closed (办结) only once its unit attached at least one evidence file.",
+            _yes_no,
+        ),
     )
 }
 

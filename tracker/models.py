@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -290,3 +291,35 @@ class Notice(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class EvidenceBlob(Base):
+    """The bytes of an evidence file (佐证文件), stored once per content: ``sha256`` is the
+    hex digest of ``content``, so the same photo attached to ten rows is one blob.  Blobs
+    are never deleted: removing a file from a row keeps what it was."""
+
+    __tablename__ = "evidence_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class EvidenceFile(Base):
+    """One file attached to one assignment's report: the name as uploaded (text only), who
+    attached it and when, and who removed it and when (``removed_at`` set, the row kept)."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (Index("ix_evidence_assignment", "assignment_id", "file_id"),)
+
+    file_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.assignment_id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("evidence_blobs.sha256"))
+    file_name: Mapped[str] = mapped_column(Text)
+    period: Mapped[str] = mapped_column(String(10))
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

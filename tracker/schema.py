@@ -116,6 +116,8 @@ PROGRESS_FIELDS: dict[str, str] = {
     "evidence": "佐证材料",
 }
 TEXT_FIELDS: tuple[str, ...] = ("note", "next_step", "problems", "evidence")
+# The history field of an evidence file attached (new value) or removed (old value).
+EVIDENCE_FILE_FIELD = "evidence_file"
 
 # Reporting periods: monthly by default, quarterly configurable (TRACKER_PERIOD=quarter).
 PERIOD_KINDS: dict[str, str] = {"month": "月报", "quarter": "季报"}

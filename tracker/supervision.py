@@ -34,6 +34,7 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import insert
 
+from tracker import evidence
 from tracker import notices as notice_rules
 from tracker import reminders as rm
 from tracker import supervision_sql as sql
@@ -217,6 +218,8 @@ class Supervision(ExtensionRequests):
                 raise ValidationError(
                     f"任务 {target.task_id}（{target.unit}）尚未标记为已完成，不能办结"
                 )
+            if action == CLOSED and (why := evidence.close_refusal(conn, target.assignment_id)):
+                raise ValidationError(f"任务 {target.task_id}（{target.unit}）{why}")
             return sql.insert_step(conn, target, action, period, account, at, text=text)
 
     # --- reminders ----------------------------------------------------------------------
