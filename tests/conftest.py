@@ -217,6 +217,7 @@ def app_env_of(tmp_path, monkeypatch) -> Iterator[Callable[[pd.DataFrame], str]]
         url = f"sqlite:///{tmp_path / 't.db'}"
         monkeypatch.setenv("DATABASE_URL", url)
         monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
+        monkeypatch.setenv("TRACKER_SETUP_CODE_FILE", str(tmp_path / "setup-code"))
         for name in (
             "TRACKER_ADMIN_USER",
             "TRACKER_ADMIN_PASSWORD",

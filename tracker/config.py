@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from tracker.errors import ConfigError
-from tracker.schema import DEFAULT_DB_PATH, MEASURES_CSV, PERIOD_KINDS, SOURCES_DIR, UNITS_CSV
+from tracker.schema import DATA_DIR, DEFAULT_DB_PATH, MEASURES_CSV, PERIOD_KINDS, SOURCES_DIR, UNITS_CSV
 
 
 def _choice(options: Mapping[str, str]) -> Callable[[str], str]:
@@ -88,6 +88,11 @@ SETTINGS: dict[str, Setting] = {
             "With no account in the database yet, create this admin on first start.",
         ),
         Setting("TRACKER_ADMIN_PASSWORD", "", "The password of TRACKER_ADMIN_USER."),
+        Setting(
+            "TRACKER_SETUP_CODE_FILE",
+            str(DATA_DIR / "setup-code"),
+            "Where first start writes the one-time setup code (mode 0600).",
+        ),
     )
 }
 
