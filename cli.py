@@ -20,7 +20,7 @@ from pathlib import Path
 
 from loaders.measures_csv import build_measures, to_csv_bytes
 from loaders.policy_files import read_sources, write_atomic
-from loaders.units import read_units
+from loaders.units import read_units, write_units
 from tracker.errors import PermissionDenied, StoreUnavailable, TrackerError
 from tracker.schema import MEASURES_CSV, SOURCES_DIR, UNITS_CSV
 
@@ -212,7 +212,10 @@ def cmd_add(args: argparse.Namespace) -> int:
         raise PermissionDenied(f"账号 {account.username} 无权发布政策（需督办员或管理员）")
     path = Path(args.file)
     units_file = Path(args.units) if args.units else policy_files.units_csv()
-    registry = read_units(units_file.read_bytes(), name=str(units_file))
+    if args.units:
+        registry = read_units(units_file.read_bytes(), name=str(units_file))
+    else:
+        registry = policy_files.current_registry(store)
     draft = policy_files.draft_policy(
         path.read_bytes(), path.name, registry, policy_id=args.policy_id
     )
@@ -248,6 +251,43 @@ def cmd_add(args: argparse.Namespace) -> int:
     )
     print(f"wrote {folder / draft.source_name} and {out}")
     print_report(report)
+    return EXIT_OK
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    """The policy texts in the database: ``export DIR`` writes them (with the originals and,
+    if asked, the register and measures.csv); ``check`` lists where the files disagree."""
+    from loaders import policy_files
+    from loaders.store_sync import file_digest, measures_path, open_store
+    from tracker import sources
+
+    store = open_store(args.db)
+    if args.action == "check":
+        folder = Path(args.dir) if args.dir else policy_files.sources_dir()
+        files = read_sources(folder) if folder.is_dir() else []
+        measures = measures_path(args.measures)
+        digest = file_digest(measures.read_bytes()) if measures.is_file() else None
+        problems = sources.disagreements(store, files, digest)
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} differences between the files and the database")
+        return EXIT_DIFFERS if problems else EXIT_OK
+    if not args.dir:
+        raise TrackerError("sources export 需要目标目录")
+    texts = sources.stored_texts(store)
+    if not texts:
+        raise TrackerError("数据库中还没有政策原文（首次启动会从 data/sources 复制）")
+    folder = Path(args.dir)
+    for name, content in texts:
+        write_atomic(folder / name, content)
+    for name, content in sources.stored_originals(store):
+        write_atomic(folder / policy_files.ORIGINALS / name, content)
+    if args.units:
+        write_atomic(Path(args.units), write_units(policy_files.current_registry(store)))
+    if args.measures:
+        registry = policy_files.current_registry(store)
+        write_atomic(Path(args.measures), to_csv_bytes(build_measures(texts, registry).frame))
+    print(f"wrote {len(texts)} policy texts to {folder}")
     return EXIT_OK
 
 
@@ -356,6 +396,16 @@ def _add_excel_commands(sub) -> None:
     imp.set_defaults(func=cmd_import)
 
 
+def _add_operations_commands(sub) -> None:
+    src = sub.add_parser("sources", help="policy texts in the database: export DIR, check")
+    src.add_argument("action", choices=["export", "check"])
+    src.add_argument("dir", nargs="?", help="folder to export to / compare (default: data/sources)")
+    src.add_argument("--measures", help="also write (export) or compare (check) this measures CSV")
+    src.add_argument("--units", help="export: also write the unit register here")
+    src.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    src.set_defaults(func=cmd_sources)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m loaders", description="政策任务督办台 data tools"
@@ -396,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(func=cmd_add)
     _add_excel_commands(sub)
     _add_user_command(sub)
+    _add_operations_commands(sub)
     return parser
 
 

@@ -8,7 +8,6 @@ import streamlit as st
 
 from loaders import policy_files, store_sync
 from loaders.policy_text import policy_id_from_name
-from loaders.units import read_units
 from tracker import crosspolicy
 from tracker.errors import TrackerError
 from webui import auth, data, safe
@@ -99,8 +98,7 @@ policy_id = st.text_input(
 ready = bool(raw.strip()) and (how == "上传文件" or bool(policy_id.strip()))
 if st.button("解析", key="policies_parse", disabled=not ready):
     try:
-        registry_file = policy_files.units_csv()
-        registry = read_units(registry_file.read_bytes(), name=str(registry_file))
+        registry = policy_files.current_registry(store)
         file_name = name if how == "上传文件" else f"{policy_id.strip()}.txt"
         st.session_state[_DRAFT] = policy_files.draft_policy(
             raw, file_name, registry, policy_id=policy_id or None

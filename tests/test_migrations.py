@@ -42,7 +42,7 @@ def test_create_schema_is_idempotent(db_url) -> None:
     store.create_schema()
     store.create_schema()
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0003"
+        assert MigrationContext.configure(conn).get_current_revision() == "0007"
     engine.dispose()
 
 

@@ -17,7 +17,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from tracker.errors import ConfigError
-from tracker.schema import DATA_DIR, DEFAULT_DB_PATH, MEASURES_CSV, PERIOD_KINDS, SOURCES_DIR, UNITS_CSV
+from tracker.schema import (
+    DATA_DIR,
+    DEFAULT_DB_PATH,
+    MEASURES_CSV,
+    PERIOD_KINDS,
+    SOURCES_DIR,
+    UNITS_CSV,
+)
 
 
 def _choice(options: Mapping[str, str]) -> Callable[[str], str]:

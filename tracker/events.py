@@ -37,9 +37,7 @@ def _value(value: object) -> str:
 def format_event(action: str, account: str | None = None, **details: object) -> str:
     """The one line an event is logged as (secrets dropped, one line whatever the values)."""
     parts = [f"event={_value(action)}", f"account={_value(account or '-')}"]
-    parts += [
-        f"{key}={_value(value)}" for key, value in details.items() if key not in SECRET_KEYS
-    ]
+    parts += [f"{key}={_value(value)}" for key, value in details.items() if key not in SECRET_KEYS]
     return " ".join(parts)
 
 

@@ -77,7 +77,9 @@ def write_code_file(path: Path, code: str) -> None:
         handle.write(code + "\n")
 
 
-def ensure_code(store: Store, path: Path | None = None, *, at: datetime | None = None) -> str | None:
+def ensure_code(
+    store: Store, path: Path | None = None, *, at: datetime | None = None
+) -> str | None:
     """The setup code while the database has no account, else None (and the file removed).
 
     A code still valid in the database and in ``path`` is kept (a restart prints the same

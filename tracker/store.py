@@ -21,7 +21,7 @@ by :func:`tracker.aggregate.derive`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -31,6 +31,7 @@ import pandas as pd
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
+    Connection,
     Engine,
     Integer,
     Text,
@@ -284,6 +285,7 @@ class Store:
         user: Account | None = None,
         source: str | None = None,
         digest: str | None = None,
+        within: Callable[[Connection], None] | None = None,
     ) -> SyncReport:
         """Bring policies, tasks and assignments in line with ``measures`` (measures.csv).
 
@@ -298,6 +300,8 @@ class Store:
         when the store has been synced since.  A plan that moves or archives stored tasks
         (``plan.needs_confirmation``) needs ``user``, a 督办员 or admin.  Idempotent: the
         same content (``digest``, default a hash of the frame) returns at once.
+        ``within(conn)`` runs in the same transaction, after the tasks are written (the
+        policy sources of a publish, :mod:`tracker.sources`): all of it commits or none.
         """
         digest = plan.digest if plan is not None else digest or frame_digest(measures)
         report = SyncReport()
@@ -327,6 +331,8 @@ class Store:
             self._sync_tasks(conn, measures, plan, history)
             self._sync_assignments(conn, measures, report, history)
             history.write()
+            if within is not None:
+                within(conn)
             counts = plan.counts()
             report.added_tasks = counts[ADDED]
             report.archived_tasks = counts[REMOVED]

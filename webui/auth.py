@@ -20,8 +20,8 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from tracker import config
 from tracker.accounts import Account
-from tracker.events import log_event
 from tracker.errors import PermissionDenied, SignInError, TrackerError
+from tracker.events import log_event
 from webui import data, first_start, safe
 
 _ACCOUNT = "auth_account"
