@@ -18,6 +18,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from loaders.measures_csv import build_measures, to_csv_bytes
 from loaders.policy_files import read_sources, write_atomic
 from loaders.units import read_units, write_units
@@ -310,14 +312,18 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def cmd_user(args: argparse.Namespace) -> int:
     """Accounts: add, list, disable, enable, reset a password, set a staff member's units."""
+    from loaders import policy_files
     from loaders.store_sync import open_store
     from tracker.schema import ACCOUNT_ROLE_LABELS
 
     accounts = open_store(args.db).accounts
+    if args.unit:  # a registered alias or full name (市发改委) names its short name
+        registry = read_units(policy_files.units_csv().read_bytes())
+        args.unit = [registry.resolve(unit.strip()).unit for unit in args.unit]
     if args.action == "list":
         for account in accounts.table().to_dict("records"):
             state = "active" if account["active"] else "disabled"
-            if account["locked_until"] is not None:
+            if pd.notna(account["locked_until"]):  # NaT for an account that is not locked
                 state += f", locked until {account['locked_until']:%Y-%m-%d %H:%M}"
             role = ACCOUNT_ROLE_LABELS.get(account["role"], account["role"])
             print(

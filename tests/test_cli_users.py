@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, main
+from tests.conftest import measures_frame
 from tracker.store import Store
 
 PASSWORD = "cli-password-12"
@@ -101,3 +102,29 @@ def test_read_only_database_is_a_message_and_exit_3(db, monkeypatch, capsys, tmp
     assert err.startswith("error: 数据库暂不可用") and "Traceback" not in err
     with sqlite3.connect(path) as conn:
         assert conn.execute("select count(*) from users").fetchone() == (0,)
+
+
+def test_list_shows_a_locked_account_among_unlocked_ones(db, monkeypatch, capsys):
+    """An admin lists accounts exactly when one is locked: the unlocked rows hold NaT."""
+    assert _add(monkeypatch, db, "admin", "admin") == EXIT_OK
+    assert _add(monkeypatch, db, "kw01", "staff", "市科委") == EXIT_OK
+    accounts = Store.open(db).accounts
+    for _ in range(5):
+        with pytest.raises(Exception, match="用户名或密码错误|锁定"):
+            accounts.sign_in("kw01", "wrong-password-1")
+    capsys.readouterr()
+    assert _run(monkeypatch, ["user", "list", "--db", db]) == EXIT_OK
+    admin, kw01 = capsys.readouterr().out.splitlines()
+    assert admin == "admin\tadmin(管理员)\t-\tactive"
+    assert kw01.startswith("kw01\tstaff(填报员)\t市科委\tactive, locked until ")
+
+
+def test_add_takes_a_registered_alias_for_its_unit(tmp_path, monkeypatch):
+    """data/units.csv lists 市发改委 as an alias of 市发展改革委."""
+    csv = tmp_path / "measures.csv"
+    row = {"measure_no": 1, "task_id": "demo-m01-t1", "unit": "市发展改革委", "role": "lead"}
+    measures_frame([{**row, "unit_rank": 1}]).to_csv(csv, index=False, encoding="utf-8-sig")
+    monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
+    db = f"sqlite:///{tmp_path / 'alias.db'}"
+    assert _add(monkeypatch, db, "fg01", "staff", "市发改委") == EXIT_OK
+    assert Store.open(db).accounts.sign_in("fg01", PASSWORD).units == {"市发展改革委"}

@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import python_calamine
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from excel.template import (
@@ -130,7 +130,11 @@ def _read_back(text: str) -> str:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="_xX05Ffa19\r\n\t 中", max_size=30) | st.text(max_size=30))
 def test_any_text_reads_back_as_written(text) -> None:
-    """Literal ``_x0041_``, overlapping ``_x005F_x0041_``, CR: each read back unchanged."""
+    """Literal ``_x0041_``, overlapping ``_x005F_x0041_``, CR: each read back unchanged.
+    The noncharacters U+FFFE and U+FFFF are left out: XML cannot hold them, calamine does
+    not decode their ``_xFFFE_`` escape, and the store refuses them on entry
+    (``tracker.progress.text_problem``), so no stored text carries one."""
+    assume(not ({"\ufffe", "\uffff"} & set(text)))
     assert _read_back(text) == text
 
 
