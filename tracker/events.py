@@ -26,7 +26,6 @@ def _configure() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         LOGGER.addHandler(handler)
         LOGGER.setLevel(logging.INFO)
-        LOGGER.propagate = False
 
 
 def _value(value: object) -> str:
