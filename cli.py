@@ -293,6 +293,30 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Back the whole database up to FILE (SQLite backup API, pg_dump, or a portable dump)."""
+    from tracker.backup import backup
+    from tracker.events import log_event
+    from tracker.store import database_url
+
+    used = backup(database_url(args.db), Path(args.file), portable=args.portable)
+    log_event("backup", None, file=args.file, format=used)
+    print(f"wrote {args.file} ({used})")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore FILE into an empty database (refused when it holds tasks or accounts)."""
+    from tracker.backup import restore
+    from tracker.events import log_event
+    from tracker.store import database_url
+
+    used = restore(database_url(args.db), Path(args.file))
+    log_event("restore", None, file=args.file, format=used)
+    print(f"restored {args.file} ({used})")
+    return EXIT_OK
+
+
 def _alias(text: str) -> tuple[str, str]:
     name, sep, unit = text.partition("=")
     if not sep or not name.strip() or not unit.strip():
@@ -410,6 +434,15 @@ def _add_operations_commands(sub) -> None:
     src.add_argument("--units", help="export: also write the unit register here")
     src.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
     src.set_defaults(func=cmd_sources)
+    back = sub.add_parser("backup", help="back the database up to FILE")
+    back.add_argument("file")
+    back.add_argument("--portable", action="store_true", help="portable dump, not sqlite/pg_dump")
+    back.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    back.set_defaults(func=cmd_backup)
+    rest = sub.add_parser("restore", help="restore FILE into an empty database")
+    rest.add_argument("file")
+    rest.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    rest.set_defaults(func=cmd_restore)
 
 
 def build_parser() -> argparse.ArgumentParser:
