@@ -317,6 +317,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Fill a separate, empty database with the seeds and believable demo work."""
+    from loaders.demo import fill_demo
+
+    accounts = fill_demo(args.db)
+    print(f"demo database ready: {args.db}")
+    print(f"start it:  DATABASE_URL={args.db} streamlit run dashboard.py")
+    print(f"sign in as {accounts.supervisor} (督办员) or {accounts.staff} (填报员, 市科委)")
+    print(f"password (shown once): {accounts.password}")
+    return EXIT_OK
+
+
 def _alias(text: str) -> tuple[str, str]:
     name, sep, unit = text.partition("=")
     if not sep or not name.strip() or not unit.strip():
@@ -443,6 +455,9 @@ def _add_operations_commands(sub) -> None:
     rest.add_argument("file")
     rest.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
     rest.set_defaults(func=cmd_restore)
+    demo = sub.add_parser("demo", help="fill a separate, empty database with demo work")
+    demo.add_argument("--db", default="sqlite:///data/demo.db", help="empty database to fill")
+    demo.set_defaults(func=cmd_demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
