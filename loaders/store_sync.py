@@ -66,8 +66,8 @@ def pending_revision(store: Store, path: str | os.PathLike | None = None) -> Pen
     file = measures_path(path)
     data = file.read_bytes()
     digest = file_digest(data)
-    if store.content_digest() == digest:
-        return None
+    if store.content_digest() == digest or _behind_database(store, digest):
+        return None  # in line, or a file another server's publish has overtaken
     frame = read_measures(data, name=str(file))
     return Pending(frame, store.plan_sync(frame, digest=digest), str(file))
 
@@ -116,7 +116,7 @@ def open_store(url: str | None = None, path: str | os.PathLike | None = None) ->
     store.create_schema()
     file = measures_path(path)
     digest = file_digest(file.read_bytes()) if file.is_file() else None
-    if digest is None or not _behind_database(store, digest):
+    if digest is not None:
         sync_measures_file(store, path)
     texts = _folder_texts()
     if not sources.has_sources(store) and digest == store.content_digest():
