@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import tasks_frame
+from bench.live import streamlit_server, wait_until_idle
 from tests.factories import DASHBOARD
 from tracker import first_start
 from tracker.errors import SignInError, TrackerError
@@ -89,3 +90,24 @@ def test_first_start_page_creates_the_admin_and_signs_in(app_env, tmp_path):
     store = Store(make_engine(app_env))
     assert store.accounts.table()[["username", "role"]].values.tolist() == [["admin", ADMIN]]
     store.engine.dispose()
+
+
+def test_a_new_user_reaches_the_dashboard_in_the_browser_alone(page, tmp_path):
+    """`streamlit run dashboard.py` on a fresh database: the code the server wrote, the
+    admin's name and password typed into the page, and 总览 is drawn."""
+    code_file = tmp_path / "setup-code"
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    with streamlit_server(url, env={"TRACKER_SETUP_CODE_FILE": str(code_file)}) as base:
+        page.goto(base)
+        page.get_by_label("初始化码").wait_for(timeout=60_000)
+        wait_until_idle(page)
+        assert stat.S_IMODE(code_file.stat().st_mode) == 0o600
+        page.get_by_label("初始化码").fill(code_file.read_text().strip())
+        page.get_by_label("管理员用户名").fill("admin")
+        page.get_by_label("密码", exact=True).first.fill("first-admin-pass")
+        page.get_by_label("再次输入密码").fill("first-admin-pass")
+        page.get_by_role("button", name="创建管理员并登录").click()
+        page.wait_for_selector("h1:has-text('总览')", timeout=60_000)
+        wait_until_idle(page)
+        assert page.get_by_text("已登录：").count() == 1
+    assert not code_file.exists()
