@@ -75,6 +75,19 @@ def streamlit_server(
     script: str = "dashboard.py",
 ) -> Iterator[str]:
     """Run ``script`` (the dashboard) on a free local port; yield its base URL; always stop it."""
+    with streamlit_process(database_url, env=env, timeout=timeout, script=script) as (base, _):
+        yield base
+
+
+@contextmanager
+def streamlit_process(
+    database_url: str,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    script: str = "dashboard.py",
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """:func:`streamlit_server` that also yields the server's process (to read its memory)."""
     port = free_port()
     command = [
         sys.executable,
@@ -101,7 +114,7 @@ def streamlit_server(
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, process, timeout)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
@@ -124,6 +137,15 @@ def _wait_healthy(base: str, process: subprocess.Popen, timeout: float) -> None:
         except OSError:
             time.sleep(0.3)
     raise TimeoutError(f"streamlit did not answer at {base} within {timeout}s")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The largest resident set process ``pid`` has had so far (``VmHWM``), in MB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise LookupError(f"no VmHWM for process {pid}")
 
 
 def launch_chromium(playwright):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import PASSWORD, signed_in, staff
-from tracker.accounts import SIGN_IN_FAILED, Account
+from tracker.accounts import MAX_FAILED_PER_ADDRESS, SIGN_IN_FAILED, Account
 from tracker.errors import PermissionDenied, SignInError, TrackerError, ValidationError
 from tracker.models import User
 from tracker.progress import Update
@@ -194,3 +194,53 @@ def test_usernames_longer_than_the_column_are_refused(make_store, small_measures
     store = make_store(small_measures)
     with pytest.raises(TrackerError, match="不超过100个字符"):
         store.accounts.add("张" * 101, role=ADMIN, password=PASSWORD)
+
+
+def test_an_unknown_name_is_answered_and_locked_like_a_real_one(make_store, small_measures):
+    """Lockout must not reveal which names exist: five wrong guesses lock a name that does
+    not exist with the very message a real account gets."""
+    store = make_store(small_measures)
+    store.accounts.add("甲", role=STAFF, units=["市科委"], password=PASSWORD)
+    at = datetime(2026, 11, 30, 9, 0)
+    answers: dict[str, list[str]] = {}
+    for name in ("甲", "乙不存在"):
+        for _ in range(MAX_FAILED_SIGN_INS + 1):
+            with pytest.raises(SignInError) as info:
+                store.accounts.sign_in(name, "guess-number-x", address="10.0.0.9", at=at)
+            answers.setdefault(name, []).append(str(info.value))
+    assert answers["甲"] == answers["乙不存在"]
+    assert answers["甲"][-1].startswith("连续 5 次登录失败，已暂时锁定")
+
+
+def test_guessing_from_one_address_does_not_lock_a_colleague_out(make_store, small_measures):
+    store = make_store(small_measures)
+    store.accounts.add("甲", role=STAFF, units=["市科委"], password=PASSWORD)
+    at = datetime(2026, 11, 30, 9, 0)
+    for _ in range(MAX_FAILED_SIGN_INS):
+        with pytest.raises(SignInError):
+            store.accounts.sign_in("甲", "guess-number-x", address="10.0.0.66", at=at)
+    with pytest.raises(SignInError, match="锁定"):
+        store.accounts.sign_in("甲", PASSWORD, address="10.0.0.66", at=at)
+    # 甲 at their own desk signs in at once.
+    assert store.accounts.sign_in("甲", PASSWORD, address="10.0.0.7", at=at).username == "甲"
+
+
+def test_an_address_guessing_many_names_is_locked_as_a_whole(make_store, small_measures):
+    store = make_store(small_measures)
+    store.accounts.add("甲", role=STAFF, units=["市科委"], password=PASSWORD)
+    at = datetime(2026, 11, 30, 9, 0)
+    for n in range(MAX_FAILED_PER_ADDRESS):  # one guess per name: no name reaches its limit
+        with pytest.raises(SignInError, match="用户名或密码错误"):
+            store.accounts.sign_in(f"name{n}", "guess-number-x", address="10.0.0.66", at=at)
+    with pytest.raises(SignInError, match="锁定"):
+        store.accounts.sign_in("甲", PASSWORD, address="10.0.0.66", at=at)
+    assert store.accounts.sign_in("甲", PASSWORD, address="10.0.0.7", at=at).username == "甲"
+
+
+@pytest.mark.parametrize("name,password", [("", PASSWORD), ("甲", ""), ("  ", "")])
+def test_empty_fields_are_asked_for_not_counted(make_store, small_measures, name, password):
+    store = make_store(small_measures)
+    store.accounts.add("甲", role=STAFF, units=["市科委"], password=PASSWORD)
+    with pytest.raises(SignInError, match="请输入用户名和密码"):
+        store.accounts.sign_in(name, password)
+    assert store.accounts.table().failed_sign_ins.tolist() == [0]

@@ -16,14 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from tracker.errors import PermissionDenied, SignInError, TrackerError
-from tracker.models import Unit, User, UserUnit
+from tracker.models import SignInThrottle, Unit, User, UserUnit
 from tracker.progress import now
 from tracker.schema import (
     ACCOUNT_ROLE_LABELS,
@@ -36,10 +37,25 @@ from tracker.schema import (
 )
 
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so a wrong name costs as long as a wrong
-# password and response times don't reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash("no such account")
 SIGN_IN_FAILED = "用户名或密码错误"
+SIGN_IN_EMPTY = "请输入用户名和密码"
+# Failures from one client address, whatever names it tries, before the address is locked.
+MAX_FAILED_PER_ADDRESS = 4 * MAX_FAILED_SIGN_INS
+UNKNOWN_ADDRESS = "-"
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as long as a
+    wrong password and response times don't reveal which accounts exist.  Made on first use:
+    a command that signs nobody in does not pay for an argon2 hash."""
+    return _hasher.hash("no such account")
+
+
+def _locked_message(until: datetime) -> str:
+    return (
+        f"连续 {MAX_FAILED_SIGN_INS} 次登录失败，已暂时锁定，请于 {until:%H:%M} 后再试或联系管理员"
+    )
 
 
 @dataclass(frozen=True)
@@ -126,8 +142,6 @@ class Accounts:
                     role=role,
                     password_hash="" if password is None else _hasher.hash(password),
                     active=True,
-                    failed_sign_ins=0,
-                    locked_until=None,
                     created_at=now(),
                 )
             )
@@ -136,14 +150,13 @@ class Accounts:
         return Account(username, role, frozenset(units), display_name)
 
     def set_active(self, username: str, active: bool) -> None:
-        self._update(username, active=active, failed_sign_ins=0, locked_until=None)
+        """Disable or enable; either way the name's sign-in locks are lifted."""
+        self._update(username, active=active)
 
     def reset_password(self, username: str, password: str) -> None:
-        """New password; also lifts a sign-in lock."""
+        """New password; also lifts the name's sign-in locks (from every address)."""
         check_password(password)
-        self._update(
-            username, password_hash=_hasher.hash(password), failed_sign_ins=0, locked_until=None
-        )
+        self._update(username, password_hash=_hasher.hash(password))
 
     def set_units(self, username: str, units: Iterable[str]) -> None:
         units = sorted(set(units))
@@ -155,7 +168,9 @@ class Accounts:
                 conn.execute(insert(UserUnit), [{"username": username, "unit": u} for u in units])
 
     def table(self) -> pd.DataFrame:
-        """Every account without its hash: username, name, role, units, active, lock."""
+        """Every account without its hash: username, name, role, units, active, and its sign-in
+        throttle: the most consecutive failures from one address, and the latest running lock
+        (NaT when none)."""
         with self.engine.connect() as conn:
             users = conn.execute(
                 select(
@@ -163,11 +178,21 @@ class Accounts:
                     User.display_name,
                     User.role,
                     User.active,
-                    User.failed_sign_ins,
-                    User.locked_until,
                 ).order_by(User.username)
             ).all()
             units = self._units(conn)
+            throttled = conn.execute(
+                select(
+                    SignInThrottle.username,
+                    func.max(SignInThrottle.failures),
+                    func.max(SignInThrottle.locked_until),
+                )
+                .where(SignInThrottle.username != "")
+                .group_by(SignInThrottle.username)
+            ).all()
+        at = now()
+        failures = {name: int(count) for name, count, _ in throttled}
+        locks = {name: until for name, _, until in throttled if until is not None and until > at}
         return pd.DataFrame(
             [
                 {
@@ -176,8 +201,8 @@ class Accounts:
                     "role": u.role,
                     "units": "、".join(sorted(units.get(u.username, ()))),
                     "active": bool(u.active),
-                    "failed_sign_ins": int(u.failed_sign_ins),
-                    "locked_until": u.locked_until,
+                    "failed_sign_ins": failures.get(u.username, 0),
+                    "locked_until": locks.get(u.username),
                 }
                 for u in users
             ],
@@ -198,46 +223,84 @@ class Accounts:
 
     # --- signing in -----------------------------------------------------------------------
 
-    def sign_in(self, username: str, password: str, *, at: datetime | None = None) -> Account:
+    def sign_in(
+        self, username: str, password: str, *, address: str = "", at: datetime | None = None
+    ) -> Account:
         """The account, if the password matches and the account is active and not locked.
 
-        Every failure raises :class:`SignInError` with one message that does not tell a
-        wrong name from a wrong password; failures are counted per account and
-        ``MAX_FAILED_SIGN_INS`` in a row lock it for ``SIGN_IN_LOCK_MINUTES``.
+        Every failure raises :class:`SignInError`; a wrong name and a wrong password get one
+        message, and so do their locks.  Failures are counted per typed name from the
+        client ``address`` (``MAX_FAILED_SIGN_INS`` in a row lock that name *from that
+        address* for ``SIGN_IN_LOCK_MINUTES``) and per address (``MAX_FAILED_PER_ADDRESS``
+        lock the address), so guessing from one machine cannot lock a colleague out on
+        another.  Empty fields are refused before anything is counted.
         """
         at = at or now()
-        username = (username or "").strip()
+        username = (username or "").strip()[:100]
+        address = (address or UNKNOWN_ADDRESS).strip()[:64]
+        if not username or not password:
+            raise SignInError(SIGN_IN_EMPTY)
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
-            user = conn.execute(
-                select(User).where(User.username == username).with_for_update()
-            ).first()
+            locked = self._running_lock(conn, username, address, at)
+            if locked is not None:
+                raise SignInError(_locked_message(locked))
+            user = conn.execute(select(User).where(User.username == username)).first()
             if user is None or not user.password_hash:
-                _verify(_DUMMY_HASH, password)
-                raise SignInError(SIGN_IN_FAILED)
-            if user.locked_until is not None and user.locked_until > at:
-                raise SignInError(
-                    f"连续 {MAX_FAILED_SIGN_INS} 次登录失败，账号已暂时锁定，"
-                    f"请于 {user.locked_until:%H:%M} 后再试或联系管理员"
-                )
-            matches = _verify(user.password_hash, password)
-            failed = 0 if matches else int(user.failed_sign_ins) + 1
-            if failed or user.failed_sign_ins or user.locked_until:
-                locked = at + timedelta(minutes=SIGN_IN_LOCK_MINUTES)
-                conn.execute(
-                    update(User)
-                    .where(User.username == username)
-                    .values(
-                        failed_sign_ins=failed,
-                        locked_until=locked if failed >= MAX_FAILED_SIGN_INS else None,
-                    )
-                )
-            units = self._units(conn, username).get(username, frozenset())
+                _verify(_dummy_hash(), password)
+                matches = False
+            else:
+                matches = _verify(user.password_hash, password)
+            self._count(conn, username, address, at, failed=not matches)
+            units = self._units(conn, username).get(username, frozenset()) if matches else ()
         # Raised after the block commits, so the failure count survives the refusal.
-        if not matches:
+        if not matches or user is None:
             raise SignInError(SIGN_IN_FAILED)
         if not user.active:
             raise SignInError("账号已停用，请联系管理员")
         return Account(user.username, user.role, frozenset(units), user.display_name)
+
+    @staticmethod
+    def _running_lock(conn, username: str, address: str, at: datetime) -> datetime | None:
+        """The end of a lock on this name from this address, or on the address, if running."""
+        rows = conn.execute(
+            select(SignInThrottle.locked_until)
+            .where(
+                SignInThrottle.address == address,
+                SignInThrottle.username.in_([username, ""]),
+                SignInThrottle.locked_until > at,
+            )
+            .with_for_update()
+        ).scalars()
+        return max(rows, default=None)
+
+    @staticmethod
+    def _count(conn, username: str, address: str, at: datetime, *, failed: bool) -> None:
+        """One more failure for the name from the address and for the address (locking
+        either at its limit); a success clears the name's count from that address."""
+        if not failed:
+            conn.execute(
+                delete(SignInThrottle).where(
+                    SignInThrottle.username == username, SignInThrottle.address == address
+                )
+            )
+            return
+        until = at + timedelta(minutes=SIGN_IN_LOCK_MINUTES)
+        for name, limit in ((username, MAX_FAILED_SIGN_INS), ("", MAX_FAILED_PER_ADDRESS)):
+            key = (SignInThrottle.username == name, SignInThrottle.address == address)
+            count = conn.scalar(select(SignInThrottle.failures).where(*key))
+            if count is None:
+                conn.execute(
+                    insert(SignInThrottle).values(
+                        username=name, address=address, failures=0, locked_until=None
+                    )
+                )
+                count = 0
+            count += 1
+            conn.execute(
+                update(SignInThrottle)
+                .where(*key)
+                .values(failures=count, locked_until=until if count >= limit else None)
+            )
 
     def account(self, username: str) -> Account:
         """An active account by name, without a password: for the command line (whoever
@@ -262,6 +325,7 @@ class Accounts:
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
             self._require(conn, username)
             conn.execute(update(User).where(User.username == username).values(**values))
+            conn.execute(delete(SignInThrottle).where(SignInThrottle.username == username))
 
     @staticmethod
     def _require(conn, username: str) -> None:

@@ -153,8 +153,9 @@ class StoreMeta(Base):
 
 
 class User(Base):
-    """An account.  ``password_hash`` is an argon2 hash (empty for single-sign-on accounts);
-    ``failed_sign_ins`` counts consecutive failures, ``locked_until`` rate-limits guessing."""
+    """An account.  ``password_hash`` is an argon2 hash (empty for single-sign-on accounts).
+    Failed sign-ins are counted in :class:`SignInThrottle`, not here, so that a name that
+    does not exist is throttled exactly like one that does."""
 
     __tablename__ = "users"
 
@@ -163,9 +164,22 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SignInThrottle(Base):
+    """Consecutive failed sign-ins, per typed name *from one client address* and per client
+    address alone.  A name is locked only for the address that guessed it (an attacker cannot
+    lock a colleague out), an address that guesses many names is locked as a whole, and a
+    name that does not exist is counted and locked like one that does (the answers do not
+    tell them apart)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)  # "" for the address row
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class UserUnit(Base):

@@ -1,14 +1,14 @@
 """published policy sources in the database: bytes, hash, edition in force
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
