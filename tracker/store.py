@@ -51,6 +51,7 @@ from sqlalchemy.pool import StaticPool
 
 from tracker import config
 from tracker.accounts import Account, Accounts
+from tracker.events import log_event
 from tracker.errors import (
     Conflict,
     ConflictError,
@@ -876,6 +877,8 @@ class Store:
                 if tx.is_active:
                     tx.rollback()
                 raise
+        if writes and not dry_run:
+            log_event("save", user.username, rows=len(writes), source=source)
         return ApplyResult(
             diffs=_diff_frame(diffs),
             problems=problems,
