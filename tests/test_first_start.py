@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import tasks_frame
 from bench.live import streamlit_server, wait_until_idle
+from tests.conftest import tasks_frame
 from tests.factories import DASHBOARD
 from tracker import first_start
 from tracker.errors import SignInError, TrackerError

@@ -21,7 +21,6 @@ from bench.live import (
     add_account,
     open_signed_in,
     streamlit_server,
-    wait_until_idle,
 )
 from tests.conftest import PG_URL
 from tests.update_grid import PERCENT, edit_cell, grid_cell, open_update, tab_panel

@@ -26,7 +26,7 @@ import subprocess
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, inspect, select, text
+from sqlalchemy import Engine, Table, delete, func, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from tracker.errors import TrackerError
@@ -198,19 +198,21 @@ def _portable_load(engine: Engine, file: Path) -> None:
             )
         tables = Base.metadata.tables
         with engine.connect().execution_options(write=True) as conn, conn.begin():
-            conn.execute(StoreMeta.__table__.delete())  # the migration's seeded revision row
-            table, columns, batch = None, [], []
+            conn.execute(delete(StoreMeta))  # the migration's seeded revision row
+            table: Table | None = None
+            columns: list[str] = []
+            batch: list[dict] = []
             for line in lines:
                 item = json.loads(line)
                 if isinstance(item, dict) or len(batch) >= 1000:
-                    if batch:
+                    if batch and table is not None:
                         conn.execute(insert(table), batch)
                     batch = []
                 if isinstance(item, dict):
                     table, columns = tables[item["table"]], item["columns"]
                     continue
                 batch.append(dict(zip(columns, (_decode(v) for v in item), strict=True)))
-            if batch:
+            if batch and table is not None:
                 conn.execute(insert(table), batch)
             if engine.dialect.name == "postgresql":
                 _reset_sequences(conn)

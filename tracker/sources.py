@@ -18,6 +18,7 @@ the difference (:func:`disagreements`) and the database still wins.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -80,6 +81,7 @@ def stored_originals(store: Store) -> list[tuple[str, bytes]]:
     return sorted(
         (f"{PurePath(name).stem}{PurePath(original_name).suffix.lower()}", bytes(original))
         for name, original_name, original in rows
+        if original is not None
     )
 
 
@@ -144,7 +146,7 @@ def publish(
     text: PublishedText,
     *,
     units: bytes | None = None,
-    others: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
+    others: Sequence[tuple[str, bytes]] = (),
     source: str = "",
 ) -> SyncReport:
     """Publish ``text`` (retiring the edition of the same policy id in force) together with

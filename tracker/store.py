@@ -51,7 +51,6 @@ from sqlalchemy.pool import StaticPool
 
 from tracker import config
 from tracker.accounts import Account, Accounts
-from tracker.events import log_event
 from tracker.errors import (
     Conflict,
     ConflictError,
@@ -60,6 +59,7 @@ from tracker.errors import (
     StoreUnavailable,
     ValidationError,
 )
+from tracker.events import log_event
 from tracker.models import (
     Assignment,
     Measure,
