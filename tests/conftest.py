@@ -59,6 +59,12 @@ def _apptest_runs_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(PagesManager, "__init__", init)
 
 
+@pytest.fixture(autouse=True)
+def _setup_code_in_tmp(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first start under test writes its setup code beside the test, not into data/."""
+    monkeypatch.setenv("TRACKER_SETUP_CODE_FILE", str(tmp_path / "setup-code"))
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium for every browser test; under CI a missing browser fails."""
@@ -217,7 +223,6 @@ def app_env_of(tmp_path, monkeypatch) -> Iterator[Callable[[pd.DataFrame], str]]
         url = f"sqlite:///{tmp_path / 't.db'}"
         monkeypatch.setenv("DATABASE_URL", url)
         monkeypatch.setenv("TRACKER_MEASURES_CSV", str(csv))
-        monkeypatch.setenv("TRACKER_SETUP_CODE_FILE", str(tmp_path / "setup-code"))
         for name in (
             "TRACKER_ADMIN_USER",
             "TRACKER_ADMIN_PASSWORD",
