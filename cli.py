@@ -230,6 +230,10 @@ def cmd_add(args: argparse.Namespace) -> int:
         print(
             f"{task['任务编号']}\t牵头：{task['牵头单位']}{support}{due}\t{task['任务内容'][:40]}"
         )
+    from loaders.policy_report import confidence_report
+
+    for line in confidence_report(draft.policy, draft.frame).lines():
+        print(f"confidence: {line}")
     for warning in draft.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for unknown in draft.unknown_units:

@@ -162,7 +162,7 @@ def _rankings_sheet(wb: Workbook, table: pd.DataFrame, today: date) -> None:
     ws = wb.create_sheet(SHEET_RANKINGS)
     period = table.attrs.get("period") or ranks.period_of(today)
     for index, column in enumerate(ranks.RANKING_COLUMNS, start=1):
-        width = 16 if column == ranks.UNIT else 6 if column == ranks.RANK else 11
+        width = {ranks.UNIT: 16, ranks.RANK: 6, ranks.NOTE: 24}.get(column, 11)
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "C3"
     setup_print(ws, "1:2")
@@ -172,8 +172,8 @@ def _rankings_sheet(wb: Workbook, table: pd.DataFrame, today: date) -> None:
     for row in table[ranks.RANKING_COLUMNS].itertuples(index=False):
         cells = []
         for column, value in zip(ranks.RANKING_COLUMNS, row, strict=True):
-            if column == ranks.UNIT:
-                cells.append(styled(ws, str(value), "r_text"))
+            if column in (ranks.UNIT, ranks.NOTE):
+                cells.append(styled(ws, str(value) if value else None, "r_text"))
             elif column == ranks.FLAG:
                 cells.append(styled(ws, "是" if value else None, "r_center"))
             elif pd.isna(value):

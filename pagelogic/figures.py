@@ -14,6 +14,7 @@ the characters themselves.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable
 
 import pandas as pd
@@ -334,6 +335,15 @@ def _style(fig: go.Figure, *, height: int) -> go.Figure:
     return fig
 
 
+def whole_tick(largest: int, ticks: int = 8) -> int:
+    """A whole-number tick step giving at most about ``ticks`` ticks up to ``largest``.
+
+    >>> whole_tick(2), whole_tick(8), whole_tick(30)
+    (1, 1, 4)
+    """
+    return max(1, math.ceil(largest / ticks))
+
+
 # --- 通报 ------------------------------------------------------------------------
 
 RATE_HEADROOM = 1.2  # value axis up to 120% of the longest bar, the rate label's room
@@ -344,7 +354,7 @@ OVERDUE_OPEN = "逾期未完成"
 def ranking_figure(table: pd.DataFrame) -> go.Figure:
     """This period's due assignments per unit, in ranking order: done on time, done late,
     still overdue; 按期完成率 beside each bar; units late two periods running marked ⚠."""
-    due = table[table[rk.DUE] > 0]
+    due = table[table[rk.RANK].notna()]  # ranked units: something due, not a placeholder
     if due.empty:
         return empty_figure("本期尚无到期分工")
     names = shown(
@@ -387,6 +397,8 @@ def ranking_figure(table: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(
         title_text="本期到期分工数（右侧为按期完成率）",
         range=[0, float(due[rk.DUE].max()) * RATE_HEADROOM],
+        tick0=0,
+        dtick=whole_tick(int(due[rk.DUE].max())),  # counts: never a tick at 0.5
     )
     fig.update_yaxes(autorange="reversed")
     return fig

@@ -6,8 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from pagelogic import deadlines
+from tracker.accounts import Account
 from tracker.errors import TrackerError
 from tracker.schema import SOURCE_WEB
+from tracker.store import Store
 from webui import auth, data, filters, safe
 
 _LOADED = "deadlines_loaded"  # (revision, assignments frame, task frame) the editor shows
@@ -15,12 +17,12 @@ _FLASH = "deadlines_flash"
 SHOWN_TASKS = 1_000  # a grid of every task of a city is unusable and slow; filters narrow it
 
 
-def _save(updates) -> None:
+def _save(store: Store, account: Account, updates) -> None:
     if not updates:
         st.info("没有需要保存的修改。")
         return
     try:
-        result = data.get_store().apply(updates, user=account, source=SOURCE_WEB)
+        result = store.apply(updates, user=account, source=SOURCE_WEB)
     except TrackerError as exc:  # invalid, stale, not allowed, or the database is down
         safe.error(exc)
         return
@@ -32,68 +34,87 @@ def _save(updates) -> None:
     st.rerun()
 
 
+def _loaded(store: Store) -> tuple:
+    """(revision, assignments, tasks) as pinned in session state: read again only on
+    「重新加载」 or after a save, so the editors keep their rows while others write."""
+    revision = store.revision()
+    loaded = st.session_state.get(_LOADED)
+    if loaded is None or st.button("重新加载", key="deadlines_reload"):
+        rows = filters.current().apply(data.assignments())
+        loaded = (revision, rows, deadlines.task_deadlines(rows).head(SHOWN_TASKS))
+        st.session_state[_LOADED] = loaded
+    if revision != loaded[0]:
+        st.info("数据已被他人更新；保存时他人改过的任务会被拒绝，点击「重新加载」查看最新值。")
+    return loaded
+
+
+def _by_task(store: Store, account: Account, loaded: tuple) -> None:
+    revision, rows, tasks = loaded
+    st.subheader(f"按任务设定（{len(tasks)} 项）")
+    if len(tasks) == SHOWN_TASKS:
+        st.caption(f"仅显示前 {SHOWN_TASKS:,} 项任务；请用侧栏的政策、单位筛选缩小范围。")
+    edited = st.data_editor(
+        tasks,
+        key=f"deadlines_tasks_{revision}",
+        hide_index=True,
+        num_rows="fixed",
+        width="stretch",
+        disabled=[c for c in deadlines.TASK_COLUMNS if c != deadlines.DUE],
+        column_config={
+            deadlines.DUE: st.column_config.DateColumn(deadlines.DUE, format="YYYY-MM-DD"),
+            deadlines.TASK_TEXT: st.column_config.TextColumn(deadlines.TASK_TEXT, width="large"),
+        },
+    )
+    if st.button("保存任务时限", type="primary", key="deadlines_save_tasks"):
+        _save(store, account, deadlines.task_deadline_updates(rows, tasks, edited))
+
+
+def _by_unit(store: Store, account: Account, loaded: tuple) -> None:
+    revision, rows, tasks = loaded
+    st.subheader("按单位调整")
+    task_id = st.selectbox(
+        "任务",
+        list(tasks.index),
+        format_func=lambda t: f"{t}　{tasks.at[t, deadlines.TASK_TEXT][:40]}",
+        key="deadlines_task",
+    )
+    units = deadlines.assignment_deadlines(rows, task_id)
+    edited_units = st.data_editor(
+        units,
+        key=f"deadlines_units_{revision}_{task_id}",
+        hide_index=True,
+        num_rows="fixed",
+        disabled=[deadlines.UNIT, deadlines.ROLE, deadlines.VERSION],
+        column_config={
+            deadlines.DUE: st.column_config.DateColumn(deadlines.DUE, format="YYYY-MM-DD"),
+            deadlines.VERSION: None,
+        },
+    )
+    if st.button("保存单位时限", key="deadlines_save_units"):
+        _save(store, account, deadlines.assignment_deadline_updates(units, edited_units))
+
+
+def main(account: Account) -> None:
+    """The page, top to bottom: deadlines per task, then one task's per unit."""
+    st.title("完成时限")
+    st.caption(
+        "完成时限由督办员设定：按任务设定时，该任务所有责任单位同时生效；"
+        "个别单位不同时，在下方按单位调整。政策原文写明的时限在首次导入时已作为建议值填入。"
+    )
+    flash = st.session_state.pop(_FLASH, None)
+    if flash:
+        safe.success(flash[0])
+        for warning in flash[1]:
+            safe.warning(warning)
+
+    store = data.get_store()
+    loaded = _loaded(store)
+    if loaded[2].empty:
+        st.info("当前筛选条件下没有任务。")
+        return
+    _by_task(store, account, loaded)
+    _by_unit(store, account, loaded)
+
+
 account = auth.account()
-st.title("完成时限")
-st.caption(
-    "完成时限由督办员设定：按任务设定时，该任务所有责任单位同时生效；"
-    "个别单位不同时，在下方按单位调整。政策原文写明的时限在首次导入时已作为建议值填入。"
-)
-flash = st.session_state.pop(_FLASH, None)
-if flash:
-    safe.success(flash[0])
-    for warning in flash[1]:
-        safe.warning(warning)
-
-store = data.get_store()
-revision = store.revision()
-loaded = st.session_state.get(_LOADED)
-if loaded is None or st.button("重新加载", key="deadlines_reload"):
-    rows = filters.current().apply(data.assignments())
-    loaded = (revision, rows, deadlines.task_deadlines(rows).head(SHOWN_TASKS))
-    st.session_state[_LOADED] = loaded
-_, rows, tasks = loaded
-if revision != loaded[0]:
-    st.info("数据已被他人更新；保存时他人改过的任务会被拒绝，点击「重新加载」查看最新值。")
-if tasks.empty:
-    st.info("当前筛选条件下没有任务。")
-    st.stop()
-
-st.subheader(f"按任务设定（{len(tasks)} 项）")
-if len(tasks) == SHOWN_TASKS:
-    st.caption(f"仅显示前 {SHOWN_TASKS:,} 项任务；请用侧栏的政策、单位筛选缩小范围。")
-edited = st.data_editor(
-    tasks,
-    key=f"deadlines_tasks_{loaded[0]}",
-    hide_index=True,
-    num_rows="fixed",
-    width="stretch",
-    disabled=[c for c in deadlines.TASK_COLUMNS if c != deadlines.DUE],
-    column_config={
-        deadlines.DUE: st.column_config.DateColumn(deadlines.DUE, format="YYYY-MM-DD"),
-        deadlines.TASK_TEXT: st.column_config.TextColumn(deadlines.TASK_TEXT, width="large"),
-    },
-)
-if st.button("保存任务时限", type="primary", key="deadlines_save_tasks"):
-    _save(deadlines.task_deadline_updates(rows, tasks, edited))
-
-st.subheader("按单位调整")
-task_id = st.selectbox(
-    "任务",
-    list(tasks.index),
-    format_func=lambda t: f"{t}　{tasks.at[t, deadlines.TASK_TEXT][:40]}",
-    key="deadlines_task",
-)
-units = deadlines.assignment_deadlines(rows, task_id)
-edited_units = st.data_editor(
-    units,
-    key=f"deadlines_units_{loaded[0]}_{task_id}",
-    hide_index=True,
-    num_rows="fixed",
-    disabled=[deadlines.UNIT, deadlines.ROLE, deadlines.VERSION],
-    column_config={
-        deadlines.DUE: st.column_config.DateColumn(deadlines.DUE, format="YYYY-MM-DD"),
-        deadlines.VERSION: None,
-    },
-)
-if st.button("保存单位时限", key="deadlines_save_units"):
-    _save(deadlines.assignment_deadline_updates(units, edited_units))
+main(account)

@@ -25,8 +25,10 @@ from excel.read import (
 )
 from excel.report import build_report
 from excel.template import build_template
+from tracker.accounts import Account
 from tracker.errors import TrackerError
 from tracker.filters import policy_names
+from tracker.store import Store
 from tracker.supervision import Supervision
 from webui import auth, data, filters, safe
 
@@ -73,65 +75,106 @@ def _show_result(result: ImportResult) -> None:
         )
 
 
-account = auth.account()
-st.title("导入导出")
-store = data.get_store()
-rows = data.assignments()
-today = data.today()
-revision = store.revision()
-chosen = filters.current()
-
-report_tab, template_tab, import_tab = st.tabs(["导出进度报表", "下载填报模板", "导入填报结果"])
-
-with report_tab:
+def _report(account: Account, store: Store, rows, today) -> None:
+    """The progress report under the sidebar filters, for readers of every unit."""
     if not account.reads_all:
         st.info("导出进度报表需要领导、督办员或管理员账号；填报员可下载本单位的填报模板。")
-    else:
-        matched = len(chosen.apply(rows))
-        safe.caption(
-            f"按侧栏筛选条件导出（{chosen.describe(policy_names(rows))}，{matched} 条分工）："
-            "汇总、按政策、明细和通报表，可直接打印上报。"
-        )
-        # Built when clicked: at city scale the report takes seconds and most visits never ask.
-        st.download_button(
-            "下载进度报表（xlsx）",
-            lambda: build_report(
-                rows,
-                filters=chosen,
-                today=today,
-                rankings=Supervision(store).rankings(rows, today),
-            ),
-            f"进度报表_{today.isoformat()}.xlsx",
-            XLSX_MIME,
-            key="excel_report",
-            type="primary",
-        )
+        return
+    chosen = filters.current()
+    matched = len(chosen.apply(rows))
+    safe.caption(
+        f"按侧栏筛选条件导出（{chosen.describe(policy_names(rows))}，{matched} 条分工）："
+        "汇总、按政策、明细和通报表，可直接打印上报。"
+    )
+    # Built when clicked: at city scale the report takes seconds and most visits never ask.
+    st.download_button(
+        "下载进度报表（xlsx）",
+        lambda: build_report(
+            rows,
+            filters=chosen,
+            today=today,
+            rankings=Supervision(store).rankings(rows, today),
+        ),
+        f"进度报表_{today.isoformat()}.xlsx",
+        XLSX_MIME,
+        key="excel_report",
+        type="primary",
+    )
 
-with template_tab:
+
+def _template(account: Account, rows, today) -> None:
+    """One unit's fill-in template, for a unit the account may read."""
     units = sorted(rows["unit"].unique()) if len(rows) else []
     if not account.reads_all:
         units = account.editable_units(units)
     if not units:
         st.info("暂无可下载模板的任务分工。")
-    else:
-        preferred = chosen.unit[0] if chosen.unit and chosen.unit[0] in units else units[0]
-        unit = st.selectbox("责任单位", units, index=units.index(preferred), key="excel_unit")
-        st.caption("模板中任务编号、任务内容等列已锁定；状态、完成比例、完成时限和各说明列可填写。")
-        st.download_button(
-            f"下载「{unit}」填报模板（xlsx）",
-            lambda: build_template(rows, unit, today=today),
-            f"填报模板_{unit}_{today.isoformat()}.xlsx",
-            XLSX_MIME,
-            key="excel_template",
-        )
+        return
+    chosen = filters.current()
+    preferred = chosen.unit[0] if chosen.unit and chosen.unit[0] in units else units[0]
+    unit = st.selectbox("责任单位", units, index=units.index(preferred), key="excel_unit")
+    st.caption("模板中任务编号、任务内容等列已锁定；状态、完成比例、完成时限和各说明列可填写。")
+    st.download_button(
+        f"下载「{unit}」填报模板（xlsx）",
+        lambda: build_template(rows, unit, today=today),
+        f"填报模板_{unit}_{today.isoformat()}.xlsx",
+        XLSX_MIME,
+        key="excel_template",
+    )
 
-with import_tab:
+
+def _preview_and_apply(store: Store, account: Account, upload, all_or_nothing: bool) -> None:
+    """The dry run of the upload (kept while the file, the data and the mode are the same),
+    and 确认导入, which imports it for real and reruns to show the result."""
+    payload = upload.getvalue()
+    digest = hashlib.sha256(payload).hexdigest()
+    revision = store.revision()
+    preview = st.session_state.get(_PREVIEW)
+    try:
+        if preview is None or not preview.holds_for(digest, revision, all_or_nothing):
+            result = import_workbook(
+                store,
+                payload,
+                file_name=upload.name,
+                user=account,
+                dry_run=True,
+                all_or_nothing=all_or_nothing,
+            )
+            preview = ImportPreview(digest, revision, all_or_nothing, result)
+            st.session_state[_PREVIEW] = preview
+    except TrackerError as exc:
+        safe.error(exc)
+        return
+    st.subheader("预览（尚未保存）")
+    _show_result(preview.result)
+    blocked = all_or_nothing and not preview.result.ok
+    if not st.button(
+        "确认导入",
+        key="excel_apply",
+        type="primary",
+        disabled=blocked or not len(preview.result.diffs),
+    ):
+        return
+    try:
+        result = import_workbook(
+            store, payload, file_name=upload.name, user=account, all_or_nothing=all_or_nothing
+        )
+    except TrackerError as exc:
+        safe.error(exc)
+    else:
+        st.session_state.pop(_PREVIEW, None)
+        st.session_state[_DONE] = result
+        st.rerun()
+
+
+def _import(account: Account, store: Store) -> None:
+    """Upload a filled workbook: the last import's result, then the new file's preview."""
     st.caption(
         "上传填好的填报模板，或导出报表中的「明细」表。先预览将要修改的内容，确认后才会保存。"
     )
     if not account.writes:
         st.info("领导账号只能查看和导出，不能导入。")
-        st.stop()  # the import tab is the last thing on this page
+        return
     safe.caption(f"导入人：{account.label}（保存时自动记录）")
     upload = st.file_uploader("上传 xlsx 文件", key="excel_upload")
     mode = st.radio(
@@ -146,44 +189,23 @@ with import_tab:
         st.subheader("导入结果")
         _show_result(done)
     if upload is not None:
-        payload = upload.getvalue()
-        digest = hashlib.sha256(payload).hexdigest()
-        preview = st.session_state.get(_PREVIEW)
-        try:
-            if preview is None or not preview.holds_for(digest, revision, all_or_nothing):
-                result = import_workbook(
-                    store,
-                    payload,
-                    file_name=upload.name,
-                    user=account,
-                    dry_run=True,
-                    all_or_nothing=all_or_nothing,
-                )
-                preview = ImportPreview(digest, revision, all_or_nothing, result)
-                st.session_state[_PREVIEW] = preview
-        except TrackerError as exc:
-            safe.error(exc)
-        else:
-            st.subheader("预览（尚未保存）")
-            _show_result(preview.result)
-            blocked = all_or_nothing and not preview.result.ok
-            if st.button(
-                "确认导入",
-                key="excel_apply",
-                type="primary",
-                disabled=blocked or not len(preview.result.diffs),
-            ):
-                try:
-                    result = import_workbook(
-                        store,
-                        payload,
-                        file_name=upload.name,
-                        user=account,
-                        all_or_nothing=all_or_nothing,
-                    )
-                except TrackerError as exc:
-                    safe.error(exc)
-                else:
-                    st.session_state.pop(_PREVIEW, None)
-                    st.session_state[_DONE] = result
-                    st.rerun()
+        _preview_and_apply(store, account, upload, all_or_nothing)
+
+
+def main(account: Account) -> None:
+    """The page, top to bottom: three tabs, the report, a template and an import."""
+    st.title("导入导出")
+    store = data.get_store()
+    rows = data.assignments()
+    today = data.today()
+    report_tab, template_tab, import_tab = st.tabs(["导出进度报表", "下载填报模板", "导入填报结果"])
+    with report_tab:
+        _report(account, store, rows, today)
+    with template_tab:
+        _template(account, rows, today)
+    with import_tab:
+        _import(account, store)
+
+
+account = auth.account()
+main(account)

@@ -7,9 +7,12 @@ from __future__ import annotations
 import streamlit as st
 
 from loaders import policy_files, store_sync
+from loaders.policy_report import confidence_report
 from loaders.policy_text import policy_id_from_name
 from tracker import crosspolicy
+from tracker.accounts import Account
 from tracker.errors import TrackerError
+from tracker.store import Store
 from webui import auth, data, safe
 
 _DRAFT = "policies_draft"
@@ -38,22 +41,15 @@ def _plan(plan, key: str) -> None:
         )
 
 
-account = auth.account()  # no signed-in account: back to the frame's sign-in
-st.title("政策库")
-if not account.supervises:
-    st.warning("政策库仅供督办员和管理员使用。")
-    st.stop()
-flash = st.session_state.pop(_FLASH, None)
-if flash:
-    safe.success(flash)
-store = data.get_store()
-
-try:
-    pending = store_sync.pending_revision(store)
-except TrackerError as exc:
-    pending = None
-    safe.error(exc)
-if pending is not None:
+def _pending(store: Store, account: Account) -> None:
+    """A revision of measures.csv waiting for confirmation: what it changes, and confirming it."""
+    try:
+        pending = store_sync.pending_revision(store)
+    except TrackerError as exc:
+        pending = None
+        safe.error(exc)
+    if pending is None:
+        return
     st.subheader("待确认的修订")
     safe.warning(
         f"{pending.file} 已更新，与数据库中的任务不一致。下表是生效后的变化："
@@ -68,82 +64,69 @@ if pending is not None:
         else:
             _flash(f"修订已生效：{pending.plan.summary()}")
 
-st.subheader("已发布政策")
-st.dataframe(
-    data.view(crosspolicy.policy_list, filtered=False),
-    hide_index=True,
-    width="stretch",
-    key="policies_list",
-)
 
-st.subheader("添加政策")
-st.caption(
-    "上传 PDF、DOCX、TXT 或 MD 文件，或粘贴网页上的正文。解析结果、全部提示和发布后的变化"
-    "确认无误后才会保存；政策编号与已发布政策相同时，作为该政策的新版本（修订）处理。"
-)
-how = st.radio("来源", ["上传文件", "粘贴正文"], horizontal=True, key="policies_how")
-if how == "上传文件":
-    uploaded = st.file_uploader("政策文件", type=["pdf", "docx", "txt", "md"], key="policies_file")
-    raw, name = (uploaded.getvalue(), uploaded.name) if uploaded else (b"", "")
-else:
-    raw = st.text_area("政策正文", height=240, key="policies_text").encode("utf-8")
-    name = "pasted.txt"
-suggested = policy_id_from_name(name) if how == "上传文件" and name else ""
-policy_id = st.text_input(
-    "政策编号（小写字母、数字和连字符，如 hufubanfa-2025-11）",
-    value=suggested,
-    key=f"policies_id_{name}",
-)
-# Pasted text has no file name to take an id from: two pastes must not share one.
-ready = bool(raw.strip()) and (how == "上传文件" or bool(policy_id.strip()))
-if st.button("解析", key="policies_parse", disabled=not ready):
-    try:
-        registry = policy_files.current_registry(store)
-        file_name = name if how == "上传文件" else f"{policy_id.strip()}.txt"
-        st.session_state[_DRAFT] = policy_files.draft_policy(
-            raw, file_name, registry, policy_id=policy_id or None
+def _parse_form() -> None:
+    """The policy's source (a file or pasted text) and its id; 解析 drafts it in session
+    state, checked against the unit register."""
+    how = st.radio("来源", ["上传文件", "粘贴正文"], horizontal=True, key="policies_how")
+    if how == "上传文件":
+        uploaded = st.file_uploader(
+            "政策文件", type=["pdf", "docx", "txt", "md"], key="policies_file"
         )
-    except TrackerError as exc:
-        st.session_state.pop(_DRAFT, None)
-        safe.error(exc)
-
-draft = st.session_state.get(_DRAFT)
-if draft is not None:
-    safe.info(draft.summary())
-    st.dataframe(
-        draft.tasks_table(),
-        hide_index=True,
-        width="stretch",
-        key="policies_tasks",
-        column_config={"任务内容": st.column_config.TextColumn("任务内容", width="large")},
+        raw, name = (uploaded.getvalue(), uploaded.name) if uploaded else (b"", "")
+    else:
+        raw = st.text_area("政策正文", height=240, key="policies_text").encode("utf-8")
+        name = "pasted.txt"
+    suggested = policy_id_from_name(name) if how == "上传文件" and name else ""
+    policy_id = st.text_input(
+        "政策编号（小写字母、数字和连字符，如 hufubanfa-2025-11）",
+        value=suggested,
+        key=f"policies_id_{name}",
     )
-    for warning in draft.warnings:
-        safe.warning(warning)
-    if draft.unknown_units:
-        st.markdown("**未登记的责任单位**：选择对应的登记单位（写入单位表作为别名），或保留原名。")
-        registered = draft.registry.names()
-        mapping = {}
-        for unknown in draft.unknown_units:
-            options = [_KEEP, *unknown.suggestions]
-            options += [u for u in registered if u not in options]
-            mapping[unknown.name] = st.selectbox(
-                f"「{unknown.name}」（{unknown.tasks} 项任务）",
-                options,
-                key=f"policies_map_{unknown.name}",
+    # Pasted text has no file name to take an id from: two pastes must not share one.
+    ready = bool(raw.strip()) and (how == "上传文件" or bool(policy_id.strip()))
+    if st.button("解析", key="policies_parse", disabled=not ready):
+        try:
+            registry = policy_files.current_registry(data.get_store())
+            file_name = name if how == "上传文件" else f"{policy_id.strip()}.txt"
+            st.session_state[_DRAFT] = policy_files.draft_policy(
+                raw, file_name, registry, policy_id=policy_id or None
             )
-        if st.button("应用单位对应", key="policies_map"):
-            chosen = {k: ("" if v == _KEEP else v) for k, v in mapping.items()}
-            try:
-                st.session_state[_DRAFT] = policy_files.map_units(draft, chosen)
-            except TrackerError as exc:
-                safe.error(exc)
-            else:
-                st.rerun()
+        except TrackerError as exc:
+            st.session_state.pop(_DRAFT, None)
+            safe.error(exc)
+
+
+def _map_units(draft) -> None:
+    """Each unit the register does not know: mapped to a registered unit (an alias) or kept."""
+    st.markdown("**未登记的责任单位**：选择对应的登记单位（写入单位表作为别名），或保留原名。")
+    registered = draft.registry.names()
+    mapping = {}
+    for unknown in draft.unknown_units:
+        options = [_KEEP, *unknown.suggestions]
+        options += [u for u in registered if u not in options]
+        mapping[unknown.name] = st.selectbox(
+            f"「{unknown.name}」（{unknown.tasks} 项任务）",
+            options,
+            key=f"policies_map_{unknown.name}",
+        )
+    if st.button("应用单位对应", key="policies_map"):
+        chosen = {k: ("" if v == _KEEP else v) for k, v in mapping.items()}
+        try:
+            st.session_state[_DRAFT] = policy_files.map_units(draft, chosen)
+        except TrackerError as exc:
+            safe.error(exc)
+        else:
+            st.rerun()
+
+
+def _publish(store: Store, account: Account, draft) -> None:
+    """What publishing the draft would change, and publishing it."""
     try:
         publication = policy_files.prepare(draft, store)
     except TrackerError as exc:
         safe.error(exc)
-        st.stop()
+        return
     st.subheader("发布后的变化")
     if publication.replaced:
         safe.warning(
@@ -163,3 +146,58 @@ if draft is not None:
                 f"已发布《{draft.policy.title}》：新增 {report.added_tasks} 项任务、"
                 f"{report.added_assignments} 条分工。"
             )
+
+
+def _draft(store: Store, account: Account, draft) -> None:
+    """The parsed draft: its tasks and warnings, its unknown units, and publishing it."""
+    safe.info(draft.summary())
+    st.markdown("**解析可信度**")
+    for line in confidence_report(draft.policy, draft.frame).lines():
+        safe.caption(line)
+    st.dataframe(
+        draft.tasks_table(),
+        hide_index=True,
+        width="stretch",
+        key="policies_tasks",
+        column_config={"任务内容": st.column_config.TextColumn("任务内容", width="large")},
+    )
+    for warning in draft.warnings:
+        safe.warning(warning)
+    if draft.unknown_units:
+        _map_units(draft)
+    _publish(store, account, draft)
+
+
+def main(account: Account) -> None:
+    """The page, top to bottom: a revision waiting, the published policies, adding one."""
+    st.title("政策库")
+    if not account.supervises:
+        st.warning("政策库仅供督办员和管理员使用。")
+        return
+    flash = st.session_state.pop(_FLASH, None)
+    if flash:
+        safe.success(flash)
+    store = data.get_store()
+    _pending(store, account)
+
+    st.subheader("已发布政策")
+    st.dataframe(
+        data.view(crosspolicy.policy_list, filtered=False),
+        hide_index=True,
+        width="stretch",
+        key="policies_list",
+    )
+
+    st.subheader("添加政策")
+    st.caption(
+        "上传 PDF、DOCX、TXT 或 MD 文件，或粘贴网页上的正文。解析结果、全部提示和发布后的变化"
+        "确认无误后才会保存；政策编号与已发布政策相同时，作为该政策的新版本（修订）处理。"
+    )
+    _parse_form()
+    draft = st.session_state.get(_DRAFT)
+    if draft is not None:
+        _draft(store, account, draft)
+
+
+account = auth.account()  # no signed-in account: back to the frame's sign-in
+main(account)

@@ -10,32 +10,40 @@ from excel.report import build_report
 from pagelogic import figures
 from tracker import rankings as rk
 from tracker import supervision as sv
+from tracker.accounts import Account
 from tracker.progress import period_of
 from webui import auth, data, filters, safe
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-account = auth.account()
-st.title("通报")
-today = data.today()
-period = period_of(today)
-table = data.supervised(sv.Supervision.rankings)
-st.caption(f"本期 {period}，上期 {rk.previous_period(period)}；全部责任单位，不受侧栏筛选影响。")
+def main(account: Account) -> None:
+    """The page, top to bottom."""
+    st.title("通报")
+    today = data.today()
+    period = period_of(today)
+    table = data.supervised(sv.Supervision.rankings)
+    st.caption(
+        f"本期 {period}，上期 {rk.previous_period(period)}；全部责任单位，不受侧栏筛选影响。"
+    )
 
-flagged = table.loc[table[rk.FLAG], rk.UNIT].tolist()
-if flagged:
-    safe.warning(f"连续两期有逾期任务：{'、'.join(flagged)}")
-st.plotly_chart(figures.ranking_figure(table), key="rankings_chart")
-st.dataframe(rk.ranking_table(table), hide_index=True, width="stretch")
-safe.caption("\n".join(rk.ranking_notes(period)))
-st.download_button(
-    "下载进度报表（含通报表）",
-    lambda: build_report(
-        data.assignments(), filters=filters.current(), today=today, rankings=table
-    ),
-    f"进度报表_通报_{today.isoformat()}.xlsx",
-    XLSX_MIME,
-    key="rankings_export",
-    on_click="ignore",
-)
+    flagged = table.loc[table[rk.FLAG], rk.UNIT].tolist()
+    if flagged:
+        safe.warning(f"连续两期有逾期任务：{'、'.join(flagged)}")
+    st.plotly_chart(figures.ranking_figure(table), key="rankings_chart")
+    st.dataframe(rk.ranking_table(table), hide_index=True, width="stretch")
+    safe.caption("\n".join(rk.ranking_notes(period)))
+    st.download_button(
+        "下载进度报表（含通报表）",
+        lambda: build_report(
+            data.assignments(), filters=filters.current(), today=today, rankings=table
+        ),
+        f"进度报表_通报_{today.isoformat()}.xlsx",
+        XLSX_MIME,
+        key="rankings_export",
+        on_click="ignore",
+    )
+
+
+account = auth.account()
+main(account)

@@ -10,109 +10,133 @@ from excel.reminders import build_reminder_workbook
 from pagelogic.views import TABLE_LIMIT
 from tracker import reminders as rm
 from tracker import supervision as sv
+from tracker.accounts import Account
 from tracker.progress import period_of
 from tracker.schema import REMINDER_DAYS
+from tracker.store import Store
 from webui import auth, data, filters, safe
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-account = auth.account()
-st.title("催办")
-store = data.get_store()
-supervision = sv.Supervision(store)
-today = data.today()
-period = period_of(today)
-safe.flash()
-
-left, right = st.columns([1, 3])
-days = left.number_input(
-    "即将到期：N 天内", min_value=1, max_value=365, value=REMINDER_DAYS, key="reminders_days"
-)
-reasons = right.multiselect("催办事项", rm.REASONS, default=rm.REASONS, key="reminders_reasons")
-sender = account.display_name or account.username
-board = data.supervised(
-    sv.Supervision.reminder_board,
-    filters.current(),
-    int(days),
-    tuple(reasons),
-    sender,
-    TABLE_LIMIT,
-)
-items, summary, log = board.items, board.summary, board.log
-st.caption(
-    f"截至 {today}：已逾期、{days} 天内到期（均指未完成的任务），或本期（{period}）尚未报送"
-    "（含未签收）的任务，按单位列出（受侧栏筛选影响）；已催办次数为此前记录的催办。"
-)
-if items.empty:
-    st.success("当前筛选条件下没有需要催办的事项。")
-    st.stop()
-
-st.subheader(f"需催办 {len(summary)} 个单位，{len(items)} 项")
-title = f"催办清单（截至 {today}，{days} 天内到期）"
-left, right = st.columns(2)
-if left.button("记录催办（发送给清单中各单位）", type="primary", key="reminders_send"):
-    notices = rm.unit_notices(items, today=today, days=int(days), period=period, sender=sender)
-    safe.attempt(
-        lambda: supervision.remind(notices, user=account),
-        f"已记录对 {len(notices)} 个单位的催办。",
+def _actions(account: Account, store: Store, board, days: int, sender: str) -> None:
+    """Record the reminders sent, or take the list away as a workbook."""
+    items, summary = board.items, board.summary
+    today = data.today()
+    period = period_of(today)
+    title = f"催办清单（截至 {today}，{days} 天内到期）"
+    left, right = st.columns(2)
+    if left.button("记录催办（发送给清单中各单位）", type="primary", key="reminders_send"):
+        notices = rm.unit_notices(items, today=today, days=days, period=period, sender=sender)
+        safe.attempt(
+            lambda: sv.Supervision(store).remind(notices, user=account),
+            f"已记录对 {len(notices)} 个单位的催办。",
+        )
+    right.download_button(
+        "下载催办清单（xlsx）",
+        lambda: build_reminder_workbook(items, summary, title),
+        f"催办清单_{today.isoformat()}.xlsx",
+        XLSX_MIME,
+        key="reminders_export",
+        on_click="ignore",
     )
-right.download_button(
-    "下载催办清单（xlsx）",
-    lambda: build_reminder_workbook(items, summary, title),
-    f"催办清单_{today.isoformat()}.xlsx",
-    XLSX_MIME,
-    key="reminders_export",
-    on_click="ignore",
-)
 
-# Only the open tab is drawn: each grid cost the browser ~250 ms of every page switch.
-summary_tab, items_tab, notice_tab, log_tab = st.tabs(
-    ["按单位汇总", "催办清单", "催办通知", "催办记录"], key="reminders_tab", on_change="rerun"
-)
-if summary_tab.open:
-    with summary_tab:
-        st.dataframe(summary, hide_index=True, width="stretch")
 
-if items_tab.open:
-    with items_tab:
-        st.dataframe(board.shown, hide_index=True, width="stretch")
-        if board.cut:
-            st.caption(
-                f"仅显示前 {len(board.shown):,} 项，共 {len(items):,} 项；完整清单请下载 xlsx。"
-            )
+def _notice(board, days: int, sender: str) -> None:
+    """The notice ready to paste; the whole of it as a file when the screen shows a part."""
+    today = data.today()
+    st.caption("可直接复制。")
+    st.code(board.notice, language=None, wrap_lines=True, height=420)
+    if board.cut:
+        st.download_button(
+            "下载完整催办通知（txt）",
+            lambda: rm.notice_text(
+                board.items, today=today, days=days, period=period_of(today), sender=sender
+            ).encode("utf-8"),
+            f"催办通知_{today.isoformat()}.txt",
+            "text/plain",
+            key="reminders_notice",
+            on_click="ignore",
+        )
 
-if notice_tab.open:
-    with notice_tab:
-        st.caption("可直接复制。")
-        st.code(board.notice, language=None, wrap_lines=True, height=420)
-        if board.cut:
-            st.download_button(
-                "下载完整催办通知（txt）",
-                lambda: rm.notice_text(
-                    items, today=today, days=int(days), period=period, sender=sender
-                ).encode("utf-8"),
-                f"催办通知_{today.isoformat()}.txt",
-                "text/plain",
-                key="reminders_notice",
-                on_click="ignore",
-            )
 
-if log_tab.open:
-    with log_tab:
-        if log.empty:
-            st.info("尚未记录催办。")
-        else:
-            st.dataframe(
-                log.head(TABLE_LIMIT)[["unit", "period", "items", "sent_by", "sent_at"]].rename(
-                    columns={
-                        "unit": "责任单位",
-                        "period": "报告期",
-                        "items": "事项数",
-                        "sent_by": "催办人",
-                        "sent_at": "时间",
-                    }
-                ),
-                hide_index=True,
-                width="stretch",
-            )
+def _log(log) -> None:
+    if log.empty:
+        st.info("尚未记录催办。")
+        return
+    st.dataframe(
+        log.head(TABLE_LIMIT)[["unit", "period", "items", "sent_by", "sent_at"]].rename(
+            columns={
+                "unit": "责任单位",
+                "period": "报告期",
+                "items": "事项数",
+                "sent_by": "催办人",
+                "sent_at": "时间",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _tabs(board, days: int, sender: str) -> None:
+    # Only the open tab is drawn: each grid cost the browser ~250 ms of every page switch.
+    summary_tab, items_tab, notice_tab, log_tab = st.tabs(
+        ["按单位汇总", "催办清单", "催办通知", "催办记录"], key="reminders_tab", on_change="rerun"
+    )
+    if summary_tab.open:
+        with summary_tab:
+            st.dataframe(board.summary, hide_index=True, width="stretch")
+    if items_tab.open:
+        with items_tab:
+            st.dataframe(board.shown, hide_index=True, width="stretch")
+            if board.cut:
+                st.caption(
+                    f"仅显示前 {len(board.shown):,} 项，共 {len(board.items):,} 项；"
+                    "完整清单请下载 xlsx。"
+                )
+    if notice_tab.open:
+        with notice_tab:
+            _notice(board, days, sender)
+    if log_tab.open:
+        with log_tab:
+            _log(board.log)
+
+
+def main(account: Account) -> None:
+    """The page, top to bottom: what to chase, the list per unit, recording and exporting."""
+    st.title("催办")
+    store = data.get_store()
+    today = data.today()
+    period = period_of(today)
+    safe.flash()
+
+    left, right = st.columns([1, 3])
+    days = left.number_input(
+        "即将到期：N 天内", min_value=1, max_value=365, value=REMINDER_DAYS, key="reminders_days"
+    )
+    reasons = right.multiselect("催办事项", rm.REASONS, default=rm.REASONS, key="reminders_reasons")
+    sender = account.display_name or account.username
+    board = data.supervised(
+        sv.Supervision.reminder_board,
+        filters.current(),
+        int(days),
+        tuple(reasons),
+        sender,
+        TABLE_LIMIT,
+    )
+    st.caption(
+        f"截至 {today}：已逾期、{days} 天内到期（均指未完成的任务），或本期（{period}）尚未报送"
+        "（含未签收）的任务，按单位列出（受侧栏筛选影响）；已催办次数为此前记录的催办。"
+    )
+    if board.items.empty:
+        st.success("当前筛选条件下没有需要催办的事项。")
+        return
+
+    st.subheader(f"需催办 {len(board.summary)} 个单位，{len(board.items)} 项")
+    _actions(account, store, board, int(days), sender)
+    _tabs(board, int(days), sender)
+
+
+account = auth.account()
+main(account)

@@ -29,6 +29,7 @@ import streamlit as st
 
 from pagelogic import editing, views
 from tracker import audit
+from tracker.accounts import Account
 from tracker.errors import ConflictError, ValidationError
 from tracker.progress import period_kind
 from tracker.schema import (
@@ -40,6 +41,7 @@ from tracker.schema import (
     STATUS_LABELS,
     SUPPORT,
 )
+from tracker.store import Store
 from webui import auth, data, drafts, filters, safe
 
 _LOADED = "update_loaded"  # {"unit", "revision", "bench": views.Workbench}
@@ -166,7 +168,7 @@ def _column_config(account) -> dict:
     return config
 
 
-def _save(updates: list, bench: views.Workbench) -> None:
+def _save(store: Store, account: Account, updates: list, bench: views.Workbench) -> None:
     """Write ``updates``; on success (whole or in part) reload and rerun with the outcome."""
     if not updates:
         st.info("没有需要保存的修改。")
@@ -208,10 +210,122 @@ def _show_flash(flash: dict) -> None:
         safe.warning(warning)
 
 
-def _detail_form(loaded: dict, shown: dict[str, pd.DataFrame], pending: int) -> list | None:
-    """One task in full, with a form for every field and its change history: the updates
-    the form means once submitted (``None`` until then).  The picker offers the tasks on
-    screen in the grids (sending every task of a large unit cost more than the grid)."""
+def _pick_unit(account: Account) -> str | None:
+    """The unit to fill in for (``None`` when the account reports for none), and the question
+    asked when the user picked another unit while edits were pending."""
+    units = account.editable_units(data.view(views.filter_options, filtered=False).units)
+    if not units:
+        st.info("本账号没有可填报的任务分工。")
+        return None
+    if _UNIT not in st.session_state or st.session_state[_UNIT] not in units:
+        _open_at(units)
+    unit = st.selectbox("责任单位", units, key=_UNIT, on_change=_unit_picked)
+    st.caption(f"填报人：{safe.plain(account.label)}（保存时自动记录）")
+
+    target = st.session_state.get(_SWITCH)
+    if target:
+        safe.warning(
+            f"「{unit}」有 {drafts.waiting().get(unit, 0)} 处未保存的修改，"
+            f"切换到「{target}」会丢弃这些修改。"
+        )
+        keep, drop = st.columns(2)
+        keep.button("留在本单位", key="update_switch_stay", on_click=_stay)
+        drop.button(
+            f"放弃修改，切换到「{target}」",
+            key="update_switch_go",
+            on_click=_switch,
+            args=(target,),
+        )
+    return unit
+
+
+def _pinned(store: Store, unit: str, period: str) -> dict:
+    """The unit's rows as pinned in session state, read again only for another unit (or
+    after a save or 重新加载); says so when someone else has written since."""
+    revision = store.revision()
+    loaded = st.session_state.get(_LOADED)
+    if loaded is None or loaded["unit"] != unit:
+        # Read once and pinned until saved or reloaded: the edits are made on these rows.
+        loaded = {
+            "unit": unit,
+            "revision": revision,
+            "bench": data.view(views.unit_workbench, unit, period, filtered=False),
+        }
+        st.session_state[_LOADED] = loaded
+    if revision != loaded["revision"]:
+        st.info(
+            "数据已被他人更新。保存时不会覆盖他人改过的任务：其余修改照常保存，这些任务会列出；"
+            "点击「重新加载」可查看最新数据（会放弃未保存的修改）。"
+        )
+    return loaded
+
+
+def _grids(account: Account, loaded: dict, kept: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """The lead and support tabs, one page of a grid each: the drafts with this run's edits
+    recorded, and the rows each grid shows."""
+    bench: views.Workbench = loaded["bench"]
+    config = _column_config(account)
+    disabled = [*editing.READ_ONLY_COLUMNS, editing.VERSION]
+    shown: dict[str, pd.DataFrame] = {}
+    generation = st.session_state.get(_GENERATION, 0)
+    lead_tab, support_tab = st.tabs(
+        [f"牵头任务（{len(bench.lead)}）", f"配合任务（{len(bench.support)}）"],
+        key="update_tab",
+        on_change="rerun",
+    )
+    for role, tab in ((LEAD, lead_tab), (SUPPORT, support_tab)):
+        frame = bench.frame(role)
+        with tab:  # both editors run every time: a hidden tab keeps its edits
+            if frame.empty:
+                st.caption("无")
+                shown[role] = frame
+                continue
+            grid = _grid_page(role, frame, kept)
+            shown[role] = grid.rows
+            if grid.rows.empty:
+                st.info("没有符合条件的任务。")
+                continue
+            edited = st.data_editor(
+                editing.with_drafts(grid.rows, kept),
+                # The account too: a grid's state outlives signing out (the sign-in page stops
+                # early), and one account's edits are never shown to the next.
+                key=f"update_editor_{role}_{loaded['unit']}_{loaded['revision']}_{generation}"
+                f"_{grid.key}_{account.username}",
+                column_config=config,
+                disabled=disabled,
+                hide_index=True,
+                num_rows="fixed",
+                width="stretch",
+                placeholder="",  # an empty date is an empty cell, not "None"
+            )
+            kept = editing.record_drafts(kept, grid.rows, edited)
+    return kept, shown
+
+
+def _kept_banner(banner, bench: views.Workbench, kept: dict, pending: int) -> bool:
+    """Say what was kept from an earlier visit (in ``banner``, above the grids); whether the
+    user asked to save it."""
+    if not pending:
+        st.session_state.pop(_RESTORED, None)  # what was kept is saved, discarded or undone
+        return False
+    if not st.session_state.get(_RESTORED):
+        return False
+    counts = {role: editing.draft_count(kept, bench.frame(role).index) for role in (LEAD, SUPPORT)}
+    per_role = "、".join(f"{ROLE_LABELS[r]}任务 {n} 处" for r, n in counts.items() if n)
+    with banner:
+        safe.info(
+            f"有 {pending} 处未保存的修改（{per_role}），是您上次离开本页时留下的，已为您保留在表中"
+            "（表格上方「显示」选「有未保存修改的」可只看这些任务）。"
+        )
+        save_kept, drop_kept = st.columns(2)
+        restored_save = save_kept.button("保存这些修改", type="primary", key="update_kept_save")
+        drop_kept.button("放弃这些修改", key="update_kept_discard", on_click=_reload)
+    return restored_save
+
+
+def _detail_choice(shown: dict[str, pd.DataFrame]) -> int | None:
+    """The task the detail panel shows: picked among the tasks on screen in the grids
+    (sending every task of a large unit cost more than the grid); none at first."""
     labels = {
         **editing.picker_labels(shown[LEAD], LEAD),
         **editing.picker_labels(shown[SUPPORT], SUPPORT),
@@ -221,7 +335,7 @@ def _detail_form(loaded: dict, shown: dict[str, pd.DataFrame], pending: int) -> 
     if st.session_state.get("update_detail_task") not in labels:
         st.session_state.pop("update_detail_task", None)
     # Nothing chosen at first: the form and history are drawn only for a task asked for.
-    aid = st.selectbox(
+    return st.selectbox(
         "任务",
         list(labels),
         index=None,
@@ -229,6 +343,62 @@ def _detail_form(loaded: dict, shown: dict[str, pd.DataFrame], pending: int) -> 
         placeholder="选择表中的一项任务，查看全文并填报",
         key="update_detail_task",
     )
+
+
+def _detail_fields(account: Account, row: pd.Series, suffix: str) -> dict:
+    """Inside the detail form: one widget per field, opened at the row's values; the values
+    they hold, by field name."""
+    left, middle, right = st.columns(3)
+    statuses = list(STATUS_LABELS.values())
+    status = left.selectbox(
+        PROGRESS_FIELDS["status"],
+        statuses,
+        index=statuses.index(row[PROGRESS_FIELDS["status"]]),
+        key=f"update_detail_status_{suffix}",
+    )
+    percent = middle.number_input(
+        PROGRESS_FIELDS["percent"],
+        value=int(row[PROGRESS_FIELDS["percent"]]),
+        step=1,
+        key=f"update_detail_percent_{suffix}",
+    )
+    due = right.date_input(
+        PROGRESS_FIELDS["due_date"],
+        value=row[PROGRESS_FIELDS["due_date"]],
+        min_value=date(2000, 1, 1),
+        max_value=date(2099, 12, 31),
+        format="YYYY-MM-DD",
+        disabled=not account.supervises,
+        help=None if account.supervises else "完成时限由督办员设定",
+        key=f"update_detail_due_{suffix}",
+    )
+    texts = {
+        name: st.text_area(
+            PROGRESS_FIELDS[name],
+            value=row[PROGRESS_FIELDS[name]],
+            height=90 if name == "note" else 68,
+            key=f"update_detail_{name}_{suffix}",
+        )
+        for name in editing.EDITOR_TEXT_FIELDS
+    }
+    return {"status": status, "percent": percent, "due_date": due, **texts}
+
+
+def _task_history(task_id: str) -> None:
+    st.markdown("**该任务修改记录**")
+    history = audit.history_table(data.history(task_id=task_id))
+    if history.empty:
+        st.caption("该任务尚无修改记录。")
+    else:
+        st.dataframe(history, hide_index=True, width="stretch", placeholder="—")
+
+
+def _detail_form(
+    account: Account, loaded: dict, shown: dict[str, pd.DataFrame], pending: int
+) -> list | None:
+    """One task in full, with a form for every field and its change history: the updates
+    the form means once submitted (``None`` until then)."""
+    aid = _detail_choice(shown)
     if aid is None:
         return None
     bench: views.Workbench = loaded["bench"]
@@ -244,205 +414,98 @@ def _detail_form(loaded: dict, shown: dict[str, pd.DataFrame], pending: int) -> 
         )
     suffix = f"{aid}_{loaded['revision']}_{st.session_state.get(_GENERATION, 0)}"
     with st.form(f"update_detail_{suffix}", border=True):
-        left, middle, right = st.columns(3)
-        statuses = list(STATUS_LABELS.values())
-        status = left.selectbox(
-            PROGRESS_FIELDS["status"],
-            statuses,
-            index=statuses.index(row[PROGRESS_FIELDS["status"]]),
-            key=f"update_detail_status_{suffix}",
-        )
-        percent = middle.number_input(
-            PROGRESS_FIELDS["percent"],
-            value=int(row[PROGRESS_FIELDS["percent"]]),
-            step=1,
-            key=f"update_detail_percent_{suffix}",
-        )
-        due = right.date_input(
-            PROGRESS_FIELDS["due_date"],
-            value=row[PROGRESS_FIELDS["due_date"]],
-            min_value=date(2000, 1, 1),
-            max_value=date(2099, 12, 31),
-            format="YYYY-MM-DD",
-            disabled=not account.supervises,
-            help=None if account.supervises else "完成时限由督办员设定",
-            key=f"update_detail_due_{suffix}",
-        )
-        texts = {
-            name: st.text_area(
-                PROGRESS_FIELDS[name],
-                value=row[PROGRESS_FIELDS[name]],
-                height=90 if name == "note" else 68,
-                key=f"update_detail_{name}_{suffix}",
-            )
-            for name in editing.EDITOR_TEXT_FIELDS
-        }
+        values = _detail_fields(account, row, suffix)
         if pending:
             st.caption(f"表格中有 {pending} 处未保存的修改：请先「保存修改」或「重新加载」。")
         submitted = st.form_submit_button(
             "保存本项", type="primary", disabled=bool(pending), key="update_detail_save"
         )
-    st.markdown("**该任务修改记录**")
-    history = audit.history_table(data.history(task_id=row[editing.TASK_ID]))
-    if history.empty:
-        st.caption("该任务尚无修改记录。")
-    else:
-        st.dataframe(history, hide_index=True, width="stretch", placeholder="—")
+    _task_history(row[editing.TASK_ID])
     if not submitted:
         return None
     edited = frame.loc[[aid]].copy()
-    values = {"status": status, "percent": percent, "due_date": due, **texts}
     for name, value in values.items():
         edited.at[aid, PROGRESS_FIELDS[name]] = value
     return editing.changed_updates(frame, edited)
 
 
-account = auth.account()
-st.title("进度填报")
-store = data.get_store()
-today = data.today()
-period = editing.current_period(today)
-st.caption(
-    f"当前报告期：{period}（{PERIOD_KINDS[period_kind()]}）。表中为各任务当前填报值，"
-    "只需修改有变化的单元格；「本期已更新」✓ 表示本期已填报。未保存的修改在离开本页后仍为您保留。"
-)
+def _unit_record(unit: str, bench: views.Workbench) -> None:
+    """Below the forms: the unit's completion per period, and its partners on its lead tasks."""
+    st.subheader("本单位各期完成情况")
+    trend = data.unit_trend(unit)
+    if trend.empty:
+        st.caption("尚无填报记录。")
+    else:
+        st.dataframe(trend, hide_index=True, placeholder="—")
 
-units = account.editable_units(data.view(views.filter_options, filtered=False).units)
-if not units:
-    st.info("本账号没有可填报的任务分工。")
-    st.stop()
-if _UNIT not in st.session_state or st.session_state[_UNIT] not in units:
-    _open_at(units)
-unit = st.selectbox("责任单位", units, key=_UNIT, on_change=_unit_picked)
-st.caption(f"填报人：{safe.plain(account.label)}（保存时自动记录）")
+    partners = bench.partners
+    if len(partners):
+        st.subheader("牵头任务的配合单位进展")
+        data.table(
+            partners,
+            key="update_partners",
+            column_config={
+                editing.TASK_TEXT: st.column_config.TextColumn(editing.TASK_TEXT, width="large"),
+                editing.TASK_ID: None,
+            },
+        )
 
-target = st.session_state.get(_SWITCH)
-if target:
-    safe.warning(
-        f"「{unit}」有 {drafts.waiting().get(unit, 0)} 处未保存的修改，"
-        f"切换到「{target}」会丢弃这些修改。"
+
+def main(account: Account) -> None:
+    """The page, top to bottom: the unit, its two grids with the drafts kept, saving, the
+    detail panel for one task, and the unit's record."""
+    st.title("进度填报")
+    store = data.get_store()
+    period = editing.current_period(data.today())
+    st.caption(
+        f"当前报告期：{period}（{PERIOD_KINDS[period_kind()]}）。表中为各任务当前填报值，"
+        "只需修改有变化的单元格；「本期已更新」✓ 表示本期已填报。未保存的修改在离开本页后仍为您保留。"
     )
-    keep, drop = st.columns(2)
-    keep.button("留在本单位", key="update_switch_stay", on_click=_stay)
-    drop.button(
-        f"放弃修改，切换到「{target}」", key="update_switch_go", on_click=_switch, args=(target,)
-    )
+    unit = _pick_unit(account)
+    if unit is None:
+        return
+    flash = st.session_state.pop(_FLASH, None)
+    if flash:
+        _show_flash(flash)
 
-flash = st.session_state.pop(_FLASH, None)
-if flash:
-    _show_flash(flash)
-
-revision = store.revision()
-loaded = st.session_state.get(_LOADED)
-if loaded is None or loaded["unit"] != unit:
-    # Read once and pinned until saved or reloaded: the edits are made on these rows.
-    loaded = {
-        "unit": unit,
-        "revision": revision,
-        "bench": data.view(views.unit_workbench, unit, period, filtered=False),
+    loaded = _pinned(store, unit, period)
+    bench: views.Workbench = loaded["bench"]
+    kept = {
+        aid: draft
+        for aid, draft in drafts.of(unit).items()
+        if aid in bench.lead.index or aid in bench.support.index
     }
-    st.session_state[_LOADED] = loaded
-bench: views.Workbench = loaded["bench"]
-if revision != loaded["revision"]:
-    st.info(
-        "数据已被他人更新。保存时不会覆盖他人改过的任务：其余修改照常保存，这些任务会列出；"
-        "点击「重新加载」可查看最新数据（会放弃未保存的修改）。"
+    banner = st.container()  # filled once this run's edits are counted
+    kept, shown = _grids(account, loaded, kept)
+    drafts.keep(unit, kept)
+    pending = editing.draft_count(kept)
+    st.session_state[_PENDING] = pending
+    restored_save = _kept_banner(banner, bench, kept, pending)
+
+    save_col, reload_col = st.columns(2)
+    reload_col.button(
+        "重新加载",
+        key="update_reload",
+        on_click=_reload,
+        help="显示库中最新数据，放弃本页所有未保存的修改",
     )
-kept = {
-    aid: draft
-    for aid, draft in drafts.of(unit).items()
-    if aid in bench.lead.index or aid in bench.support.index
-}
-banner = st.container()  # filled once this run's edits are counted
+    if save_col.button("保存修改", type="primary", key="update_save") or restored_save:
+        updates = [
+            *editing.draft_updates(bench.lead, kept),
+            *editing.draft_updates(bench.support, kept),
+        ]
+        _save(store, account, updates, bench)
 
-config = _column_config(account)
-disabled = [*editing.READ_ONLY_COLUMNS, editing.VERSION]
-shown: dict[str, pd.DataFrame] = {}
-generation = st.session_state.get(_GENERATION, 0)
-lead_tab, support_tab = st.tabs(
-    [f"牵头任务（{len(bench.lead)}）", f"配合任务（{len(bench.support)}）"],
-    key="update_tab",
-    on_change="rerun",
-)
-for role, tab in ((LEAD, lead_tab), (SUPPORT, support_tab)):
-    frame = bench.frame(role)
-    with tab:  # both editors run every time: a hidden tab keeps its edits
-        if frame.empty:
-            st.caption("无")
-            shown[role] = frame
-            continue
-        grid = _grid_page(role, frame, kept)
-        shown[role] = grid.rows
-        if grid.rows.empty:
-            st.info("没有符合条件的任务。")
-            continue
-        edited = st.data_editor(
-            editing.with_drafts(grid.rows, kept),
-            # The account too: a grid's state outlives signing out (the sign-in page stops
-            # early), and one account's edits are never shown to the next.
-            key=f"update_editor_{role}_{unit}_{loaded['revision']}_{generation}_{grid.key}"
-            f"_{account.username}",
-            column_config=config,
-            disabled=disabled,
-            hide_index=True,
-            num_rows="fixed",
-            width="stretch",
-            placeholder="",  # an empty date is an empty cell, not "None"
-        )
-        kept = editing.record_drafts(kept, grid.rows, edited)
-
-drafts.keep(unit, kept)
-pending = editing.draft_count(kept)
-st.session_state[_PENDING] = pending
-restored_save = False
-if not pending:
-    st.session_state.pop(_RESTORED, None)  # what was kept is saved, discarded or undone
-elif st.session_state.get(_RESTORED):
-    counts = {role: editing.draft_count(kept, bench.frame(role).index) for role in (LEAD, SUPPORT)}
-    per_role = "、".join(f"{ROLE_LABELS[r]}任务 {n} 处" for r, n in counts.items() if n)
-    with banner:
-        safe.info(
-            f"有 {pending} 处未保存的修改（{per_role}），是您上次离开本页时留下的，已为您保留在表中"
-            "（表格上方「显示」选「有未保存修改的」可只看这些任务）。"
-        )
-        save_kept, drop_kept = st.columns(2)
-        restored_save = save_kept.button("保存这些修改", type="primary", key="update_kept_save")
-        drop_kept.button("放弃这些修改", key="update_kept_discard", on_click=_reload)
-
-save_col, reload_col = st.columns(2)
-reload_col.button(
-    "重新加载",
-    key="update_reload",
-    on_click=_reload,
-    help="显示库中最新数据，放弃本页所有未保存的修改",
-)
-if save_col.button("保存修改", type="primary", key="update_save") or restored_save:
-    _save(
-        [*editing.draft_updates(bench.lead, kept), *editing.draft_updates(bench.support, kept)],
-        bench,
+    st.subheader("逐项填报")
+    st.caption(
+        "逐项查看任务全文、填写各项说明（适合手机或较长的说明）及其修改记录；保存后立即生效。"
     )
+    detail_updates = _detail_form(account, loaded, shown, pending)
+    if detail_updates is not None:
+        _save(store, account, detail_updates, bench)
 
-st.subheader("逐项填报")
-st.caption("逐项查看任务全文、填写各项说明（适合手机或较长的说明）及其修改记录；保存后立即生效。")
-detail_updates = _detail_form(loaded, shown, pending)
-if detail_updates is not None:
-    _save(detail_updates, bench)
+    _unit_record(unit, bench)
 
-st.subheader("本单位各期完成情况")
-trend = data.unit_trend(unit)
-if trend.empty:
-    st.caption("尚无填报记录。")
-else:
-    st.dataframe(trend, hide_index=True, placeholder="—")
 
-partners = bench.partners
-if len(partners):
-    st.subheader("牵头任务的配合单位进展")
-    data.table(
-        partners,
-        key="update_partners",
-        column_config={
-            editing.TASK_TEXT: st.column_config.TextColumn(editing.TASK_TEXT, width="large"),
-            editing.TASK_ID: None,
-        },
-    )
+account = auth.account()
+main(account)

@@ -490,11 +490,15 @@ def test_dropped_items_and_bad_units_are_errors(text: str, line: int, words: str
     assert words in problems[0].message
 
 
-def test_text_with_clauses_but_no_numbering_says_so() -> None:
-    problems = _problems("做好甲。（责任单位：市科委）\n\n做好乙。（责任单位：市教委）\n")
-    assert [p.line for p in problems] == [1, 3]
-    assert all("不在任何编号措施" in p.message for p in problems)
-    assert not any("未找到任何" in p.message for p in problems)
+def test_text_with_clauses_but_no_numbering_is_one_implicit_measure_with_a_warning() -> None:
+    """Issue 20, kind 8: this text was refused (不在任何编号措施); each clause now ends a task
+    of one implicit measure, and the warning says so at the first task's line."""
+    policy = parse_policy("做好甲。（责任单位：市科委）\n\n做好乙。（责任单位：市教委）\n", "n.md")
+    assert [(t.text, [u.unit for u in t.units]) for t in policy.tasks] == [
+        ("做好甲。", ["市科委"]),
+        ("做好乙。", ["市教委"]),
+    ]
+    assert [(w.kind, w.line) for w in policy.warnings if w.kind] == [("implicit_measure", 1)]
 
 
 def test_every_problem_of_a_file_is_reported() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -107,6 +108,84 @@ def test_unreadable_files_are_refused_with_their_name(data, name, message, site)
     with pytest.raises((ImportFileError, PolicyParseError), match=message) as info:
         policy_files.draft_policy(data, name, _registry(site), policy_id="x-1")
     assert info.value.file == name
+
+
+def _docx_with(document_xml: bytes) -> bytes:
+    """The sample DOCX with its document.xml replaced (every other part as Word wrote it)."""
+    source = zipfile.ZipFile(UPLOADS / f"{POLICY}.docx")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = document_xml if info.filename == "word/document.xml" else source.read(info)
+            archive.writestr(info.filename, data)
+    return out.getvalue()
+
+
+_W = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "message"),
+    [
+        # 16 million empty paragraphs drove the process to 5 GB; 60,000 are refused unread
+        (
+            lambda: _docx_with(_W + b"<w:p/>" * 60_000 + b"</w:body></w:document>"),
+            "h.docx",
+            "段落过多",
+        ),
+        # a paragraph-free flood of elements
+        (
+            lambda: _docx_with(_W + b"<w:r/>" * 2_000_001 + b"</w:body></w:document>"),
+            "h.docx",
+            "元素",
+        ),
+        (
+            lambda: _docx_with(
+                b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]>' + _W + b"</w:body>"
+            ),
+            "h.docx",
+            "实体声明",
+        ),
+        # what lxml raised as XMLSyntaxError, with a traceback, before
+        (lambda: _docx_with(_W + b"<w:p><w:r><w:t>\xe4\xb8"), "h.docx", "无法读取 DOCX"),
+        (lambda: (UPLOADS / f"{POLICY}.docx").read_bytes()[:-200], "cut.docx", "无法读取 DOCX"),
+        (lambda: (UPLOADS / f"{POLICY}.pdf").read_bytes()[:900], "cut.pdf", "无法读取 PDF"),
+        (
+            lambda: ("（一）任务。（责任单位：市科委）\n" * 2_001).encode(),
+            "h.txt",
+            "编号条目超过 2000 条",
+        ),
+    ],
+    ids=[
+        "paragraph-flood",
+        "element-flood",
+        "entities",
+        "bad-xml",
+        "cut-docx",
+        "cut-pdf",
+        "measures",
+    ],
+)
+def test_hostile_files_are_refused_before_parsing_naming_the_file(make, name, message, site):
+    data = make()
+    started = time.perf_counter()
+    with pytest.raises(ImportFileError, match=message) as info:
+        policy_files.draft_policy(data, name, _registry(site), policy_id="x-1")
+    assert info.value.file == name
+    assert time.perf_counter() - started < 5
+
+
+def test_cli_add_of_a_broken_docx_exits_2_without_a_traceback(site, tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = Store(make_engine(db))
+    store.create_schema()
+    signed_in(store, "boss")
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(_docx_with(_W + b"<w:p><w:t>unclosed"))
+    assert main(["add", str(broken), "--user", "boss", "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert "broken.docx" in err and "无法读取 DOCX" in err
+    assert "Traceback" not in err
 
 
 def test_a_text_without_clauses_lists_its_problems(site):
@@ -256,6 +335,9 @@ def test_cli_add_shows_then_publishes(site, tmp_path, capsys):
     )
     assert "新增 4 项，删除（归档） 0 项，修改 0 项，移动 0 项，恢复 0 项，未变 49 项" in out
     assert out.splitlines()[-1].startswith("nothing written")
+    assert (
+        "confidence: 4 条措施，4 项任务，10 条分工行，1 个未登记单位，跳过 0 行" in out.splitlines()
+    )
     assert "unknown unit: 市低碳办 (1 tasks)" in err and "--unit-alias 市低碳办=UNIT" in err
     assert not (site / "sources" / f"2025-07-01_{POLICY}.txt").exists()
 
@@ -302,6 +384,8 @@ def test_page_parses_pasted_text_maps_a_unit_and_publishes(app_site):
     (tasks,) = _frames(at, "牵头单位")
     assert len(tasks) == 4
     assert any("市低碳办" in w for w in _texts(at.warning))
+    # the confidence report: 4 measures, 4 tasks, 4 leads + 6 supports, 市低碳办 unregistered
+    assert "4 条措施，4 项任务，10 条分工行，1 个未登记单位，跳过 0 行" in _texts(at.caption)
     assert not (app_site / "sources" / f"2025-07-01_{POLICY}.txt").exists()  # nothing saved yet
     at.selectbox(key="policies_map_市低碳办").set_value("市生态环境局")
     at.button(key="policies_map").click().run()

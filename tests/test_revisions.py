@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import tracker.sync
 from loaders.measures_csv import read_measures
 from tests.conftest import measures_frame
 from tests.factories import signed_in
@@ -277,7 +278,7 @@ def test_a_revision_applies_all_or_nothing(make_store, monkeypatch):
     def fail(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Store, "_sync_assignments", fail)
+    monkeypatch.setattr(tracker.sync, "_sync_assignments", fail)
     with pytest.raises(RuntimeError):
         store.sync(policy_frame([[NEW], *ORIGINAL]), user=signed_in(store))
     monkeypatch.undo()

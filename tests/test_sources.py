@@ -161,6 +161,7 @@ CHILD = textwrap.dedent(
     import os, signal, sys
     import loaders.policy_files as policy_files
     from tracker import sources
+    from tracker import sync
     from tracker.store import Store
     from cli import main
 
@@ -178,7 +179,9 @@ CHILD = textwrap.dedent(
         setattr(owner, name, step)
 
     for name in ("_sync_policies", "_sync_units", "_sync_measures", "_sync_tasks",
-                 "_sync_assignments", "_set_meta", "_bump_revision"):
+                 "_sync_assignments"):
+        counted(sync, name)
+    for name in ("_set_meta", "_bump_revision"):
         counted(Store, name)
     for name in ("_insert", "_store_units"):
         counted(sources, name)

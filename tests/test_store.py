@@ -188,6 +188,26 @@ def test_percent_must_be_0_to_100(make_store, small_measures, percent):
     assert _row(store, aid).percent == 0 and store.history().empty
 
 
+@pytest.mark.parametrize(
+    "field,value", [("percent", float("nan")), ("due_date", float("nan")), ("note", float("nan"))]
+)
+def test_nan_is_refused_not_stored_as_zero_or_a_cleared_deadline(
+    make_store, small_measures, field, value
+):
+    store = make_store(small_measures)
+    aid = _aid(store, "demo-m01-t1", "市科委")
+    boss = signed_in(store)
+    store.apply(
+        [Update(aid, 0, {"percent": 30, "due_date": date(2026, 12, 31)})], user=boss, source="web"
+    )
+    before = _row(store, aid)
+    with pytest.raises(ValidationError, match="NaN"):
+        store.apply([Update(aid, int(before.version), {field: value})], user=boss, source="web")
+    after = _row(store, aid)
+    assert (after.percent, str(after.due_date)[:10]) == (30, "2026-12-31")
+    assert int(after.version) == int(before.version)
+
+
 def test_done_without_percent_sets_100(make_store, small_measures):
     store = make_store(small_measures)
     aid = _aid(store, "demo-m01-t1", "市科委")

@@ -629,11 +629,12 @@ def build_ranking_history(store: Store) -> dict[str, object]:
 #                     到期 2, 0%, 逾期 1; j1's first review sent it back -> 0%; 10-25 -> 6 days.
 #                财政局: c1 due 10-31, not done -> 逾期 1, 0%; no reviews; 09-01 -> 60 days.
 #   财政局 is overdue in both periods: flagged.  Order: 科委 (50%), then 教委 and 财政局 at
-#   0%, 教委 first for fewer overdue.
+#   0%, 教委 first for fewer overdue.  Each has fewer than 3 due: each rate is "仅供参考".
+FEW = "到期分工少于3项，比率仅供参考"
 EXPECTED_RANKINGS = [
-    [1, "市科委", 2, 2, 1, 0.5, 1, 0.5, 32, 1.0, 0, 1.0, 9, False],
-    [2, "市教委", 3, 1, 0, 0.0, 0, 0.5, 8, 0.0, 1, 0.0, 6, False],
-    [3, "市财政局", 1, 1, 0, 0.0, 1, None, 18, 0.0, 1, None, 60, True],
+    [1, "市科委", 2, 2, 1, 0.5, 1, 0.5, 32, 1.0, 0, 1.0, 9, False, FEW],
+    [2, "市教委", 3, 1, 0, 0.0, 0, 0.5, 8, 0.0, 1, 0.0, 6, False, FEW],
+    [3, "市财政局", 1, 1, 0, 0.0, 1, None, 18, 0.0, 1, None, 60, True, FEW],
 ]
 
 
@@ -672,11 +673,60 @@ def test_rankings_on_a_hand_made_history(store) -> None:
     assert "本期 2026-11，上期 2026-10" in sheet["A1"].value
     assert [c.value for c in sheet[2]] == rk.RANKING_COLUMNS
     assert [[c.value for c in row] for row in sheet.iter_rows(min_row=3, max_row=5)] == [
-        [*row[:-1], "是" if row[-1] else None] for row in EXPECTED_RANKINGS
+        [*row[:-2], "是" if row[-2] else None, row[-1]] for row in EXPECTED_RANKINGS
     ]
     assert sheet["F3"].number_format == "0.0%"
     notes = [row[0].value for row in sheet.iter_rows(min_row=7) if row[0].value]
     assert any("按期完成率：" in n for n in notes)
+
+
+def test_units_with_nothing_due_and_placeholders_are_not_ranked_and_ties_share_a_place():
+    """市科委 0% with one overdue used to be 名次 1 above units with nothing due.  Worked by
+    hand (today 2026-11-23, nothing in the history): 甲 and 乙 each have one task due
+    2026-11-01 still open (0%, 1 逾期: equal on every figure: both 1st, 并列); 丙 has 3 due
+    on 11-01, none done (0%, 3 逾期: 3rd); 丁's task is due in 2027 (nothing due: no place);
+    各相关单位 (a placeholder) has one overdue task but is never ranked."""
+    rows = [
+        ("甲", "municipal", "2026-11-01"),
+        ("乙", "municipal", "2026-11-01"),
+        ("丙", "municipal", "2026-11-01"),
+        ("丙", "municipal", "2026-11-01"),
+        ("丙", "municipal", "2026-11-01"),
+        ("丁", "municipal", "2027-03-01"),
+        ("各相关单位", "placeholder", "2026-11-01"),
+    ]
+    assignments = pd.DataFrame(
+        {
+            "assignment_id": range(1, len(rows) + 1),
+            "unit": [r[0] for r in rows],
+            "unit_kind": [r[1] for r in rows],
+            "status": "in_progress",
+            "due_date": pd.to_datetime([r[2] for r in rows]),
+        }
+    )
+    history = pd.DataFrame(
+        columns=["assignment_id", "field", "old_value", "new_value", "changed_at"]
+    )
+    steps = pd.DataFrame(columns=["assignment_id", "period", "action", "step_id"])
+    table = rk.rankings(assignments, history, steps, today=date(2026, 11, 23))
+    got = [
+        (None if pd.isna(rank) else int(rank), unit, note)
+        for rank, unit, note in zip(table[rk.RANK], table[rk.UNIT], table[rk.NOTE], strict=True)
+    ]
+    assert got == [
+        (1, "乙", f"并列；{FEW}"),
+        (1, "甲", f"并列；{FEW}"),
+        (3, "丙", ""),
+        (None, "丁", rk.NOTHING_DUE),
+        (None, "各相关单位", rk.PLACEHOLDER_NOTE),
+    ]
+    shown = rk.ranking_table(table)
+    assert shown[rk.RANK].tolist() == ["1", "1", "3", "", ""]
+    assert "None" not in shown.astype(str).to_numpy().ravel().tolist()
+    assert "<NA>" not in shown.astype(str).to_numpy().ravel().tolist()
+    figure = figures.ranking_figure(table)
+    assert list(figure.data[0].y) == ["乙", "甲", "丙"]  # only the ranked units are drawn
+    assert figure.layout.xaxis.dtick == 1  # whole counts, no tick at 0.5
 
 
 def test_rankings_rebuild_past_values_from_the_history() -> None:

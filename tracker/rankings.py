@@ -39,7 +39,16 @@ OVERDUE = "逾期"
 FIRST_PASS = "一次审核通过率"
 IDLE_DAYS = "距上次更新天数"
 FLAG = "连续两期逾期"
+NOTE = "说明"
 PREVIOUS = "上期"
+# Below this many due assignments a rate is stated as resting on few cases.
+SMALL_DUE = 3
+NOTHING_DUE = "本期无到期任务，不参加排名"
+PLACEHOLDER_NOTE = "待明确的单位，不参加排名"
+TIED = "并列"
+FEW_DUE = f"到期分工少于{SMALL_DUE}项，比率仅供参考"
+# Unit kinds that stand for units not yet named (各相关单位): never ranked.
+UNRANKED_KINDS: frozenset[str] = frozenset({"placeholder"})
 FIGURE_COLUMNS: list[str] = [
     ASSIGNMENTS,
     DUE,
@@ -56,6 +65,7 @@ RANKING_COLUMNS: list[str] = [
     *FIGURE_COLUMNS,
     *(PREVIOUS + c for c in COMPARED),
     FLAG,
+    NOTE,
 ]
 RATE_COLUMNS: list[str] = [ON_TIME_RATE, FIRST_PASS, PREVIOUS + ON_TIME_RATE, PREVIOUS + FIRST_PASS]
 DEFINITIONS: dict[str, str] = {
@@ -66,7 +76,10 @@ DEFINITIONS: dict[str, str] = {
     IDLE_DAYS: "统计日距本单位最近一次进度更新的天数（从未更新为空）",
     FLAG: "本期和上期都有逾期分工",
 }
-RANKING_ORDER = "排序：按期完成率高者在前，其次逾期少、一次审核通过率高、距上次更新天数少"
+RANKING_ORDER = (
+    "排序：按期完成率高者在前，其次逾期少、一次审核通过率高、距上次更新天数少；"
+    "各项都相同的单位名次并列；本期无到期任务的单位和待明确的单位不参加排名，列在表末"
+)
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -218,16 +231,59 @@ def rankings(
     table = now_figures.join(before[COMPARED].add_prefix(PREVIOUS), how="left")
     table[FLAG] = (table[OVERDUE] > 0) & (table[PREVIOUS + OVERDUE] > 0)
     table = table.rename_axis(UNIT).reset_index()
+    placeholder = table[UNIT].isin(_placeholder_units(assignments))
+    table = table.assign(_placeholder=placeholder, _unranked=(table[DUE] == 0) | placeholder)
     table = table.sort_values(
-        [ON_TIME_RATE, OVERDUE, FIRST_PASS, IDLE_DAYS, UNIT],
-        ascending=[False, True, False, True, True],
+        ["_unranked", "_placeholder", ON_TIME_RATE, OVERDUE, FIRST_PASS, IDLE_DAYS, UNIT],
+        ascending=[True, True, False, True, False, True, True],
         na_position="last",
         kind="stable",
     ).reset_index(drop=True)
-    table.insert(0, RANK, range(1, len(table) + 1))
+    table.insert(0, RANK, _competition_ranks(table, ~table["_unranked"].to_numpy()))
+    table[NOTE] = _notes(table, table["_placeholder"].to_numpy())
     table = table[RANKING_COLUMNS]
     table.attrs["period"] = period
     return table
+
+
+def _placeholder_units(assignments: pd.DataFrame) -> set[str]:
+    if "unit_kind" not in assignments:
+        return set()
+    return set(assignments.loc[assignments["unit_kind"].isin(UNRANKED_KINDS), "unit"])
+
+
+def _competition_ranks(table: pd.DataFrame, ranked) -> pd.Series:
+    """1, 2, 2, 4 …: units equal on every ranking figure share a place; unranked rows get
+    none (the table is already sorted, ranked rows first)."""
+    keys = table[[ON_TIME_RATE, OVERDUE, FIRST_PASS, IDLE_DAYS]].astype(object)
+    keys = keys.where(keys.notna(), None)
+    ranks: list[object] = []
+    previous: tuple | None = None
+    for position, (row, is_ranked) in enumerate(
+        zip(keys.itertuples(index=False, name=None), ranked, strict=True), start=1
+    ):
+        if not is_ranked:
+            ranks.append(pd.NA)
+            continue
+        ranks.append(ranks[-1] if row == previous else position)
+        previous = row
+    return pd.Series(ranks, index=table.index, dtype="Int64")
+
+
+def _notes(table: pd.DataFrame, placeholder) -> list[str]:
+    """Why a row is not ranked, or what to bear in mind reading its place."""
+    tied = table[RANK].duplicated(keep=False) & table[RANK].notna()
+    notes = []
+    for due, is_tied, is_placeholder in zip(table[DUE], tied, placeholder, strict=True):
+        if is_placeholder:
+            notes.append(PLACEHOLDER_NOTE)
+        elif due == 0:
+            notes.append(NOTHING_DUE)
+        else:
+            parts = [TIED] if is_tied else []
+            parts += [FEW_DUE] if due < SMALL_DUE else []
+            notes.append("；".join(parts))
+    return notes
 
 
 def ranking_notes(period: str) -> list[str]:
@@ -242,8 +298,13 @@ def ranking_notes(period: str) -> list[str]:
 
 
 def ranking_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The table as pages show it: rates as percentages, the flag as 是/blank."""
+    """The table as pages show it: rates as percentages, the flag as 是/blank, every empty
+    cell empty (never "None" or "<NA>")."""
     shown_table = table.copy()
+    # Counts of this period are never empty and stay numbers (the grid sorts them); the
+    # columns that can be empty become text.
+    for column in (RANK, IDLE_DAYS, PREVIOUS + OVERDUE, PREVIOUS + IDLE_DAYS):
+        shown_table[column] = ["" if pd.isna(v) else str(int(v)) for v in shown_table[column]]
     for column in RATE_COLUMNS:
         shown_table[column] = [percent_text(v) for v in shown_table[column]]
     shown_table[FLAG] = shown_table[FLAG].map({True: "是", False: ""})

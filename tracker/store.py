@@ -20,12 +20,11 @@ by :func:`tracker.aggregate.derive`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cached_property
 from pathlib import Path
-from typing import TypedDict
 
 import pandas as pd
 from alembic import command as alembic_command
@@ -43,14 +42,22 @@ from sqlalchemy import (
     exc,
     func,
     insert,
-    literal,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
 from tracker import config
 from tracker.accounts import Account, Accounts
+from tracker.apply_plan import (
+    DIFF_COLUMNS,
+    PROGRESS_COLUMNS,
+    ApplyPlan,
+    display_text,
+    history_text,
+    plan_apply,
+)
 from tracker.errors import (
     Conflict,
     ConflictError,
@@ -71,19 +78,32 @@ from tracker.models import (
     Task,
     Unit,
 )
-from tracker.progress import Update, check_progress, is_blank, normalize_value, now, period_of
-from tracker.revisions import (
-    ADDED,
-    CHANGED,
-    MOVED,
-    REMOVED,
-    RESTORED,
-    RevisionPlan,
-    plan_revision,
+from tracker.progress import Update, now
+from tracker.revisions import RevisionPlan, plan_revision
+from tracker.schema import TEXT_FIELDS
+from tracker.sync import (
+    SyncReport,
+    chunks,
+    fetch_frame,
+    frame_digest,
+    measure_id_of,
+    stored_rows,
+    write_measures,
 )
-from tracker.schema import DONE, PROGRESS_FIELDS, STATUS_LABELS, TEXT_FIELDS
 
-PROGRESS_COLUMNS = list(PROGRESS_FIELDS)  # the fields an update may change
+# Kept importable from here, where callers have always found them.
+__all__ = [
+    "DIFF_COLUMNS",
+    "PROGRESS_COLUMNS",
+    "ApplyResult",
+    "Store",
+    "SyncReport",
+    "database_url",
+    "frame_digest",
+    "history_text",
+    "make_engine",
+    "measure_id_of",
+]
 
 
 def database_url(url: str | None = None) -> str:
@@ -134,57 +154,24 @@ def _database_trouble(context) -> None:
 
 
 @dataclass
-class SyncReport:
-    added_tasks: int = 0
-    added_assignments: int = 0
-    archived_tasks: int = 0
-    archived_assignments: int = 0
-    restored: int = 0
-    moved_tasks: int = 0
-    changed_tasks: int = 0
-
-    @property
-    def changed(self) -> bool:
-        return any(vars(self).values())
-
-
-@dataclass
 class ApplyResult:
     """What a batch did (or, for a dry run, would do)."""
 
-    diffs: pd.DataFrame  # one row per changed field: assignment_id, task_id, unit, field, old, new
+    changes: list[tuple] = field(default_factory=list)  # per changed field, DIFF_COLUMNS
     problems: list[Problem] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     dry_run: bool = False
 
+    @cached_property
+    def diffs(self) -> pd.DataFrame:
+        """One row per changed field (:data:`DIFF_COLUMNS`), old and new as the user reads
+        them.  Built on first use: a single save from a page never needs the frame."""
+        return _diff_frame(self.changes)
+
     @property
     def changed_assignments(self) -> int:
-        return int(self.diffs["assignment_id"].nunique()) if len(self.diffs) else 0
-
-
-DIFF_COLUMNS = ["assignment_id", "task_id", "unit", "field", "old", "new", "row"]
-
-
-class _Where(TypedDict, total=False):
-    """Where a refused update sits, as :class:`Problem` takes it."""
-
-    row: int | None
-    sheet: str | None
-    task_id: str | None
-
-
-def history_text(value: object) -> str:
-    """A value as ``progress_history`` stores it: ISO dates, "" for nothing."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
-
-
-def _to_date(value: object) -> date | None:
-    return None if is_blank(value) else date.fromisoformat(str(value)[:10])
+        return len({change[0] for change in self.changes})
 
 
 class Store:
@@ -239,11 +226,7 @@ class Store:
     def _bump_revision(self, conn) -> None:
         # One atomic UPDATE (the row is seeded by the first migration): two writers committing
         # side by side each move the revision, so no page stays cached on a missed save.
-        conn.execute(
-            update(StoreMeta)
-            .where(StoreMeta.key == "revision")
-            .values(value=cast(cast(StoreMeta.value, Integer) + 1, Text))
-        )
+        conn.execute(_BUMP_REVISION)
 
     def _lock_revision(self, conn) -> None:
         """Serialise writers on PostgreSQL (SQLite writers already hold the database lock)."""
@@ -272,7 +255,7 @@ class Store:
         """
         with self.engine.connect() as conn, conn.begin():
             return plan_revision(
-                self._stored_rows(conn),
+                stored_rows(conn),
                 measures,
                 base=self._meta(conn, "measures_digest"),
                 digest=digest or frame_digest(measures),
@@ -305,14 +288,13 @@ class Store:
         policy sources of a publish, :mod:`tracker.sources`): all of it commits or none.
         """
         digest = plan.digest if plan is not None else digest or frame_digest(measures)
-        report = SyncReport()
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
             self._lock_revision(conn)
             current = self._meta(conn, "measures_digest")
             if current == digest:
-                return report
+                return SyncReport()
             if plan is None:
-                plan = plan_revision(self._stored_rows(conn), measures, base=current, digest=digest)
+                plan = plan_revision(stored_rows(conn), measures, base=current, digest=digest)
             elif plan.base != current:
                 raise ConflictError("政策任务已被他人同步或修订，请重新核对差异后再确认")
             account = self.accounts.current(conn, user.username) if user is not None else None
@@ -321,264 +303,18 @@ class Store:
                     "本次修订会移动或归档已有任务（及其进度），须由督办员或管理员确认："
                     + plan.summary()
                 )
-            history = _RevisionHistory(
+            report = write_measures(
                 conn,
+                measures,
+                plan,
                 user=account.username if account else "",
                 source=source or f"revision:{digest[:12]}",
             )
-            self._sync_policies(conn, measures)
-            self._sync_units(conn, measures)
-            self._sync_measures(conn, measures)
-            self._sync_tasks(conn, measures, plan, history)
-            self._sync_assignments(conn, measures, report, history)
-            history.write()
             if within is not None:
                 within(conn)
-            counts = plan.counts()
-            report.added_tasks = counts[ADDED]
-            report.archived_tasks = counts[REMOVED]
-            report.moved_tasks = counts[MOVED]
-            report.changed_tasks = counts[CHANGED]
-            report.restored += counts[RESTORED]
             self._set_meta(conn, "measures_digest", digest)
             self._bump_revision(conn)
         return report
-
-    def _stored_rows(self, conn) -> pd.DataFrame:
-        """Every stored task with its units, in the shape :func:`plan_revision` reads: a
-        live task with its live assignments, an archived one with all of them."""
-        rows = _fetch(
-            conn,
-            select(
-                Measure.policy_id,
-                Measure.measure_no,
-                Task.task_id,
-                Task.task_seq,
-                Task.task_text,
-                Task.archived,
-                Assignment.unit,
-                Assignment.role,
-                Assignment.unit_rank,
-                Assignment.archived.label("assignment_archived"),
-                (Progress.version > 0).label("reported"),
-            )
-            .join(Measure, Measure.measure_id == Task.measure_id)
-            .join(Assignment, Assignment.task_id == Task.task_id)
-            .join(Progress, Progress.assignment_id == Assignment.assignment_id),
-        )
-        for column in ("archived", "assignment_archived", "reported"):
-            rows[column] = rows[column].astype(bool)
-        return rows[rows["archived"] | ~rows["assignment_archived"]]
-
-    def _upsert(self, conn, model, key: str, rows: list[dict]) -> set:
-        """Insert rows whose key is new, update changed ones; return every key now stored."""
-        if not rows:
-            return set(conn.execute(select(getattr(model, key))).scalars())
-        names = list(rows[0])
-        stored = {r[0]: tuple(r) for r in conn.execute(select(*(getattr(model, n) for n in names)))}
-        new = [r for r in rows if r[key] not in stored]
-        if new:
-            conn.execute(insert(model), new)
-        for r in rows:
-            if r[key] in stored and stored[r[key]] != tuple(r.values()):
-                conn.execute(update(model).where(getattr(model, key) == r[key]).values(r))
-        return set(stored) | {r[key] for r in new}
-
-    def _sync_policies(self, conn, measures: pd.DataFrame) -> None:
-        policies = measures.drop_duplicates("policy_id")
-        rows = [
-            {
-                "policy_id": r.policy_id,
-                "title": r.policy_title,
-                "doc_no": r.doc_no,
-                "issuer": r.issuer,
-                "issue_date": _to_date(r.issue_date),
-                "effective_from": _to_date(r.effective_from),
-                "effective_to": _to_date(r.effective_to),
-                "source_url": r.source_url,
-                "archived": False,
-            }
-            for r in policies.itertuples()
-        ]
-        present = self._upsert(conn, Policy, "policy_id", rows)
-        gone = present - {r["policy_id"] for r in rows}
-        if gone:
-            conn.execute(update(Policy).where(Policy.policy_id.in_(gone)).values(archived=True))
-
-    def _sync_units(self, conn, measures: pd.DataFrame) -> None:
-        units = measures.drop_duplicates("unit")
-        rows = [
-            {"unit": r.unit, "full_name": r.unit_full_name, "kind": r.unit_kind}
-            for r in units.itertuples()
-        ]
-        self._upsert(conn, Unit, "unit", rows)
-
-    def _sync_measures(self, conn, measures: pd.DataFrame) -> None:
-        rows = [
-            {
-                "measure_id": measure_id_of(m["policy_id"], m["measure_no"]),
-                "policy_id": m["policy_id"],
-                "section_no": int(m["section_no"]),
-                "section_title": m["section_title"],
-                "measure_no": int(m["measure_no"]),
-                "measure_title": m["measure_title"],
-                "archived": False,
-            }
-            for m in measures.drop_duplicates(["policy_id", "measure_no"]).to_dict("records")
-        ]
-        present = self._upsert(conn, Measure, "measure_id", rows)
-        gone = present - {r["measure_id"] for r in rows}
-        if gone:
-            conn.execute(update(Measure).where(Measure.measure_id.in_(gone)).values(archived=True))
-
-    def _sync_tasks(
-        self, conn, measures: pd.DataFrame, plan: RevisionPlan, history: _RevisionHistory
-    ) -> None:
-        """Re-key stored tasks as ``plan`` says, then write the incoming tasks.
-
-        Assignments leave every id that changes hands before any task text is written:
-        a matched task's go to a holding id and then to the id its text has now; a removed
-        (or evicted archived) task keeps them under ``<id>~N``, archived.  So no text is
-        ever rewritten under assignments that were reported for another task.
-        """
-        rows = [
-            {
-                "task_id": t["task_id"],
-                "measure_id": measure_id_of(t["policy_id"], t["measure_no"]),
-                "task_seq": int(t["task_seq"]),
-                "task_text": t["task_text"],
-                "archived": False,
-            }
-            for t in measures.drop_duplicates("task_id").to_dict("records")
-        ]
-        incoming = {r["task_id"] for r in rows}
-        moves = plan.moves
-        retired = [c.old_task_id for c in plan.of_kind(REMOVED)] + list(plan.evicted)
-        stored = {
-            r.task_id: r
-            for r in conn.execute(
-                select(Task.task_id, Task.measure_id, Task.task_seq, Task.task_text)
-            )
-        }
-        taken = set(stored)
-        held: dict[str, str] = {}
-        for old in [*moves, *retired]:
-            hold = _free_id(old, taken)
-            row = stored[old]
-            conn.execute(
-                insert(Task).values(
-                    task_id=hold,
-                    measure_id=row.measure_id,
-                    task_seq=row.task_seq,
-                    task_text=row.task_text,
-                    archived=True,
-                )
-            )
-            conn.execute(update(Assignment).where(Assignment.task_id == old).values(task_id=hold))
-            held[old] = hold
-        self._upsert(conn, Task, "task_id", rows)
-        for old, new in moves.items():
-            conn.execute(
-                update(Assignment).where(Assignment.task_id == held[old]).values(task_id=new)
-            )
-            conn.execute(delete(Task).where(Task.task_id == held[old]))
-            history.moved(held_as=new, old=old, new=new)
-        for old in retired:
-            history.moved(held_as=held[old], old=old, new=held[old])
-        vacated = [old for old in held if old not in incoming]
-        if vacated:  # their assignments live on under another id; nothing refers to them
-            conn.execute(delete(Task).where(Task.task_id.in_(vacated)))
-        for change in plan.of_kind(CHANGED, RESTORED):
-            if change.old_text != change.new_text:
-                history.reworded(change.new_task_id, change.old_text, change.new_text)
-        conn.execute(
-            update(Task)
-            .where(Task.task_id.not_in(incoming), Task.archived.is_(False))
-            .values(archived=True)
-        )
-
-    def _sync_assignments(
-        self, conn, measures: pd.DataFrame, report: SyncReport, history: _RevisionHistory
-    ) -> None:
-        existing = {
-            (r.task_id, r.unit): r
-            for r in conn.execute(
-                select(
-                    Assignment.assignment_id,
-                    Assignment.task_id,
-                    Assignment.unit,
-                    Assignment.role,
-                    Assignment.unit_rank,
-                    Assignment.archived,
-                )
-            )
-        }
-        wanted = {
-            (task_id, unit): (role, int(rank))
-            for task_id, unit, role, rank in zip(
-                measures["task_id"],
-                measures["unit"],
-                measures["role"],
-                measures["unit_rank"],
-                strict=True,
-            )
-        }
-        assigned_at = now()
-        new = [
-            {
-                "task_id": t,
-                "unit": u,
-                "role": role,
-                "unit_rank": rank,
-                "archived": False,
-                "assigned_at": assigned_at,
-            }
-            for (t, u), (role, rank) in wanted.items()
-            if (t, u) not in existing
-        ]
-        if new:
-            conn.execute(insert(Assignment), new)
-            fresh = conn.execute(
-                select(Assignment.assignment_id, Assignment.task_id)
-                .outerjoin(Progress, Progress.assignment_id == Assignment.assignment_id)
-                .where(Progress.assignment_id.is_(None))
-            ).all()
-            # The deadline the policy text states (measures.csv ``due_hint``) is proposed as
-            # the first 完成时限; from then on only a supervisor changes it.
-            hints = _due_hints(measures)
-            conn.execute(
-                insert(Progress),
-                [
-                    {
-                        "assignment_id": i,
-                        "status": "not_started",
-                        "percent": 0,
-                        "due_date": hints.get(t),
-                    }
-                    for i, t in fresh
-                ],
-            )
-        for key, row in existing.items():
-            if key in wanted:
-                role, rank = wanted[key]
-                if row.archived or row.role != role or row.unit_rank != rank:
-                    conn.execute(
-                        update(Assignment)
-                        .where(Assignment.assignment_id == row.assignment_id)
-                        .values(role=role, unit_rank=rank, archived=False)
-                    )
-                    if row.archived:
-                        report.restored += 1
-                        history.archived(row.assignment_id, False)
-            elif not row.archived:
-                conn.execute(
-                    update(Assignment)
-                    .where(Assignment.assignment_id == row.assignment_id)
-                    .values(archived=True)
-                )
-                report.archived_assignments += 1
-                history.archived(row.assignment_id, True)
-        report.added_assignments = len(new)
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -594,14 +330,14 @@ class Store:
             high = conn.scalar(select(func.max(ProgressHistory.history_id))) or 0
             cached = self._loaded if self._loaded and self._loaded.key == key else None
             if cached is None:
-                progress = _fetch(conn, _progress_query())
+                progress = fetch_frame(conn, _progress_query())
             elif cached.high == high:
                 return cached.frame.copy(deep=False)
             else:
                 touched = select(ProgressHistory.assignment_id).where(
                     ProgressHistory.history_id > cached.high
                 )
-                progress = _fetch(
+                progress = fetch_frame(
                     conn, _progress_query().where(Progress.assignment_id.in_(touched))
                 )
         progress = _typed(progress)
@@ -668,7 +404,7 @@ class Store:
         library, and two SQLite copies in one process break each other's file locks.)
         """
         with self.engine.connect() as conn, conn.begin():
-            return [_fetch(conn, query) for query in queries]
+            return [fetch_frame(conn, query) for query in queries]
 
     def history(
         self,
@@ -727,7 +463,7 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            return _fetch(conn, query)
+            return fetch_frame(conn, query)
 
     def snapshots(self, *, unit: str | None = None) -> pd.DataFrame:
         """Per-period state of each assignment (for trend charts), optionally one unit's."""
@@ -783,262 +519,99 @@ class Store:
         in): a 领导 account writes nothing, a 填报员 only its own units' rows and never a
         deadline.  A row of another unit refuses the whole batch (:class:`PermissionDenied`,
         naming each such row), whatever ``partial`` says: such a file is not the sender's.
+
+        The steps: lock, read the account and the rows, decide (:func:`plan_apply`, a pure
+        function), then raise the plan's refusal or write it.
         """
         if not isinstance(user, Account):
             raise PermissionDenied("请先登录：每次保存都必须对应一个已登录的账号")
         at = at or now()
-        source = source if len(source) <= 200 else source[:199] + "…"
-        period = period_of(at.date())
-        problems: list[Problem] = []
-        conflicts: list[Conflict] = []
-        warnings: list[Problem] = []
-        diffs: list[tuple] = []
-        writes: list[tuple[Update, dict, dict]] = []
-        ids = [int(u.assignment_id) for u in updates]
         with self.engine.connect().execution_options(write=True) as conn:
             tx = conn.begin()
             try:
-                account = self.accounts.current(conn, user.username)
-                if not account.writes:
-                    raise PermissionDenied(
-                        f"账号 {account.username}（领导）只能查看和导出，不能修改"
-                    )
-                if not dry_run:
-                    # One writer at a time, from here to commit: history ids then grow in
-                    # commit order, which lets readers fetch "what changed since id N".
-                    self._lock_revision(conn)
-                current = self._locked_rows(conn, ids)
-                self._authorize(account, updates, current)
-                seen: dict[int, Update] = {}
-                for upd in updates:
-                    aid = int(upd.assignment_id)
-                    where: _Where = {"row": upd.row, "sheet": upd.sheet}
-                    row = current.get(aid)
-                    if row is None:
-                        problems.append(Problem(f"未知的任务分工编号 {aid}", **where))
-                        continue
-                    where["task_id"] = row["task_id"]
-                    if aid in seen:
-                        problems.append(Problem("同一任务分工出现多次", **where))
-                        continue
-                    seen[aid] = upd
-                    new_state, changed, bad = self._merge(row, upd, where)
-                    if "due_date" in changed and not account.supervises:
-                        bad.append(
-                            Problem(
-                                "完成时限由督办员设定，填报员不能修改",
-                                column=PROGRESS_FIELDS["due_date"],
-                                value=history_text(changed["due_date"][1]),
-                                **where,
-                            )
-                        )
-                    if bad:
-                        problems.extend(bad)
-                        continue
-                    if not changed:
-                        continue
-                    if int(upd.base_version) != row["version"]:
-                        conflicts.append(self._conflict(row, upd, changed))
-                        continue
-                    errors, warns = check_progress(
-                        new_state,
-                        effective_from=row["effective_from"],
-                        effective_to=row["effective_to"],
-                    )
-                    if errors:
-                        problems.extend(Problem(e, **where) for e in errors)
-                        continue
-                    warnings.extend(Problem(w, **where) for w in warns)
-                    writes.append((upd, row, changed))
-                    diffs.extend(
-                        (aid, row["task_id"], row["unit"], name, old, new, upd.row)
-                        for name, (old, new) in changed.items()
-                    )
-                if not partial and problems:
-                    raise ValidationError(
-                        f"{len(problems)} 处数据不符合要求，本批次未保存任何修改",
-                        problems,
-                    )
-                if not partial and conflicts:
-                    raise ConflictError(
-                        f"{len(conflicts)} 条任务已被他人修改，本批次未保存任何修改",
-                        conflicts,
-                    )
-                if not dry_run and writes:
-                    self._write(
-                        conn, writes, user=account.username, source=source, at=at, period=period
-                    )
-                    self._bump_revision(conn)
-                if dry_run:
-                    tx.rollback()
+                plan = self._plan(conn, user, updates, at=at, source=source, dry_run=dry_run)
+                refusal = plan.refusal(partial=partial)
+                if refusal is not None:
+                    raise refusal
+                if dry_run or not plan.writes:
+                    tx.rollback()  # nothing to keep (the revision moved only to lock)
                 else:
+                    self._write(conn, plan)
                     tx.commit()
             except BaseException:
                 if tx.is_active:
                     tx.rollback()
                 raise
-        if writes and not dry_run:
-            log_event("save", user.username, rows=len(writes), source=source)
-        return ApplyResult(
-            diffs=_diff_frame(diffs),
-            problems=problems,
-            conflicts=conflicts,
-            warnings=warnings,
-            dry_run=dry_run,
-        )
+        if plan.writes and not dry_run:
+            log_event("save", user.username, rows=len(plan.writes), source=source)
+        return ApplyResult(plan.diffs, plan.problems, plan.conflicts, plan.warnings, dry_run)
 
-    @staticmethod
-    def _authorize(account: Account, updates: Sequence[Update], current: dict[int, dict]) -> None:
-        """Refuse the batch if it touches a row of a unit ``account`` does not report for."""
-        foreign = [
-            Problem(
-                f"无权修改「{row['unit']}」的任务（本账号负责：{'、'.join(sorted(account.units)) or '无'}）",
-                row=upd.row,
-                sheet=upd.sheet,
-                task_id=row["task_id"],
-            )
-            for upd in updates
-            if (row := current.get(int(upd.assignment_id))) is not None
-            and not account.may_edit_unit(row["unit"])
-        ]
-        if foreign:
-            raise PermissionDenied(
-                f"{len(foreign)} 行属于其他单位，账号 {account.username} 无权修改，"
-                "本批次未保存任何修改",
-                foreign,
-            )
+    def _plan(
+        self,
+        conn,
+        user: Account,
+        updates: Sequence[Update],
+        *,
+        at: datetime,
+        source: str,
+        dry_run: bool,
+    ) -> ApplyPlan:
+        """Lock, read the account as stored and the rows ``updates`` touch, and plan."""
+        account = self.accounts.current(conn, user.username)
+        current: dict[int, dict] = {}
+        if account.writes:
+            if not dry_run:
+                # One writer at a time, from here to commit: history ids then grow in commit
+                # order, which lets readers fetch "what changed since id N".  Moving the
+                # revision first takes that lock (PostgreSQL: the row's; SQLite writers
+                # hold the database's) and saves a separate locking read.
+                self._bump_revision(conn)
+            current = self._locked_rows(conn, [int(u.assignment_id) for u in updates])
+        return plan_apply(account, current, updates, at=at, source=source)
 
     def _locked_rows(self, conn, ids: list[int]) -> dict[int, dict]:
         """Current progress of the given assignments, locked until the transaction ends."""
         rows: dict[int, dict] = {}
-        progress_columns = [getattr(Progress, c) for c in _PROGRESS_KEYS]
-        for chunk in _chunks(sorted(set(ids)), 5000):
-            query = (
-                select(
-                    *progress_columns,
-                    Assignment.task_id,
-                    Assignment.unit,
-                    Policy.effective_from,
-                    Policy.effective_to,
-                )
-                .join(Assignment, Assignment.assignment_id == Progress.assignment_id)
-                .join(Task, Task.task_id == Assignment.task_id)
-                .join(Measure, Measure.measure_id == Task.measure_id)
-                .join(Policy, Policy.policy_id == Measure.policy_id)
-                .where(Progress.assignment_id.in_(chunk), Assignment.archived.is_(False))
-                .with_for_update(of=Progress)
-            )
-            result = conn.execute(query)
+        wanted = sorted(set(ids))
+        statement = _LOCK_ONE if len(wanted) == 1 else _LOCK_MANY
+        batches: list[dict[str, object]] = (
+            [{"id": wanted[0]}]
+            if len(wanted) == 1
+            else [{"ids": chunk} for chunk in chunks(wanted, 5000)]
+        )
+        for params in batches:
+            result = conn.execute(statement, params)
             keys = list(result.keys())
             for values in result.all():
                 rows[int(values[0])] = dict(zip(keys, values, strict=True))
         return rows
 
-    @staticmethod
-    def _merge(row: dict, upd: Update, where: _Where) -> tuple[dict, dict, list[Problem]]:
-        new_state = {name: row[name] for name in PROGRESS_COLUMNS}
-        changed: dict[str, tuple[object, object]] = {}
-        bad: list[Problem] = []
-        for name, value in upd.changes.items():
-            if name not in PROGRESS_FIELDS:
-                bad.append(Problem("不可修改的字段", column=name, value=value, **where))
-                continue
-            try:
-                new_value = normalize_value(name, value)
-            except ValueError as exc:
-                bad.append(Problem(str(exc), column=PROGRESS_FIELDS[name], value=value, **where))
-                continue
-            new_state[name] = new_value
-            if new_value != row[name]:
-                changed[name] = (row[name], new_value)
-        # Marking a task done without touching the percentage means 100%.
-        if (
-            changed.get("status", (None, None))[1] == DONE
-            and "percent" not in upd.changes
-            and new_state["percent"] != 100
-        ):
-            changed["percent"] = (row["percent"], 100)
-            new_state["percent"] = 100
-        return new_state, changed, bad
-
-    @staticmethod
-    def _conflict(row: dict, upd: Update, changed: dict) -> Conflict:
-        return Conflict(
-            assignment_id=row["assignment_id"],
-            task_id=row["task_id"],
-            unit=row["unit"],
-            base_version=int(upd.base_version),
-            current_version=row["version"],
-            updated_by=row["updated_by"],
-            theirs={PROGRESS_FIELDS[k]: _display(k, row[k]) for k in changed},
-            mine={PROGRESS_FIELDS[k]: _display(k, new) for k, (_old, new) in changed.items()},
-        )
-
-    def _write(self, conn, writes, *, user: str, source: str, at: datetime, period: str) -> None:
-        """One executemany UPDATE guarded by version, one executemany INSERT of history."""
-        statement = (
-            update(Progress)
-            .where(
-                Progress.assignment_id == bindparam("w_id"),
-                Progress.version == bindparam("w_version"),
-            )
-            .values(
-                {name: bindparam(name) for name in PROGRESS_COLUMNS}
-                | {
-                    "updated_by": user,
-                    "updated_at": at,
-                    "period": period,
-                    "version": Progress.version + 1,
-                }
-            )
-        )
-        params: list[dict[str, object]] = []
-        history: list[dict[str, object]] = []
-        for _upd, row, changed in writes:
-            state = {name: row[name] for name in PROGRESS_COLUMNS}
-            state.update({name: new for name, (_old, new) in changed.items()})
-            params.append({"w_id": row["assignment_id"], "w_version": row["version"], **state})
-            history.extend(
-                {
-                    "assignment_id": row["assignment_id"],
-                    "field": name,
-                    "old_value": history_text(old),
-                    "new_value": history_text(new),
-                    "changed_by": user,
-                    "changed_at": at,
-                    "source": source,
-                    "period": period,
-                    "version": row["version"] + 1,
-                }
-                for name, (old, new) in changed.items()
-            )
-        result = conn.execute(statement, params)
+    def _write(self, conn, plan: ApplyPlan) -> None:
+        """One executemany UPDATE guarded by version, one INSERT of history, one upsert of
+        this period's snapshots."""
+        stamp = {"w_by": plan.username, "w_at": plan.at, "w_period": plan.period}
+        params = [
+            {"w_id": w.assignment_id, "w_version": w.version, **w.state, **stamp}
+            for w in plan.writes
+        ]
+        result = conn.execute(_SAVE_PROGRESS, params)
         if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
             # Cannot happen while the rows are locked; never write blind if it does.
             raise ConflictError("任务已被他人修改，本批次未保存任何修改")
-        conn.execute(insert(ProgressHistory), history)
-        self._snapshot(conn, [row["assignment_id"] for _u, row, _c in writes], period)
-
-    def _snapshot(self, conn, assignment_ids: list[int], period: str) -> None:
-        for chunk in _chunks(assignment_ids, 5000):
+        conn.execute(insert(ProgressHistory), plan.history_rows())
+        snapshots = plan.snapshot_rows()
+        upsert = _SNAPSHOT_UPSERT.get(conn.dialect.name)
+        if upsert is not None:
+            conn.execute(upsert, snapshots)
+            return
+        for chunk in chunks([row["assignment_id"] for row in snapshots], 5000):
             conn.execute(
                 delete(ProgressSnapshot).where(
-                    ProgressSnapshot.period == period,
+                    ProgressSnapshot.period == plan.period,
                     ProgressSnapshot.assignment_id.in_(chunk),
                 )
             )
-            conn.execute(
-                insert(ProgressSnapshot).from_select(
-                    ["period", "assignment_id", "status", "percent", "updated_at"],
-                    select(
-                        literal(period, ProgressSnapshot.period.type),
-                        Progress.assignment_id,
-                        Progress.status,
-                        Progress.percent,
-                        Progress.updated_at,
-                    ).where(Progress.assignment_id.in_(chunk)),
-                )
-            )
+        conn.execute(insert(ProgressSnapshot), snapshots)
 
 
 _PROGRESS_KEYS = [
@@ -1048,6 +621,68 @@ _PROGRESS_KEYS = [
     "updated_at",
     "version",
 ]
+
+
+# The write path's statements, built once: building a Core statement costs more Python than
+# a one-row save spends in the database.
+_BUMP_REVISION = (
+    update(StoreMeta)
+    .where(StoreMeta.key == "revision")
+    .values(value=cast(cast(StoreMeta.value, Integer) + 1, Text))
+)
+_LOCK_ROWS = (
+    select(
+        *(getattr(Progress, c) for c in _PROGRESS_KEYS),
+        Assignment.task_id,
+        Assignment.unit,
+        Policy.effective_from,
+        Policy.effective_to,
+    )
+    .join(Assignment, Assignment.assignment_id == Progress.assignment_id)
+    .join(Task, Task.task_id == Assignment.task_id)
+    .join(Measure, Measure.measure_id == Task.measure_id)
+    .join(Policy, Policy.policy_id == Measure.policy_id)
+    .where(Assignment.archived.is_(False))
+    .with_for_update(of=Progress)
+)
+_LOCK_ONE = _LOCK_ROWS.where(Progress.assignment_id == bindparam("id"))
+_LOCK_MANY = _LOCK_ROWS.where(Progress.assignment_id.in_(bindparam("ids", expanding=True)))
+_SAVE_PROGRESS = (
+    update(Progress)
+    .where(
+        Progress.assignment_id == bindparam("w_id"),
+        Progress.version == bindparam("w_version"),
+    )
+    .values(
+        {name: bindparam(name) for name in PROGRESS_COLUMNS}
+        | {
+            "updated_by": bindparam("w_by"),
+            "updated_at": bindparam("w_at"),
+            "period": bindparam("w_period"),
+            "version": Progress.version + 1,
+        }
+    )
+)
+
+
+def _snapshot_upsert(insert_of) -> object:
+    """INSERT … ON CONFLICT (period, assignment_id) DO UPDATE: the last save in a period
+    wins, in one statement instead of a DELETE and an INSERT."""
+    statement = insert_of(ProgressSnapshot)
+    return statement.on_conflict_do_update(
+        index_elements=[ProgressSnapshot.period, ProgressSnapshot.assignment_id],
+        set_={
+            "status": statement.excluded.status,
+            "percent": statement.excluded.percent,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+
+
+_SNAPSHOT_UPSERT = {
+    "postgresql": _snapshot_upsert(postgresql.insert),
+    "sqlite": _snapshot_upsert(sqlite.insert),
+}
 
 
 ASSIGNMENT_COLUMNS = [
@@ -1112,140 +747,6 @@ def _patched(frame: pd.DataFrame, positions: pd.Series, fresh: pd.DataFrame) -> 
     return out
 
 
-def _sql(query, dialect) -> str:
-    return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-
-
-def _fetch(conn, query) -> pd.DataFrame:
-    """Run a Core select on the raw DBAPI cursor: plain tuples build a frame far faster."""
-    sql = _sql(query, conn.dialect)
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql)
-        columns = [d[0] for d in cursor.description]
-        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
-    finally:
-        cursor.close()
-
-
-def _chunks(items: list, size: int) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _diff_frame(diffs: list[tuple]) -> pd.DataFrame:
-    """Changed fields with old/new shown as the user reads them (status in Chinese)."""
-    frame = pd.DataFrame.from_records(diffs, columns=DIFF_COLUMNS)
-    is_status = (frame["field"] == "status").to_numpy()
-    for column in ("old", "new"):
-        frame[column] = [
-            STATUS_LABELS.get(v, v) if status else history_text(v)
-            for v, status in zip(frame[column].tolist(), is_status, strict=True)
-        ]
-    return frame
-
-
-def _display(name: str, value: object) -> str:
-    if name == "status":
-        return STATUS_LABELS.get(str(value), history_text(value))
-    return history_text(value)
-
-
-def _due_hints(measures: pd.DataFrame) -> dict[str, date | None]:
-    """task_id -> the deadline its policy text states, where the loader found one."""
-    if "due_hint" not in measures:
-        return {}
-    hinted = measures.loc[
-        measures["due_hint"].fillna("").astype(str) != "", ["task_id", "due_hint"]
-    ]
-    return {t: _to_date(d) for t, d in zip(hinted["task_id"], hinted["due_hint"], strict=True)}
-
-
-def frame_digest(measures: pd.DataFrame) -> str:
-    """A digest of a measures frame's content, for callers that sync a frame, not a file
-    (the file's own bytes are hashed by :mod:`loaders.store_sync`)."""
-    hashed = pd.util.hash_pandas_object(measures.astype(str), index=False)
-    return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()
-
-
-def _free_id(task_id: str, taken: set[str]) -> str:
-    """``<task_id>~N`` with the smallest N not taken (and take it)."""
-    base = task_id.split("~")[0]
-    n = 1
-    while f"{base}~{n}" in taken:
-        n += 1
-    taken.add(f"{base}~{n}")
-    return f"{base}~{n}"
-
-
-class _RevisionHistory:
-    """The history rows one sync writes: an assignment moved to another task id, its task's
-    text changed, it was archived or came back.  Values are kept readable: archived is
-    否/是, the rest the ids and texts themselves."""
-
-    def __init__(self, conn, *, user: str, source: str) -> None:
-        self.conn = conn
-        self.user = user
-        self.source = source if len(source) <= 200 else source[:199] + "…"
-        self.at = now()
-        self.period = period_of(self.at.date())
-        self.changes: list[tuple[int, str, str, str]] = []
-
-    def _under(self, task_id: str) -> list[int]:
-        return list(
-            self.conn.execute(
-                select(Assignment.assignment_id).where(Assignment.task_id == task_id)
-            ).scalars()
-        )
-
-    def moved(self, *, held_as: str, old: str, new: str) -> None:
-        self.changes.extend((aid, "task_id", old, new) for aid in self._under(held_as))
-
-    def reworded(self, task_id: str, old: str, new: str) -> None:
-        self.changes.extend((aid, "task_text", old, new) for aid in self._under(task_id))
-
-    def archived(self, assignment_id: int, archived: bool) -> None:
-        old, new = ("否", "是") if archived else ("是", "否")
-        self.changes.append((int(assignment_id), "archived", old, new))
-
-    def write(self) -> None:
-        if not self.changes:
-            return
-        if not self.user:  # plans that write history need a confirming account
-            raise PermissionDenied("本次修订会改动已有任务，须由督办员或管理员确认")
-        ids = sorted({c[0] for c in self.changes})
-        versions: dict[int, int] = {}
-        for chunk in _chunks(ids, 5000):
-            versions.update(
-                self.conn.execute(
-                    select(Progress.assignment_id, Progress.version).where(
-                        Progress.assignment_id.in_(chunk)
-                    )
-                ).all()
-            )
-        self.conn.execute(
-            insert(ProgressHistory),
-            [
-                {
-                    "assignment_id": aid,
-                    "field": name,
-                    "old_value": old,
-                    "new_value": new,
-                    "changed_by": self.user,
-                    "changed_at": self.at,
-                    "source": self.source,
-                    "period": self.period,
-                    "version": versions.get(aid, 0),
-                }
-                for aid, name, old, new in self.changes
-            ],
-        )
-
-
-def measure_id_of(policy_id: str, measure_no: int) -> str:
-    return f"{policy_id}-m{int(measure_no):02d}"
-
-
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     """Give whichever of the assignment columns ``df`` has their types (SQLite returns
     dates as text and booleans as integers)."""
@@ -1268,3 +769,13 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
         if column in df:
             df[column] = df[column].astype("int64")
     return df
+
+
+def _diff_frame(changes: list[tuple]) -> pd.DataFrame:
+    """Changed fields with old/new shown as the user reads them (status in Chinese)."""
+    if not changes:
+        return pd.DataFrame.from_records([], columns=DIFF_COLUMNS)
+    frame = dict(zip(DIFF_COLUMNS, map(list, zip(*changes, strict=True)), strict=True))
+    frame["old"] = [display_text(f, v) for f, v in zip(frame["field"], frame["old"], strict=True)]
+    frame["new"] = [display_text(f, v) for f, v in zip(frame["field"], frame["new"], strict=True)]
+    return pd.DataFrame(frame, columns=DIFF_COLUMNS)

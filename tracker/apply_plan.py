@@ -1,0 +1,313 @@
+"""What a batch of progress updates does, decided without a database.
+
+:meth:`tracker.store.Store.apply` takes the write lock, reads the account as stored and the
+rows the batch touches, and hands them to :func:`plan_apply`.  The plan says, update by
+update, whether the account may touch the row, which values are refused and why, which
+rows someone else saved since the editor loaded them, and exactly which rows and history
+rows to write.  The store then raises :meth:`ApplyPlan.refusal` or writes the plan: this
+module is where "what happens to this update" is decided, and it is tested without a
+database.
+
+>>> from datetime import date, datetime
+>>> row = {"assignment_id": 7, "task_id": "demo-m01-t1", "unit": "市科委", "version": 2,
+...        "status": "not_started", "percent": 0, "due_date": None, "note": "",
+...        "next_step": "", "problems": "", "evidence": "", "updated_by": "",
+...        "updated_at": None, "effective_from": None, "effective_to": None}
+>>> plan = plan_apply(Account("zhang", "staff", frozenset({"市科委"})), {7: row},
+...                   [Update(7, 2, {"percent": "40%"})],
+...                   at=datetime(2026, 11, 23, 9, 30), source="web")
+>>> [(w.assignment_id, w.changed) for w in plan.writes], plan.refusal(partial=False)
+([(7, {'percent': (0, 40)})], None)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypedDict
+
+from tracker.accounts import Account
+from tracker.errors import (
+    Conflict,
+    ConflictError,
+    PermissionDenied,
+    Problem,
+    TrackerError,
+    ValidationError,
+)
+from tracker.progress import Update, check_progress, normalize_value, period_of
+from tracker.schema import DONE, PROGRESS_FIELDS, STATUS_LABELS
+
+PROGRESS_COLUMNS = list(PROGRESS_FIELDS)  # the fields an update may change
+DIFF_COLUMNS = ["assignment_id", "task_id", "unit", "field", "old", "new", "row"]
+MAX_SOURCE_CHARS = 200  # progress_history.source
+
+
+def history_text(value: object) -> str:
+    """A value as ``progress_history`` stores it: ISO dates, "" for nothing.
+
+    >>> history_text(date(2026, 12, 31)), history_text(None), history_text(40)
+    ('2026-12-31', '', '40')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def display_text(name: str, value: object) -> str:
+    """A field's value as the user reads it (the status in Chinese)."""
+    if name == "status":
+        return STATUS_LABELS.get(str(value), history_text(value))
+    return history_text(value)
+
+
+class _Where(TypedDict, total=False):
+    """Where a refused update sits, as :class:`Problem` takes it."""
+
+    row: int | None
+    sheet: str | None
+    task_id: str | None
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One row to write: its progress fields after the update, guarded by ``version`` (the
+    version it is at now, which the editor loaded)."""
+
+    assignment_id: int
+    version: int
+    state: dict[str, object]  # every field of PROGRESS_COLUMNS, as it will be stored
+    changed: dict[str, tuple[object, object]]  # field -> (old, new), in the order applied
+
+
+@dataclass
+class ApplyPlan:
+    """What one batch does: why it is refused, or what it writes (see the module)."""
+
+    username: str
+    at: datetime
+    period: str
+    source: str
+    read_only: bool = False  # the account may not write at all (领导, or no such role)
+    foreign: list[Problem] = field(default_factory=list)  # rows of other units
+    problems: list[Problem] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    writes: list[PlannedWrite] = field(default_factory=list)
+    diffs: list[tuple] = field(default_factory=list)  # rows of DIFF_COLUMNS, raw values
+
+    def refusal(self, *, partial: bool) -> TrackerError | None:
+        """The error the whole batch fails with, or None if it may be written.
+
+        A read-only account or a row of another unit refuses the batch whatever ``partial``
+        says (such a file is not the sender's); invalid values, then conflicts, refuse it
+        unless ``partial``.
+        """
+        if self.read_only:
+            return PermissionDenied(f"账号 {self.username}（领导）只能查看和导出，不能修改")
+        if self.foreign:
+            return PermissionDenied(
+                f"{len(self.foreign)} 行属于其他单位，账号 {self.username} 无权修改，"
+                "本批次未保存任何修改",
+                self.foreign,
+            )
+        if not partial and self.problems:
+            return ValidationError(
+                f"{len(self.problems)} 处数据不符合要求，本批次未保存任何修改", self.problems
+            )
+        if not partial and self.conflicts:
+            return ConflictError(
+                f"{len(self.conflicts)} 条任务已被他人修改，本批次未保存任何修改",
+                self.conflicts,
+            )
+        return None
+
+    def history_rows(self) -> list[dict[str, object]]:
+        """One ``progress_history`` row per changed field, at the row's next version."""
+        return [
+            {
+                "assignment_id": write.assignment_id,
+                "field": name,
+                "old_value": history_text(old),
+                "new_value": history_text(new),
+                "changed_by": self.username,
+                "changed_at": self.at,
+                "source": self.source,
+                "period": self.period,
+                "version": write.version + 1,
+            }
+            for write in self.writes
+            for name, (old, new) in write.changed.items()
+        ]
+
+    def snapshot_rows(self) -> list[dict[str, object]]:
+        """Each written row's state for this period (the last save in a period wins)."""
+        return [
+            {
+                "period": self.period,
+                "assignment_id": write.assignment_id,
+                "status": write.state["status"],
+                "percent": write.state["percent"],
+                "updated_at": self.at,
+            }
+            for write in self.writes
+        ]
+
+
+def plan_apply(
+    account: Account,
+    current: Mapping[int, Mapping[str, Any]],
+    updates: Sequence[Update],
+    *,
+    at: datetime,
+    source: str,
+    period: str | None = None,
+) -> ApplyPlan:
+    """Decide what ``updates`` do to the ``current`` rows, as ``account``.
+
+    ``account`` is the account as stored now; ``current`` maps assignment id to the row's
+    progress (:data:`PROGRESS_COLUMNS`, ``assignment_id``, ``version``, ``updated_by``) with
+    its ``task_id``, ``unit`` and policy's ``effective_from``/``effective_to``; an id not in
+    it is unknown (or archived).  Unchanged values plan no write (re-applying is a no-op).
+    """
+    plan = ApplyPlan(
+        username=account.username,
+        at=at,
+        period=period or period_of(at.date()),
+        source=source if len(source) <= MAX_SOURCE_CHARS else source[: MAX_SOURCE_CHARS - 1] + "…",
+        read_only=not account.writes,
+    )
+    if plan.read_only:
+        return plan
+    plan.foreign = _foreign(account, updates, current)
+    if plan.foreign:
+        return plan
+    seen: set[int] = set()
+    for upd in updates:
+        aid = int(upd.assignment_id)
+        where: _Where = {"row": upd.row, "sheet": upd.sheet}
+        row = current.get(aid)
+        if row is None:
+            plan.problems.append(Problem(f"未知的任务分工编号 {aid}", **where))
+            continue
+        where["task_id"] = str(row["task_id"])
+        if aid in seen:
+            plan.problems.append(Problem("同一任务分工出现多次", **where))
+            continue
+        seen.add(aid)
+        _plan_one(plan, account, row, upd, where)
+    return plan
+
+
+def _foreign(
+    account: Account, updates: Sequence[Update], current: Mapping[int, Mapping[str, Any]]
+) -> list[Problem]:
+    """A problem for each update of a row of a unit ``account`` does not report for."""
+    return [
+        Problem(
+            f"无权修改「{row['unit']}」的任务（本账号负责：{'、'.join(sorted(account.units)) or '无'}）",
+            row=upd.row,
+            sheet=upd.sheet,
+            task_id=str(row["task_id"]),
+        )
+        for upd in updates
+        if (row := current.get(int(upd.assignment_id))) is not None
+        and not account.may_edit_unit(str(row["unit"]))
+    ]
+
+
+def _plan_one(
+    plan: ApplyPlan, account: Account, row: Mapping[str, Any], upd: Update, where: _Where
+) -> None:
+    """Add one known row's outcome to ``plan``: refused values, a conflict, or a write."""
+    state, changed, bad = _merge(row, upd, where)
+    if "due_date" in changed and not account.supervises:
+        bad.append(
+            Problem(
+                "完成时限由督办员设定，填报员不能修改",
+                column=PROGRESS_FIELDS["due_date"],
+                value=history_text(changed["due_date"][1]),
+                **where,
+            )
+        )
+    if bad:
+        plan.problems.extend(bad)
+        return
+    if not changed:
+        return
+    if int(upd.base_version) != row["version"]:
+        plan.conflicts.append(_conflict(row, upd, changed))
+        return
+    errors, warnings = check_progress(
+        state,
+        effective_from=_day(row.get("effective_from")),
+        effective_to=_day(row.get("effective_to")),
+    )
+    if errors:
+        plan.problems.extend(Problem(e, **where) for e in errors)
+        return
+    plan.warnings.extend(Problem(w, **where) for w in warnings)
+    aid = int(upd.assignment_id)
+    plan.writes.append(PlannedWrite(aid, int(row["version"]), state, changed))
+    plan.diffs.extend(
+        (aid, row["task_id"], row["unit"], name, old, new, upd.row)
+        for name, (old, new) in changed.items()
+    )
+
+
+NAN_ERROR = "不是有效的数值（NaN）：空值请留空，不要填 NaN"
+
+
+def _merge(
+    row: Mapping[str, Any], upd: Update, where: _Where
+) -> tuple[dict[str, object], dict[str, tuple[object, object]], list[Problem]]:
+    """The row's progress with the update's values (normalised), what changed, what is
+    refused."""
+    state = {name: row[name] for name in PROGRESS_COLUMNS}
+    changed: dict[str, tuple[object, object]] = {}
+    bad: list[Problem] = []
+    for name, value in upd.changes.items():
+        if name not in PROGRESS_FIELDS:
+            bad.append(Problem("不可修改的字段", column=name, value=value, **where))
+            continue
+        if isinstance(value, float) and math.isnan(value):  # NaN is no value, like inf
+            bad.append(Problem(NAN_ERROR, column=PROGRESS_FIELDS[name], value=value, **where))
+            continue
+        try:
+            new_value = normalize_value(name, value)
+        except ValueError as exc:
+            bad.append(Problem(str(exc), column=PROGRESS_FIELDS[name], value=value, **where))
+            continue
+        state[name] = new_value
+        if new_value != row[name]:
+            changed[name] = (row[name], new_value)
+    # Marking a task done without touching the percentage means 100%.
+    if (
+        changed.get("status", (None, None))[1] == DONE
+        and "percent" not in upd.changes
+        and state["percent"] != 100
+    ):
+        changed["percent"] = (row["percent"], 100)
+        state["percent"] = 100
+    return state, changed, bad
+
+
+def _conflict(row: Mapping[str, Any], upd: Update, changed: dict) -> Conflict:
+    return Conflict(
+        assignment_id=row["assignment_id"],
+        task_id=row["task_id"],
+        unit=row["unit"],
+        base_version=int(upd.base_version),
+        current_version=row["version"],
+        updated_by=row["updated_by"],
+        theirs={PROGRESS_FIELDS[k]: display_text(k, row[k]) for k in changed},
+        mine={PROGRESS_FIELDS[k]: display_text(k, new) for k, (_old, new) in changed.items()},
+    )
+
+
+def _day(value: object) -> date | None:
+    return value if isinstance(value, date) else None
