@@ -22,7 +22,7 @@ import pandas as pd
 
 from loaders.measures_csv import build_measures, to_csv_bytes
 from loaders.policy_files import read_sources, write_atomic
-from loaders.units import read_units
+from loaders.units import read_units, write_units
 from tracker.errors import PermissionDenied, StoreUnavailable, TrackerError
 from tracker.schema import MEASURES_CSV, SOURCES_DIR, UNITS_CSV
 
@@ -216,7 +216,10 @@ def cmd_add(args: argparse.Namespace) -> int:
         raise PermissionDenied(f"账号 {account.username} 无权发布政策（需督办员或管理员）")
     path = Path(args.file)
     units_file = Path(args.units) if args.units else policy_files.units_csv()
-    registry = read_units(units_file.read_bytes(), name=str(units_file))
+    if args.units:
+        registry = read_units(units_file.read_bytes(), name=str(units_file))
+    else:
+        registry = policy_files.current_registry(store)
     draft = policy_files.draft_policy(
         path.read_bytes(), path.name, registry, policy_id=args.policy_id
     )
@@ -256,6 +259,79 @@ def cmd_add(args: argparse.Namespace) -> int:
     )
     print(f"wrote {folder / draft.source_name} and {out}")
     print_report(report)
+    return EXIT_OK
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    """The policy texts in the database: ``export DIR`` writes them (with the originals and,
+    if asked, the register and measures.csv); ``check`` lists where the files disagree."""
+    from loaders import policy_files
+    from loaders.store_sync import file_digest, measures_path, open_store
+    from tracker import sources
+
+    store = open_store(args.db)
+    if args.action == "check":
+        folder = Path(args.dir) if args.dir else policy_files.sources_dir()
+        files = read_sources(folder) if folder.is_dir() else []
+        measures = measures_path(args.measures)
+        digest = file_digest(measures.read_bytes()) if measures.is_file() else None
+        problems = sources.disagreements(store, files, digest)
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} differences between the files and the database")
+        return EXIT_DIFFERS if problems else EXIT_OK
+    if not args.dir:
+        raise TrackerError("sources export 需要目标目录")
+    texts = sources.stored_texts(store)
+    if not texts:
+        raise TrackerError("数据库中还没有政策原文（首次启动会从 data/sources 复制）")
+    folder = Path(args.dir)
+    for name, content in texts:
+        write_atomic(folder / name, content)
+    for name, content in sources.stored_originals(store):
+        write_atomic(folder / policy_files.ORIGINALS / name, content)
+    if args.units:
+        write_atomic(Path(args.units), write_units(policy_files.current_registry(store)))
+    if args.measures:
+        registry = policy_files.current_registry(store)
+        write_atomic(Path(args.measures), to_csv_bytes(build_measures(texts, registry).frame))
+    print(f"wrote {len(texts)} policy texts to {folder}")
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Back the whole database up to FILE (SQLite backup API, pg_dump, or a portable dump)."""
+    from tracker.backup import backup
+    from tracker.events import log_event
+    from tracker.store import database_url
+
+    used = backup(database_url(args.db), Path(args.file), portable=args.portable)
+    log_event("backup", None, file=args.file, format=used)
+    print(f"wrote {args.file} ({used})")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore FILE into an empty database (refused when it holds tasks or accounts)."""
+    from tracker.backup import restore
+    from tracker.events import log_event
+    from tracker.store import database_url
+
+    used = restore(database_url(args.db), Path(args.file))
+    log_event("restore", None, file=args.file, format=used)
+    print(f"restored {args.file} ({used})")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Fill a separate, empty database with the seeds and believable demo work."""
+    from loaders.demo import fill_demo
+
+    accounts = fill_demo(args.db)
+    print(f"demo database ready: {args.db}")
+    print(f"start it:  DATABASE_URL={args.db} streamlit run dashboard.py")
+    print(f"sign in as {accounts.supervisor} (督办员) or {accounts.staff} (填报员, 市科委)")
+    print(f"password (shown once): {accounts.password}")
     return EXIT_OK
 
 
@@ -452,6 +528,28 @@ def _add_excel_commands(sub) -> None:
     imp.set_defaults(func=cmd_import)
 
 
+def _add_operations_commands(sub) -> None:
+    src = sub.add_parser("sources", help="policy texts in the database: export DIR, check")
+    src.add_argument("action", choices=["export", "check"])
+    src.add_argument("dir", nargs="?", help="folder to export to / compare (default: data/sources)")
+    src.add_argument("--measures", help="also write (export) or compare (check) this measures CSV")
+    src.add_argument("--units", help="export: also write the unit register here")
+    src.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    src.set_defaults(func=cmd_sources)
+    back = sub.add_parser("backup", help="back the database up to FILE")
+    back.add_argument("file")
+    back.add_argument("--portable", action="store_true", help="portable dump, not sqlite/pg_dump")
+    back.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    back.set_defaults(func=cmd_backup)
+    rest = sub.add_parser("restore", help="restore FILE into an empty database")
+    rest.add_argument("file")
+    rest.add_argument("--db", help="database URL (default: DATABASE_URL or data/tracker.db)")
+    rest.set_defaults(func=cmd_restore)
+    demo = sub.add_parser("demo", help="fill a separate, empty database with demo work")
+    demo.add_argument("--db", default="sqlite:///data/demo.db", help="empty database to fill")
+    demo.set_defaults(func=cmd_demo)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m loaders", description="政策任务督办台 data tools"
@@ -493,6 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_excel_commands(sub)
     _add_user_command(sub)
     _add_notice_commands(sub)
+    _add_operations_commands(sub)
     return parser
 
 

@@ -18,11 +18,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
 from pathlib import Path
 
+from loaders import demo
 from loaders.store_sync import open_store
-from tracker.progress import Update, now, period_of
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -193,81 +192,15 @@ def open_signed_in(
     wait_until_idle(page)
 
 
-# status, percent, due date offset (days from today), note: cycled over lead assignments
-DEMO = [
-    ("done", 100, -30, "已完成并报送成果"),
-    ("in_progress", 60, 90, "按计划推进"),
-    ("in_progress", 30, 20, "推进中，临近时限"),
-    ("delayed", 20, -10, "配套资金尚未到位"),
-    ("not_started", 0, 180, ""),
-    ("done", 100, -5, "已完成"),
-    ("on_hold", 10, 120, "等待上级部署"),
-]
-
-
 DEMO_USER, DEMO_PASSWORD = "演示督办员", "demo-password-1"
-DEMO_STAFF, DEMO_UNIT = "演示填报员", "市科委"
-DEMO_DAYS_AGO = 20  # the demo progress is dated this long ago: some done tasks are on time
+DEMO_STAFF, DEMO_UNIT = "演示填报员", demo.DEMO_UNIT
 
 
 def seed_demo_progress(url: str) -> None:
-    """Give lead and support rows varied, valid progress so every status and light appears.
-
-    Written as of ``DEMO_DAYS_AGO`` days ago, so a task marked done with a deadline since
-    then counts as done on time in 通报 and one due before as done late."""
-    store = open_store(url)
-    rows = store.assignments()
-    today = now().date()  # the dashboard's today (Shanghai), not the machine's
-    ranks = rows["unit_rank"].fillna(0).astype(int).tolist()
-    ids, versions = rows["assignment_id"].tolist(), rows["version"].tolist()
-    updates = []
-    for i, (aid, version, rank) in enumerate(zip(ids, versions, ranks, strict=True)):
-        status, percent, offset, note = DEMO[(i * 3 + rank) % len(DEMO)]
-        changes: dict[str, object] = {"status": status, "percent": percent, "note": note}
-        changes["due_date"] = (today + timedelta(days=offset)).isoformat()
-        updates.append(Update(int(aid), int(version), changes))
-    store.accounts.add(DEMO_USER, role="supervisor", password=DEMO_PASSWORD)
-    account = store.accounts.sign_in(DEMO_USER, DEMO_PASSWORD)
-    written = now() - timedelta(days=DEMO_DAYS_AGO)
-    result = store.apply(updates, user=account, source="web", at=written)
-    print(f"demo progress: {result.changed_assignments} assignments updated")
-    store.engine.dispose()
+    """Varied progress on every row as ``DEMO_USER`` (:func:`loaders.demo.seed_progress`)."""
+    demo.seed_progress(url, DEMO_USER, DEMO_PASSWORD)
 
 
 def seed_demo_workflow(url: str) -> None:
-    """After :func:`seed_demo_progress`: a 填报员 of ``DEMO_UNIT`` signs for its lead tasks
-    and reports some (one accepted, one sent back, the rest waiting for review), asks for
-    more time on one, and the supervisor reminds a few units, so 报送, 审核 and 催办 show
-    their tables."""
-    from tracker.supervision import Supervision
-
-    store = open_store(url)
-    try:
-        store.accounts.add(DEMO_STAFF, role="staff", units=[DEMO_UNIT], password=DEMO_PASSWORD)
-        staff = store.accounts.sign_in(DEMO_STAFF, DEMO_PASSWORD)
-        supervisor = store.accounts.sign_in(DEMO_USER, DEMO_PASSWORD)
-        flow = Supervision(store)
-        rows = store.assignments()
-        today = now().date()
-        period = period_of(today)
-        leads = rows[(rows["unit"] == DEMO_UNIT) & (rows["role"] == "lead")]
-        ids = [int(a) for a in leads["assignment_id"]]
-        for aid in ids[:8]:
-            flow.acknowledge(aid, user=staff)
-        for aid in ids[:5]:
-            flow.submit(aid, "本期按计划推进，已召开专题会议部署。", user=staff)
-        flow.accept(ids[0], period, user=supervisor)
-        flow.send_back(ids[1], period, "请补充佐证材料和下一步计划。", user=supervisor)
-        open_due = leads[(leads["due_date"].notna()) & (leads["status"] != "done")]
-        for aid, due in zip(open_due["assignment_id"], open_due["due_date"], strict=True):
-            if date.fromisoformat(str(due)[:10]) > today:
-                later = date.fromisoformat(str(due)[:10]) + timedelta(days=60)
-                flow.request_extension(int(aid), later, "配套资金下达较晚", user=staff)
-                break
-        flow.remind(
-            [(unit, 3, f"请{unit}尽快报送本期进展。") for unit in ("市科委", "市教委", "市商务委")],
-            user=supervisor,
-        )
-    finally:
-        store.engine.dispose()
-    print("demo workflow: reports, a review, an extension request and reminders")
+    """Reports, reviews, an extension request and reminders (:func:`loaders.demo.seed_workflow`)."""
+    demo.seed_workflow(url, DEMO_USER, DEMO_STAFF, DEMO_PASSWORD)

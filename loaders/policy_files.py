@@ -47,8 +47,10 @@ from loaders.policy_text import (
 from loaders.store_sync import file_digest
 from loaders.units import UNKNOWN_KIND, UnitRegistry, read_units, write_units
 from tracker import config
+from tracker import sources as db_sources
 from tracker.accounts import Account
 from tracker.errors import ConflictError, ImportFileError, PermissionDenied, TrackerError
+from tracker.events import log_event
 from tracker.revisions import RevisionPlan
 from tracker.schema import LEAD
 from tracker.store import Store, SyncReport
@@ -335,6 +337,7 @@ class Publication:
     csv: bytes
     frame: pd.DataFrame
     plan: RevisionPlan
+    texts: tuple[tuple[str, bytes], ...] = ()  # every source text the table was built from
 
     @property
     def is_revision(self) -> bool:
@@ -342,18 +345,21 @@ class Publication:
 
 
 def prepare(draft: Draft, store: Store, *, folder: Path | None = None) -> Publication:
-    """Rebuild the measures table from ``folder`` (default: the sources folder) with the
-    draft in it, and compute the store's plan for that table.  Writes nothing."""
+    """Rebuild the measures table from the sources in the database (before any is stored
+    there: ``folder``, default the sources folder) with the draft in it, and compute the store's plan for that table.  Writes nothing."""
     folder = folder or sources_dir()
     policy_id = draft.policy.policy_id
-    existing = read_sources(folder) if any(_source_files(folder)) else []
+    if db_sources.has_sources(store):  # the database holds the sources every server shares
+        existing = db_sources.stored_texts(store)
+    else:
+        existing = read_sources(folder) if any(_source_files(folder)) else []
     replaced = tuple(name for name, _ in existing if policy_id_from_name(name) == policy_id)
     sources = [(n, d) for n, d in existing if n not in replaced]
     sources.append((draft.source_name, draft.text.encode("utf-8")))
     result = build_measures(sorted(sources), draft.registry)
     csv = to_csv_bytes(result.frame)
     plan = store.plan_sync(result.frame, digest=file_digest(csv))
-    return Publication(draft, replaced, csv, result.frame, plan)
+    return Publication(draft, replaced, csv, result.frame, plan, tuple(sorted(sources)))
 
 
 def publish(
@@ -365,13 +371,14 @@ def publish(
     measures_csv: Path,
     units_file: Path | None = None,
 ) -> SyncReport:
-    """Save the draft into the sources, write the register and measures.csv, and sync the
-    store with the plan the user saw.
+    """Publish the draft with the plan the user saw: text, register, tasks, assignments
+    and the revision in one database transaction (:func:`tracker.sources.publish`), then
+    the files (sources folder, register, measures.csv) as this server's mirror.
 
     Refused before anything is written when ``user`` is not a 督办员/admin now, or when the
-    store has been synced since the plan was made (ConflictError: look again).  The files
-    come first: should the sync then fail, the next start or the 政策库 page finds
-    measures.csv ahead of the store and shows the same plan again - nothing is lost.
+    store has been synced since the plan was made (ConflictError: look again).  A kill
+    before the commit leaves the old state; after it, the new state with files behind,
+    which start-up reports (:func:`tracker.sources.disagreements`).
     """
     folder = folder or sources_dir()
     units_file = units_file or units_csv()
@@ -381,11 +388,39 @@ def publish(
     if store.content_digest() != publication.plan.base:
         raise ConflictError("政策任务已被他人同步或修订，请重新解析并核对差异")
     draft = publication.draft
+    suffix = PurePath(draft.original_name).suffix.lower()
+    report = db_sources.publish(
+        store,
+        account,
+        publication.frame,
+        publication.plan,
+        db_sources.PublishedText(
+            draft.source_name,
+            draft.text.encode("utf-8"),
+            draft.original_name,
+            draft.original if suffix in (".pdf", ".docx") else None,
+        ),
+        units=write_units(draft.registry),
+        others=[t for t in publication.texts if t[0] != draft.source_name],
+        source=f"政策库：{draft.original_name}"[:200],
+    )
+    try:
+        _mirror(publication, folder, measures_csv, units_file)
+    except OSError as exc:  # committed: the files are only a mirror, start-up reports it
+        log_event("mirror_failed", account.username, error=exc)
+    return report
+
+
+def _mirror(publication: Publication, folder: Path, measures_csv: Path, units_file: Path) -> None:
+    """After the database committed: the register, the text (earlier edition moved to
+    ``superseded/``), the original and measures.csv on this server's disk, as an export."""
+    draft = publication.draft
     if not units_file.exists() or read_units(units_file.read_bytes()) != draft.registry:
         write_atomic(units_file, write_units(draft.registry))
     for name in publication.replaced:
-        (folder / SUPERSEDED).mkdir(parents=True, exist_ok=True)
-        os.replace(folder / name, folder / SUPERSEDED / name)
+        if (folder / name).exists():
+            (folder / SUPERSEDED).mkdir(parents=True, exist_ok=True)
+            os.replace(folder / name, folder / SUPERSEDED / name)
     write_atomic(folder / draft.source_name, draft.text.encode("utf-8"))
     suffix = PurePath(draft.original_name).suffix.lower()
     if suffix in (".pdf", ".docx"):
@@ -393,9 +428,11 @@ def publish(
             folder / ORIGINALS / f"{PurePath(draft.source_name).stem}{suffix}", draft.original
         )
     write_atomic(measures_csv, publication.csv)
-    return store.sync(
-        publication.frame,
-        plan=publication.plan,
-        user=account,
-        source=f"政策库：{draft.original_name}"[:200],
-    )
+
+
+def current_registry(store: Store) -> UnitRegistry:
+    """The unit register as last published to the database, else ``units.csv``."""
+    stored = db_sources.stored_units(store)
+    if stored is not None:
+        return read_units(stored, name="数据库中的单位名册")
+    return read_units(units_csv().read_bytes(), name=str(units_csv()))

@@ -21,9 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.measures_csv import read_measures
-from tracker import config
+from tracker import config, sources
 from tracker.accounts import Account
 from tracker.errors import ConflictError
+from tracker.events import log_event
 from tracker.revisions import RevisionPlan
 from tracker.store import Store, SyncReport, make_engine
 
@@ -65,8 +66,8 @@ def pending_revision(store: Store, path: str | os.PathLike | None = None) -> Pen
     file = measures_path(path)
     data = file.read_bytes()
     digest = file_digest(data)
-    if store.content_digest() == digest:
-        return None
+    if store.content_digest() == digest or _behind_database(store, digest):
+        return None  # in line, or a file another server's publish has overtaken
     frame = read_measures(data, name=str(file))
     return Pending(frame, store.plan_sync(frame, digest=digest), str(file))
 
@@ -113,5 +114,31 @@ def open_store(url: str | None = None, path: str | os.PathLike | None = None) ->
     as far as that needs no confirmation: what the app and the CLI do on start."""
     store = Store(make_engine(url))
     store.create_schema()
-    sync_measures_file(store, path)
+    file = measures_path(path)
+    digest = file_digest(file.read_bytes()) if file.is_file() else None
+    if digest is not None:
+        sync_measures_file(store, path)
+    texts = _folder_texts()
+    if not sources.has_sources(store) and digest == store.content_digest():
+        policy_ids = {sources.policy_id_of(name) for name, _ in texts}
+        if policy_ids == set(read_measures(file.read_bytes(), name=str(file))["policy_id"]):
+            units = Path(str(config.value("TRACKER_UNITS_CSV")))
+            sources.seed(store, texts, units.read_bytes() if units.is_file() else None)
+    for problem in sources.disagreements(store, texts, digest):
+        log_event("startup_disagreement", None, detail=problem)
     return store
+
+
+def _behind_database(store: Store, digest: str) -> bool:
+    """A measures file the database has already moved past (another server published
+    since): syncing from it would undo that publish, so start-up reports it instead."""
+    return digest != store.content_digest() and digest in sources.known_digests(store)
+
+
+def _folder_texts() -> list[tuple[str, bytes]]:
+    """``(name, bytes)`` of the policy texts in ``TRACKER_SOURCES_DIR`` (none: empty)."""
+    folder = Path(str(config.value("TRACKER_SOURCES_DIR")))
+    if not folder.is_dir():
+        return []
+    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".md", ".txt")]
+    return [(p.name, p.read_bytes()) for p in sorted(files)]

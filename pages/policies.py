@@ -9,7 +9,6 @@ import streamlit as st
 from loaders import policy_files, store_sync
 from loaders.policy_report import confidence_report
 from loaders.policy_text import policy_id_from_name
-from loaders.units import read_units
 from tracker import crosspolicy
 from tracker.accounts import Account
 from tracker.errors import TrackerError
@@ -88,8 +87,7 @@ def _parse_form() -> None:
     ready = bool(raw.strip()) and (how == "上传文件" or bool(policy_id.strip()))
     if st.button("解析", key="policies_parse", disabled=not ready):
         try:
-            registry_file = policy_files.units_csv()
-            registry = read_units(registry_file.read_bytes(), name=str(registry_file))
+            registry = policy_files.current_registry(data.get_store())
             file_name = name if how == "上传文件" else f"{policy_id.strip()}.txt"
             st.session_state[_DRAFT] = policy_files.draft_policy(
                 raw, file_name, registry, policy_id=policy_id or None

@@ -59,6 +59,12 @@ def _apptest_runs_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(PagesManager, "__init__", init)
 
 
+@pytest.fixture(autouse=True)
+def _setup_code_in_tmp(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first start under test writes its setup code beside the test, not into data/."""
+    monkeypatch.setenv("TRACKER_SETUP_CODE_FILE", str(tmp_path / "setup-code"))
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium for every browser test; under CI a missing browser fails."""

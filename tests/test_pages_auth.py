@@ -62,7 +62,16 @@ def test_nothing_shows_before_signing_in_and_first_start_says_how(app_env):
     at = AppTest.from_file(DASHBOARD, default_timeout=60)
     at.run()
     assert not at.exception
-    assert [t.key for t in at.text_input] == ["sign_in_user", "sign_in_password"]
+    # No account yet: the first-start form (setup code) above the sign-in form, which
+    # serves once the admin was made on the command line.
+    assert [t.key for t in at.text_input] == [
+        "setup_code",
+        "setup_user",
+        "setup_password",
+        "setup_password_again",
+        "sign_in_user",
+        "sign_in_password",
+    ]
     assert _no_rows_shown(at)
     assert "甲任务" not in _all_text(at)
     assert [c.value for c in at.code] == ["python -m loaders user add NAME --role admin"]

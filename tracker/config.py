@@ -17,7 +17,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from tracker.errors import ConfigError
-from tracker.schema import DEFAULT_DB_PATH, MEASURES_CSV, PERIOD_KINDS, SOURCES_DIR, UNITS_CSV
+from tracker.schema import (
+    DATA_DIR,
+    DEFAULT_DB_PATH,
+    MEASURES_CSV,
+    PERIOD_KINDS,
+    SOURCES_DIR,
+    UNITS_CSV,
+)
 
 
 def _choice(options: Mapping[str, str]) -> Callable[[str], str]:
@@ -193,6 +200,11 @@ SETTINGS: dict[str, Setting] = {
             "no",
             "yes: a task is closed (办结) only once its unit attached at least one evidence file.",
             _yes_no,
+        ),
+        Setting(
+            "TRACKER_SETUP_CODE_FILE",
+            str(DATA_DIR / "setup-code"),
+            "Where first start writes the one-time setup code (mode 0600).",
         ),
     )
 }

@@ -323,3 +323,27 @@ class EvidenceFile(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime)
     removed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     removed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class PolicySource(Base):
+    """A published policy text with its bytes and SHA-256 (and the uploaded PDF/DOCX), so
+    every server sees the same sources; ``data/sources/`` holds the seeds and an export.
+
+    ``active`` marks the edition in force; a revision keeps the earlier row inactive.
+    ``measures_digest`` is the store's measures digest once this row was published: a
+    measures file with an older digest is known to be behind the database.
+    """
+
+    __tablename__ = "policy_sources"
+
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    policy_id: Mapped[str] = mapped_column(String(100), index=True)
+    file_name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    original_name: Mapped[str] = mapped_column(String(200), default="")
+    original: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    measures_digest: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    published_by: Mapped[str] = mapped_column(String(100), default="")
+    published_at: Mapped[datetime] = mapped_column(DateTime)

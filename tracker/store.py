@@ -20,7 +20,7 @@ by :func:`tracker.aggregate.derive`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -30,6 +30,7 @@ import pandas as pd
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
+    Connection,
     Engine,
     Integer,
     Text,
@@ -65,6 +66,7 @@ from tracker.errors import (
     StoreUnavailable,
     ValidationError,
 )
+from tracker.events import log_event
 from tracker.models import (
     Assignment,
     Measure,
@@ -267,6 +269,7 @@ class Store:
         user: Account | None = None,
         source: str | None = None,
         digest: str | None = None,
+        within: Callable[[Connection], None] | None = None,
     ) -> SyncReport:
         """Bring policies, tasks and assignments in line with ``measures`` (measures.csv).
 
@@ -281,6 +284,8 @@ class Store:
         when the store has been synced since.  A plan that moves or archives stored tasks
         (``plan.needs_confirmation``) needs ``user``, a 督办员 or admin.  Idempotent: the
         same content (``digest``, default a hash of the frame) returns at once.
+        ``within(conn)`` runs in the same transaction, after the tasks are written (the
+        policy sources of a publish, :mod:`tracker.sources`): all of it commits or none.
         """
         digest = plan.digest if plan is not None else digest or frame_digest(measures)
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
@@ -305,6 +310,8 @@ class Store:
                 user=account.username if account else "",
                 source=source or f"revision:{digest[:12]}",
             )
+            if within is not None:
+                within(conn)
             self._set_meta(conn, "measures_digest", digest)
             self._bump_revision(conn)
         return report
@@ -535,6 +542,8 @@ class Store:
                 if tx.is_active:
                     tx.rollback()
                 raise
+        if plan.writes and not dry_run:
+            log_event("save", user.username, rows=len(plan.writes), source=source)
         return ApplyResult(plan.diffs, plan.problems, plan.conflicts, plan.warnings, dry_run)
 
     def _plan(

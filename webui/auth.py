@@ -21,14 +21,14 @@ from streamlit.runtime.pages_manager import PagesManager
 from tracker import config
 from tracker.accounts import Account
 from tracker.errors import PermissionDenied, SignInError, TrackerError
-from webui import data, safe
+from tracker.events import log_event
+from webui import data, first_start, safe
 
 _ACCOUNT = "auth_account"
 _SIGNED_IN_AT = "auth_signed_in_at"
 _LAST_SEEN = "auth_last_seen"
 _EXPIRED = "auth_expired"
 MAX_SESSION = timedelta(hours=12)
-ADD_ADMIN_COMMAND = "python -m loaders user add NAME --role admin"
 
 
 def idle_limit() -> timedelta:
@@ -92,12 +92,12 @@ def _remember(signed_in: Account) -> None:
     st.session_state.pop(_EXPIRED, None)
 
 
-def _first_admin() -> None:
+def _first_admin() -> bool:
     """With no account yet, ``TRACKER_ADMIN_USER``/``TRACKER_ADMIN_PASSWORD`` create the
-    admin; otherwise the page says which command does."""
+    admin; otherwise the first-start page (setup code) is drawn and True returned."""
     accounts = data.get_store().accounts
     if accounts.count():
-        return
+        return False
     name = str(config.value("TRACKER_ADMIN_USER"))
     password = str(config.value("TRACKER_ADMIN_PASSWORD"))
     if name and password:
@@ -105,12 +105,9 @@ def _first_admin() -> None:
             accounts.add(name, role="admin", password=password)
         except TrackerError as exc:
             safe.error(f"无法按环境变量创建管理员：{exc}")
-        return
-    st.info(
-        "尚未创建任何账号。请在服务器上运行下面的命令创建管理员账号（按提示输入密码），"
-        "然后用它登录；或以环境变量 TRACKER_ADMIN_USER 和 TRACKER_ADMIN_PASSWORD 启动。"
-    )
-    st.code(ADD_ADMIN_COMMAND, language="bash")
+        return False
+    first_start.form(_remember)
+    return True
 
 
 def _warm_browser() -> None:
@@ -141,7 +138,8 @@ def _password_form() -> None:
     st.title("政策任务督办台")
     if st.session_state.pop(_EXPIRED, False):
         st.warning("长时间未操作，登录已过期，请重新登录。")
-    _first_admin()
+    if _first_admin():
+        st.subheader("已有账号？登录")
     with st.form("sign_in"):
         username = st.text_input("用户名", key="sign_in_user")
         password = st.text_input("密码", type="password", key="sign_in_password")
@@ -152,8 +150,10 @@ def _password_form() -> None:
                 username, password, address=_client_address()
             )
         except SignInError as exc:
+            log_event("sign_in_refused", username)
             safe.error(exc)
         else:
+            log_event("sign_in", signed_in.username)
             _remember(signed_in)
             st.rerun()
     _warm_browser()
