@@ -280,7 +280,9 @@ def test_no_deploy_button_no_select_all_no_empty_grid(page, server) -> None:
     assert page.get_by_text("没有符合条件的数据。").count() == 1
     assert page.locator('[data-testid="stDataFrame"]').count() == 0  # no grid saying "empty"
     policy = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="政策")
+    policy.scroll_into_view_if_needed()
     policy.click()
+    page.get_by_role("option").first.wait_for(timeout=10_000)
     options = page.get_by_role("option").all_inner_texts()
     assert options and not any("Select all" in o for o in options), options
     page.keyboard.press("Escape")
