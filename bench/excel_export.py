@@ -77,7 +77,8 @@ def synthetic_assignments(n: int, seed: int = 0) -> pd.DataFrame:
 
 def plain_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The report's detail rows as plain values under their headers: what a dump writes."""
-    plain = labelled(frame)[[c.key for c in DETAIL_COLUMNS]]
+    # The evidence columns come from the store, not the rows: empty in a plain dump.
+    plain = labelled(frame).reindex(columns=[c.key for c in DETAIL_COLUMNS], fill_value="")
     plain.columns = [c.header for c in DETAIL_COLUMNS]
     return plain
 
