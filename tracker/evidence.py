@@ -31,8 +31,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,7 +47,6 @@ from tracker.models import (
     EvidenceFile,
     Progress,
     ProgressHistory,
-    StoreMeta,
 )
 from tracker.progress import now, period_of
 from tracker.schema import EVIDENCE_FILE_FIELD, LEAD, SOURCE_WEB
@@ -430,14 +428,9 @@ class Evidence:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    @contextmanager
-    def _writing(self) -> Iterator:
-        """A write transaction holding the store's writer lock, as every writer does."""
-        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
-            conn.execute(
-                select(StoreMeta.value).where(StoreMeta.key == "revision").with_for_update()
-            )
-            yield conn
+    def _writing(self):
+        """The store's writer-lock transaction (:meth:`Store.writing`)."""
+        return self.store.writing()
 
     def _account(self, conn, user: Account) -> Account:
         if not isinstance(user, Account):

@@ -20,7 +20,8 @@ by :func:`tracker.aggregate.derive`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -222,6 +223,17 @@ class Store:
         with self.engine.connect() as conn:
             value = conn.scalar(select(StoreMeta.value).where(StoreMeta.key == "revision"))
         return int(value or 0)
+
+    @contextmanager
+    def writing(self) -> Iterator:
+        """A write transaction holding the store's writer lock (SQLite: BEGIN IMMEDIATE;
+        PostgreSQL: the revision row), for writers beside ``apply`` (supervision steps,
+        evidence files), so their checks and the write they allow see no race."""
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            conn.execute(
+                select(StoreMeta.value).where(StoreMeta.key == "revision").with_for_update()
+            )
+            yield conn
 
     def _bump_revision(self, conn) -> None:
         # One atomic UPDATE (the row is seeded by the first migration): two writers committing

@@ -8,8 +8,7 @@ so a check and the step it allows share one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import pandas as pd
@@ -23,7 +22,6 @@ from tracker.models import (
     Progress,
     ProgressHistory,
     Reminder,
-    StoreMeta,
     SupervisionStep,
 )
 from tracker.schema import (
@@ -63,15 +61,9 @@ class SupervisionBase:
         self.store = store
         self.engine = store.engine
 
-    @contextmanager
-    def _writing(self) -> Iterator:
-        """A write transaction holding the store's writer lock (SQLite: BEGIN IMMEDIATE;
-        PostgreSQL: the revision row), so checks and the step they allow see no race."""
-        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
-            conn.execute(
-                select(StoreMeta.value).where(StoreMeta.key == "revision").with_for_update()
-            )
-            yield conn
+    def _writing(self):
+        """The store's writer-lock transaction (:meth:`Store.writing`)."""
+        return self.store.writing()
 
     def _account(self, conn, user: Account) -> Account:
         if not isinstance(user, Account):
