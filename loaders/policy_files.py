@@ -35,6 +35,7 @@ from loaders.policy_gate import MAX_DOCX_UNPACKED as MAX_DOCX_UNPACKED  # re-exp
 from loaders.policy_read import UPLOAD_SUFFIXES as UPLOAD_SUFFIXES  # re-exported
 from loaders.policy_read import date_from_file_name as date_from_file_name  # re-exported
 from loaders.policy_read import extract_text as extract_text  # re-exported
+from loaders.policy_records import INCOMPLETE
 from loaders.policy_text import ParseWarning, Policy, policy_id_from_name
 from loaders.policy_worker import read_policy_bounded
 from loaders.store_sync import file_digest
@@ -42,7 +43,7 @@ from loaders.units import UNKNOWN_KIND, UnitRegistry, read_units, write_units
 from tracker import config
 from tracker import sources as db_sources
 from tracker.accounts import Account
-from tracker.errors import ConflictError, PermissionDenied, TrackerError
+from tracker.errors import ConflictError, PermissionDenied, PolicyParseError, TrackerError
 from tracker.events import log_event
 from tracker.revisions import RevisionPlan
 from tracker.schema import LEAD
@@ -140,6 +141,12 @@ class Draft:
                 )
             )
         return pd.DataFrame.from_records(rows, columns=TASK_COLUMNS)
+
+    @property
+    def incomplete(self) -> tuple[ParseWarning, ...]:
+        """The cut-off items (a last clause without its closing bracket): left out of the
+        tasks, so publishing needs the publisher's confirmation (:func:`publish`)."""
+        return tuple(w for w in self.warnings if w.kind == INCOMPLETE)
 
     def summary(self) -> str:
         policy = self.policy
@@ -254,6 +261,7 @@ def publish(
     folder: Path | None = None,
     measures_csv: Path,
     units_file: Path | None = None,
+    accept_incomplete: bool = False,
 ) -> SyncReport:
     """Publish the draft with the plan the user saw: text, register, tasks, assignments
     and the revision in one database transaction (:func:`tracker.sources.publish`), then
@@ -263,6 +271,10 @@ def publish(
     store has been synced since the plan was made (ConflictError: look again).  A kill
     before the commit leaves the old state; after it, the new state with files behind,
     which start-up reports (:func:`tracker.sources.disagreements`).
+
+    A draft with a cut-off item (:attr:`Draft.incomplete`) is refused, naming the file and
+    the line, unless the publisher confirmed it (``accept_incomplete``): the rows it lacks
+    would otherwise go missing silently.
     """
     folder = folder or sources_dir()
     units_file = units_file or units_csv()
@@ -272,6 +284,13 @@ def publish(
     if store.content_digest() != publication.plan.base:
         raise ConflictError("政策任务已被他人同步或修订，请重新解析并核对差异")
     draft = publication.draft
+    if draft.incomplete and not accept_incomplete:
+        raise PolicyParseError(
+            f"{draft.incomplete[0].message}。确认原文后才能发布其余各项"
+            "（政策库：勾选「我已确认末项不完整」；命令行：加 --accept-incomplete）",
+            file=draft.original_name,
+            line=draft.incomplete[0].line,
+        )
     suffix = PurePath(draft.original_name).suffix.lower()
     report = db_sources.publish(
         store,
