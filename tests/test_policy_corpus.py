@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.policy_corpus import corpus_texts, score_corpus
 from loaders import policy_files
 from loaders.policy_text import parse_policy
 from loaders.units import read_units
@@ -70,59 +71,56 @@ def _check(path: Path, data: bytes | None = None, name: str | None = None) -> No
         )
 
 
-@pytest.mark.parametrize("path", _texts("cited"), ids=lambda p: p.stem)
-def test_kind1_a_cited_number_is_never_the_documents_own(path: Path) -> None:
+# What each kind of copy (issue 20's items 1-10, one folder each) must come out as.
+KINDS = {
+    "cited": "a cited number is never the document's own",
+    "chrome": "page chrome is stripped from the title",
+    "subgroup": "sub-group headings are not task text",
+    "foreign": "restarted or foreign numbering starts a new measure",
+    "joined": "joined collectives are separate units",
+    "prefix": "junk before numbers is stripped",
+    "incomplete": "a cut-off last item is reported, not refusing the file",
+    "implicit": "unnumbered clauses are tasks of an implicit measure",
+    "quotes": "quote marks moved by PDF extraction go back",
+    "filedate": "an undated text takes its file name's date",
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for kind in KINDS for path in _texts(kind)],
+    ids=lambda p: f"{p.parent.name}/{p.stem}",
+)
+def test_each_kind_of_copy_gives_the_rows_read_by_hand_and_its_warnings(path: Path) -> None:
     _check(path)
 
 
-@pytest.mark.parametrize("path", _texts("chrome"), ids=lambda p: p.stem)
-def test_kind2_page_chrome_is_stripped_from_the_title(path: Path) -> None:
-    _check(path)
+def test_the_corpus_is_read_95_percent_exact_with_no_silent_wrong_row() -> None:
+    total, each = score_corpus(corpus_texts(CORPUS))
+    assert len(each) == 20 and total.expected == sum(s.expected for s in each.values())
+    assert total.share >= 0.95, total.wrong
+    assert total.silent == [], total.silent
 
 
-@pytest.mark.parametrize("path", _texts("subgroup"), ids=lambda p: p.stem)
-def test_kind3_subgroup_headings_are_not_task_text(path: Path) -> None:
-    _check(path)
-
-
-@pytest.mark.parametrize("path", _texts("foreign"), ids=lambda p: p.stem)
-def test_kind4_restarted_or_foreign_numbering_starts_a_new_measure(path: Path) -> None:
-    _check(path)
-
-
-@pytest.mark.parametrize("path", _texts("joined"), ids=lambda p: p.stem)
-def test_kind5_joined_collectives_are_separate_units(path: Path) -> None:
-    _check(path)
-
-
-@pytest.mark.parametrize("path", _texts("prefix"), ids=lambda p: p.stem)
-def test_kind6_junk_before_numbers_is_stripped(path: Path) -> None:
-    _check(path)
-
-
-@pytest.mark.parametrize("path", _texts("incomplete"), ids=lambda p: p.stem)
-def test_kind7_a_cut_off_last_item_is_reported_not_refusing_the_file(path: Path) -> None:
-    _check(path)
-
-
-@pytest.mark.parametrize("path", _texts("implicit"), ids=lambda p: p.stem)
-def test_kind8_unnumbered_clauses_are_tasks_of_an_implicit_measure(path: Path) -> None:
-    _check(path)
-
-
-@pytest.mark.parametrize("path", _texts("quotes"), ids=lambda p: p.stem)
-def test_kind9_quote_marks_moved_by_pdf_extraction(path: Path) -> None:
-    _check(path)
-
-
-@pytest.mark.parametrize("path", _texts("filedate"), ids=lambda p: p.stem)
-def test_kind10_an_undated_text_takes_its_file_names_date(path: Path) -> None:
-    _check(path)
+def test_the_score_sees_a_wrong_row_and_whether_a_warning_points_at_it(tmp_path: Path) -> None:
+    kind = tmp_path / "made"
+    kind.mkdir()
+    (kind / "silent.txt").write_text("（一）做好甲。（责任单位：市科委、市教委）", "utf-8")
+    (kind / "warned.txt").write_text("（一）做好甲。\n（责任单位：市科委及市教委）", "utf-8")
+    for name in ("silent", "warned"):  # read by a careless hand: 市教委 was not expected
+        (kind / f"{name}.json").write_text('{"rows": [[1, 1, "市科委", "lead"]]}', "utf-8")
+    total, each = score_corpus(corpus_texts(tmp_path))
+    assert (total.expected, total.exact) == (2, 2)
+    assert each["made/silent.txt"].silent == ["made/silent.txt: [1, 1, '市教委', 'support']"]
+    assert each["made/warned.txt"].silent == []
+    assert each["made/warned.txt"].wrong == [
+        "made/warned.txt: [1, 1, '市教委', 'support'] (warned at line 2)"
+    ]
 
 
 def test_every_kind_has_two_texts_with_expected_rows() -> None:
     kinds = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
-    assert len(kinds) == 10
+    assert kinds == sorted(KINDS)
     for kind in kinds:
         texts = _texts(kind)
         assert len(texts) >= 2, kind
