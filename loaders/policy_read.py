@@ -67,6 +67,10 @@ def _read_with(reader: Callable[[bytes, str], str], data: bytes, file_name: str,
 
 
 def _pdf_text(data: bytes, file_name: str) -> str:
+    """The text of every page in pypdf's layout mode: lines where the page has them and a
+    blank line where it leaves a gap, so paragraphs stay apart (the plain mode runs a
+    paragraph's last line into the next one's number, and a clause's bracket then seems
+    never to close); the padding it lays lines out with is trimmed."""
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
@@ -74,8 +78,8 @@ def _pdf_text(data: bytes, file_name: str) -> str:
         raise ImportFileError("PDF 已加密，无法读取文字", file=file_name)
     if len(reader.pages) > MAX_PDF_PAGES:
         raise ImportFileError(f"PDF 超过 {MAX_PDF_PAGES} 页", file=file_name)
-    pages = [page.extract_text() or "" for page in reader.pages]
-    text = "\n".join(pages)
+    pages = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
+    text = "\n".join(line.strip() for page in pages for line in page.splitlines())
     if not text.strip():
         raise ImportFileError(
             "PDF 中没有可提取的文字（可能是扫描件），请上传文字版或粘贴正文", file=file_name

@@ -63,7 +63,7 @@ def _check(path: Path, data: bytes | None = None, name: str | None = None) -> No
         assert policy.issue_date == date.fromisoformat(expected["issue_date"])
     if data is None:  # the PDF's lines differ from the text's: kinds and lines checked on text
         assert [w.kind for w in draft.warnings if w.kind] == expected["kinds"]
-    if "incomplete_line" in expected:
+    if "incomplete_line" in expected and data is None:
         (incomplete,) = [w for w in draft.warnings if w.kind == "incomplete"]
         assert (incomplete.file, incomplete.line) == (
             draft.source_name,
@@ -130,14 +130,12 @@ def test_every_kind_has_two_texts_with_expected_rows() -> None:
 # --- the same texts as PDFs printed by LibreOffice ---------------------------------------------
 
 
-def _libreoffice_pdf(text: str, tmp_path: Path) -> bytes:
+ALL_TEXTS = [path for kind in KINDS for path in _texts(kind)]
+
+
+def _workbook(text: str, target: Path) -> None:
     """``text`` hard-wrapped at 28 characters a line (as a printed A4 page wraps it), one line
-    a cell, printed to PDF by LibreOffice: what an uploaded PDF's extraction sees."""
-    office = shutil.which("libreoffice") or shutil.which("soffice")
-    if office is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must print the corpus to PDF: libreoffice not installed")
-        pytest.skip("libreoffice not installed")
+    a cell, an empty cell between paragraphs: printed, what an uploaded PDF's extraction sees."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     row = 1
@@ -145,28 +143,39 @@ def _libreoffice_pdf(text: str, tmp_path: Path) -> bytes:
         for start in range(0, max(len(paragraph), 1), 28):
             sheet.cell(row, 1, paragraph[start : start + 28] or None)
             row += 1
-    workbook.save(tmp_path / "policy.xlsx")
+    workbook.save(target)
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory) -> dict[Path, bytes]:
+    """Every corpus text printed to PDF by LibreOffice, in one run of it."""
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    if office is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must print the corpus to PDF: libreoffice not installed")
+        pytest.skip("libreoffice not installed")
+    folder = tmp_path_factory.mktemp("printed")
+    names = {path: f"{path.parent.name}__{path.stem}" for path in ALL_TEXTS}
+    for path, name in names.items():
+        _workbook(path.read_text("utf-8"), folder / f"{name}.xlsx")
     subprocess.run(
-        [office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), "policy.xlsx"],
-        cwd=tmp_path,
+        [office, "--headless", "--convert-to", "pdf", "--outdir", str(folder)]
+        + [f"{name}.xlsx" for name in names.values()],
+        cwd=folder,
         capture_output=True,
         check=True,
-        timeout=300,
-        env={**os.environ, "HOME": str(tmp_path)},  # a profile of its own, never the user's
+        timeout=600,
+        env={**os.environ, "HOME": str(folder)},  # a profile of its own, never the user's
     )
-    return (tmp_path / "policy.pdf").read_bytes()
+    return {path: (folder / f"{name}.pdf").read_bytes() for path, name in names.items()}
 
 
-@pytest.mark.parametrize(
-    "path",
-    [p for kind in ("quotes", "joined", "foreign") for p in _texts(kind)],
-    ids=lambda p: p.stem,
-)
-def test_pdf_printed_from_a_corpus_text_gives_the_same_rows(path: Path, tmp_path: Path) -> None:
-    if "pdf-quotes" in path.stem:
-        pytest.skip("its quirk is the extraction's, simulated in the text itself")
-    pdf = _libreoffice_pdf(path.read_text("utf-8"), tmp_path)
-    _check(path, pdf, f"{path.stem}.pdf")
+@pytest.mark.parametrize("path", ALL_TEXTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_pdf_printed_from_a_corpus_text_gives_the_same_rows(path: Path, printed) -> None:
+    # pypdf's layout mode keeps the printed paragraphs apart; its plain mode ran the last line
+    # of one into the next (cited/own-number-in-header, incomplete/cut-parts and
+    # prefix/mojibake were refused or misread that way).
+    _check(path, printed[path], f"{path.stem}.pdf")
 
 
 # --- mixing the quirks never invents a unit ------------------------------------------------------
