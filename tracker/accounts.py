@@ -352,6 +352,11 @@ class Accounts:
             columns=TABLE_COLUMNS,
         )
 
+    def unit_names(self) -> list[str]:
+        """The registered units an account may be given, A–Z (the 账号管理 choices)."""
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(Unit.unit)).scalars())
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return len(conn.execute(select(User.username)).all())
