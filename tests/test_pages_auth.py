@@ -71,10 +71,6 @@ def test_nothing_shows_before_signing_in_and_first_start_says_how(app_env):
         "setup_password_again",
         "sign_in_user",
         "sign_in_password",
-        "code_user",
-        "code_code",
-        "code_password",
-        "code_password_again",
     ]
     assert _no_rows_shown(at)
     assert "甲任务" not in _all_text(at)

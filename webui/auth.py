@@ -29,6 +29,7 @@ _ACCOUNT = "auth_account"
 _SIGNED_IN_AT = "auth_signed_in_at"
 _LAST_SEEN = "auth_last_seen"
 _EXPIRED = "auth_expired"
+_CODE_FORM = "auth_code_form"  # the one-time code form was opened
 MAX_SESSION = timedelta(hours=12)
 
 
@@ -163,11 +164,20 @@ def _password_form() -> None:
 
 def _code_form() -> None:
     """A new account (or a forgotten password): the one-time code an admin handed over,
-    and the password the user chooses, twice.  Then the user signs in above."""
-    with st.expander("使用一次性设置码设置密码"), st.form("set_password"):
+    and the password the user chooses, twice.  Then the user signs in above.  The form
+    opens on a click, so the sign-in form stays the only one with 用户名 and 密码 fields."""
+    if not st.session_state.get(_CODE_FORM):
+        if st.button("使用一次性设置码设置密码", key="code_open"):
+            st.session_state[_CODE_FORM] = True
+            st.rerun()
+        return
+    with st.form("set_password"):
+        st.markdown("**使用一次性设置码设置密码**")
         username = st.text_input("用户名", key="code_user")
         code = st.text_input("一次性设置码（管理员提供）", key="code_code")
-        password = st.text_input(f"新密码（至少 {MIN_PASSWORD_LENGTH} 个字符）", type="password", key="code_password")
+        password = st.text_input(
+            f"新密码（至少 {MIN_PASSWORD_LENGTH} 个字符）", type="password", key="code_password"
+        )
         again = st.text_input("再次输入新密码", type="password", key="code_password_again")
         submitted = st.form_submit_button("设置密码", key="code_submit")
     if not submitted:
