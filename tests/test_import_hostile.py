@@ -23,6 +23,7 @@ import python_calamine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from excel.kit import excel_text
 from excel.read import plan_updates, read_sheet
 from excel.safety import (
     MAX_CELLS,
@@ -32,7 +33,7 @@ from excel.safety import (
     open_package,
     sheet_extent,
 )
-from excel.template import SHEET_TEMPLATE, TEMPLATE_COLUMNS, excel_text
+from excel.template import SHEET_TEMPLATE, TEMPLATE_COLUMNS
 from tests.conftest import measures_frame
 from tests.factories import row_of, signed_in
 from tests.test_excel_import import fill, raw_xlsx, run, template_for
