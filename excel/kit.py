@@ -243,7 +243,7 @@ def _fitting(values: pd.Series) -> pd.Series:
     if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
         lengths = values.str.len()
         if len(values) and lengths.max() > MAX_TEXT_CHARS:
-            return values.str.slice(0, MAX_TEXT_CHARS)
+            return values.where(~(lengths > MAX_TEXT_CHARS), values.str.slice(0, MAX_TEXT_CHARS))
     return values
 
 
