@@ -74,15 +74,31 @@ def test_a_leader_writes_nothing_and_no_row_is_looked_at() -> None:
     assert result.writes == [] and result.problems == []
 
 
-def test_a_clerk_may_not_touch_another_units_row_even_partially() -> None:
+def test_a_clerk_may_not_touch_another_units_row() -> None:
     result = plan(CLERK, Update(1, 3, {"percent": 30}, row=4), Update(2, 0, {"percent": 10}, row=5))
-    refusal = result.refusal(partial=True)
+    refusal = result.refusal(partial=False)
     assert isinstance(refusal, PermissionDenied)
     assert str(refusal).startswith("1 行属于其他单位，账号 kw-clerk 无权修改，本批次未保存任何修改")
     assert [(p.row, p.task_id, p.message) for p in refusal.problems] == [
         (5, "demo-m01-t2", "无权修改「市教委」的任务（本账号负责：市科委）")
     ]
-    assert result.writes == []  # the own row is not written either
+    # Written in part, the other unit's row is refused by itself and the own row goes in.
+    assert result.refusal(partial=True) is None
+    assert [(p.row, p.task_id) for p in result.refused()] == [(5, "demo-m01-t2")]
+    assert [(w.assignment_id, w.changed) for w in result.writes] == [(1, {"percent": (20, 30)})]
+
+
+def test_another_units_rows_left_as_stored_are_skipped_not_refused() -> None:
+    """A whole report's 明细 sent back by one unit: the other units' rows, equal to what is
+    stored (status given as its label, percent as text), are counted and never block."""
+    result = plan(
+        CLERK,
+        Update(2, 0, {"status": "未启动", "percent": "0", "note": "", "due_date": None}, row=5),
+        Update(3, 0, {"percent": 40}, row=6),
+    )
+    assert result.refusal(partial=False) is None and result.refused() == []
+    assert result.foreign_unchanged == 1
+    assert [(w.assignment_id, w.changed) for w in result.writes] == [(3, {"percent": (0, 40)})]
 
 
 @pytest.mark.parametrize("account", [SUPERVISOR_ACCOUNT, ADMIN_ACCOUNT], ids=["督办员", "管理员"])
