@@ -219,9 +219,7 @@ def _plan_foreign(
         plan.foreign_unchanged += 1
         return
     units = "、".join(sorted(account.units)) or "无"
-    plan.foreign.append(
-        Problem(f"无权修改「{row['unit']}」的任务（本账号负责：{units}）", **where)
-    )
+    plan.foreign.append(Problem(f"无权修改「{row['unit']}」的任务（本账号负责：{units}）", **where))
 
 
 def _plan_one(
