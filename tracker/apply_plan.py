@@ -37,7 +37,13 @@ from tracker.errors import (
     TrackerError,
     ValidationError,
 )
-from tracker.progress import Update, check_progress, normalize_value, period_of
+from tracker.progress import (
+    Update,
+    check_progress,
+    deadline_problem,
+    normalize_value,
+    period_of,
+)
 from tracker.schema import DONE, PROGRESS_FIELDS, STATUS_LABELS
 
 PROGRESS_COLUMNS = list(PROGRESS_FIELDS)  # the fields an update may change
@@ -177,7 +183,7 @@ def plan_apply(
 
     ``account`` is the account as stored now; ``current`` maps assignment id to the row's
     progress (:data:`PROGRESS_COLUMNS`, ``assignment_id``, ``version``, ``updated_by``) with
-    its ``task_id``, ``unit`` and policy's ``effective_from``/``effective_to``; an id not in
+    its ``task_id``, ``unit`` and policy's ``issue_date``/``effective_from``/``effective_to``; an id not in
     it is unknown (or archived).  Unchanged values plan no write (re-applying is a no-op).
     """
     plan = ApplyPlan(
@@ -227,15 +233,8 @@ def _plan_one(
 ) -> None:
     """Add one known row's outcome to ``plan``: refused values, a conflict, or a write."""
     state, changed, bad = _merge(row, upd, where)
-    if "due_date" in changed and not account.supervises:
-        bad.append(
-            Problem(
-                "完成时限由督办员设定，填报员不能修改",
-                column=PROGRESS_FIELDS["due_date"],
-                value=history_text(changed["due_date"][1]),
-                **where,
-            )
-        )
+    if "due_date" in changed:
+        bad.extend(_deadline_problems(plan, account, row, changed["due_date"][1], where))
     if bad:
         plan.problems.extend(bad)
         return
@@ -244,21 +243,35 @@ def _plan_one(
     if int(upd.base_version) != row["version"]:
         plan.conflicts.append(_conflict(row, upd, changed))
         return
-    errors, warnings = check_progress(
-        state,
-        effective_from=_day(row.get("effective_from")),
-        effective_to=_day(row.get("effective_to")),
-    )
+    errors = check_progress(state)
     if errors:
         plan.problems.extend(Problem(e, **where) for e in errors)
         return
-    plan.warnings.extend(Problem(w, **where) for w in warnings)
     aid = int(upd.assignment_id)
     plan.writes.append(PlannedWrite(aid, int(row["version"]), state, changed))
     plan.diffs.extend(
         (aid, row["task_id"], row["unit"], name, old, new, upd.row)
         for name, (old, new) in changed.items()
     )
+
+
+def _deadline_problems(
+    plan: ApplyPlan, account: Account, row: Mapping[str, Any], due: object, where: _Where
+) -> list[Problem]:
+    """A new deadline is a supervisor's, and lies within its policy's dates (the one
+    deadline rule of every way in: 逐项填报, 完成时限, imports, extensions, the CLI)."""
+    place = {"column": PROGRESS_FIELDS["due_date"], "value": history_text(due), **where}
+    if not account.supervises:
+        return [Problem("完成时限由督办员设定，填报员不能修改", **place)]
+    if not isinstance(due, date):
+        return []  # a deadline cleared
+    why = deadline_problem(
+        due,
+        issued=_day(row.get("issue_date")) or _day(row.get("effective_from")),
+        effective_to=_day(row.get("effective_to")),
+        today=plan.at.date(),
+    )
+    return [Problem(why, **place)] if why else []
 
 
 NAN_ERROR = "不是有效的数值（NaN）：空值请留空，不要填 NaN"

@@ -657,6 +657,7 @@ _LOCK_ROWS = (
         *(getattr(Progress, c) for c in _PROGRESS_KEYS),
         Assignment.task_id,
         Assignment.unit,
+        Policy.issue_date,
         Policy.effective_from,
         Policy.effective_to,
     )
