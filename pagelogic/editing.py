@@ -393,6 +393,19 @@ def grid_page(
     )
 
 
+def day_text(value: object) -> str:
+    """A deadline as a form's text box shows it: ``2026-12-31``, or empty.
+
+    >>> day_text(date(2026, 12, 31)), day_text(None)
+    ('2026-12-31', '')
+    """
+    if is_blank(value):
+        return ""
+    if isinstance(value, datetime | date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
 def _same(name: str, old: object, new: object) -> bool:
     """Equal as stored values?  Unparseable input counts as a change (the store refuses it)."""
     if is_blank(old) and is_blank(new):

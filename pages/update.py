@@ -22,8 +22,6 @@ is saved and those rows are listed with both values (``Store.apply(partial=True)
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -363,14 +361,16 @@ def _detail_fields(account: Account, row: pd.Series, suffix: str) -> dict:
         step=1,
         key=f"update_detail_percent_{suffix}",
     )
-    due = right.date_input(
+    # Typed as text and read strictly by the store (tracker.progress.parse_day): a browser
+    # date box rolls a mistyped 2025-13-45 over into another day and saves that.
+    due = right.text_input(
         PROGRESS_FIELDS["due_date"],
-        value=row[PROGRESS_FIELDS["due_date"]],
-        min_value=date(2000, 1, 1),
-        max_value=date(2099, 12, 31),
-        format="YYYY-MM-DD",
+        value=editing.day_text(row[PROGRESS_FIELDS["due_date"]]),
+        placeholder="如 2026-12-31",
         disabled=not account.supervises,
-        help=None if account.supervises else "完成时限由督办员设定",
+        help="按 年-月-日 填写，如 2026-12-31；留空为不设时限"
+        if account.supervises
+        else "完成时限由督办员设定",
         key=f"update_detail_due_{suffix}",
     )
     texts = {

@@ -163,6 +163,7 @@ class ApplyResult:
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     dry_run: bool = False
+    other_units_unchanged: int = 0  # rows of units the account does not report for, skipped
 
     @cached_property
     def diffs(self) -> pd.DataFrame:
@@ -529,8 +530,10 @@ class Store:
 
         Rights are checked here, against the account as stored now (not the object passed
         in): a 领导 account writes nothing, a 填报员 only its own units' rows and never a
-        deadline.  A row of another unit refuses the whole batch (:class:`PermissionDenied`,
-        naming each such row), whatever ``partial`` says: such a file is not the sender's.
+        deadline.  A row of another unit that would change something is refused by row
+        (:class:`PermissionDenied` for the whole batch unless ``partial``); one that leaves
+        the stored values as they are (a whole report sent back by one unit) is skipped and
+        counted in ``other_units_unchanged``.
 
         The steps: lock, read the account and the rows, decide (:func:`plan_apply`, a pure
         function), then raise the plan's refusal or write it.
@@ -556,7 +559,14 @@ class Store:
                 raise
         if plan.writes and not dry_run:
             log_event("save", user.username, rows=len(plan.writes), source=source)
-        return ApplyResult(plan.diffs, plan.problems, plan.conflicts, plan.warnings, dry_run)
+        return ApplyResult(
+            plan.diffs,
+            plan.refused(),
+            plan.conflicts,
+            plan.warnings,
+            dry_run,
+            other_units_unchanged=plan.foreign_unchanged,
+        )
 
     def _plan(
         self,
@@ -647,6 +657,7 @@ _LOCK_ROWS = (
         *(getattr(Progress, c) for c in _PROGRESS_KEYS),
         Assignment.task_id,
         Assignment.unit,
+        Policy.issue_date,
         Policy.effective_from,
         Policy.effective_to,
     )
