@@ -16,6 +16,7 @@ reads the same on every page whatever the filters.
 
 from __future__ import annotations
 
+import math
 import re
 
 import pandas as pd
@@ -37,14 +38,21 @@ def policy_short(doc_no: object, title: object = "") -> str:
     >>> policy_short("", "上海市促进人工智能产业发展条例")
     '上海市促进人工智能产业发…'
     """
-    text = "" if doc_no is None or pd.isna(doc_no) else str(doc_no).strip()
+    text = _text(doc_no)
     match = _DOC_NO.search(text)
     if match:
         return match.group(0)
     if text:
         return text
-    name = "" if title is None or pd.isna(title) else str(title).strip()
+    name = _text(title)
     return name if len(name) <= _TITLE_CHARS else name[:_TITLE_CHARS] + "…"
+
+
+def _text(value: object) -> str:
+    """A cell as text: "" for nothing (None, NaN, NA)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
 
 
 def measure_label(doc_no: object, measure_no: int, title: object = "") -> str:

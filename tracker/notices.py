@@ -142,8 +142,8 @@ def assignment_event(
     task_id = str(row["task_id"])
     name = task_label(
         row.get("doc_no"),
-        int(row["measure_no"]),  # type: ignore[call-overload]
-        int(row["task_seq"]),  # type: ignore[call-overload]
+        int(row["measure_no"]),
+        int(row["task_seq"]),
         row.get("policy_title"),
     )
     lines = (
