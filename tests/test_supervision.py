@@ -470,7 +470,10 @@ def test_reminder_list_notice_log_and_workbook(store) -> None:
     ]
     notices = rm.unit_notices(items, today=today, days=15, period=period, sender="督办甲")
     assert [(unit, n) for unit, n, _ in notices] == [("市教委", 3), ("市科委", 2), ("市财政局", 1)]
-    assert "1. 【已逾期 13 天；未签收】〔2026〕1号·1-1 示范任务（完成时限 2026-11-10）" in notices[1][2]
+    assert (
+        "1. 【已逾期 13 天；未签收】〔2026〕1号·1-1 示范任务（完成时限 2026-11-10）"
+        in notices[1][2]
+    )
     assert "2. 【8 天后到期】〔2026〕1号·2-1 示范任务（完成时限 2026-12-01）" in notices[1][2]
     assert "demo-m0" not in notices[1][2]  # the task as people know it, not its id
     assert notices[1][2].endswith("督办甲　2026-11-23")
