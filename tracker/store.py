@@ -489,8 +489,9 @@ class Store:
             return _frame(conn.execute(query))
 
     def find_assignments(self, task_ids: Iterable[str]) -> pd.DataFrame:
-        """assignment_id, task_id, unit, version, task_text for the given task ids (unknown
-        ones absent)."""
+        """assignment_id, task_id, unit, version, task_text and what names the task
+        (doc_no, policy_title, measure_no, task_seq) for the given task ids (unknown ones
+        absent)."""
         wanted = list(dict.fromkeys(task_ids))
         with self.engine.connect() as conn:
             return _frame(
@@ -501,9 +502,15 @@ class Store:
                         Assignment.unit,
                         Progress.version,
                         Task.task_text,
+                        Task.task_seq,
+                        Measure.measure_no,
+                        Policy.doc_no,
+                        Policy.title.label("policy_title"),
                     )
                     .join(Progress, Progress.assignment_id == Assignment.assignment_id)
                     .join(Task, Task.task_id == Assignment.task_id)
+                    .join(Measure, Measure.measure_id == Task.measure_id)
+                    .join(Policy, Policy.policy_id == Measure.policy_id)
                     .where(Assignment.task_id.in_(wanted), Assignment.archived.is_(False))
                 )
             )
