@@ -117,7 +117,7 @@ def _template(account: Account, rows, today) -> None:
     unit = st.selectbox("责任单位", units, index=units.index(preferred), key="excel_unit")
     st.caption("模板中任务编号、任务内容等列已锁定；状态、完成比例、完成时限和各说明列可填写。")
     st.download_button(
-        f"下载「{unit}」填报模板（xlsx）",
+        safe.label(f"下载「{unit}」填报模板（xlsx）"),
         lambda: build_template(rows, unit, today=today),
         f"填报模板_{unit}_{today.isoformat()}.xlsx",
         XLSX_MIME,

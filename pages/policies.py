@@ -106,7 +106,7 @@ def _map_units(draft) -> None:
         options = [_KEEP, *unknown.suggestions]
         options += [u for u in registered if u not in options]
         mapping[unknown.name] = st.selectbox(
-            f"「{unknown.name}」（{unknown.tasks} 项任务）",
+            safe.label(f"「{unknown.name}」（{unknown.tasks} 项任务）"),
             options,
             key=f"policies_map_{unknown.name}",
         )

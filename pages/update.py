@@ -232,7 +232,7 @@ def _pick_unit(account: Account) -> str | None:
         keep, drop = st.columns(2)
         keep.button("留在本单位", key="update_switch_stay", on_click=_stay)
         drop.button(
-            f"放弃修改，切换到「{target}」",
+            safe.label(f"放弃修改，切换到「{target}」"),
             key="update_switch_go",
             on_click=_switch,
             args=(target,),
