@@ -17,6 +17,7 @@ written back into the widget state) are handled by plain, testable functions:
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import zlib
@@ -25,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from tracker.aggregate import measure_label, short_text
 from tracker.errors import Conflict, Problem
@@ -289,6 +291,49 @@ def record_drafts(
     return recorded
 
 
+def encode_drafts(drafts: Mapping[int, Draft]) -> str:
+    """The drafts as JSON for the store (``tracker.unsaved``); dates as ``{"date": iso}``.
+
+    >>> decode_drafts(encode_drafts({7: Draft(3, {"完成时限": date(2026, 5, 1)})}))
+    {7: Draft(base_version=3, cells={'完成时限': datetime.date(2026, 5, 1)})}
+    """
+    return json.dumps(
+        {
+            str(aid): {"base": draft.base_version, "cells": _json_cells(draft.cells)}
+            for aid, draft in drafts.items()
+        },
+        ensure_ascii=False,
+    )
+
+
+def decode_drafts(payload: str) -> dict[int, Draft]:
+    """The drafts :func:`encode_drafts` wrote."""
+    return {
+        int(aid): Draft(
+            int(kept["base"]),
+            {
+                label: date.fromisoformat(value["date"]) if isinstance(value, dict) else value
+                for label, value in kept["cells"].items()
+            },
+        )
+        for aid, kept in json.loads(payload).items()
+    }
+
+
+def _json_cells(cells: Mapping[str, Cell]) -> dict[str, object]:
+    encoded: dict[str, object] = {}
+    for label, value in cells.items():
+        if isinstance(value, datetime | date):
+            encoded[label] = {"date": pd.Timestamp(value).date().isoformat()}
+        elif is_blank(value):
+            encoded[label] = None
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            encoded[label] = int(value) if float(value).is_integer() else float(value)
+        else:
+            encoded[label] = str(value)
+    return encoded
+
+
 def with_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFrame:
     """``frame`` (editor rows) showing the drafts' values; ``frame`` itself when none apply."""
     mine = [aid for aid in frame.index if aid in drafts] if drafts else []
@@ -305,6 +350,23 @@ def with_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFram
                 )
                 shown.loc[aid, label] = value
     return shown
+
+
+DRAFT_BACKGROUND = "background-color: #fff3bf"  # rows with unsaved edits
+
+
+def marked_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFrame | Styler:
+    """``frame`` with the rows that hold unsaved edits marked: their 措施 and 任务内容 cells
+    on a yellow background (the grid styles only read-only cells, so the edited cells
+    themselves cannot be coloured); ``frame`` itself when no row on it has a draft."""
+    if not drafts or not frame.index.isin(list(drafts)).any():
+        return frame
+    marked = frame.index.isin(list(drafts))
+
+    def paint(column: pd.Series) -> list[str]:
+        return [DRAFT_BACKGROUND if mark else "" for mark in marked]
+
+    return frame.style.apply(paint, subset=[MEASURE, TASK_TEXT])
 
 
 def draft_updates(loaded: pd.DataFrame, drafts: Mapping[int, Draft]) -> list[Update]:

@@ -287,7 +287,7 @@ def _grids(account: Account, loaded: dict, kept: dict) -> tuple[dict, dict[str, 
                 st.info("没有符合条件的任务。")
                 continue
             edited = st.data_editor(
-                editing.with_drafts(grid.rows, kept),
+                editing.marked_drafts(editing.with_drafts(grid.rows, kept), kept),
                 # The account too: a grid's state outlives signing out (the sign-in page stops
                 # early), and one account's edits are never shown to the next.
                 key=f"update_editor_{role}_{loaded['unit']}_{loaded['revision']}_{generation}"

@@ -1,0 +1,113 @@
+"""进度填报 across sessions and tabs (issue 23, items 5, 6 and the form's errors in 10).
+
+A closed or reloaded tab ends its Streamlit session: the unsaved grid edits are kept in
+the store per account, so a new session (another AppTest here, as another tab or server
+would be) offers them back.  Two tabs of one account that both save the same task: the
+losing one is told it was the same account in another tab, and keeps what it typed.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import tasks_frame
+from tests.factories import shown_text, signed_in_app, stored_row
+from pagelogic import editing
+from tracker.schema import LEAD, STAFF, SUPERVISOR
+from tracker.store import Store, make_engine
+
+TASKS = [
+    ("demo-m01-t1", "甲任务", "市科委", "lead", 1),
+    ("demo-m01-t1", "甲任务", "市教委", "support", 2),
+    ("demo-m02-t1", "乙任务", "市科委", "lead", 1),
+]
+
+
+@pytest.fixture
+def app_env(app_env_of) -> str:
+    return app_env_of(tasks_frame(TASKS))
+
+
+def _open(who: str = "张三", role: str = SUPERVISOR) -> AppTest:
+    at = signed_in_app("pages/update.py", who, role, ["市科委"] if role == STAFF else [])
+    at.selectbox(key="update_unit").select("市科委")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _editor(at: AppTest, role: str = LEAD):
+    [editor] = [e for e in at.data_editor if e.key and e.key.startswith(f"update_editor_{role}_")]
+    return editor
+
+
+def _edit(at: AppTest, edited_rows: dict) -> None:
+    at.session_state[_editor(at).key] = {
+        "edited_rows": edited_rows,
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception, at.exception
+
+
+def _lead(at: AppTest) -> pd.DataFrame:
+    return _editor(at).value.set_index("任务编号")
+
+
+def _kept_rows(url: str) -> list[tuple[str, str]]:
+    store = Store(make_engine(url))
+    try:
+        with store.engine.connect() as conn:
+            return [tuple(r) for r in conn.exec_driver_sql("SELECT username, unit FROM unsaved_edits")]
+    finally:
+        store.engine.dispose()
+
+
+def test_a_new_session_of_the_same_account_is_offered_the_unsaved_edits(app_env):
+    first = _open()
+    _edit(first, {1: {"完成比例(%)": 45, "进展情况": "关页前填写"}})
+    assert _kept_rows(app_env) == [("张三", "市科委")]  # in the store, not only the session
+    del first  # the tab is closed: its session is gone
+
+    again = _open()  # a new session of the same account (another tab or server)
+    [banner] = [shown_text(i.value) for i in again.info if "未保存的修改" in i.value]
+    assert banner.startswith("有 2 处未保存的修改（牵头任务 2 处）")
+    lead = _lead(again)
+    assert (lead.loc["demo-m02-t1", "完成比例(%)"], lead.loc["demo-m02-t1", "进展情况"]) == (
+        45,
+        "关页前填写",
+    )
+    again.button(key="update_kept_save").click()
+    again.run()
+    assert [shown_text(s.value) for s in again.success] == ["已保存 1 条任务分工的修改。"]
+    row = stored_row(app_env, "demo-m02-t1", "市科委")
+    assert (row.percent, row.note) == (45, "关页前填写")
+    assert _kept_rows(app_env) == []  # saved: nothing kept any more
+
+
+def test_kept_edits_belong_to_their_account_and_go_when_discarded(app_env):
+    first = _open()
+    _edit(first, {0: {"进展情况": "张三的草稿"}})
+    other = _open("李四")
+    assert _lead(other).loc["demo-m01-t1", "进展情况"] == ""
+    assert not any("未保存的修改" in i.value for i in other.info)
+
+    again = _open()
+    again.button(key="update_kept_discard").click()
+    again.run()
+    assert _kept_rows(app_env) == []
+    assert _lead(_open()).loc["demo-m01-t1", "进展情况"] == ""
+
+
+def test_rows_with_unsaved_edits_are_marked_in_the_grid() -> None:
+    frame = pd.DataFrame(
+        {"措施": ["a", "b"], "任务内容": ["甲", "乙"], "进展情况": ["", ""]}, index=[7, 8]
+    )
+    marked = editing.marked_drafts(frame, {8: editing.Draft(0, {"进展情况": "已推进"})})
+    styles = marked._compute().ctx  # (row position, column position) -> CSS pairs
+    assert sorted(styles) == [(1, 0), (1, 1)]  # the edited row's 措施 and 任务内容 only
+    assert styles[(1, 0)] == [("background-color", "#fff3bf")]
+    assert editing.marked_drafts(frame, {}) is frame
