@@ -517,26 +517,82 @@ def partner_table(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
     )
 
 
+SELF_ELSEWHERE = "您本人（在另一个标签页或会话中）"
+
+
 def refused_lines(
-    conflicts: Iterable[Conflict], problems: Iterable[Problem], texts: dict[str, str]
+    conflicts: Iterable[Conflict],
+    problems: Iterable[Problem],
+    texts: dict[str, str],
+    me: str = "",
 ) -> list[str]:
     """One line per edit a save refused, naming the task by its text, not its id.
 
     ``texts`` maps task_id -> what the user saw (``措施　任务内容``).  A conflict says who
-    changed the task to what, and which of the user's values were not saved.
+    changed the task to what (the account ``me`` itself, from another tab, is named so,
+    not as someone else), and which of the user's values were not saved.
     """
     lines = []
     for c in conflicts:
         theirs = "，".join(f"{k} {v or '（空）'}" for k, v in c.theirs.items())
         mine = "，".join(f"{k} {v or '（空）'}" for k, v in c.mine.items())
+        who = SELF_ELSEWHERE if me and c.updated_by == me else c.updated_by or "他人"
         lines.append(
-            f"{texts.get(c.task_id, c.task_id)}：{c.updated_by or '他人'} 已改为 {theirs}；"
-            f"您的 {mine} 未保存"
+            f"{texts.get(c.task_id, c.task_id)}：{who} 已改为 {theirs}；您的 {mine} 未保存"
         )
     for p in problems:
         what = texts.get(p.task_id, p.task_id) if p.task_id else f"第{p.row}行"
         lines.append(f"{what}：{p.message}")
     return lines
+
+
+def conflict_head(conflicts: list[Conflict], me: str, saved: int) -> str:
+    """The first line above the refused edits: who changed the tasks meanwhile (someone
+    else, the same account in another tab or session, or both)."""
+    by = {c.updated_by == me for c in conflicts}
+    who = {
+        frozenset({True}): "已被" + SELF_ELSEWHERE + "修改",
+        frozenset({False}): "已被他人修改",
+    }.get(frozenset(by), "已被他人或" + SELF_ELSEWHERE + "修改")
+    return (
+        f"以下 {len(conflicts)} 条任务在您打开本页后{who}，您对它们的修改没有保存"
+        + ("（其余修改已保存）" if saved else "")
+        + "。表中已是最新值；您填写的内容已保留，可点「重新应用我的修改」放回表中，核对后再保存："
+    )
+
+
+def refused_cells(updates: Iterable[Update], conflicts: Iterable[Conflict]) -> dict[int, dict]:
+    """assignment id -> {editor label: value as the grid holds it} of the updates refused
+    as conflicts: what the user typed, kept to be put back into the grid on request.
+
+    >>> from tracker.errors import Conflict
+    >>> refused_cells([Update(7, 0, {"status": "done", "note": "我的"})],
+    ...               [Conflict(7, "t", "市科委", 0, 1, "张三")])
+    {7: {'状态': '已完成', '进展情况': '我的'}}
+    """
+    refused = {int(c.assignment_id) for c in conflicts}
+    return {
+        int(u.assignment_id): {
+            PROGRESS_FIELDS[name]: STATUS_LABELS.get(value, value) if name == "status" else value
+            for name, value in u.changes.items()
+        }
+        for u in updates
+        if int(u.assignment_id) in refused
+    }
+
+
+def form_problems(problems: Iterable[Problem]) -> list[str]:
+    """The refusals of one task's form, each naming its field (the form has no rows).
+
+    >>> form_problems([Problem("须在 0 到 100 之间", row=3, column="完成比例(%)", value=150)])
+    ['「完成比例(%)」：须在 0 到 100 之间（您填写的是 150）']
+    """
+    return [
+        (f"「{p.column}」：" if p.column else "")
+        + p.message
+        + ("" if p.value is None else f"（您填写的是 {p.value}）")
+        for p in problems
+    ]
 
 
 def period_trend(snapshots: pd.DataFrame, assignment_ids: list[int]) -> pd.DataFrame:

@@ -31,11 +31,23 @@ KATEX_UNIT = "$$x^2$$"
 def hostile_measures():
     return measures_frame(
         [
-            {"measure_no": 1, "task_id": "demo-m01-t1", "unit": unit, "role": role, "unit_rank": rank}
+            {
+                "measure_no": 1,
+                "task_id": "demo-m01-t1",
+                "unit": unit,
+                "role": role,
+                "unit_rank": rank,
+            }
             for unit, role, rank in ((IMAGE_UNIT, "lead", 1), (KATEX_UNIT, "support", 2))
         ]
         + [
-            {"measure_no": 2, "task_id": "demo-m02-t1", "unit": unit, "role": role, "unit_rank": rank}
+            {
+                "measure_no": 2,
+                "task_id": "demo-m02-t1",
+                "unit": unit,
+                "role": role,
+                "unit_rank": rank,
+            }
             for unit, role, rank in ((KATEX_UNIT, "lead", 1), ("市科委", "support", 2))
         ]
     )

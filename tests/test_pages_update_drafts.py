@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pagelogic import editing
 from tests.conftest import tasks_frame
 from tests.factories import shown_text, signed_in_app, stored_row
-from pagelogic import editing
 from tracker.schema import LEAD, STAFF, SUPERVISOR
 from tracker.store import Store, make_engine
 
@@ -61,7 +61,9 @@ def _kept_rows(url: str) -> list[tuple[str, str]]:
     store = Store(make_engine(url))
     try:
         with store.engine.connect() as conn:
-            return [tuple(r) for r in conn.exec_driver_sql("SELECT username, unit FROM unsaved_edits")]
+            return [
+                tuple(r) for r in conn.exec_driver_sql("SELECT username, unit FROM unsaved_edits")
+            ]
     finally:
         store.engine.dispose()
 
@@ -111,3 +113,48 @@ def test_rows_with_unsaved_edits_are_marked_in_the_grid() -> None:
     assert sorted(styles) == [(1, 0), (1, 1)]  # the edited row's 措施 and 任务内容 only
     assert styles[(1, 0)] == [("background-color", "#fff3bf")]
     assert editing.marked_drafts(frame, {}) is frame
+
+
+def test_the_same_account_in_two_tabs_is_named_and_keeps_what_it_typed(app_env):
+    tab_a, tab_b = _open(), _open()
+    _edit(tab_a, {0: {"进展情况": "甲标签页"}})
+    _edit(tab_b, {0: {"进展情况": "乙标签页的长说明"}, 1: {"完成比例(%)": 15}})
+    tab_a.button(key="update_save").click()
+    tab_a.run()
+    tab_b.button(key="update_save").click()
+    tab_b.run()
+    assert not tab_b.exception, tab_b.exception
+    [warning] = [shown_text(w.value) for w in tab_b.warning]
+    assert "他人" not in warning
+    assert warning.splitlines() == [
+        "以下 1 条任务在您打开本页后已被您本人（在另一个标签页或会话中）修改，您对它们的修改没有保存"
+        "（其余修改已保存）。表中已是最新值；您填写的内容已保留，可点「重新应用我的修改」放回表中，"
+        "核对后再保存：",
+        "· 〔2026〕1号·1　甲任务：您本人（在另一个标签页或会话中） 已改为 进展情况 甲标签页；"
+        "您的 进展情况 乙标签页的长说明 未保存",
+    ]
+    assert _lead(tab_b).loc["demo-m01-t1", "进展情况"] == "甲标签页"  # the stored value
+
+    tab_b.button(key="update_reapply").click()
+    tab_b.run()
+    assert _lead(tab_b).loc["demo-m01-t1", "进展情况"] == "乙标签页的长说明"  # typed text back
+    assert stored_row(app_env, "demo-m01-t1", "市科委").note == "甲标签页"  # not yet saved
+    tab_b.button(key="update_save").click()
+    tab_b.run()
+    assert [shown_text(s.value) for s in tab_b.success] == ["已保存 1 条任务分工的修改。"]
+    assert stored_row(app_env, "demo-m01-t1", "市科委").note == "乙标签页的长说明"
+
+
+def test_the_single_task_form_names_the_field_not_a_row(app_env):
+    at = _open()
+    aid = int(stored_row(app_env, "demo-m02-t1", "市科委").assignment_id)
+    at.selectbox(key="update_detail_task").select(aid)
+    at.run()
+    [percent] = [w for w in at.number_input if w.key.startswith("update_detail_percent_")]
+    percent.set_value(150)
+    at.button(key="update_detail_save").click()
+    at.run()
+    [error] = [shown_text(e.value) for e in at.error]
+    assert error.startswith("本项未保存：\n「完成比例(%)」：")
+    assert "（您填写的是 150）" in error
+    assert "行" not in error
