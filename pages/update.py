@@ -52,6 +52,7 @@ _PENDING = "update_pending"  # unsaved edits counted at the end of the last run
 _SWITCH = "update_switch_to"  # unit picked while edits were pending: asks first
 _RESTORED = "update_restored"  # the page opened with edits kept from an earlier visit
 _UNIT = "update_unit"
+DETAIL_ANCHOR = "detail"  # 逐项填报's heading, linked from above the grid
 _REFUSED = "update_refused"  # {assignment_id: {label: value}} refused as conflicts, kept
 
 
@@ -519,6 +520,11 @@ def main(account: Account) -> None:
         if aid in bench.lead.index or aid in bench.support.index
     }
     banner = st.container()  # filled once this run's edits are counted
+    # A phone shows the grid's first three columns only: say where the rest is.
+    st.caption(
+        "表格较宽：手机上请左右滑动查看其余各列，"
+        f"或到下方 [逐项填报](#{DETAIL_ANCHOR}) 逐项查看任务全文并填写。"
+    )
     kept, shown = _grids(account, loaded, kept)
     drafts.keep(unit, kept)
     pending = editing.draft_count(kept)
@@ -539,7 +545,7 @@ def main(account: Account) -> None:
         ]
         _save(store, account, updates, bench)
 
-    st.subheader("逐项填报")
+    st.subheader("逐项填报", anchor=DETAIL_ANCHOR)
     st.caption(
         "逐项查看任务全文、填写各项说明（适合手机或较长的说明）及其修改记录；保存后立即生效。"
     )

@@ -158,3 +158,12 @@ def test_the_single_task_form_names_the_field_not_a_row(app_env):
     assert error.startswith("本项未保存：\n「完成比例(%)」：")
     assert "（您填写的是 150）" in error
     assert "行" not in error
+
+
+def test_above_the_grid_a_pointer_leads_to_the_single_task_form(app_env):
+    """On a phone the grid shows three columns: a line above it names the way to the rest
+    and links to 逐项填报 below (issue 23, item 9)."""
+    at = _open()
+    [pointer] = [c.value for c in at.caption if "逐项填报" in c.value and "手机" in c.value]
+    assert "[逐项填报](#detail)" in pointer
+    assert [h.proto.anchor for h in at.subheader if h.value == "逐项填报"] == ["detail"]
