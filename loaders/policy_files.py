@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path, PurePath
 
 import pandas as pd
+from pypinyin import lazy_pinyin
 
 from loaders.measures_csv import build_measures, policies_frame, to_csv_bytes
 from loaders.policy_gate import MAX_DOCX_UNPACKED as MAX_DOCX_UNPACKED  # re-exported
@@ -49,7 +50,13 @@ from loaders.units import UNKNOWN_KIND, UnitRegistry, read_units, write_units
 from tracker import config
 from tracker import sources as db_sources
 from tracker.accounts import Account
-from tracker.errors import ConflictError, ImportFileError, PermissionDenied, TrackerError
+from tracker.errors import (
+    ConflictError,
+    ImportFileError,
+    PermissionDenied,
+    TrackerError,
+    ValidationError,
+)
 from tracker.events import log_event
 from tracker.revisions import RevisionPlan
 from tracker.schema import LEAD
@@ -228,6 +235,65 @@ class Draft:
         )
 
 
+PASTED = "粘贴的文本.txt"  # the file name pasted text is read under
+_DOC_NO_RE = re.compile(
+    r"^(?P<issuer>[\u4e00-\u9fff]+)\s*[〔［\[(（](?P<year>\d{4})[〕］\])）]\s*第?(?P<no>\d+)\s*号$"
+)
+
+
+def policy_id_from_doc_no(doc_no: str) -> str:
+    """The id a 文号 suggests: the issuer's abbreviation in pinyin, the year, the number;
+    "" when the 文号 is not of that form.
+
+    >>> policy_id_from_doc_no("沪府办发〔2025〕11号"), policy_id_from_doc_no("无")
+    ('hufubanfa-2025-11', '')
+    """
+    match = _DOC_NO_RE.match(doc_no.strip())
+    if not match:
+        return ""
+    letters = "".join(lazy_pinyin(match["issuer"], errors="ignore"))
+    slug = re.sub(r"[^a-z0-9]+", "", letters.lower())
+    return f"{slug}-{match['year']}-{int(match['no'])}" if slug else ""
+
+
+def proposed_policy_id(doc_no: str, file_name: str) -> str:
+    """The id proposed for a policy nobody named: from its 文号, else from the uploaded
+    file's name; pasted text without a 文号 has no name to take one from, so it is asked for
+    (two such pastes must never share an id)."""
+    from_doc_no = policy_id_from_doc_no(doc_no)
+    if from_doc_no:
+        return from_doc_no
+    if file_name == PASTED:
+        raise ValidationError("粘贴的文本中没有识别出文号，请填写政策编号")
+    return policy_id_from_name(file_name)
+
+
+def shown_name(file_name: str) -> str:
+    """How the page names the policy's source to its user: the uploaded file's name, or
+    粘贴的文本 (never a file name the page made up)."""
+    return "粘贴的文本" if file_name == PASTED else file_name
+
+
+def located(problem: object, file_name: str) -> list[str]:
+    """A problem of one policy source (a parse error, several, or a warning) as lines that
+    name the source as the user knows it and the line: ``粘贴的文本 第3行：…``.
+
+    >>> from loaders.policy_text import ParseWarning
+    >>> located(ParseWarning("编号不连续", "2025-05-27_x.txt", 3), PASTED)
+    ['粘贴的文本 第3行：编号不连续']
+    """
+    parts = getattr(problem, "problems", None) or [problem]
+    lines = []
+    for part in parts:
+        message = getattr(part, "message", None)
+        if message is None or not getattr(part, "file", None):
+            lines.append(str(part))
+            continue
+        line = getattr(part, "line", None)
+        lines.append(f"{shown_name(file_name)}{f' 第{line}行' if line else ''}：{message}")
+    return lines
+
+
 def check_policy_id(policy_id: str) -> str:
     policy_id = policy_id.strip()
     if not _POLICY_ID_RE.match(policy_id) or len(policy_id) > 60:
@@ -271,13 +337,14 @@ def draft_policy(
     """Read and parse an uploaded policy; raises :class:`PolicyParseError` (every problem of
     the file) or :class:`ImportFileError`.
 
-    ``policy_id`` defaults to one made from the file name; it is what tells a new policy
-    from a new edition of a known one, so the page lets the user set it.
+    ``policy_id`` defaults to one made from the 文号 (:func:`proposed_policy_id`); it is
+    what tells a new policy from a new edition of a known one, so the page lets the user
+    set it.  Pasted text comes as :data:`PASTED`.
     """
     text = extract_text(data, file_name)
-    policy_id = check_policy_id(policy_id or policy_id_from_name(file_name))
     suffix = ".md" if PurePath(file_name).suffix.lower() == ".md" else ".txt"
-    provisional = parse_policy(text, f"{policy_id}{suffix}")
+    provisional = parse_policy(text, file_name)
+    policy_id = check_policy_id(policy_id or proposed_policy_id(provisional.doc_no, file_name))
     named = None if provisional.issue_date else date_from_file_name(file_name)
     issued = provisional.issue_date or named or date.today()
     source_name = f"{issued.isoformat()}_{policy_id}{suffix}"

@@ -573,7 +573,9 @@ def refused_cells(updates: Iterable[Update], conflicts: Iterable[Conflict]) -> d
     refused = {int(c.assignment_id) for c in conflicts}
     return {
         int(u.assignment_id): {
-            PROGRESS_FIELDS[name]: STATUS_LABELS.get(value, value) if name == "status" else value
+            PROGRESS_FIELDS[name]: STATUS_LABELS.get(str(value), value)
+            if name == "status"
+            else value
             for name, value in u.changes.items()
         }
         for u in updates
