@@ -56,6 +56,7 @@ def _show_result(result: ImportResult) -> None:
             problems_frame(result).rename(columns={c.key: c.header for c in ERROR_COLUMNS}),
             hide_index=True,
             width="stretch",
+            column_config=data.whole_headers([c.header for c in ERROR_COLUMNS]),
         )
     if result.conflicts:
         st.error(f"{len(result.conflicts)} 条冲突：模板生成后他人已修改这些任务，您的修改未保存。")
@@ -63,6 +64,7 @@ def _show_result(result: ImportResult) -> None:
             conflicts_frame(result).rename(columns={c.key: c.header for c in CONFLICT_COLUMNS}),
             hide_index=True,
             width="stretch",
+            column_config=data.whole_headers([c.header for c in CONFLICT_COLUMNS]),
         )
     for warning in result.warnings:
         safe.caption(f"提示：{warning}")

@@ -34,6 +34,9 @@ def _plan(plan, key: str) -> None:
             width="stretch",
             key=key,
             column_config={
+                # Where a reworded task changed ("3个"→"5个"): both texts cut at one width
+                # hid it.
+                "改动": st.column_config.TextColumn("改动", width="large"),
                 "原任务": st.column_config.TextColumn("原任务", width="medium"),
                 "新任务": st.column_config.TextColumn("新任务", width="medium"),
             },

@@ -82,14 +82,17 @@ def test_every_label_built_from_a_unit_name_is_escaped(hostile_app: AppTest) -> 
     at = hostile_app
     seen: dict[str, list[str]] = {}
     live: list[tuple[str, str]] = []  # (page, label) drawn as a link, an image or KaTeX
+    run_together: list[tuple[str, str]] = []  # captions reading "。；" (issue 23, item 10)
     for page in PAGES:
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
+        run_together += [(page, c.value) for c in at.caption if "。；" in shown_text(c.value)]
         for label in labels(at):
             if "127.0.0.2" in shown_text(label) or "x^2" in shown_text(label):
                 seen.setdefault(page, []).append(label)
             if "](http" in label or "$$" in label:
                 live.append((page, label))
     assert live == []
+    assert run_together == []
     # The walk did meet the names in labels (the 导入导出 template button names its unit).
     assert any(safe.plain(IMAGE_UNIT) in label for label in seen.get("pages/excel.py", []))
