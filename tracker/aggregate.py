@@ -134,6 +134,16 @@ def notes(*keys: str) -> list[str]:
     return [FIGURES[key].note() for key in keys]
 
 
+def notes_text(*keys: str) -> str:
+    """The figures' notes as one running text for a caption: each definition ends its own
+    sentence (joined with "；" they read "…只计一次。；已完成任务…").
+
+    >>> notes_text("share_done", "delayed")
+    '任务完成率：已完成任务 ÷ 任务。滞后任务：牵头单位状态为“滞后”的任务数。'
+    """
+    return "".join(note if note.endswith("。") else note + "。" for note in notes(*keys))
+
+
 # What a reader needs first (who, how far, by when, which task, what was done), then the
 # references; the same order on screen and in the CSV.
 TASK_TABLE_COLUMNS = {
