@@ -15,7 +15,8 @@ FAVICON = str(Path(__file__).resolve().parent / "webui" / "favicon.png")
 st.set_page_config(page_title="政策任务督办台", page_icon=FAVICON, layout="wide")
 
 # Navigation section -> (script, title, icon, url path, who may open it); the first page is
-# the default.  "writes" / "supervises" name the tracker.accounts.Account property required.
+# the default.  "writes" / "supervises" / "administers" name the tracker.accounts.Account
+# property required.
 PAGES = {
     "看板": [
         ("pages/overview.py", "总览", ":material/dashboard:", "", None),
@@ -44,6 +45,7 @@ PAGES = {
         ("pages/excel.py", "导入导出", ":material/swap_vert:", "excel", None),
         ("pages/audit.py", "审计", ":material/history:", "audit", None),
         ("pages/policies.py", "政策库", ":material/library_books:", "policies", "supervises"),
+        ("pages/accounts.py", "账号管理", ":material/manage_accounts:", "accounts", "administers"),
     ],
 }
 

@@ -155,8 +155,8 @@ def test_the_single_task_form_names_the_field_not_a_row(app_env):
     at.button(key="update_detail_save").click()
     at.run()
     [error] = [shown_text(e.value) for e in at.error]
-    assert error.startswith("本项未保存：\n「完成比例(%)」：")
-    assert "（您填写的是 150）" in error
+    assert error.startswith("未保存：\n「完成比例(%)」：")
+    assert "150" in error
     assert "行" not in error
 
 

@@ -1,14 +1,14 @@
 """unsaved 进度填报 edits per account and unit, offered back in a new session
 
-Revision ID: 0009
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
