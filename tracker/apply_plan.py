@@ -94,6 +94,7 @@ class ApplyPlan:
     source: str
     read_only: bool = False  # the account may not write at all (领导, or no such role)
     foreign: list[Problem] = field(default_factory=list)  # rows of other units
+    rollups: list[Problem] = field(default_factory=list)  # collective rows with members
     problems: list[Problem] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -114,6 +115,12 @@ class ApplyPlan:
                 f"{len(self.foreign)} 行属于其他单位，账号 {self.username} 无权修改，"
                 "本批次未保存任何修改",
                 self.foreign,
+            )
+        if self.rollups:
+            return PermissionDenied(
+                f"{len(self.rollups)} 行是集体单位的汇总行（由各成员单位分别填报后汇总），"
+                "不能直接修改，本批次未保存任何修改",
+                self.rollups,
             )
         if not partial and self.problems:
             return ValidationError(
@@ -184,7 +191,8 @@ def plan_apply(
     if plan.read_only:
         return plan
     plan.foreign = _foreign(account, updates, current)
-    if plan.foreign:
+    plan.rollups = _rollups(updates, current)
+    if plan.foreign or plan.rollups:
         return plan
     seen: set[int] = set()
     for upd in updates:
@@ -217,6 +225,21 @@ def _foreign(
         for upd in updates
         if (row := current.get(int(upd.assignment_id))) is not None
         and not account.may_edit_unit(str(row["unit"]))
+    ]
+
+
+def _rollups(updates: Sequence[Update], current: Mapping[int, Mapping[str, Any]]) -> list[Problem]:
+    """A problem for each update of a collective row that has members (各区政府): its
+    progress is rolled up from theirs (:mod:`tracker.aggregate`), nobody writes it."""
+    return [
+        Problem(
+            f"「{row['unit']}」由各成员单位分别填报，此行为汇总行，不能直接修改",
+            row=upd.row,
+            sheet=upd.sheet,
+            task_id=str(row["task_id"]),
+        )
+        for upd in updates
+        if (row := current.get(int(upd.assignment_id))) is not None and row.get("rollup")
     ]
 
 

@@ -41,12 +41,14 @@ from sqlalchemy import (
     delete,
     event,
     exc,
+    exists,
     func,
     insert,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlalchemy.pool import StaticPool
 
 from tracker import config
@@ -68,6 +70,7 @@ from tracker.errors import (
     ValidationError,
 )
 from tracker.events import log_event
+from tracker.members import MEMBERS_KEY
 from tracker.models import (
     Assignment,
     Measure,
@@ -338,7 +341,11 @@ class Store:
         Writers are serialised, so history ids grow in commit order and none is skipped.
         """
         with self.engine.connect() as conn, conn.begin():
-            key = (self._meta(conn, "measures_digest"), include_archived)
+            key = (
+                self._meta(conn, "measures_digest"),
+                self._meta(conn, MEMBERS_KEY),
+                include_archived,
+            )
             high = conn.scalar(select(func.max(ProgressHistory.history_id))) or 0
             cached = self._loaded if self._loaded and self._loaded.key == key else None
             if cached is None:
@@ -378,6 +385,7 @@ class Store:
                 Assignment.unit_rank,
                 Assignment.archived,
                 Assignment.assigned_at,
+                Assignment.collective_id,
             ).where(*live),
             select(Task.task_id, Task.measure_id, Task.task_seq, Task.task_text).where(*live_tasks),
             select(
@@ -642,11 +650,16 @@ _BUMP_REVISION = (
     .where(StoreMeta.key == "revision")
     .values(value=cast(cast(StoreMeta.value, Integer) + 1, Text))
 )
+_MEMBER = aliased(Assignment)
 _LOCK_ROWS = (
     select(
         *(getattr(Progress, c) for c in _PROGRESS_KEYS),
         Assignment.task_id,
         Assignment.unit,
+        # A row with live members is their roll-up: plan_apply refuses to write it.
+        exists()
+        .where(_MEMBER.collective_id == Assignment.assignment_id, _MEMBER.archived.is_(False))
+        .label("rollup"),
         Policy.effective_from,
         Policy.effective_to,
     )
@@ -719,6 +732,7 @@ ASSIGNMENT_COLUMNS = [
     "role",
     "unit_rank",
     "assigned_at",
+    "collective_id",  # the collective row a member's row belongs to; 0 for none
     *PROGRESS_COLUMNS,
     "period",
     "updated_by",
@@ -777,7 +791,17 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
             df[column] = df[column].fillna("").astype(str)
     if "archived" in df:
         df["archived"] = df["archived"].astype(bool)
-    for column in ("assignment_id", "percent", "version", "measure_no", "task_seq", "unit_rank"):
+    if "collective_id" in df:
+        df["collective_id"] = df["collective_id"].fillna(0)
+    for column in (
+        "assignment_id",
+        "collective_id",
+        "percent",
+        "version",
+        "measure_no",
+        "task_seq",
+        "unit_rank",
+    ):
         if column in df:
             df[column] = df[column].astype("int64")
     return df
