@@ -26,7 +26,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, TypedDict
+
+import pandas as pd
 
 from tracker.accounts import Account
 from tracker.errors import (
@@ -334,3 +337,34 @@ def _conflict(row: Mapping[str, Any], upd: Update, changed: dict) -> Conflict:
 
 def _day(value: object) -> date | None:
     return value if isinstance(value, date) else None
+
+
+@dataclass
+class ApplyResult:
+    """What a batch did (or, for a dry run, would do)."""
+
+    changes: list[tuple] = field(default_factory=list)  # per changed field, DIFF_COLUMNS
+    problems: list[Problem] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+
+    @cached_property
+    def diffs(self) -> pd.DataFrame:
+        """One row per changed field (:data:`DIFF_COLUMNS`), old and new as the user reads
+        them.  Built on first use: a single save from a page never needs the frame."""
+        return _diff_frame(self.changes)
+
+    @property
+    def changed_assignments(self) -> int:
+        return len({change[0] for change in self.changes})
+
+
+def _diff_frame(changes: list[tuple]) -> pd.DataFrame:
+    """Changed fields with old/new shown as the user reads them (status in Chinese)."""
+    if not changes:
+        return pd.DataFrame.from_records([], columns=DIFF_COLUMNS)
+    frame = dict(zip(DIFF_COLUMNS, map(list, zip(*changes, strict=True)), strict=True))
+    frame["old"] = [display_text(f, v) for f, v in zip(frame["field"], frame["old"], strict=True)]
+    frame["new"] = [display_text(f, v) for f, v in zip(frame["field"], frame["new"], strict=True)]
+    return pd.DataFrame(frame, columns=DIFF_COLUMNS)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import delete, insert, select, update
@@ -125,13 +126,13 @@ def expand(conn, *, user: str, source: str) -> MemberReport:
         )
     ).all()
     units_of_task: dict[str, set[str]] = {}
-    children: dict[int, dict[str, object]] = {}
+    children: dict[int, dict[str, Any]] = {}
     for row in rows:
         units_of_task.setdefault(row.task_id, set()).add(row.unit)
         if row.collective_id is not None:
             children.setdefault(row.collective_id, {})[row.unit] = row
     report = MemberReport()
-    new: list[tuple[object, str]] = []
+    new: list[tuple[Any, str]] = []
     for parent in (r for r in rows if r.collective_id is None):
         kids = children.get(parent.assignment_id, {})
         if is_placeholder(parent.unit, kinds.get(parent.unit, "")):
@@ -170,7 +171,7 @@ def _set_archived(conn, report: MemberReport, assignment_id: int, archived: bool
     )
 
 
-def add_members(conn, new: list[tuple[object, str]], report: MemberReport) -> None:
+def add_members(conn, new: list[tuple[Any, str]], report: MemberReport) -> None:
     """Insert a member row per (collective row, member) with its progress: a copy of the
     collective row's when that has any (version > 0, history says so), else not started
     with the collective row's deadline."""
@@ -190,16 +191,23 @@ def add_members(conn, new: list[tuple[object, str]], report: MemberReport) -> No
         ],
     )
     parent_ids = sorted({p.assignment_id for p, _ in new})
-    columns = [getattr(Progress, c) for c in ("assignment_id", "version", *_COPIED)]
-    state = {
-        r[0]: r
-        for r in conn.execute(select(*columns).where(Progress.assignment_id.in_(parent_ids)))
-    }
     made = conn.execute(
         select(Assignment.assignment_id, Assignment.collective_id, Assignment.unit)
         .outerjoin(Progress, Progress.assignment_id == Assignment.assignment_id)
         .where(Assignment.collective_id.in_(parent_ids), Progress.assignment_id.is_(None))
     ).all()
+    conn.execute(insert(Progress), _member_progress(conn, parent_ids, made, report))
+    report.added += len(made)
+
+
+def _member_progress(conn, parent_ids: list[int], made: list, report: MemberReport) -> list[dict]:
+    """The progress rows of new members ``made`` (id, collective id, unit): a copy of the
+    collective row's when it has any, with a history row saying so."""
+    columns = [getattr(Progress, c) for c in ("assignment_id", "version", *_COPIED)]
+    state = {
+        r[0]: r
+        for r in conn.execute(select(*columns).where(Progress.assignment_id.in_(parent_ids)))
+    }
     units = dict(
         conn.execute(
             select(Assignment.assignment_id, Assignment.unit).where(
@@ -207,20 +215,19 @@ def add_members(conn, new: list[tuple[object, str]], report: MemberReport) -> No
             )
         ).all()
     )
+    fresh = {
+        "status": "not_started",
+        "percent": 0,
+        "note": "",
+        "next_step": "",
+        "problems": "",
+        "evidence": "",
+    }
     progress = []
     for aid, parent_id, member in made:
         parent = state[parent_id]
         copied = parent.version > 0
-        values = {c: getattr(parent, c) for c in _COPIED}
-        if not copied:
-            values |= {
-                "status": "not_started",
-                "percent": 0,
-                "note": "",
-                "next_step": "",
-                "problems": "",
-                "evidence": "",
-            }
+        values = {c: getattr(parent, c) for c in _COPIED} | ({} if copied else fresh)
         progress.append({"assignment_id": aid, "version": 1 if copied else 0, **values})
         if copied:
             report.history.append(
@@ -232,8 +239,7 @@ def add_members(conn, new: list[tuple[object, str]], report: MemberReport) -> No
                     "version": 1,
                 }
             )
-    conn.execute(insert(Progress), progress)
-    report.added += len(made)
+    return progress
 
 
 def write_history(conn, changes: list[dict], *, user: str, source: str) -> None:

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -57,15 +56,13 @@ from tracker.apply_plan import (
     DIFF_COLUMNS,
     PROGRESS_COLUMNS,
     ApplyPlan,
-    display_text,
+    ApplyResult,
     history_text,
     plan_apply,
 )
 from tracker.errors import (
-    Conflict,
     ConflictError,
     PermissionDenied,
-    Problem,
     StoreUnavailable,
     ValidationError,
 )
@@ -155,27 +152,6 @@ def _database_trouble(context) -> None:
         raise StoreUnavailable(f"数据库暂不可用，未保存任何修改（{detail}）") from error
     if isinstance(error, exc.DataError):
         raise ValidationError(f"数据库拒绝了该值，未保存任何修改（{detail}）") from error
-
-
-@dataclass
-class ApplyResult:
-    """What a batch did (or, for a dry run, would do)."""
-
-    changes: list[tuple] = field(default_factory=list)  # per changed field, DIFF_COLUMNS
-    problems: list[Problem] = field(default_factory=list)
-    conflicts: list[Conflict] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    dry_run: bool = False
-
-    @cached_property
-    def diffs(self) -> pd.DataFrame:
-        """One row per changed field (:data:`DIFF_COLUMNS`), old and new as the user reads
-        them.  Built on first use: a single save from a page never needs the frame."""
-        return _diff_frame(self.changes)
-
-    @property
-    def changed_assignments(self) -> int:
-        return len({change[0] for change in self.changes})
 
 
 class Store:
@@ -805,13 +781,3 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
         if column in df:
             df[column] = df[column].astype("int64")
     return df
-
-
-def _diff_frame(changes: list[tuple]) -> pd.DataFrame:
-    """Changed fields with old/new shown as the user reads them (status in Chinese)."""
-    if not changes:
-        return pd.DataFrame.from_records([], columns=DIFF_COLUMNS)
-    frame = dict(zip(DIFF_COLUMNS, map(list, zip(*changes, strict=True)), strict=True))
-    frame["old"] = [display_text(f, v) for f, v in zip(frame["field"], frame["old"], strict=True)]
-    frame["new"] = [display_text(f, v) for f, v in zip(frame["field"], frame["new"], strict=True)]
-    return pd.DataFrame(frame, columns=DIFF_COLUMNS)
