@@ -50,7 +50,7 @@ class Headline:
     """The overview's headline numbers (``aggregate.headline``), fields in display order
     (``aggregate.HEADLINE_KEYS``); each field is named after its ``aggregate.FIGURES`` entry.
 
-    >>> head = Headline(3, 5, 9, 4, 12, 3, 1 / 3, 1, 2, 0, 10, 0)
+    >>> head = Headline(3, 5, 9, 4, 12, 3, 1 / 3, 1, 2, 0, 10, 0, 1)
     >>> [(figure.name, value) for figure, value in head.metrics()][5:8]
     [('已完成任务', '3'), ('任务完成率', '33%'), ('滞后任务', '1')]
     """
@@ -67,6 +67,7 @@ class Headline:
     yellow: int
     green: int
     stale: int
+    unnamed: int  # 未落实到具体单位的分工: placeholders (各相关单位) nobody has named yet
 
     def metrics(self) -> list[tuple[aggregate.Figure, str]]:
         """Each figure with its value as shown: counts as whole numbers, shares as percents."""
@@ -132,6 +133,7 @@ def _headline(head: dict[str, float]) -> Headline:
         yellow=counts["yellow"],
         green=counts["green"],
         stale=counts["stale"],
+        unnamed=counts["unnamed"],
     )
 
 

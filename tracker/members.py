@@ -281,8 +281,8 @@ def name_units(store, account: Account, assignment_id: int, units: Sequence[str]
         if not store.accounts.current(conn, account.username).supervises:
             raise PermissionDenied(f"账号 {account.username} 无权明确责任单位（需督办员或管理员）")
         row = conn.execute(
-            select(Assignment).where(Assignment.assignment_id == int(assignment_id))
-        ).scalar_one_or_none()
+            select(*Assignment.__table__.c).where(Assignment.assignment_id == int(assignment_id))
+        ).one_or_none()
         kinds = dict(conn.execute(select(Unit.unit, Unit.kind)).all())
         if row is None or row.archived or row.collective_id is not None:
             raise ValidationError(f"任务分工 {assignment_id} 不存在或已归档")

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from tracker.progress import period_of
+from tracker.rollup import counted
 from tracker.schema import ACCEPTED, DONE, RETURNED
 
 UNIT = "责任单位"
@@ -246,6 +247,7 @@ def rankings(
     period's figures beside them and the 连续两期逾期 flag.  Columns: :data:`RANKING_COLUMNS`;
     rates are shares (0–1), empty where nothing counted."""
     period = period or period_of(today)
+    assignments = counted(assignments)  # members rank, their collective row does not
     now_figures = unit_figures(assignments, history, steps, period, today)
     before = unit_figures(assignments, history, steps, previous_period(period), today)
     table = now_figures.join(before[COMPARED].add_prefix(PREVIOUS), how="left")
