@@ -102,7 +102,9 @@ def test_counts_take_members_never_the_collective_row() -> None:
     table = aggregate.unit_table(rows).set_index("责任单位")
     assert "各区政府" not in table.index
     assert table.loc[aggregate.TOTAL, aggregate.FIGURES["assignments"].name] == 6
-    assert aggregate.headline_table(head).set_index("指标").loc["未落实到具体单位的分工", "数值"] == 1
+    assert (
+        aggregate.headline_table(head).set_index("指标").loc["未落实到具体单位的分工", "数值"] == 1
+    )
     shown = aggregate.task_table(rows)
     assert "各相关单位（待明确）" in set(shown["责任单位"])
 
