@@ -66,6 +66,15 @@ def stored_register(conn) -> dict[str, list[str]]:
     return register
 
 
+def named_units(store) -> list[str]:
+    """Every registered unit a placeholder may be resolved into (no placeholder, no unit
+    that has members of its own), by name."""
+    with store.engine.connect() as conn:
+        kinds = dict(conn.execute(select(Unit.unit, Unit.kind)).all())
+        collectives = set(stored_register(conn))
+    return sorted(u for u, k in kinds.items() if not is_placeholder(u, k) and u not in collectives)
+
+
 def register_members(
     store, members: Mapping[str, Sequence[str]], units: Mapping[str, tuple[str, str]]
 ) -> MemberReport:

@@ -118,3 +118,23 @@ def counted(assignments: pd.DataFrame) -> pd.DataFrame:
     if "rollup" not in assignments:
         return assignments
     return assignments[~assignments["rollup"].to_numpy(dtype=bool)]
+
+
+UNNAMED_COLUMNS = ["assignment_id", "文号", "任务编号", "任务内容", "责任单位"]
+
+
+def unnamed_rows(assignments: pd.DataFrame) -> pd.DataFrame:
+    """The placeholder rows nobody has named yet (derived rows in), for the page that names
+    them: :data:`UNNAMED_COLUMNS`, in document order."""
+    if "unnamed" not in assignments or assignments.empty:
+        return pd.DataFrame(columns=UNNAMED_COLUMNS)
+    rows = assignments[assignments["unnamed"].to_numpy(dtype=bool)]
+    return pd.DataFrame(
+        {
+            "assignment_id": rows["assignment_id"].astype("int64"),
+            "文号": rows["doc_no"],
+            "任务编号": rows["task_id"],
+            "任务内容": rows["task_text"],
+            "责任单位": rows["unit"],
+        }
+    ).reset_index(drop=True)
