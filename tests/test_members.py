@@ -210,3 +210,43 @@ def test_the_migration_carries_collective_progress_to_every_district(db_url) -> 
     ]
     assert rows.set_index("assignment_id").loc[ids["市科委"], "collective_id"] == 0
     engine.dispose()
+
+
+def test_a_district_template_holds_only_its_rows_and_its_import_only_writes_them(tmp_path):
+    import io
+    from datetime import date
+
+    import openpyxl
+
+    from excel.read import import_workbook
+    from excel.template import SHEET_TEMPLATE, build_template
+    from tests.test_excel_import import fill
+    from tracker.errors import TrackerError
+
+    store = open_store(f"sqlite:///{tmp_path / 't.db'}")
+    rows = store.assignments()
+    data = build_template(rows, "浦东新区", today=date(2026, 11, 23))
+    sheet = openpyxl.load_workbook(io.BytesIO(data))[SHEET_TEMPLATE]
+    header = [c.value for c in sheet[2]]
+    units = [r[header.index("责任单位")] for r in sheet.iter_rows(min_row=3, values_only=True)]
+    assert units == ["浦东新区"] * 13  # one row per 各区政府 row of the seeds
+    with pytest.raises(TrackerError, match="成员单位"):
+        build_template(rows, "各区政府", today=date(2026, 11, 23))
+    task = rows[rows.unit == "浦东新区"].task_id.iloc[0]
+    filled = fill(data, {(task, "浦东新区"): {"完成比例(%)": "60", "状态": "推进中"}})
+    result = import_workbook(
+        store, filled, file_name="浦东新区.xlsx", user=staff(store, "浦东新区")
+    )
+    assert result.problems == []
+    after = store.assignments()
+    same_task = after[after.task_id == task].set_index("unit")
+    assert same_task.loc["浦东新区", "percent"] == 60
+    assert (same_task.drop(index="浦东新区").version == 0).all()
+    # the same file claiming 黄浦区's row: that row is refused, nothing of 黄浦区 written
+    forged = fill(data, {(task, "浦东新区"): {"责任单位": "黄浦区", "完成比例(%)": "90"}})
+    refused = import_workbook(
+        store, forged, file_name="浦东新区.xlsx", user=staff(store, "浦东新区")
+    )
+    assert [p.value for p in refused.problems] == ["黄浦区"] and refused.diffs.empty
+    assert store.assignments().query("unit == '黄浦区'").version.max() == 0
+    store.engine.dispose()
