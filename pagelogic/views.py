@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pagelogic import editing, figures
-from tracker import aggregate
+from tracker import aggregate, rollup
 from tracker.schema import LEAD, SUPPORT
 
 TABLE_LIMIT = 1_000
@@ -146,6 +146,7 @@ class ByUnit:
 
 
 def by_unit(rows: pd.DataFrame, today: date) -> ByUnit:
+    rows = rollup.grouped(rows)  # 各区政府 as one group: its members' rows added up
     load = aggregate.unit_load(rows)
     return ByUnit(
         load=load,
@@ -160,9 +161,18 @@ class UnitDetail:
     summary: UnitSummary
     late: Table
     tasks: Table
+    members: Table | None = None  # a collective's group: each member's own figures
+    progress: Table | None = None  # a collective's group: each task, 12/16 已完成
 
 
 def unit_detail(rows: pd.DataFrame, today: date, unit: str) -> UnitDetail:
+    collective = rollup.collective_of(unit, rows)
+    members = progress = None
+    if collective is not None:
+        own = rows[rows["collective"] == collective]
+        members = Table(aggregate.unit_table(own))
+        progress = Table(rollup.member_progress(rows, collective))
+        rows = rollup.grouped(rows)
     summary = aggregate.unit_summary(rows, unit)
     return UnitDetail(
         summary=UnitSummary(
@@ -176,6 +186,8 @@ def unit_detail(rows: pd.DataFrame, today: date, unit: str) -> UnitDetail:
         ),
         late=Table(aggregate.unit_tasks(rows, unit, late_only=True)),
         tasks=Table(aggregate.unit_tasks(rows, unit)),
+        members=members,
+        progress=progress,
     )
 
 
@@ -204,7 +216,10 @@ class Coverage:
     spread: Table
 
 
-def coverage(rows: pd.DataFrame, today: date) -> Coverage:
+def coverage(rows: pd.DataFrame, today: date, collective: str | None = None) -> Coverage:
+    """The matrix with each collective as one group row, or, given ``collective``, the
+    matrix of its members alone (the drill-down)."""
+    rows = rollup.grouped(rows) if collective is None else rows[rows["collective"] == collective]
     matrix = aggregate.coverage(rows)
     return Coverage(
         matrix=matrix.reset_index(),

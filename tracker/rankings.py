@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from tracker.progress import period_of
-from tracker.rollup import counted
+from tracker.rollup import counted, group_label
 from tracker.schema import ACCEPTED, DONE, RETURNED
 
 UNIT = "责任单位"
@@ -331,6 +331,25 @@ def ranking_table(table: pd.DataFrame) -> pd.DataFrame:
         shown_table[column] = [percent_text(v) for v in shown_table[column]]
     shown_table[FLAG] = shown_table[FLAG].map({True: "是", False: ""})
     return shown_table
+
+
+def collective_groups(
+    table: pd.DataFrame, groups: dict[str, list[str]]
+) -> list[tuple[str, pd.DataFrame]]:
+    """Each collective (``tracker.rollup.collectives``) as one group of the ranking: a line
+    adding its members' figures up, and its members' rows of ``table`` (the drill-down)."""
+    found = []
+    for collective, members in groups.items():
+        own = table[table[UNIT].isin(members)]
+        due, on_time = int(own[DUE].sum()), int(own[ON_TIME].sum())
+        ranks = own[RANK].dropna()
+        line = (
+            f"{group_label(collective, len(members))}：{DUE} {due}，{ON_TIME} {on_time}，"
+            f"{OVERDUE} {int(own[OVERDUE].sum())}"
+            + (f"，名次 {int(ranks.min())}–{int(ranks.max())}" if len(ranks) else "")
+        )
+        found.append((line, own))
+    return found
 
 
 def percent_text(value: float | None) -> str:

@@ -34,11 +34,13 @@ from tracker.schema import (
     DONE,
     GREEN,
     IN_PROGRESS,
+    LIGHT_LABELS,
     NOT_STARTED,
     ON_HOLD,
     PLACEHOLDER_KIND,
     PLACEHOLDER_UNITS,
     RED,
+    STATUS_LABELS,
     YELLOW,
 )
 
@@ -137,4 +139,78 @@ def unnamed_rows(assignments: pd.DataFrame) -> pd.DataFrame:
             "任务内容": rows["task_text"],
             "责任单位": rows["unit"],
         }
+    ).reset_index(drop=True)
+
+
+def collectives(assignments: pd.DataFrame) -> dict[str, list[str]]:
+    """Collective -> its members with rows here (derived rows in), by member name."""
+    if "collective" not in assignments:
+        return {}
+    members = assignments[assignments["collective"] != ""]
+    return {
+        str(collective): sorted(units.unique())
+        for collective, units in members.groupby("collective", sort=True)["unit"]
+    }
+
+
+def group_label(collective: str, members: int) -> str:
+    """How a collective shows as one group: ``各区政府（16个成员单位）``."""
+    return f"{collective}（{members}个成员单位）"
+
+
+def grouped(assignments: pd.DataFrame) -> pd.DataFrame:
+    """The rows with each member's unit replaced by its collective's group label, for the
+    views that show a collective as one unit (按责任单位, 覆盖矩阵): the group's figures are
+    its members' rows added up (:func:`counted` still leaves the roll-up rows out)."""
+    groups = collectives(assignments)
+    if not groups:
+        return assignments
+    labels = {c: group_label(c, len(m)) for c, m in groups.items()}
+    frame = assignments.copy(deep=False)
+    member = (frame["collective"] != "").to_numpy()
+    unit = frame["unit"].to_numpy(dtype=object, copy=True)
+    unit[member] = frame.loc[member, "collective"].map(labels).to_numpy()
+    frame["unit"] = unit
+    return frame
+
+
+def collective_of(label: str, assignments: pd.DataFrame) -> str | None:
+    """The collective a group label (:func:`group_label`) stands for, else None."""
+    for collective, members in collectives(assignments).items():
+        if label == group_label(collective, len(members)):
+            return collective
+    return None
+
+
+MEMBER_PROGRESS_COLUMNS = [
+    "任务编号",
+    "任务内容",
+    "状态",
+    "完成比例(%)",
+    "预警",
+    "成员完成",
+    "未完成成员",
+]
+
+
+def member_progress(assignments: pd.DataFrame, collective: str) -> pd.DataFrame:
+    """The collective's roll-up rows, one per task: rolled-up status, percent and light,
+    ``成员完成`` as ``12/16 已完成`` and the members not done yet (derived rows in)."""
+    rows = assignments[(assignments["unit"] == collective) & assignments["rollup"]]
+    members = assignments[assignments["collective"] == collective]
+    open_ = members[members["status"] != DONE].groupby("collective_id")["unit"].agg("、".join)
+    return pd.DataFrame(
+        {
+            "任务编号": rows["task_id"],
+            "任务内容": rows["task_text"],
+            "状态": rows["status"].map(STATUS_LABELS),
+            "完成比例(%)": rows["percent"],
+            "预警": rows["light"].map(LIGHT_LABELS),
+            "成员完成": [
+                f"{d}/{n} 已完成"
+                for d, n in zip(rows["members_done"], rows["members"], strict=True)
+            ],
+            "未完成成员": rows["assignment_id"].map(open_).fillna(""),
+        },
+        columns=MEMBER_PROGRESS_COLUMNS,
     ).reset_index(drop=True)
