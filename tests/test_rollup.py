@@ -61,6 +61,17 @@ def _rows() -> pd.DataFrame:
         updated_at=pd.Timestamp("2026-11-20"),
         assigned_at=pd.Timestamp("2026-10-01"),
         note="",
+        next_step="",
+        problems="",
+        evidence="",
+        updated_by="",
+        version=0,
+        issue_date=pd.Timestamp("2026-01-10"),
+        effective_from=pd.Timestamp("2026-02-01"),
+        effective_to=pd.Timestamp("2028-01-31"),
+        archived=False,
+        unit_full_name=frame["unit"],
+        period="",
     )
 
 
@@ -147,3 +158,52 @@ def test_a_supervisor_names_a_placeholders_units(db_url) -> None:
     with pytest.raises(PermissionDenied, match="汇总行"):
         store.apply([Update(placeholder, 0, {"percent": 30})], user=signed_in(store), source="web")
     store.engine.dispose()
+
+
+def test_pages_and_the_report_show_a_collective_as_one_group_with_its_members() -> None:
+    """Views on the hand-made rows: 各区政府 is one unit of 3 members' rows on 按责任单位 and
+    覆盖矩阵, its detail shows 1/3 已完成; the report's 明细 lists the 3 member rows with
+    所属集体单位 and not the roll-up row."""
+    import io
+
+    import openpyxl
+
+    from excel.report import SHEET_DETAIL, build_report
+    from pagelogic import views
+    from tracker import rankings as rk
+    from tracker import rollup
+
+    rows = aggregate.derive(_rows(), TODAY)
+    label = rollup.group_label("各区政府", 3)
+    by_unit = views.by_unit(rows, TODAY)
+    assert label in by_unit.units and not {"A区", "各区政府"} & set(by_unit.units)
+    table = by_unit.unit_table.full.set_index("责任单位")
+    assert table.loc[label, "分工条数"] == 3 and table.loc[label, "红灯"] == 1
+    detail = views.unit_detail(rows, TODAY, label)
+    assert detail.progress is not None and detail.members is not None
+    assert detail.progress.full[["状态", "成员完成", "未完成成员"]].values.tolist() == [
+        ["滞后", "1/3 已完成", "B区、C区"]
+    ]
+    assert detail.members.full["责任单位"].tolist() == ["A区", "B区", "C区", aggregate.TOTAL]
+    assert label in set(views.coverage(rows, TODAY).matrix["unit"])
+    assert set(views.coverage(rows, TODAY, "各区政府").matrix["unit"]) == {"A区", "B区", "C区"}
+    ranking = pd.DataFrame(
+        {rk.UNIT: ["A区", "B区", "C区", "市科委"], rk.DUE: [1, 1, 1, 2], rk.ON_TIME: [1, 0, 0, 2]}
+    ).assign(**{rk.OVERDUE: [0, 1, 1, 0], rk.RANK: [1.0, 3.0, 3.0, 1.0]})
+    [(line, members)] = rk.collective_groups(ranking, rollup.collectives(rows))
+    assert line == f"{label}：到期 3，按期完成 1，逾期 2，名次 1–3"
+    assert members[rk.UNIT].tolist() == ["A区", "B区", "C区"]
+    book = openpyxl.load_workbook(io.BytesIO(build_report(_rows(), today=TODAY)))
+    sheet = book[SHEET_DETAIL]
+    header = [c.value for c in sheet[2]]
+    shown = [
+        (r[header.index("责任单位")], r[header.index("所属集体单位")])
+        for r in sheet.iter_rows(min_row=3, values_only=True)
+    ]
+    # 7 rows less the roll-up row; openpyxl reads an empty string cell as None
+    assert sorted(shown, key=str) == sorted(
+        [("市科委", None), ("A区", "各区政府"), ("B区", "各区政府"), ("C区", "各区政府")]
+        + [("市科委", None), ("各相关单位", None)],
+        key=str,
+    )
+    assert "共 6 条分工" in sheet["A1"].value
