@@ -46,6 +46,7 @@ from tracker import aggregate
 from tracker import rankings as ranks
 from tracker.filters import Filters, policy_names
 from tracker.progress import now
+from tracker.rollup import counted
 from tracker.schema import DONE, PROGRESS_FIELDS, STATUS_COLORS, STATUS_LABELS
 
 SHEET_SUMMARY, SHEET_POLICY, SHEET_DETAIL = "汇总", "按政策", "明细"
@@ -88,6 +89,7 @@ DETAIL_COLUMNS: list[Column] = [
     Column("next_step", PROGRESS_FIELDS["next_step"], 12, style="r_wrap"),
     Column("problems", PROGRESS_FIELDS["problems"], 10, style="r_wrap"),
     # references and bookkeeping
+    Column("collective", "所属集体单位", 7, style="r_wrap"),  # 各区政府 on a district's row
     Column("evidence", PROGRESS_FIELDS["evidence"], 10, style="r_wrap"),
     Column("evidence_count", "佐证文件数", 5, "int", "r_int"),
     Column("evidence_files", "佐证文件", 12, style="r_wrap"),
@@ -135,8 +137,8 @@ def build_report(
     today = today or now().date()
     every = with_evidence(aggregate.derive(assignments, today), evidence)
     rows = filters.apply(every)
-    titles = {
-        kind: report_title(kind, filters, today, len(rows), policy_names(every))
+    titles = {  # a collective row is its members' roll-up: 明细 lists (and counts) members
+        kind: report_title(kind, filters, today, len(counted(rows)), policy_names(every))
         for kind in (SHEET_SUMMARY, SHEET_POLICY, SHEET_DETAIL)
     }
     tasks = aggregate.task_frame(rows, today)
@@ -373,6 +375,7 @@ def wrapped_row_heights(frame: pd.DataFrame, columns: Sequence[Column]) -> np.nd
 
 
 def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str) -> tuple[Sheet, bytes]:
+    rows = counted(rows)  # members' rows, each naming its collective; never the roll-up row
     ws = wb.create_sheet(SHEET_DETAIL)
     style_ids = prepare_sheet(ws, DETAIL_COLUMNS)
     last = len(rows) + 2
