@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import measures_frame
 from tests.factories import shown_text, sign_in_app
+from tracker.schema import ADMIN
 from webui import safe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,14 +56,15 @@ def hostile_measures():
 
 @pytest.fixture
 def hostile_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    """dashboard.py on a store whose units carry Markdown, signed in as a supervisor."""
+    """dashboard.py on a store whose units carry Markdown, signed in as an admin (who may
+    open every page)."""
     path = tmp_path / "hostile.csv"
     hostile_measures().to_csv(path, index=False, encoding="utf-8-sig")
     monkeypatch.setenv("TRACKER_MEASURES_CSV", str(path))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 't.db'}")
     st.cache_data.clear()
     st.cache_resource.clear()
-    yield sign_in_app(AppTest.from_file(str(DASHBOARD), default_timeout=60))
+    yield sign_in_app(AppTest.from_file(str(DASHBOARD), default_timeout=60), "管理甲", ADMIN)
     st.cache_data.clear()
     st.cache_resource.clear()
 
