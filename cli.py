@@ -603,7 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = sub.add_parser("add", help="add a policy from a PDF, DOCX or text file (政策库)")
     add.add_argument("file", help="policy file: .pdf, .docx, .txt or .md")
     add.add_argument("--user", required=True, help="account publishing (督办员/管理员)")
-    add.add_argument("--policy-id", help="policy id (default: from the file name)")
+    add.add_argument("--policy-id", help="policy id (default: from the 文号, else the file name)")
     add.add_argument(
         "--unit-alias", action="append", help="map an unknown unit name: 原名=登记单位 (repeatable)"
     )
