@@ -21,7 +21,7 @@ arrives in Excel as the text the user typed, never as a formula.
 >>> style_ids = prepare_sheet(ws, columns)
 >>> ws.append([styled(ws, c.header, "r_header") for c in columns])
 >>> rows = render_rows(pd.DataFrame({"note": ["=1+1"]}), columns, style_ids, first_row=2)
->>> b'<t xml:space="preserve">=1+1</t>' in rows  # a string cell, never a formula
+>>> b't="inlineStr"><is><t>=1+1</t>' in rows  # a string cell, never a formula
 True
 >>> data = save_with_rows(wb, {ws: rows})
 """
