@@ -235,7 +235,7 @@ class Store:
             )
             yield conn
 
-    def _bump_revision(self, conn) -> None:
+    def bump_revision(self, conn) -> None:
         # One atomic UPDATE (the row is seeded by the first migration): two writers committing
         # side by side each move the revision, so no page stays cached on a missed save.
         conn.execute(_BUMP_REVISION)
@@ -325,7 +325,7 @@ class Store:
             if within is not None:
                 within(conn)
             self._set_meta(conn, "measures_digest", digest)
-            self._bump_revision(conn)
+            self.bump_revision(conn)
         return report
 
     # --- reads ----------------------------------------------------------------------------
@@ -577,7 +577,7 @@ class Store:
                 # order, which lets readers fetch "what changed since id N".  Moving the
                 # revision first takes that lock (PostgreSQL: the row's; SQLite writers
                 # hold the database's) and saves a separate locking read.
-                self._bump_revision(conn)
+                self.bump_revision(conn)
             current = self._locked_rows(conn, [int(u.assignment_id) for u in updates])
         return plan_apply(account, current, updates, at=at, source=source)
 
