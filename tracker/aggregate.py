@@ -12,13 +12,11 @@ both are printed wherever the figure is shown (page captions and help, report no
   task is in view when one of its assignments is.
 * **task share done** (任务完成率) – done tasks / tasks (0 when there are no tasks).
 * **delayed tasks** (滞后任务) – tasks whose lead status is ``delayed`` (滞后).
-* **stale tasks** – tasks whose lead row had no update for more than 60 days, per
-  :func:`tracker.progress.stale`.
+* **stale tasks** – no update on the lead row for 60 days (:func:`tracker.progress.stale`).
 * **red / yellow / green counts** – per *assignment* light (``light`` column from
   :func:`tracker.progress.warning_light`), because each unit answers for its own light.
-* **collective units** (各区政府) – a collective row with members is their roll-up and
-  is never counted itself (:mod:`tracker.rollup`, ``FIGURES["rollup"]``): every count
-  below is over :func:`counted` rows.
+* **collective units** (各区政府) – a row with members is their roll-up, never counted
+  itself (:mod:`tracker.rollup`): every count is over :func:`counted` rows.
 * **per unit** (按责任单位, the report's 汇总) – a unit's own assignments with its own
   status; their share done is 分工完成率, a different figure from 任务完成率.
 
@@ -154,8 +152,7 @@ def notes(*keys: str) -> list[str]:
 
 
 def notes_text(*keys: str) -> str:
-    """The figures' notes as one running text for a caption: each definition ends its own
-    sentence (joined with "；" they read "…只计一次。；已完成任务…").
+    """The figures' notes as one running text for a caption, each its own sentence.
 
     >>> notes_text("share_done", "delayed")
     '任务完成率：已完成任务 ÷ 任务。滞后任务：牵头单位状态为“滞后”的任务数。'
