@@ -668,6 +668,8 @@ def test_rankings_on_a_hand_made_history(store) -> None:
     # The longest bar (2 due) leaves room for its rate, which may also draw past the axis.
     low, high = figure.layout.xaxis.range
     assert low == 0 and high > 2
+    # The legend spans the chart below the toolbar's strip (on a phone it grew under it).
+    assert figure.layout.legend.to_plotly_json() == figures.legend_on_top(figure.layout.height)
     assert figure.data[3].cliponaxis is False
 
     report = openpyxl.load_workbook(
