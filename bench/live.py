@@ -182,9 +182,19 @@ def add_account(database_url: str, username: str, role: str, units=(), password=
 def open_signed_in(
     page, url: str, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD
 ) -> None:
-    """Open ``url`` (a new Streamlit session), sign in through the form, wait for the page."""
+    """Open ``url`` (a new Streamlit session), sign in through the form, wait for the page.
+    A browser that signed in before sends its session cookie and gets no form: kept when
+    it is ``username``'s, else signed out first."""
     page.goto(url)
     wait_until_idle(page)
+    signed_in = page.locator('[data-testid="stSidebar"]').get_by_text("已登录")
+    if page.get_by_label("用户名").count() == 0 and signed_in.count():
+        if username in signed_in.first.inner_text():
+            return
+        page.get_by_role("button", name="退出登录").click()
+        wait_until_idle(page)
+        page.goto(url)
+        wait_until_idle(page)
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
