@@ -27,7 +27,7 @@ CHANGE_LABELS = {
 }
 
 
-def _time(value: object) -> str:
+def _time(value: datetime | None) -> str:
     return "" if value is None or is_blank(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
 
 
