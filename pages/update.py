@@ -22,8 +22,6 @@ is saved and those rows are listed with both values (``Store.apply(partial=True)
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -169,15 +167,19 @@ def _column_config(account) -> dict:
     return config
 
 
-def _save(store: Store, account: Account, updates: list, bench: views.Workbench) -> None:
-    """Write ``updates``; on success (whole or in part) reload and rerun with the outcome."""
+def _save(
+    store: Store, account: Account, updates: list, bench: views.Workbench, *, form: bool = False
+) -> None:
+    """Write ``updates`` (from the grids, or from the one-task ``form``); on success (whole or
+    in part) reload and rerun with the outcome."""
     if not updates:
         st.info("没有需要保存的修改。")
         return
     try:
         result = store.apply(updates, user=account, source=SOURCE_WEB)
     except ValidationError as exc:
-        safe.error(exc)
+        texts = editing.task_texts(pd.concat([bench.lead, bench.support]))
+        safe.error(editing.refusal_text(exc, texts, form=form))
         st.caption("未保存任何修改。您的修改仍在页面上：改正后再保存，或点「重新加载」放弃。")
         return
     except ConflictError:
@@ -363,14 +365,16 @@ def _detail_fields(account: Account, row: pd.Series, suffix: str) -> dict:
         step=1,
         key=f"update_detail_percent_{suffix}",
     )
-    due = right.date_input(
+    # Typed as text and read strictly by the store (tracker.progress.parse_day): a browser
+    # date box rolls a mistyped 2025-13-45 over into another day and saves that.
+    due = right.text_input(
         PROGRESS_FIELDS["due_date"],
-        value=row[PROGRESS_FIELDS["due_date"]],
-        min_value=date(2000, 1, 1),
-        max_value=date(2099, 12, 31),
-        format="YYYY-MM-DD",
+        value=editing.day_text(row[PROGRESS_FIELDS["due_date"]]),
+        placeholder="如 2026-12-31",
         disabled=not account.supervises,
-        help=None if account.supervises else "完成时限由督办员设定",
+        help="按 年-月-日 填写，如 2026-12-31；留空为不设时限"
+        if account.supervises
+        else "完成时限由督办员设定",
         key=f"update_detail_due_{suffix}",
     )
     texts = {
@@ -505,7 +509,7 @@ def main(account: Account) -> None:
     )
     detail_updates = _detail_form(account, loaded, shown, pending)
     if detail_updates is not None:
-        _save(store, account, detail_updates, bench)
+        _save(store, account, detail_updates, bench, form=True)
 
     _unit_record(unit, bench)
 
