@@ -180,7 +180,7 @@ class Accounts:
         if role not in ACCOUNT_ROLE_LABELS:
             raise TrackerError(f"未知角色 {role!r}（可选：{', '.join(ACCOUNT_ROLE_LABELS)}）")
         if role == STAFF and not units:
-            raise TrackerError("填报员账号至少需要一个责任单位（--unit）")
+            raise TrackerError("填报员账号至少需要一个责任单位")
         if password is not None:
             check_password(password)
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
