@@ -27,7 +27,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from tracker.aggregate import measure_label, short_text
-from tracker.errors import Conflict, Problem
+from tracker.errors import Conflict, Problem, TrackerError
 from tracker.progress import Update, is_blank, normalize_status, normalize_value, period_of
 from tracker.schema import (
     DONE,
@@ -466,6 +466,32 @@ def partner_table(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
         },
         columns=PARTNER_COLUMNS,
     )
+
+
+def refusal_text(error: TrackerError, texts: Mapping[str, str], *, form: bool) -> str:
+    """What 进度填报 says when a save is refused whole (nothing was written).
+
+    On the one-task form each refused value is named by its field (「完成比例(%)」), never
+    by a row, a column or a task id; on the grids by the task as the user sees it
+    (``texts``: task_id -> ``措施　任务内容``) and the column.  The file's wording (sheet,
+    row, column) stays with imports (``str(error)``).
+
+    >>> from tracker.errors import ValidationError
+    >>> bad = Problem("须在 0 到 100 之间", row=3, column="完成比例(%)", value=150, task_id="t")
+    >>> print(refusal_text(ValidationError("1 处数据不符合要求", [bad]), {"t": "甲任务"}, form=True))
+    未保存：
+    「完成比例(%)」：须在 0 到 100 之间（填写的值：150）
+    >>> print(refusal_text(ValidationError("1 处数据不符合要求", [bad]), {"t": "甲任务"}, form=False))
+    1 处数据不符合要求：
+    甲任务，「完成比例(%)」：须在 0 到 100 之间（填写的值：150）
+    """
+    problems = getattr(error, "problems", None) or []
+    if not problems:
+        return error.message
+    if form:
+        return "\n".join(["未保存：", *(p.on_form() for p in problems)])
+    named = (f"{texts.get(p.task_id or '', '') or '该任务'}，{p.on_form()}" for p in problems)
+    return "\n".join([f"{error.message}：", *named])
 
 
 def refused_lines(

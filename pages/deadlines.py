@@ -81,6 +81,7 @@ def _by_task(store: Store, account: Account, loaded: tuple) -> None:
         column_config={
             deadlines.DUE: st.column_config.DateColumn(deadlines.DUE, format="YYYY-MM-DD"),
             deadlines.TASK_TEXT: st.column_config.TextColumn(deadlines.TASK_TEXT, width="large"),
+            **data.task_id_toggle("deadlines_show_ids"),
         },
     )
     if st.button("保存任务时限", type="primary", key="deadlines_save_tasks"):
@@ -93,7 +94,9 @@ def _by_unit(store: Store, account: Account, loaded: tuple) -> None:
     task_id = st.selectbox(
         "任务",
         list(tasks.index),
-        format_func=lambda t: f"{t}　{tasks.at[t, deadlines.TASK_TEXT][:40]}",
+        format_func=lambda t: (
+            f"{tasks.at[t, deadlines.TASK]}　{tasks.at[t, deadlines.TASK_TEXT][:40]}"
+        ),
         key="deadlines_task",
     )
     units = deadlines.assignment_deadlines(rows, task_id)

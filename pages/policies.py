@@ -120,6 +120,21 @@ def _map_units(draft) -> None:
             st.rerun()
 
 
+def _incomplete(draft) -> bool:
+    """A cut-off item, by file and line, and the publisher's confirmation; True when there
+    is none or it is confirmed."""
+    if not draft.incomplete:
+        return True
+    for cut in draft.incomplete:
+        safe.error(
+            f"{draft.original_name} 第 {cut.line} 行：{cut.message}。"
+            "其余各项可以发布，此项需核对原文后另行补全。"
+        )
+    return st.checkbox(
+        "我已确认末项不完整：发布其余各项，此项不生成任务", key="policies_accept_incomplete"
+    )
+
+
 def _publish(store: Store, account: Account, draft) -> None:
     """What publishing the draft would change, and publishing it."""
     try:
@@ -134,10 +149,15 @@ def _publish(store: Store, account: Account, draft) -> None:
             f"{'、'.join(publication.replaced)}，任务按内容对应，进度随任务移动。"
         )
     _plan(publication.plan, "policies_plan")
-    if st.button("确认发布", type="primary", key="policies_publish"):
+    accepted = _incomplete(draft)
+    if st.button("确认发布", type="primary", key="policies_publish", disabled=not accepted):
         try:
             report = policy_files.publish(
-                publication, store, account, measures_csv=store_sync.measures_path()
+                publication,
+                store,
+                account,
+                measures_csv=store_sync.measures_path(),
+                accept_incomplete=bool(draft.incomplete) and accepted,
             )
         except TrackerError as exc:
             safe.error(exc)

@@ -167,15 +167,19 @@ def _column_config(account) -> dict:
     return config
 
 
-def _save(store: Store, account: Account, updates: list, bench: views.Workbench) -> None:
-    """Write ``updates``; on success (whole or in part) reload and rerun with the outcome."""
+def _save(
+    store: Store, account: Account, updates: list, bench: views.Workbench, *, form: bool = False
+) -> None:
+    """Write ``updates`` (from the grids, or from the one-task ``form``); on success (whole or
+    in part) reload and rerun with the outcome."""
     if not updates:
         st.info("没有需要保存的修改。")
         return
     try:
         result = store.apply(updates, user=account, source=SOURCE_WEB)
     except ValidationError as exc:
-        safe.error(exc)
+        texts = editing.task_texts(pd.concat([bench.lead, bench.support]))
+        safe.error(editing.refusal_text(exc, texts, form=form))
         st.caption("未保存任何修改。您的修改仍在页面上：改正后再保存，或点「重新加载」放弃。")
         return
     except ConflictError:
@@ -505,7 +509,7 @@ def main(account: Account) -> None:
     )
     detail_updates = _detail_form(account, loaded, shown, pending)
     if detail_updates is not None:
-        _save(store, account, detail_updates, bench)
+        _save(store, account, detail_updates, bench, form=True)
 
     _unit_record(unit, bench)
 

@@ -189,9 +189,10 @@ def test_round_trip_template_fill_import_export(store) -> None:
     assert preview.changed_assignments == 3
     assert store.history().empty, "a dry run writes nothing"
     table = diffs_frame(preview)
-    assert list(table.columns) == ["行号", "任务编号", "责任单位", "字段", "原值", "新值"]
+    # The task by 文号·措施-任务 as people know it; the file's 任务编号 last.
+    assert list(table.columns) == ["行号", "任务", "责任单位", "字段", "原值", "新值", "任务编号"]
     late = table[(table["任务编号"] == "demo-m01-t1") & (table["字段"] == "状态")].iloc[0]
-    assert (late["原值"], late["新值"]) == ("未启动", "滞后")
+    assert (late["任务"], late["原值"], late["新值"]) == ("〔2026〕1号·1-1", "未启动", "滞后")
 
     applied = run(store, filled)
     assert applied.ok and applied.written and not applied.dry_run
@@ -372,7 +373,15 @@ def test_partial_writes_valid_rows_all_or_nothing_writes_none(store) -> None:
 
     report = openpyxl.load_workbook(io.BytesIO(error_report(partial)))
     errors = report["错误清单"]
-    assert [c.value for c in errors[2]] == ["工作表", "行号", "列", "值", "任务编号", "原因"]
+    assert [c.value for c in errors[2]] == [
+        "工作表",
+        "行号",
+        "列",
+        "值",
+        "任务",
+        "任务编号",
+        "原因",
+    ]
     listed = list(errors.iter_rows(min_row=3, values_only=True))
     assert {r[1] for r in listed} == {3, 5}
     assert len(listed) == len(problems_frame(partial)) == len(partial.problems)
@@ -409,6 +418,7 @@ def test_stale_edit_is_a_conflict_with_both_values(store) -> None:
     assert result.rows_by_assignment[conflict.assignment_id] == 4
     table = conflicts_frame(result)
     assert table.iloc[0]["row"] == 4 and "70" in table.iloc[0]["theirs"]
+    assert table.iloc[0]["task"] == "〔2026〕1号·1-2"
 
     applied = run(store, data)
     assert applied.written and len(applied.conflicts) == 1

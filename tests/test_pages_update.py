@@ -129,7 +129,10 @@ def test_invalid_percent_is_refused_and_nothing_written(app_env):
     _save(at)
     errors = _errors(at)
     assert len(errors) == 1 and "完成比例" in errors[0] and "未保存" in errors[0]
-    assert "第1行" in errors[0] and "demo-m01-t1" in errors[0]
+    # The grid names the task as the user sees it, never by its id.
+    assert (
+        "〔2026〕1号·1　甲任务，「完成比例(%)」：" in errors[0] and "demo-m01-t1" not in errors[0]
+    )
     store = _store(app_env)
     assert store.history().empty
     assert set(store.assignments().version) == {0}
@@ -390,7 +393,11 @@ def test_detail_panel_refuses_what_the_store_refuses(app_env):
     at.button(key="update_detail_save").click()
     at.run()
     [error] = _errors(at)
-    assert "完成比例" in error and "未保存" in error
+    # A form speaks of its fields: no row, no column of a file, no task id.
+    lines = error.split("\n")
+    assert lines[0] == "未保存：" and lines[1].startswith("「完成比例(%)」：")
+    assert lines[1].endswith("（填写的值：150）") and len(lines) == 2
+    assert not any(word in error for word in ("第1行", "列「", "demo-m01-t1", "任务 "))
     assert _store(app_env).history().empty
 
 

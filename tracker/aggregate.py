@@ -28,13 +28,13 @@ keep the largest items and fold the rest into one :data:`OTHERS` bucket.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from tracker.labels import measure_label
 from tracker.progress import stale, warning_light
 from tracker.schema import (
     DELAYED,
@@ -636,12 +636,6 @@ def measure_progress(
 
 
 # --- coverage -------------------------------------------------------------------------
-
-
-def measure_label(doc_no: str, measure_no: int) -> str:
-    """Short axis label for a measure: ``〔2025〕11号·3``."""
-    match = re.search(r"〔\d{4}〕\d+号", str(doc_no))
-    return f"{match.group(0) if match else doc_no}·{int(measure_no)}"
 
 
 def unit_spread(assignments: pd.DataFrame) -> pd.DataFrame:

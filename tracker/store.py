@@ -236,7 +236,7 @@ class Store:
             )
             yield conn
 
-    def _bump_revision(self, conn) -> None:
+    def bump_revision(self, conn) -> None:
         # One atomic UPDATE (the row is seeded by the first migration): two writers committing
         # side by side each move the revision, so no page stays cached on a missed save.
         conn.execute(_BUMP_REVISION)
@@ -326,7 +326,7 @@ class Store:
             if within is not None:
                 within(conn)
             self._set_meta(conn, "measures_digest", digest)
-            self._bump_revision(conn)
+            self.bump_revision(conn)
         return report
 
     # --- reads ----------------------------------------------------------------------------
@@ -489,8 +489,9 @@ class Store:
             return _frame(conn.execute(query))
 
     def find_assignments(self, task_ids: Iterable[str]) -> pd.DataFrame:
-        """assignment_id, task_id, unit, version, task_text for the given task ids (unknown
-        ones absent)."""
+        """assignment_id, task_id, unit, version, task_text and what names the task
+        (doc_no, policy_title, measure_no, task_seq) for the given task ids (unknown ones
+        absent)."""
         wanted = list(dict.fromkeys(task_ids))
         with self.engine.connect() as conn:
             return _frame(
@@ -501,9 +502,15 @@ class Store:
                         Assignment.unit,
                         Progress.version,
                         Task.task_text,
+                        Task.task_seq,
+                        Measure.measure_no,
+                        Policy.doc_no,
+                        Policy.title.label("policy_title"),
                     )
                     .join(Progress, Progress.assignment_id == Assignment.assignment_id)
                     .join(Task, Task.task_id == Assignment.task_id)
+                    .join(Measure, Measure.measure_id == Task.measure_id)
+                    .join(Policy, Policy.policy_id == Measure.policy_id)
                     .where(Assignment.task_id.in_(wanted), Assignment.archived.is_(False))
                 )
             )
@@ -587,7 +594,7 @@ class Store:
                 # order, which lets readers fetch "what changed since id N".  Moving the
                 # revision first takes that lock (PostgreSQL: the row's; SQLite writers
                 # hold the database's) and saves a separate locking read.
-                self._bump_revision(conn)
+                self.bump_revision(conn)
             current = self._locked_rows(conn, [int(u.assignment_id) for u in updates])
         return plan_apply(account, current, updates, at=at, source=source)
 

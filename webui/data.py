@@ -26,6 +26,7 @@ from loaders.store_sync import open_store
 from loaders.table_csv import csv_bytes
 from pagelogic import editing
 from tracker.aggregate import derive
+from tracker.labels import SHOW_IDS, TASK_ID
 from tracker.progress import now
 from tracker.store import Store, database_url
 from tracker.supervision import Supervision
@@ -133,6 +134,13 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "下载数据
         key=f"download_{file_name}",
         on_click="ignore",
     )
+
+
+def task_id_toggle(key: str) -> dict:
+    """A 「显示任务编号」 toggle above a table that names tasks by 文号 and measure
+    (:mod:`tracker.labels`): the ``column_config`` hiding the 任务编号 column unless asked."""
+    shown = st.toggle(SHOW_IDS, value=False, key=key, help="任务编号供与导出文件、系统记录核对")
+    return {} if shown else {TASK_ID: None}
 
 
 def table(shown, key: str, *, empty: str = "没有符合条件的数据。", **kwargs) -> None:
