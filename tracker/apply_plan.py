@@ -260,9 +260,11 @@ def _deadline_problems(
 ) -> list[Problem]:
     """A new deadline is a supervisor's, and lies within its policy's dates (the one
     deadline rule of every way in: 逐项填报, 完成时限, imports, extensions, the CLI)."""
-    place = {"column": PROGRESS_FIELDS["due_date"], "value": history_text(due), **where}
+    column, value = PROGRESS_FIELDS["due_date"], history_text(due)
     if not account.supervises:
-        return [Problem("完成时限由督办员设定，填报员不能修改", **place)]
+        return [
+            Problem("完成时限由督办员设定，填报员不能修改", column=column, value=value, **where)
+        ]
     if not isinstance(due, date):
         return []  # a deadline cleared
     why = deadline_problem(
@@ -271,7 +273,7 @@ def _deadline_problems(
         effective_to=_day(row.get("effective_to")),
         today=plan.at.date(),
     )
-    return [Problem(why, **place)] if why else []
+    return [Problem(why, column=column, value=value, **where)] if why else []
 
 
 NAN_ERROR = "不是有效的数值（NaN）：空值请留空，不要填 NaN"
