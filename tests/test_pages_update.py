@@ -181,7 +181,7 @@ def test_conflict_saves_the_rest_and_lists_what_was_refused(app_env):
     [warning] = [shown_text(w.value) for w in at.warning]
     assert warning.splitlines() == [
         "以下 1 条任务在您打开本页后已被他人修改，您对它们的修改没有保存（其余修改已保存）。"
-        "表中已是最新值；如仍需修改，请重新填写后保存：",
+        "表中已是最新值；您填写的内容已保留，可点「重新应用我的修改」放回表中，核对后再保存：",
         "· 〔2026〕1号·1　甲任务：李四 已改为 完成比例(%) 70；您的 完成比例(%) 30 未保存",
     ]
     assert stored_row(app_env, "demo-m01-t1", "市科委").percent == 70  # theirs, never overwritten
