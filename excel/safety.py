@@ -11,7 +11,10 @@ sheets reaching beyond :data:`MAX_COLUMNS` columns, :data:`MAX_SHEET_ROWS` rows 
 furthest cell holding a value: one value at XFD100000 in a 17 KB file asks for 52 GB and kills
 the process, so every sheet's declared dimension and cell positions are checked from the bytes
 first (:func:`sheet_extent`).  The small package parts we read ourselves go through
-``defusedxml``.
+``defusedxml``.  Only the parts the import reads (workbook, sheets, shared strings, styles,
+their relationships) are ever inflated, each capped at its declared size; any other part (a
+comment part, custom XML, media) is judged by its declared size alone and refused above
+:data:`MAX_UNREAD_PART_BYTES`, so a huge or size-lying part costs nothing.
 """
 
 from __future__ import annotations
