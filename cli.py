@@ -367,7 +367,8 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    """Accounts: add, list, disable, enable, reset a password, set a staff member's units."""
+    """Accounts: add, list, disable, enable, reset a password, set a staff member's units,
+    lift a sign-in lock, issue a one-time code with which the user sets a password."""
     from loaders import policy_files
     from loaders.store_sync import open_store
     from tracker.schema import ACCOUNT_ROLE_LABELS
@@ -410,6 +411,11 @@ def cmd_user(args: argparse.Namespace) -> int:
     elif args.action == "units":
         accounts.set_units(args.name, args.unit or ())
         print(f"units of {args.name}: {'、'.join(args.unit or ()) or '-'}")
+    elif args.action == "unlock":
+        accounts.unlock(args.name)
+        print(f"unlocked {args.name}")
+    elif args.action == "code":  # shown once; the user sets a password with it on sign-in
+        print(f"one-time code for {args.name} (shown once): {accounts.issue_code(args.name)}")
     return EXIT_OK
 
 
@@ -498,8 +504,13 @@ def _add_notice_commands(sub) -> None:
 
 
 def _add_user_command(sub) -> None:
-    user = sub.add_parser("user", help="accounts: add, list, disable, enable, reset, units")
-    user.add_argument("action", choices=["add", "list", "disable", "enable", "reset", "units"])
+    user = sub.add_parser(
+        "user", help="accounts: add, list, disable, enable, reset, units, unlock, code"
+    )
+    user.add_argument(
+        "action",
+        choices=["add", "list", "disable", "enable", "reset", "units", "unlock", "code"],
+    )
     user.add_argument("name", nargs="?", help="username")
     user.add_argument("--role", choices=["staff", "supervisor", "leader", "admin"])
     user.add_argument("--unit", action="append", help="unit a staff account reports for")

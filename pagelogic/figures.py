@@ -45,6 +45,8 @@ SUNBURST_DEPTH = 2  # rings shown at once: wide enough for labels; a click drill
 # Share done, from nothing to all: grey to the colour of 已完成.  Never red, which means
 # 红灯/滞后 everywhere else; 0% done is not late by itself.
 SHARE_DONE_SCALE = [[0, "#EEEEEE"], [0.5, "#A6D096"], [1, STATUS_COLORS[DONE]]]
+# A donut slice narrower than this share of the ring has no label on it (legend only).
+SMALL_SLICE = 0.06
 LABEL_MIN_SIZE = 11  # px; a sunburst label that would be smaller is hidden (hover shows it)
 # The heatmap is drawn at a fixed size per cell, never squeezed to the screen: at 390 px
 # its 28 columns got 4 px each and the rotated labels piled up.  Pages put it in a
@@ -83,29 +85,44 @@ def empty_figure(message: str = "暂无数据") -> go.Figure:
 
 
 def status_donut(counts: pd.DataFrame) -> go.Figure:
-    """Tasks per status as a donut (from :func:`aggregate.status_counts`)."""
+    """Tasks per status as a donut (from :func:`aggregate.status_counts`).
+
+    Every status and its count is in the legend under the ring.  A slice carries its label
+    only when it is at least ``SMALL_SLICE`` of the ring: two thin neighbours (1 滞后 beside
+    2 暂缓 of 170) drew their labels over each other, inside or outside the ring alike.
+    """
     if counts.empty or counts["tasks"].sum() == 0:
         return empty_figure()
+    names = shown(counts["label"])
+    values = [int(v) for v in counts["tasks"]]
+    total = sum(values)
     fig = go.Figure(
         go.Pie(
-            labels=shown(counts["label"]),
-            values=counts["tasks"],
+            labels=[f"{name} {value}" for name, value in zip(names, values, strict=True)],
+            values=values,
+            customdata=names,
+            text=[
+                f"{name}<br>{value}" if value / total >= SMALL_SLICE else ""
+                for name, value in zip(names, values, strict=True)
+            ],
+            textinfo="text",
+            textposition="inside",
+            insidetextorientation="horizontal",
             hole=0.55,
             marker={"colors": [STATUS_COLORS[s] for s in counts["status"]]},
             sort=False,
             direction="clockwise",
-            textinfo="label+value",
-            hovertemplate="%{label}：%{value} 项任务（%{percent}）<extra></extra>",
+            hovertemplate="%{customdata}：%{value} 项任务（%{percent}）<extra></extra>",
         )
     )
-    fig.add_annotation(
-        text=f"{int(counts['tasks'].sum())}<br>项任务", showarrow=False, font={"size": 18}
-    )
+    fig.add_annotation(text=f"{total}<br>项任务", showarrow=False, font={"size": 18})
     fig = _style(fig, height=400)
     # The legend goes under the ring, where no slice label can reach it.
     fig.update_layout(
         legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0.5, "xanchor": "center"},
         margin={"t": 10, "b": 10},
+        # A label plotly would shrink below this to fit its slice is hidden instead.
+        uniformtext={"minsize": LABEL_MIN_SIZE, "mode": "hide"},
     )
     return fig
 

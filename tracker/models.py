@@ -191,6 +191,35 @@ class UserUnit(Base):
     unit: Mapped[str] = mapped_column(ForeignKey("units.unit"), primary_key=True)
 
 
+class AccountHistory(Base):
+    """Append-only: one row per change to an account (created, role and units, disabled or
+    enabled, a lock lifted, a one-time code issued, a password set), who made it and when.
+    Never a password or a code, only that one was set or issued."""
+
+    __tablename__ = "account_history"
+
+    history_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    field: Mapped[str] = mapped_column(String(30))
+    old_value: Mapped[str] = mapped_column(Text, default="")
+    new_value: Mapped[str] = mapped_column(Text, default="")
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PasswordCode(Base):
+    """A one-time code an admin handed to a user to set their password: only its SHA-256
+    is kept, with the expiry; it is deleted when used or replaced by a newer one."""
+
+    __tablename__ = "password_codes"
+
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    issued_by: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class SupervisionStep(Base):
     """Append-only log of the supervision workflow: one row per step (签收, 报送, 审核, 退回,
     办结, and extension requests and decisions), with the account and time.

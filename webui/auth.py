@@ -22,12 +22,14 @@ from tracker import config
 from tracker.accounts import Account
 from tracker.errors import PermissionDenied, SignInError, TrackerError
 from tracker.events import log_event
+from tracker.schema import MIN_PASSWORD_LENGTH
 from webui import data, first_start, safe
 
 _ACCOUNT = "auth_account"
 _SIGNED_IN_AT = "auth_signed_in_at"
 _LAST_SEEN = "auth_last_seen"
 _EXPIRED = "auth_expired"
+_CODE_FORM = "auth_code_form"  # the one-time code form was opened
 MAX_SESSION = timedelta(hours=12)
 
 
@@ -156,7 +158,41 @@ def _password_form() -> None:
             log_event("sign_in", signed_in.username)
             _remember(signed_in)
             st.rerun()
+    _code_form()
     _warm_browser()
+
+
+def _code_form() -> None:
+    """A new account (or a forgotten password): the one-time code an admin handed over,
+    and the password the user chooses, twice.  Then the user signs in above.  The form
+    opens on a click, so the sign-in form stays the only one with 用户名 and 密码 fields."""
+    if not st.session_state.get(_CODE_FORM):
+        if st.button("使用一次性设置码设置密码", key="code_open"):
+            st.session_state[_CODE_FORM] = True
+            st.rerun()
+        return
+    with st.form("set_password"):
+        st.markdown("**使用一次性设置码设置密码**")
+        username = st.text_input("用户名", key="code_user")
+        code = st.text_input("一次性设置码（管理员提供）", key="code_code")
+        password = st.text_input(
+            f"新密码（至少 {MIN_PASSWORD_LENGTH} 个字符）", type="password", key="code_password"
+        )
+        again = st.text_input("再次输入新密码", type="password", key="code_password_again")
+        submitted = st.form_submit_button("设置密码", key="code_submit")
+    if not submitted:
+        return
+    if password != again:
+        safe.error("两次输入的密码不一致")
+        return
+    try:
+        data.get_store().accounts.set_password_with_code(username, code, password)
+    except TrackerError as exc:
+        log_event("password_code_refused", username)
+        safe.error(exc)
+    else:
+        log_event("password_set_with_code", username)
+        safe.success("密码已设置，请在上方用新密码登录。")
 
 
 def _oidc_stand_in() -> None:
