@@ -1,12 +1,18 @@
 """政策任务督办台: the frame only (page config, sign-in gate, navigation, shared filters)."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from pagelogic import views
 from tracker.errors import TrackerError
 from webui import auth, data, drafts, filters, safe
 
-st.set_page_config(page_title="政策任务督办台", page_icon=":material/assignment:", layout="wide")
+FAVICON = str(Path(__file__).resolve().parent / "webui" / "favicon.png")
+
+# The icon is a file of ours: a ":material/…:" page icon made every browser fetch it from
+# fonts.gstatic.com, a request leaving the agency's network on every page.
+st.set_page_config(page_title="政策任务督办台", page_icon=FAVICON, layout="wide")
 
 # Navigation section -> (script, title, icon, url path, who may open it); the first page is
 # the default.  "writes" / "supervises" / "administers" name the tracker.accounts.Account

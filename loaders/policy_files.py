@@ -23,7 +23,6 @@ The text, not the PDF, is the source: a rebuild never depends on a PDF library's
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -32,9 +31,13 @@ import pandas as pd
 
 from loaders.measures_csv import build_measures, policies_frame, to_csv_bytes
 from loaders.policy_gate import MAX_DOCX_UNPACKED as MAX_DOCX_UNPACKED  # re-exported
+from loaders.policy_read import PASTED as PASTED  # re-exported
 from loaders.policy_read import UPLOAD_SUFFIXES as UPLOAD_SUFFIXES  # re-exported
+from loaders.policy_read import check_policy_id as check_policy_id  # re-exported
 from loaders.policy_read import date_from_file_name as date_from_file_name  # re-exported
 from loaders.policy_read import extract_text as extract_text  # re-exported
+from loaders.policy_read import policy_id_from_doc_no as policy_id_from_doc_no  # re-exported
+from loaders.policy_read import proposed_policy_id as proposed_policy_id  # re-exported
 from loaders.policy_records import INCOMPLETE
 from loaders.policy_text import ParseWarning, Policy, policy_id_from_name
 from loaders.policy_worker import read_policy_bounded
@@ -50,7 +53,6 @@ from tracker.schema import LEAD
 from tracker.store import Store, SyncReport
 
 SOURCE_SUFFIXES = (".md", ".txt")
-_POLICY_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ORIGINALS = "originals"
 SUPERSEDED = "superseded"
 TASK_COLUMNS = ["措施", "任务编号", "任务内容", "牵头单位", "配合单位", "完成时限"]
@@ -156,14 +158,30 @@ class Draft:
         )
 
 
-def check_policy_id(policy_id: str) -> str:
-    policy_id = policy_id.strip()
-    if not _POLICY_ID_RE.match(policy_id) or len(policy_id) > 60:
-        raise TrackerError(
-            f"政策编号「{policy_id}」无效：只能用小写字母、数字和连字符（如 hufubanfa-2025-11），"
-            "不超过 60 个字符"
-        )
-    return policy_id
+def shown_name(file_name: str) -> str:
+    """How the page names the policy's source to its user: the uploaded file's name, or
+    粘贴的文本 (never a file name the page made up)."""
+    return "粘贴的文本" if file_name == PASTED else file_name
+
+
+def located(problem: object, file_name: str) -> list[str]:
+    """A problem of one policy source (a parse error, several, or a warning) as lines that
+    name the source as the user knows it and the line: ``粘贴的文本 第3行：…``.
+
+    >>> from loaders.policy_text import ParseWarning
+    >>> located(ParseWarning("编号不连续", "2025-05-27_x.txt", 3), PASTED)
+    ['粘贴的文本 第3行：编号不连续']
+    """
+    parts = getattr(problem, "problems", None) or [problem]
+    lines = []
+    for part in parts:
+        message = getattr(part, "message", None)
+        if message is None or not getattr(part, "file", None):
+            lines.append(str(part))
+            continue
+        line = getattr(part, "line", None)
+        lines.append(f"{shown_name(file_name)}{f' 第{line}行' if line else ''}：{message}")
+    return lines
 
 
 def draft_policy(
@@ -177,10 +195,10 @@ def draft_policy(
     the file) or :class:`ImportFileError` (also when reading and parsing, which run in a
     worker process, :mod:`loaders.policy_worker`, ran out of time or memory).
 
-    ``policy_id`` defaults to one made from the file name; it is what tells a new policy
-    from a new edition of a known one, so the page lets the user set it.
+    ``policy_id`` defaults to one made from the 文号 (:func:`proposed_policy_id`); it is
+    what tells a new policy from a new edition of a known one, so the page lets the user
+    set it.  Pasted text comes as :data:`PASTED`.
     """
-    policy_id = check_policy_id(policy_id or policy_id_from_name(file_name))
     read = read_policy_bounded(data, file_name, policy_id)  # in a worker, within a budget
     text, source_name, policy = read.text, read.source_name, read.policy
     frame, unit_warnings = policies_frame([policy], registry)

@@ -15,10 +15,18 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 
+from pypinyin import lazy_pinyin
+
 from loaders.policy_gate import check_docx, check_text
 from loaders.policy_records import FILE_NAME_DATE
-from loaders.policy_text import ParseWarning, Policy, decode_policy, parse_policy
-from tracker.errors import ImportFileError, TrackerError
+from loaders.policy_text import (
+    ParseWarning,
+    Policy,
+    decode_policy,
+    parse_policy,
+    policy_id_from_name,
+)
+from tracker.errors import ImportFileError, TrackerError, ValidationError
 
 UPLOAD_SUFFIXES = (".pdf", ".docx", ".txt", ".md")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -118,6 +126,52 @@ def date_from_file_name(file_name: str) -> date | None:
     return None
 
 
+PASTED = "粘贴的文本.txt"  # the file name pasted text is read under
+_DOC_NO_RE = re.compile(
+    r"^(?P<issuer>[\u4e00-\u9fff]+)\s*[〔［\[(（](?P<year>\d{4})[〕］\])）]\s*第?(?P<no>\d+)\s*号$"
+)
+
+
+def policy_id_from_doc_no(doc_no: str) -> str:
+    """The id a 文号 suggests: the issuer's abbreviation in pinyin, the year, the number;
+    "" when the 文号 is not of that form.
+
+    >>> policy_id_from_doc_no("沪府办发〔2025〕11号"), policy_id_from_doc_no("无")
+    ('hufubanfa-2025-11', '')
+    """
+    match = _DOC_NO_RE.match(doc_no.strip())
+    if not match:
+        return ""
+    letters = "".join(lazy_pinyin(match["issuer"], errors="ignore"))
+    slug = re.sub(r"[^a-z0-9]+", "", letters.lower())
+    return f"{slug}-{match['year']}-{int(match['no'])}" if slug else ""
+
+
+def proposed_policy_id(doc_no: str, file_name: str) -> str:
+    """The id proposed for a policy nobody named: from its 文号, else from the uploaded
+    file's name; pasted text without a 文号 has no name to take one from, so it is asked for
+    (two such pastes must never share an id)."""
+    from_doc_no = policy_id_from_doc_no(doc_no)
+    if from_doc_no:
+        return from_doc_no
+    if file_name == PASTED:
+        raise ValidationError("粘贴的文本中没有识别出文号，请填写政策编号")
+    return policy_id_from_name(file_name)
+
+
+def check_policy_id(policy_id: str) -> str:
+    policy_id = policy_id.strip()
+    if not _POLICY_ID_RE.match(policy_id) or len(policy_id) > 60:
+        raise TrackerError(
+            f"政策编号「{policy_id}」无效：只能用小写字母、数字和连字符（如 hufubanfa-2025-11），"
+            "不超过 60 个字符"
+        )
+    return policy_id
+
+
+_POLICY_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
 @dataclass(frozen=True)
 class ReadPolicy:
     """What reading a file gives: its text, the name it is saved under, the parsed policy."""
@@ -127,14 +181,16 @@ class ReadPolicy:
     policy: Policy
 
 
-def read_policy(data: bytes, file_name: str, policy_id: str) -> ReadPolicy:
-    """Extract ``file_name``'s text and parse it as policy ``policy_id``, dated by its body,
-    else by the date its file name carries (with a warning), else today.  Raises
-    :class:`ImportFileError` or :class:`~tracker.errors.PolicyParseError`.
+def read_policy(data: bytes, file_name: str, policy_id: str | None) -> ReadPolicy:
+    """Extract ``file_name``'s text and parse it as policy ``policy_id`` (None: the id its
+    文号 suggests, :func:`proposed_policy_id`), dated by its body, else by the date its file
+    name carries (with a warning), else today.  Raises :class:`ImportFileError`,
+    :class:`~tracker.errors.PolicyParseError` or, for an unusable id, :class:`TrackerError`.
     """
     text = extract_text(data, file_name)
     suffix = ".md" if PurePath(file_name).suffix.lower() == ".md" else ".txt"
-    provisional = parse_policy(text, f"{policy_id}{suffix}")
+    provisional = parse_policy(text, file_name)
+    policy_id = check_policy_id(policy_id or proposed_policy_id(provisional.doc_no, file_name))
     named = None if provisional.issue_date else date_from_file_name(file_name)
     issued = provisional.issue_date or named or date.today()
     source_name = f"{issued.isoformat()}_{policy_id}{suffix}"

@@ -45,7 +45,7 @@ _ROOT = Path(__file__).resolve().parents[1]  # where ``-m loaders.policy_worker`
 _slots = threading.BoundedSemaphore(MAX_WORKERS)
 
 
-def read_policy_bounded(data: bytes, file_name: str, policy_id: str) -> ReadPolicy:
+def read_policy_bounded(data: bytes, file_name: str, policy_id: str | None) -> ReadPolicy:
     """:func:`~loaders.policy_read.read_policy` in a worker process, within the budget the
     settings give; raises what it raises, or :class:`ImportFileError` past the budget."""
     return run_limited(

@@ -28,7 +28,7 @@ CHANGE_LABELS = {
 
 
 def _time(value: object) -> str:
-    return "" if value is None or is_blank(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
+    return "" if value is None or is_blank(value) else f"{pd.Timestamp(str(value)):%Y-%m-%d %H:%M}"
 
 
 def password_state(has_password: bool, code_expires: datetime | None) -> str:

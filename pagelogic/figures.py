@@ -119,7 +119,15 @@ def status_donut(counts: pd.DataFrame) -> go.Figure:
     fig = _style(fig, height=400)
     # The legend goes under the ring, where no slice label can reach it.
     fig.update_layout(
-        legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0.5, "xanchor": "center"},
+        legend={
+            "orientation": "h",
+            "xref": "paper",
+            "yref": "paper",
+            "yanchor": "top",
+            "y": -0.02,
+            "x": 0.5,
+            "xanchor": "center",
+        },
         margin={"t": 10, "b": 10},
         # A label plotly would shrink below this to fit its slice is hidden instead.
         uniformtext={"minsize": LABEL_MIN_SIZE, "mode": "hide"},
@@ -341,12 +349,36 @@ def _nonzero(part: pd.DataFrame, units: list[str]) -> tuple[list[str], list[int]
     return shown(counts.index), [int(n) for n in counts]
 
 
+MODEBAR_ROOM = 36  # px at the top of a chart kept for plotly's toolbar (the modebar)
+
+
+def legend_on_top(height: int) -> dict[str, object]:
+    """A horizontal legend across the whole chart, just below the toolbar's strip.
+
+    Anchored to the plot area (``y=1.02``), a legend beside long unit names got the
+    narrow width right of them on a 390 px phone, wrapped into three rows and grew up
+    under the toolbar.  Placed in the figure's own coordinates it takes the full width,
+    starts ``MODEBAR_ROOM`` px from the top, and plotly moves the plot area down to fit it.
+
+    >>> legend_on_top(360)["y"]
+    0.9
+    """
+    return {
+        "orientation": "h",
+        "xref": "container",
+        "x": 0,
+        "yref": "container",
+        "yanchor": "top",
+        "y": round(1 - MODEBAR_ROOM / height, 4),
+    }
+
+
 def _style(fig: go.Figure, *, height: int) -> go.Figure:
     fig.update_layout(
         height=height,
         font={"family": FONT, "size": 13},
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        legend=legend_on_top(height),
         plot_bgcolor="white",
     )
     return fig
@@ -407,7 +439,7 @@ def ranking_figure(table: pd.DataFrame) -> go.Figure:
         height=bar_height(len(due)),
         font={"size": 13},
         margin={"l": 10, "r": 40, "t": 40, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        legend=legend_on_top(bar_height(len(due))),
         plot_bgcolor="white",
     )
     # Room right of the longest bar for its rate: on a phone the "30%" beside it was cut off.

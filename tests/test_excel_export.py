@@ -272,14 +272,15 @@ def test_notes_that_look_like_formulas_stay_text(make_store, small_measures, tod
 
 def test_control_characters_and_markup_survive(make_store, small_measures, today) -> None:
     """The store refuses control characters at entry; rows stored before that still make a
-    valid workbook (the character dropped), and markup stays text."""
+    valid workbook (the character written as Excel's own escape ``_x0001_``, which Excel and
+    the importer read back as the character), and markup stays text."""
     store = make_store(small_measures)
     _set(store, "demo-m01-t2", "市教委", problems="  leading")
     rows = store.assignments()
     rows.loc[rows["task_id"] == "demo-m01-t2", "note"] = 'a\x01b <c> & "d"'
     table = _table(_open(build_report(rows, today=today))[SHEET_DETAIL])
     row = table[table["任务编号"] == "demo-m01-t2"].iloc[0]
-    assert row["进展情况"] == 'ab <c> & "d"'
+    assert row["进展情况"] == 'a_x0001_b <c> & "d"'  # openpyxl shows escapes as they are
 
 
 def test_empty_selection_still_makes_a_report(store, today) -> None:

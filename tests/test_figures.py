@@ -400,3 +400,18 @@ def test_shown_escapes_markup_and_ampersands_once() -> None:
         '&lt;i&gt;措施&lt;/i&gt;&lt;a href="http://evil"&gt;x&lt;/a&gt; &amp; co'
     ]
     assert fg.shown(["&lt;"]) == ["&amp;lt;"]  # an entity typed by a user stays literal too
+
+
+def test_bar_legends_sit_below_the_toolbar_across_the_whole_chart() -> None:
+    """On a phone a legend anchored to the plot area wrapped and grew up under plotly's
+    toolbar (issue 23): the bar charts and 通报 place theirs in figure coordinates, the
+    toolbar's strip left free."""
+    figure = fg._style(go.Figure(), height=360)
+    legend = figure.layout.legend
+    assert (legend.xref, legend.yref, legend.x, legend.yanchor) == (
+        "container",
+        "container",
+        0,
+        "top",
+    )
+    assert legend.y * 360 == pytest.approx(360 - fg.MODEBAR_ROOM)

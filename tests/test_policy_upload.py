@@ -6,6 +6,7 @@ revision uses, so a restart or a rebuild neither loses nor doubles an uploaded p
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import time
 import zipfile
@@ -405,8 +406,7 @@ def test_page_parses_pasted_text_maps_a_unit_and_publishes(app_site):
     assert "政策库" in [t.value for t in at.title]
     at.radio(key="policies_how").set_value("粘贴正文").run()
     at.text_area(key="policies_text").input((UPLOADS / f"{POLICY}.txt").read_text("utf-8")).run()
-    assert at.button(key="policies_parse").disabled  # pasted text needs its own policy id
-    at.text_input(key="policies_id_pasted.txt").input(POLICY).run()
+    at.text_input(key="policies_id_粘贴的文本.txt").input(POLICY).run()
     at.button(key="policies_parse").click().run()
     assert not at.exception, at.exception
     (tasks,) = _frames(at, "牵头单位")
@@ -426,6 +426,29 @@ def test_page_parses_pasted_text_maps_a_unit_and_publishes(app_site):
     assert (app_site / "sources" / f"2025-07-01_{POLICY}.txt").exists()
     (listed,) = _frames(at, "政策编号")
     assert POLICY in set(listed["政策编号"])
+
+
+def test_page_proposes_the_id_from_the_doc_no_and_names_pasted_text_as_such(app_site):
+    """Pasted text: the id comes from its 文号 (沪科规〔2025〕8号), and every warning names
+    粘贴的文本 and the line, never a .txt file the page made up (issue 23, item 10)."""
+    at = signed_in_app("pages/policies.py")
+    at.radio(key="policies_how").set_value("粘贴正文").run()
+    at.text_area(key="policies_text").input((UPLOADS / f"{POLICY}.txt").read_text("utf-8")).run()
+    at.button(key="policies_parse").click().run()
+    assert not at.exception, at.exception
+    assert "hukegui-2025-8" in at.session_state["policies_draft"].source_name
+    warnings = _texts(at.warning)
+    assert warnings and all(".txt" not in w for w in warnings), warnings
+    assert any(re.match(r"粘贴的文本 第\d+行：", w) for w in warnings), warnings
+
+
+def test_pasted_text_without_a_doc_no_asks_for_an_id(app_site):
+    at = signed_in_app("pages/policies.py")
+    at.radio(key="policies_how").set_value("粘贴正文").run()
+    text = (UPLOADS / f"{POLICY}.txt").read_text("utf-8").replace("沪科规〔2025〕8号", "")
+    at.text_area(key="policies_text").input(text).run()
+    at.button(key="policies_parse").click().run()
+    assert _texts(at.error) == ["粘贴的文本中没有识别出文号，请填写政策编号"]
 
 
 def test_page_shows_a_waiting_revision_and_applies_it_when_confirmed(app_site):

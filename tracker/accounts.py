@@ -276,8 +276,9 @@ class Accounts:
                 .where(PasswordCode.username == username)
                 .with_for_update()
             ).first()
-            valid = stored is not None and hmac.compare_digest(code_digest(code), stored[0])
-            if not valid or at >= stored[1]:
+            if stored is None or not hmac.compare_digest(code_digest(code), stored[0]):
+                raise TrackerError(CODE_REFUSED)
+            if at >= stored[1]:
                 raise TrackerError(CODE_REFUSED)
             conn.execute(delete(PasswordCode).where(PasswordCode.username == username))
             conn.execute(

@@ -28,13 +28,13 @@ keep the largest items and fold the rest into one :data:`OTHERS` bucket.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from tracker.labels import measure_label
 from tracker.progress import stale, warning_light
 from tracker.schema import (
     DELAYED,
@@ -132,6 +132,16 @@ LEAD_PROGRESS: list[str] = [
 def notes(*keys: str) -> list[str]:
     """``名称：定义`` for each figure, for captions and report notes."""
     return [FIGURES[key].note() for key in keys]
+
+
+def notes_text(*keys: str) -> str:
+    """The figures' notes as one running text for a caption: each definition ends its own
+    sentence (joined with "；" they read "…只计一次。；已完成任务…").
+
+    >>> notes_text("share_done", "delayed")
+    '任务完成率：已完成任务 ÷ 任务。滞后任务：牵头单位状态为“滞后”的任务数。'
+    """
+    return "".join(note if note.endswith("。") else note + "。" for note in notes(*keys))
 
 
 # What a reader needs first (who, how far, by when, which task, what was done), then the
@@ -636,12 +646,6 @@ def measure_progress(
 
 
 # --- coverage -------------------------------------------------------------------------
-
-
-def measure_label(doc_no: str, measure_no: int) -> str:
-    """Short axis label for a measure: ``〔2025〕11号·3``."""
-    match = re.search(r"〔\d{4}〕\d+号", str(doc_no))
-    return f"{match.group(0) if match else doc_no}·{int(measure_no)}"
 
 
 def unit_spread(assignments: pd.DataFrame) -> pd.DataFrame:

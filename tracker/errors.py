@@ -140,6 +140,18 @@ class Problem:
         value = "" if self.value is None else f"（值：{self.value!r}）"
         return f"{prefix}: {self.message}{value}" if prefix else f"{self.message}{value}"
 
+    def on_form(self) -> str:
+        """The problem as a form shows it: the field by its label (a form has no rows or
+        columns, and shows one task), then why, then the value entered.
+
+        >>> Problem("须在 0 到 100 之间", row=3, column="完成比例(%)", value=150,
+        ...         task_id="p-m01-t1").on_form()
+        '「完成比例(%)」：须在 0 到 100 之间（填写的值：150）'
+        """
+        value = "" if self.value is None or self.value == "" else f"（填写的值：{self.value}）"
+        field = f"「{self.column}」：" if self.column else ""
+        return f"{field}{self.message}{value}"
+
 
 @dataclass(frozen=True)
 class Conflict:

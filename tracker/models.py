@@ -376,3 +376,17 @@ class PolicySource(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     published_by: Mapped[str] = mapped_column(String(100), default="")
     published_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UnsavedEdit(Base):
+    """An account's unsaved 进度填报 edits on one unit's grid, kept in the store so that a
+    closed or reloaded tab, or another server, offers them back.  ``payload`` is JSON:
+    assignment id -> the version the row was edited on and the changed cells.  Not progress:
+    nothing here is in the history, and a save or 重新加载 deletes the row."""
+
+    __tablename__ = "unsaved_edits"
+
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(100), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

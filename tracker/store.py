@@ -163,6 +163,7 @@ class ApplyResult:
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     dry_run: bool = False
+    other_units_unchanged: int = 0  # rows of units the account does not report for, skipped
 
     @cached_property
     def diffs(self) -> pd.DataFrame:
@@ -488,8 +489,9 @@ class Store:
             return _frame(conn.execute(query))
 
     def find_assignments(self, task_ids: Iterable[str]) -> pd.DataFrame:
-        """assignment_id, task_id, unit, version, task_text for the given task ids (unknown
-        ones absent)."""
+        """assignment_id, task_id, unit, version, task_text and what names the task
+        (doc_no, policy_title, measure_no, task_seq) for the given task ids (unknown ones
+        absent)."""
         wanted = list(dict.fromkeys(task_ids))
         with self.engine.connect() as conn:
             return _frame(
@@ -500,9 +502,15 @@ class Store:
                         Assignment.unit,
                         Progress.version,
                         Task.task_text,
+                        Task.task_seq,
+                        Measure.measure_no,
+                        Policy.doc_no,
+                        Policy.title.label("policy_title"),
                     )
                     .join(Progress, Progress.assignment_id == Assignment.assignment_id)
                     .join(Task, Task.task_id == Assignment.task_id)
+                    .join(Measure, Measure.measure_id == Task.measure_id)
+                    .join(Policy, Policy.policy_id == Measure.policy_id)
                     .where(Assignment.task_id.in_(wanted), Assignment.archived.is_(False))
                 )
             )
@@ -529,8 +537,10 @@ class Store:
 
         Rights are checked here, against the account as stored now (not the object passed
         in): a 领导 account writes nothing, a 填报员 only its own units' rows and never a
-        deadline.  A row of another unit refuses the whole batch (:class:`PermissionDenied`,
-        naming each such row), whatever ``partial`` says: such a file is not the sender's.
+        deadline.  A row of another unit that would change something is refused by row
+        (:class:`PermissionDenied` for the whole batch unless ``partial``); one that leaves
+        the stored values as they are (a whole report sent back by one unit) is skipped and
+        counted in ``other_units_unchanged``.
 
         The steps: lock, read the account and the rows, decide (:func:`plan_apply`, a pure
         function), then raise the plan's refusal or write it.
@@ -556,7 +566,14 @@ class Store:
                 raise
         if plan.writes and not dry_run:
             log_event("save", user.username, rows=len(plan.writes), source=source)
-        return ApplyResult(plan.diffs, plan.problems, plan.conflicts, plan.warnings, dry_run)
+        return ApplyResult(
+            plan.diffs,
+            plan.refused(),
+            plan.conflicts,
+            plan.warnings,
+            dry_run,
+            other_units_unchanged=plan.foreign_unchanged,
+        )
 
     def _plan(
         self,
@@ -647,6 +664,7 @@ _LOCK_ROWS = (
         *(getattr(Progress, c) for c in _PROGRESS_KEYS),
         Assignment.task_id,
         Assignment.unit,
+        Policy.issue_date,
         Policy.effective_from,
         Policy.effective_to,
     )

@@ -5,7 +5,9 @@ configures an identity provider (an ``[auth]`` section), Streamlit's ``st.login`
 signs people in instead, and the provider's e-mail must name an active account.
 
 A session ends after ``TRACKER_SESSION_MINUTES`` (default 30) minutes without activity and
-after 12 hours at most.  The password is checked and dropped: it never enters session state
+after 12 hours at most, and at the next run once its account is disabled or removed: the
+account is read again from the store at most every ``RECHECK`` (a run in between reuses it),
+which also picks up a changed role or units.  The password is checked and dropped: it never enters session state
 beyond the form widget, the log or a page.
 """
 
@@ -20,7 +22,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from tracker import config
 from tracker.accounts import Account
-from tracker.errors import PermissionDenied, SignInError, TrackerError
+from tracker.errors import PermissionDenied, SignInError, StoreUnavailable, TrackerError
 from tracker.events import log_event
 from tracker.schema import MIN_PASSWORD_LENGTH
 from webui import data, first_start, safe
@@ -30,7 +32,10 @@ _SIGNED_IN_AT = "auth_signed_in_at"
 _LAST_SEEN = "auth_last_seen"
 _EXPIRED = "auth_expired"
 _CODE_FORM = "auth_code_form"  # the one-time code form was opened
+_CHECKED_AT = "auth_checked_at"  # when the account was last read from the store
+_ENDED = "auth_ended"  # why the session was ended by the store (disabled account)
 MAX_SESSION = timedelta(hours=12)
+RECHECK = timedelta(seconds=30)
 
 
 def idle_limit() -> timedelta:
@@ -66,8 +71,26 @@ def account() -> Account:
 
 
 def sign_out() -> None:
-    for key in (_ACCOUNT, _SIGNED_IN_AT, _LAST_SEEN):
+    for key in (_ACCOUNT, _SIGNED_IN_AT, _LAST_SEEN, _CHECKED_AT):
         st.session_state.pop(key, None)
+
+
+def _as_stored(signed_in: Account, now: datetime) -> Account | None:
+    """``signed_in`` as the store holds it now (None once disabled or removed), read at
+    most every :data:`RECHECK`: one small query per session per interval."""
+    if now - st.session_state.get(_CHECKED_AT, datetime.min) < RECHECK:
+        return signed_in
+    try:
+        current = data.get_store().accounts.account(signed_in.username)
+    except PermissionDenied as exc:
+        log_event("session_ended", signed_in.username, reason="account_inactive")
+        st.session_state[_ENDED] = str(exc)
+        return None
+    except StoreUnavailable:
+        return signed_in  # asked again next run; every page read fails meanwhile anyway
+    st.session_state[_ACCOUNT] = current
+    st.session_state[_CHECKED_AT] = now
+    return current
 
 
 def _current() -> Account | None:
@@ -82,6 +105,10 @@ def _current() -> Account | None:
         sign_out()
         st.session_state[_EXPIRED] = True
         return None
+    signed_in = _as_stored(signed_in, now)
+    if signed_in is None:
+        sign_out()
+        return None
     st.session_state[_LAST_SEEN] = now
     return signed_in
 
@@ -91,6 +118,7 @@ def _remember(signed_in: Account) -> None:
     st.session_state[_ACCOUNT] = signed_in
     st.session_state[_SIGNED_IN_AT] = now
     st.session_state[_LAST_SEEN] = now
+    st.session_state[_CHECKED_AT] = now
     st.session_state.pop(_EXPIRED, None)
 
 
@@ -140,6 +168,9 @@ def _password_form() -> None:
     st.title("政策任务督办台")
     if st.session_state.pop(_EXPIRED, False):
         st.warning("长时间未操作，登录已过期，请重新登录。")
+    ended = st.session_state.pop(_ENDED, None)
+    if ended:
+        safe.warning(f"{ended}，登录已结束；如有疑问请联系管理员。")
     if _first_admin():
         st.subheader("已有账号？登录")
     with st.form("sign_in"):
