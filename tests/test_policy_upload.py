@@ -478,11 +478,11 @@ def test_page_publishes_a_cut_off_text_only_once_the_publisher_confirms(app_site
     at = signed_in_app("pages/policies.py")
     at.radio(key="policies_how").set_value("粘贴正文").run()
     at.text_area(key="policies_text").input(CUT.read_text("utf-8")).run()
-    at.text_input(key="policies_id_pasted.txt").input("cut-1").run()
+    at.text_input(key=f"policies_id_{policy_files.PASTED}").input("cut-1").run()
     at.button(key="policies_parse").click().run()
     assert not at.exception, at.exception
     errors = _texts(at.error)
-    assert any(e.startswith("cut-1.txt 第 3 行：最后一项的责任分工条款不完整") for e in errors)
+    assert any(e.startswith("粘贴的文本 第3行：最后一项的责任分工条款不完整") for e in errors)
     assert at.button(key="policies_publish").disabled
     at.checkbox(key="policies_accept_incomplete").check().run()
     assert not at.button(key="policies_publish").disabled
