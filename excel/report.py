@@ -11,7 +11,7 @@ See ``bench/excel_export.py`` for the speed.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -28,12 +28,14 @@ from excel.kit import (
     UNIT_HEADER,
     VERSION_HEADER,
     Column,
+    SharedStrings,
     Sheet,
     labelled,
     light_rules,
     new_workbook,
     percent_validation,
     prepare_sheet,
+    render_chunks,
     render_rows,
     save_with_rows,
     setup_print,
@@ -46,6 +48,7 @@ from tracker import aggregate
 from tracker import rankings as ranks
 from tracker.filters import Filters, policy_names
 from tracker.progress import now
+from tracker.rollup import counted
 from tracker.schema import DONE, PROGRESS_FIELDS, STATUS_COLORS, STATUS_LABELS
 
 SHEET_SUMMARY, SHEET_POLICY, SHEET_DETAIL = "汇总", "按政策", "明细"
@@ -88,6 +91,7 @@ DETAIL_COLUMNS: list[Column] = [
     Column("next_step", PROGRESS_FIELDS["next_step"], 12, style="r_wrap"),
     Column("problems", PROGRESS_FIELDS["problems"], 10, style="r_wrap"),
     # references and bookkeeping
+    Column("collective", "所属集体单位", 7, style="r_wrap"),  # 各区政府 on a district's row
     Column("evidence", PROGRESS_FIELDS["evidence"], 10, style="r_wrap"),
     Column("evidence_count", "佐证文件数", 5, "int", "r_int"),
     Column("evidence_files", "佐证文件", 12, style="r_wrap"),
@@ -135,27 +139,24 @@ def build_report(
     today = today or now().date()
     every = with_evidence(aggregate.derive(assignments, today), evidence)
     rows = filters.apply(every)
-    titles = {
-        kind: report_title(kind, filters, today, len(rows), policy_names(every))
+    titles = {  # a collective row is its members' roll-up: 明细 lists (and counts) members
+        kind: report_title(kind, filters, today, len(counted(rows)), policy_names(every))
         for kind in (SHEET_SUMMARY, SHEET_POLICY, SHEET_DETAIL)
     }
     tasks = aggregate.task_frame(rows, today)
     head = aggregate.headline(rows, today, tasks)
     wb = new_workbook()
-    blocks = dict(
-        [
-            _summary_sheet(wb, rows, head, titles[SHEET_SUMMARY]),
-            _policy_sheet(
-                wb, aggregate.measure_progress(rows, today, tasks), head, titles[SHEET_POLICY]
-            ),
-            _detail_sheet(wb, rows, titles[SHEET_DETAIL]),
-        ]
-    )
+    strings = SharedStrings()
+    summary = _summary_sheet(wb, rows, head, titles[SHEET_SUMMARY])
+    measures = aggregate.measure_progress(rows, today, tasks)
+    policy = _policy_sheet(wb, measures, head, titles[SHEET_POLICY])
+    detail = _detail_sheet(wb, rows, titles[SHEET_DETAIL], strings)
+    blocks: dict[Sheet, bytes | Iterator[memoryview]] = dict([summary, policy, detail])
     if rankings is not None:
         _rankings_sheet(wb, rankings, today)
     wb.properties.title = "政策任务进度报表"
     wb.properties.creator = "政策任务督办台"
-    return save_with_rows(wb, blocks)
+    return save_with_rows(wb, blocks, strings)
 
 
 def with_evidence(rows: pd.DataFrame, evidence: pd.DataFrame | None) -> pd.DataFrame:
@@ -372,7 +373,10 @@ def wrapped_row_heights(frame: pd.DataFrame, columns: Sequence[Column]) -> np.nd
     return np.clip(lines * LINE_POINTS + 1.5, MIN_ROW_POINTS, MAX_ROW_POINTS)
 
 
-def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str) -> tuple[Sheet, bytes]:
+def _detail_sheet(
+    wb: Workbook, rows: pd.DataFrame, title: str, strings: SharedStrings
+) -> tuple[Sheet, Iterator[memoryview]]:
+    rows = counted(rows)  # members' rows, each naming its collective; never the roll-up row
     ws = wb.create_sheet(SHEET_DETAIL)
     style_ids = prepare_sheet(ws, DETAIL_COLUMNS)
     last = len(rows) + 2
@@ -395,5 +399,7 @@ def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str) -> tuple[Sheet, 
     ws.append([styled(ws, c.header, "r_header") for c in DETAIL_COLUMNS])
     detail = labelled(rows)
     heights = wrapped_row_heights(detail, DETAIL_COLUMNS)
-    block = render_rows(detail, DETAIL_COLUMNS, style_ids, first_row=3, heights=heights)
+    # Streamed: rendered chunk by chunk as the workbook is written, never held whole; its
+    # texts (a task's for each unit, a policy's for each task) are shared strings.
+    block = render_chunks(detail, DETAIL_COLUMNS, style_ids, 3, heights, strings)
     return ws, block

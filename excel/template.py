@@ -85,8 +85,18 @@ HELP_LINES = [
 
 
 def template_rows(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
-    """The unit's assignments in template order; raises TrackerError for an unknown unit."""
+    """The unit's assignments in template order; raises TrackerError for an unknown unit and
+    for a collective whose rows are its members' roll-up (each member fills in its own)."""
     rows = assignments[assignments["unit"] == unit]
+    if "rollup" in rows and rows["rollup"].any():
+        members = assignments.loc[assignments["collective"] == unit, "unit"].unique()
+        rows = rows[~rows["rollup"].to_numpy(dtype=bool)]
+        if rows.empty:
+            raise TrackerError(
+                f"「{unit}」由各成员单位分别填报，请为成员单位生成模板："
+                + "、".join(members[:5])
+                + ("等" if len(members) > 5 else "")
+            )
     if rows.empty:
         raise TrackerError(f"单位「{unit}」没有任务分工，无法生成填报模板")
     return rows

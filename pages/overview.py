@@ -13,7 +13,7 @@ def main() -> None:
     """The page, top to bottom."""
     st.title("总览")
     st.caption(
-        aggregate.notes_text("tasks", "done", "share_done", "delayed", "red", "stale")
+        aggregate.notes_text("tasks", "done", "share_done", "delayed", "red", "stale", "rollup")
         + "所有数字与导出的进度报表同一口径。"
     )
     view = data.view(views.overview)

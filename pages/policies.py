@@ -8,7 +8,7 @@ import streamlit as st
 
 from loaders import policy_files, store_sync
 from loaders.policy_report import confidence_report
-from tracker import crosspolicy
+from tracker import aggregate, crosspolicy, members, rollup
 from tracker.accounts import Account
 from tracker.errors import TrackerError
 from tracker.store import Store
@@ -184,6 +184,37 @@ def _draft(store: Store, account: Account, draft) -> None:
     _publish(store, account, draft)
 
 
+def _placeholders(store: Store, account: Account) -> None:
+    """Rows whose unit is a placeholder (各相关单位): the supervisor names the units."""
+    unnamed = rollup.unnamed_rows(data.assignments())
+    if unnamed.empty:
+        return
+    st.subheader("待明确的责任单位")
+    st.caption(aggregate.FIGURES["unnamed"].note() + "明确后，每个单位各有一条分工，自行填报。")
+    st.dataframe(
+        unnamed.drop(columns="assignment_id"),
+        hide_index=True,
+        width="stretch",
+        key="policies_unnamed",
+    )
+    labels = {
+        int(
+            r.assignment_id
+        ): f"{r.任务编号} · {r.责任单位} · {aggregate.short_text(r.任务内容, 30)}"
+        for r in unnamed.itertuples()
+    }
+    with st.form("policies_name_units"):
+        chosen = st.selectbox("分工", list(labels), format_func=labels.get)
+        units = st.multiselect("明确为以下单位", members.named_units(store))
+        if st.form_submit_button("确认责任单位", type="primary"):
+            try:
+                members.name_units(store, account, int(chosen), units)
+            except TrackerError as exc:
+                safe.error(exc)
+            else:
+                _flash(f"已明确责任单位：{'、'.join(units)}")
+
+
 def main(account: Account) -> None:
     """The page, top to bottom: a revision waiting, the published policies, adding one."""
     st.title("政策库")
@@ -195,6 +226,7 @@ def main(account: Account) -> None:
         safe.success(flash)
     store = data.get_store()
     _pending(store, account)
+    _placeholders(store, account)
 
     st.subheader("已发布政策")
     st.dataframe(

@@ -115,3 +115,38 @@ def test_no_page_fetches_from_outside_the_server(chromium, server) -> None:
     finally:
         page.close()
     assert outside == [], outside
+
+
+def test_a_reload_or_a_shared_link_keeps_the_sign_in_page_and_filters(chromium, server) -> None:
+    """Issue 23, item 10: reloading or opening a link asked for the password every time.
+    A signed, expiring cookie signs the new session in again; the link's page and filters
+    survive signing in; 退出登录 ends it."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        open_signed_in(page, f"{server}/tasks?unit=市科委")  # the link, then the password
+        assert "/tasks" in page.url and "unit=" in page.url
+        page.wait_for_selector("h1:has-text('任务清单')")
+        [cookie] = [c for c in context.cookies() if c["name"] == "tracker_session"]
+        assert cookie["sameSite"] == "Strict"
+
+        page.reload()
+        wait_until_idle(page)
+        assert page.get_by_label("密码").count() == 0, "asked to sign in again"
+        page.wait_for_selector("h1:has-text('任务清单')")
+        assert "unit=" in page.url
+
+        shared = context.new_page()  # a link opened in another tab of the same browser
+        shared.goto(f"{server}/by_unit?unit=市教委")
+        wait_until_idle(shared)
+        assert shared.get_by_label("密码").count() == 0
+        shared.wait_for_selector("h1:has-text('按责任单位')")
+        shared.get_by_role("button", name="退出登录").click()
+        wait_until_idle(shared)
+        assert not [c for c in context.cookies() if c["name"] == "tracker_session"]
+        shared.reload()
+        wait_until_idle(shared)
+        assert shared.get_by_label("密码").count() == 1  # signed out stays signed out
+        assert exceptions_on(page) == [] and exceptions_on(shared) == []
+    finally:
+        context.close()

@@ -283,6 +283,23 @@ def test_control_characters_and_markup_survive(make_store, small_measures, today
     assert row["进展情况"] == 'a_x0001_b <c> & "d"'  # openpyxl shows escapes as they are
 
 
+def test_detail_texts_are_shared_strings_each_stored_once(store, today) -> None:
+    """明细 is streamed with a shared-string table: a task's text, written on each of its
+    units' rows, is one entry that every such cell refers to, and reads back as the text."""
+    rows = store.assignments()
+    with zipfile.ZipFile(io.BytesIO(build_report(rows, today=today))) as zf:
+        table = zf.read("xl/sharedStrings.xml").decode()
+    texts = re.findall(r"<t xml:space=\"preserve\">(.*?)</t>", table)
+    assert len(texts) == len(set(texts))
+    shared = rows.groupby("task_id")["task_text"].first()
+    repeated = rows["task_id"].value_counts()
+    task = repeated.index[repeated > 1][0]  # a task with two or more units
+    assert texts.count(shared[task]) == 1
+    detail = _table(_open(build_report(rows, today=today))[SHEET_DETAIL])
+    assert (detail.loc[detail["任务编号"] == task, "任务内容"] == shared[task]).all()
+    assert len(detail) == len(rows)
+
+
 def test_empty_selection_still_makes_a_report(store, today) -> None:
     wb = _open(build_report(store.assignments(), filters=Filters(unit=("无此单位",)), today=today))
     assert wb.sheetnames == [SHEET_SUMMARY, SHEET_POLICY, SHEET_DETAIL]

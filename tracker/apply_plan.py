@@ -26,7 +26,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, TypedDict
+
+import pandas as pd
 
 from tracker.accounts import Account
 from tracker.errors import (
@@ -101,6 +104,7 @@ class ApplyPlan:
     read_only: bool = False  # the account may not write at all (领导, or no such role)
     foreign: list[Problem] = field(default_factory=list)  # changed rows of other units
     foreign_unchanged: int = 0  # rows of other units equal to the stored ones, skipped
+    rollups: list[Problem] = field(default_factory=list)  # changed collective rows with members
     problems: list[Problem] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -122,6 +126,12 @@ class ApplyPlan:
                 f"{len(self.foreign)} 行属于其他单位，账号 {self.username} 无权修改，"
                 "本批次未保存任何修改",
                 self.foreign,
+            )
+        if self.rollups:
+            return PermissionDenied(
+                f"{len(self.rollups)} 行是集体单位的汇总行（由各成员单位分别填报后汇总），"
+                "不能直接修改，本批次未保存任何修改",
+                self.rollups,
             )
         if not partial and self.problems:
             return ValidationError(
@@ -204,6 +214,9 @@ def plan_apply(
             plan.problems.append(Problem(f"未知的任务分工编号 {aid}", **where))
             continue
         where["task_id"] = str(row["task_id"])
+        if row.get("rollup"):
+            _plan_rollup(plan, row, upd, where)
+            continue
         if not account.may_edit_unit(str(row["unit"])):
             _plan_foreign(plan, account, row, upd, where)
             continue
@@ -226,6 +239,17 @@ def _plan_foreign(
         return
     units = "、".join(sorted(account.units)) or "无"
     plan.foreign.append(Problem(f"无权修改「{row['unit']}」的任务（本账号负责：{units}）", **where))
+
+
+def _plan_rollup(plan: ApplyPlan, row: Mapping[str, Any], upd: Update, where: _Where) -> None:
+    """A collective row that has members (各区政府): its progress is rolled up from theirs
+    (:mod:`tracker.rollup`), nobody writes it; left as stored (a report sent back) it is
+    skipped, changed it is refused."""
+    _state, changed, bad = _merge(row, upd, where)
+    if changed or bad:
+        plan.rollups.append(
+            Problem(f"「{row['unit']}」由各成员单位分别填报，此行为汇总行，不能直接修改", **where)
+        )
 
 
 def _plan_one(
@@ -328,3 +352,40 @@ def _conflict(row: Mapping[str, Any], upd: Update, changed: dict) -> Conflict:
 
 def _day(value: object) -> date | None:
     return value if isinstance(value, date) else None
+
+
+@dataclass
+class ApplyResult:
+    """What a batch did (or, for a dry run, would do)."""
+
+    changes: list[tuple] = field(default_factory=list)  # per changed field, DIFF_COLUMNS
+    problems: list[Problem] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+    other_units_unchanged: int = 0  # rows of units the account does not report for, skipped
+
+    @cached_property
+    def diffs(self) -> pd.DataFrame:
+        """One row per changed field (:data:`DIFF_COLUMNS`), old and new as the user reads
+        them.  Built on first use: a single save from a page never needs the frame."""
+        return _diff_frame(self.changes)
+
+    @property
+    def changed_assignments(self) -> int:
+        return len({change[0] for change in self.changes})
+
+
+def _diff_frame(changes: list[tuple]) -> pd.DataFrame:
+    """Changed fields with old/new shown as the user reads them (status in Chinese)."""
+    if not changes:
+        return pd.DataFrame.from_records([], columns=DIFF_COLUMNS)
+    frame = dict(zip(DIFF_COLUMNS, map(list, zip(*changes, strict=True)), strict=True))
+    # A file's values repeat (statuses, percents, a deadline for all): each shown once.
+    shown: dict[tuple[str, object], str] = {}
+    for side in ("old", "new"):
+        frame[side] = [
+            shown.get(key) or shown.setdefault(key, display_text(*key))
+            for key in zip(frame["field"], frame[side], strict=True)
+        ]
+    return pd.DataFrame(frame, columns=DIFF_COLUMNS)

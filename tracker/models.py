@@ -64,6 +64,16 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(20), default="unknown")
 
 
+class UnitMember(Base):
+    """A member of a collective unit (各区政府 -> 浦东新区 …), as ``data/unit_members.csv``
+    says: each member reports for itself on the collective's tasks."""
+
+    __tablename__ = "unit_members"
+
+    collective: Mapped[str] = mapped_column(ForeignKey("units.unit"), primary_key=True)
+    member: Mapped[str] = mapped_column(ForeignKey("units.unit"), primary_key=True)
+
+
 class Task(Base):
     __tablename__ = "tasks"
 
@@ -88,6 +98,9 @@ class Assignment(Base):
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     # When the store first held this row: the "no update for N days" light counts from here.
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # A member's row (浦东新区 for 各区政府, a unit a supervisor named for 各相关单位) names the
+    # collective row it belongs to; that row is then a roll-up nobody writes.  NULL otherwise.
+    collective_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
 
 class Progress(Base):
