@@ -105,6 +105,7 @@ class ImportResult:
     all_or_nothing: bool = False
     written: bool = False
     skipped_unchanged_stale: int = 0
+    skipped_other_units: int = 0  # rows of units the importer does not report for, unchanged
 
     @property
     def changed_assignments(self) -> int:
@@ -140,6 +141,8 @@ class ImportResult:
         else:
             outcome = f"内容与系统一致，修改了 {counts}"
         text = f"{self.file_name}（工作表「{self.sheet}」）：读取 {self.rows_read} 行，{outcome}"
+        if self.skipped_other_units:
+            text += f"；其他单位的 {self.skipped_other_units} 行与系统一致，已跳过"
         if self.problems:
             text += f"；{len(self.problems)} 处错误"
         if self.conflicts:
@@ -219,6 +222,7 @@ def import_workbook(
             return _named(result, store)
         result.written = len(applied.diffs) > 0
     result.diffs = applied.diffs
+    result.skipped_other_units = applied.other_units_unchanged
     result.problems.extend(applied.problems)
     result.conflicts.extend(applied.conflicts)
     result.warnings.extend(applied.warnings)

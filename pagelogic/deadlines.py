@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.labels import TASK_ID, TASK_LABEL, task_labels
-from tracker.progress import Update, is_blank
+from tracker.progress import Update, is_blank, parse_day
 from tracker.schema import LEAD, PROGRESS_FIELDS, ROLE_LABELS
 
 TASK = TASK_LABEL  # 〔2025〕11号·1-2; the id (TASK_ID) is the last column, shown on request
@@ -66,15 +66,20 @@ def task_deadlines(assignments: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _to_date(value: object) -> date | None:
-    """A cell of the deadline editor as a day: blank, a date (or Timestamp) or ISO text."""
+def _to_date(value: object) -> date | str | None:
+    """A cell of the deadline editor as a day: blank, a date (or Timestamp) or text read
+    strictly (:func:`tracker.progress.parse_day`); text that is no day stays text, so the
+    store refuses it by row with the reason instead of it turning into another date."""
     if is_blank(value):
         return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    return pd.Timestamp(str(value)).date()
+    try:
+        return parse_day(str(value))
+    except ValueError:
+        return str(value)
 
 
 def task_deadline_updates(

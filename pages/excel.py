@@ -61,7 +61,7 @@ def _show_result(result: ImportResult) -> None:
             problems_frame(result).rename(columns={c.key: c.header for c in ERROR_COLUMNS}),
             hide_index=True,
             width="stretch",
-            column_config=hide_ids,
+            column_config={**data.whole_headers([c.header for c in ERROR_COLUMNS]), **hide_ids},
         )
     if result.conflicts:
         st.error(f"{len(result.conflicts)} 条冲突：模板生成后他人已修改这些任务，您的修改未保存。")
@@ -69,7 +69,7 @@ def _show_result(result: ImportResult) -> None:
             conflicts_frame(result).rename(columns={c.key: c.header for c in CONFLICT_COLUMNS}),
             hide_index=True,
             width="stretch",
-            column_config=hide_ids,
+            column_config={**data.whole_headers([c.header for c in CONFLICT_COLUMNS]), **hide_ids},
         )
     for warning in result.warnings:
         safe.caption(f"提示：{warning}")
@@ -124,7 +124,7 @@ def _template(account: Account, rows, today) -> None:
     unit = st.selectbox("责任单位", units, index=units.index(preferred), key="excel_unit")
     st.caption("模板中任务编号、任务内容等列已锁定；状态、完成比例、完成时限和各说明列可填写。")
     st.download_button(
-        f"下载「{unit}」填报模板（xlsx）",
+        safe.label(f"下载「{unit}」填报模板（xlsx）"),
         lambda: build_template(rows, unit, today=today),
         f"填报模板_{unit}_{today.isoformat()}.xlsx",
         XLSX_MIME,

@@ -50,6 +50,18 @@ class TrackerError(ValueError):
         where = self.location()
         return f"{where}: {self.message}" if where else self.message
 
+    def __reduce__(self):
+        """Pickle by attributes, not by the constructor's arguments (which differ between
+        the subclasses), so an error crosses from a worker process intact."""
+        return (_restored, (type(self), dict(self.__dict__)))
+
+
+def _restored(cls: type[TrackerError], state: dict) -> TrackerError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    ValueError.__init__(error, str(error))
+    return error
+
 
 class PolicyParseError(TrackerError):
     """A policy text that cannot be turned into measures and tasks."""

@@ -17,6 +17,7 @@ import pandas as pd
 from pandas.api.typing import NAType
 
 from tracker.labels import TASK_ID, TASK_LABEL, task_labels
+from tracker.rollup import counted
 from tracker.schema import (
     ACCEPTED,
     CLOSED,
@@ -123,6 +124,7 @@ def reminder_list(
     closed is 本期未报送 until a report for the period is submitted (未签收 if the unit has
     never signed for it).  Only the given ``reasons`` are listed.
     """
+    rows = counted(rows)  # each member is chased, never its collective's roll-up row
     if rows.empty:
         return pd.DataFrame(columns=REMINDER_COLUMNS)
     due, left, reason = _reasons(rows, today, days, reasons)

@@ -152,3 +152,15 @@ def table(shown, key: str, *, empty: str = "没有符合条件的数据。", **k
     st.dataframe(shown.shown, hide_index=True, width="stretch", key=key, placeholder="—", **kwargs)
     if shown.cut:
         st.caption(f"仅显示前 {len(shown.shown):,} 行，共 {len(shown):,} 行；下载 CSV 查看全部。")
+
+
+def header_width(header: str) -> int:
+    """Pixels a grid column needs to show ``header`` whole: 14 per Chinese (full-width)
+    character, 8 per other, and room for the padding and the column menu."""
+    return sum(14 if ord(ch) > 0x2E7F else 8 for ch in header) + 40
+
+
+def whole_headers(headers: list[str]) -> dict:
+    """``column_config`` giving every column at least its header's width (the import
+    conflict table cut "您的修改（未保存）" off at the default width)."""
+    return {h: st.column_config.Column(h, width=header_width(h)) for h in headers}
