@@ -530,7 +530,8 @@ def refusal_text(error: TrackerError, texts: Mapping[str, str], *, form: bool) -
     On the one-task form each refused value is named by its field (「完成比例(%)」), never
     by a row, a column or a task id; on the grids by the task as the user sees it
     (``texts``: task_id -> ``任务　任务内容``) and the column.  The file's wording (sheet,
-    row, column) stays with imports (``str(error)``).
+    row, column) stays with imports (``str(error)``).  Conflicts are named the same way
+    (:func:`refused_lines`).
 
     >>> from tracker.errors import ValidationError
     >>> bad = Problem("须在 0 到 100 之间", row=3, column="完成比例(%)", value=150, task_id="t")
@@ -542,6 +543,9 @@ def refusal_text(error: TrackerError, texts: Mapping[str, str], *, form: bool) -
     甲任务，「完成比例(%)」：须在 0 到 100 之间（填写的值：150）
     """
     problems = getattr(error, "problems", None) or []
+    conflicts = getattr(error, "conflicts", None) or []
+    if conflicts:  # someone saved these tasks since they were loaded
+        return "\n".join([f"{error.message}：", *refused_lines(conflicts, [], dict(texts))])
     if not problems:
         return error.message
     if form:

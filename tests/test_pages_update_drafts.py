@@ -106,11 +106,11 @@ def test_kept_edits_belong_to_their_account_and_go_when_discarded(app_env):
 
 def test_rows_with_unsaved_edits_are_marked_in_the_grid() -> None:
     frame = pd.DataFrame(
-        {"措施": ["a", "b"], "任务内容": ["甲", "乙"], "进展情况": ["", ""]}, index=[7, 8]
+        {"任务": ["a", "b"], "任务内容": ["甲", "乙"], "进展情况": ["", ""]}, index=[7, 8]
     )
     marked = editing.marked_drafts(frame, {8: editing.Draft(0, {"进展情况": "已推进"})})
     styles = marked._compute().ctx  # (row position, column position) -> CSS pairs
-    assert sorted(styles) == [(1, 0), (1, 1)]  # the edited row's 措施 and 任务内容 only
+    assert sorted(styles) == [(1, 0), (1, 1)]  # the edited row's 任务 and 任务内容 only
     assert styles[(1, 0)] == [("background-color", "#fff3bf")]
     assert editing.marked_drafts(frame, {}) is frame
 
