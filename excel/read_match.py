@@ -25,9 +25,11 @@ def _lookup(store: Store, task_ids: list[str]) -> dict[tuple[str, str], tuple[in
     unique = list(dict.fromkeys(task_ids))
     for start in range(0, len(unique), LOOKUP_CHUNK):
         frame = store.find_assignments(unique[start : start + LOOKUP_CHUNK])
-        for aid, task_id, unit, version, text in frame[
-            ["assignment_id", "task_id", "unit", "version", "task_text"]
-        ].itertuples(index=False, name=None):
+        # Whole columns as lists: iterating Arrow-backed text cell by cell is slow.
+        columns = ["assignment_id", "task_id", "unit", "version", "task_text"]
+        for aid, task_id, unit, version, text in zip(
+            *(frame[c].tolist() for c in columns), strict=True
+        ):
             found[(task_id, unit)] = (int(aid), int(version), str(text))
     return found
 

@@ -11,7 +11,7 @@ See ``bench/excel_export.py`` for the speed.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -28,12 +28,14 @@ from excel.kit import (
     UNIT_HEADER,
     VERSION_HEADER,
     Column,
+    SharedStrings,
     Sheet,
     labelled,
     light_rules,
     new_workbook,
     percent_validation,
     prepare_sheet,
+    render_chunks,
     render_rows,
     save_with_rows,
     setup_print,
@@ -89,13 +91,13 @@ DETAIL_COLUMNS: list[Column] = [
     Column("next_step", PROGRESS_FIELDS["next_step"], 12, style="r_wrap"),
     Column("problems", PROGRESS_FIELDS["problems"], 10, style="r_wrap"),
     # references and bookkeeping
-    Column("collective", "所属集体单位", 7, style="r_wrap"),  # 各区政府 on a district's row
+    Column("collective", "所属集体单位", 5, style="r_wrap"),  # 各区政府 on a district's row
     Column("evidence", PROGRESS_FIELDS["evidence"], 10, style="r_wrap"),
     Column("evidence_count", "佐证文件数", 5, "int", "r_int"),
-    Column("evidence_files", "佐证文件", 12, style="r_wrap"),
+    Column("evidence_files", "佐证文件", 10, style="r_wrap"),
     Column("updated_by", "更新人", 7),
     Column("updated_at", "更新时间", 16, "datetime", "r_datetime"),
-    Column("policy_title", "政策名称", 14, style="r_wrap"),
+    Column("policy_title", "政策名称", 12, style="r_wrap"),
     Column("measure_title", "措施名称", 12, style="r_wrap"),
     Column("version", VERSION_HEADER, 6, "int", "r_int", hidden=True),
 ]
@@ -144,20 +146,17 @@ def build_report(
     tasks = aggregate.task_frame(rows, today)
     head = aggregate.headline(rows, today, tasks)
     wb = new_workbook()
-    blocks = dict(
-        [
-            _summary_sheet(wb, rows, head, titles[SHEET_SUMMARY]),
-            _policy_sheet(
-                wb, aggregate.measure_progress(rows, today, tasks), head, titles[SHEET_POLICY]
-            ),
-            _detail_sheet(wb, rows, titles[SHEET_DETAIL]),
-        ]
-    )
+    strings = SharedStrings()
+    summary = _summary_sheet(wb, rows, head, titles[SHEET_SUMMARY])
+    measures = aggregate.measure_progress(rows, today, tasks)
+    policy = _policy_sheet(wb, measures, head, titles[SHEET_POLICY])
+    detail = _detail_sheet(wb, rows, titles[SHEET_DETAIL], strings)
+    blocks: dict[Sheet, bytes | Iterator[memoryview]] = dict([summary, policy, detail])
     if rankings is not None:
         _rankings_sheet(wb, rankings, today)
     wb.properties.title = "政策任务进度报表"
     wb.properties.creator = "政策任务督办台"
-    return save_with_rows(wb, blocks)
+    return save_with_rows(wb, blocks, strings)
 
 
 def with_evidence(rows: pd.DataFrame, evidence: pd.DataFrame | None) -> pd.DataFrame:
@@ -374,7 +373,9 @@ def wrapped_row_heights(frame: pd.DataFrame, columns: Sequence[Column]) -> np.nd
     return np.clip(lines * LINE_POINTS + 1.5, MIN_ROW_POINTS, MAX_ROW_POINTS)
 
 
-def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str) -> tuple[Sheet, bytes]:
+def _detail_sheet(
+    wb: Workbook, rows: pd.DataFrame, title: str, strings: SharedStrings
+) -> tuple[Sheet, Iterator[memoryview]]:
     rows = counted(rows)  # members' rows, each naming its collective; never the roll-up row
     ws = wb.create_sheet(SHEET_DETAIL)
     style_ids = prepare_sheet(ws, DETAIL_COLUMNS)
@@ -398,5 +399,7 @@ def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str) -> tuple[Sheet, 
     ws.append([styled(ws, c.header, "r_header") for c in DETAIL_COLUMNS])
     detail = labelled(rows)
     heights = wrapped_row_heights(detail, DETAIL_COLUMNS)
-    block = render_rows(detail, DETAIL_COLUMNS, style_ids, first_row=3, heights=heights)
+    # Streamed: rendered chunk by chunk as the workbook is written, never held whole; its
+    # texts (a task's for each unit, a policy's for each task) are shared strings.
+    block = render_chunks(detail, DETAIL_COLUMNS, style_ids, 3, heights, strings)
     return ws, block

@@ -381,6 +381,11 @@ def _diff_frame(changes: list[tuple]) -> pd.DataFrame:
     if not changes:
         return pd.DataFrame.from_records([], columns=DIFF_COLUMNS)
     frame = dict(zip(DIFF_COLUMNS, map(list, zip(*changes, strict=True)), strict=True))
-    frame["old"] = [display_text(f, v) for f, v in zip(frame["field"], frame["old"], strict=True)]
-    frame["new"] = [display_text(f, v) for f, v in zip(frame["field"], frame["new"], strict=True)]
+    # A file's values repeat (statuses, percents, a deadline for all): each shown once.
+    shown: dict[tuple[str, object], str] = {}
+    for side in ("old", "new"):
+        frame[side] = [
+            shown.get(key) or shown.setdefault(key, display_text(*key))
+            for key in zip(frame["field"], frame[side], strict=True)
+        ]
     return pd.DataFrame(frame, columns=DIFF_COLUMNS)
