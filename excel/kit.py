@@ -76,7 +76,6 @@ FONT_NAME = "等线"
 TASK_ID_HEADER, UNIT_HEADER, VERSION_HEADER = "任务编号", "责任单位", "版本"
 TASK_TEXT_HEADER = "任务内容"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-_CONTROL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -170,11 +169,14 @@ def new_workbook() -> Workbook:
 
 
 def styled(ws: Sheet, value: str | float | date | datetime | None, style: str) -> Cell:
-    """A write-only cell; strings are always string cells (never formulas)."""
+    """A write-only cell; strings are always string cells (never formulas), escaped as
+    :func:`excel_text` escapes every cell."""
     cell = WriteOnlyCell(ws)
-    cell.value = value
     if isinstance(value, str):
+        cell.value = _escape_one(value[:MAX_TEXT_CHARS])
         cell.data_type = "s"
+    else:
+        cell.value = value
     cell.style = style
     return cell
 
@@ -201,21 +203,58 @@ class Column:
     hidden: bool = False
 
 
-def clean_text(values: pd.Series) -> pd.Series:
-    """Text as a string column Excel can hold: no XML-illegal control characters, at most
-    32,767 characters.  Checks are vectorised and the rare fix-ups run only when needed."""
+# ``_xHHHH_`` is how OOXML writes a character in text; a reader turns it back into that
+# character, so literal text of that shape must have its underscore escaped as ``_x005F_``.
+_LOOKS_ESCAPED = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+# Carriage returns (XML readers turn them into line feeds) and characters XML cannot carry.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_NEEDS_ESCAPE = "_x[0-9A-Fa-f]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]"
+
+
+def _escape_one(text: str) -> str:
+    text = _LOOKS_ESCAPED.sub("_x005F_", text)
+    return _UNWRITABLE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def excel_text(values: pd.Series) -> pd.Series:
+    """Text escaped the way Excel itself writes it, so every reader gives back the original:
+    the one escaping rule of every cell any workbook here writes (:func:`render_rows` and
+    :func:`styled` apply it, after cutting text to the 32,767 characters a cell holds).
+
+    A literal ``_x0041_`` becomes ``_x005F_x0041_`` (read back as ``_x0041_``, not ``A``); a
+    carriage return or a control character becomes ``_x000D_`` / ``_x0001_`` instead of
+    being normalised or dropped.  (The store refuses control characters on entry, so only
+    data saved before that rule can hold one; importing it back then names the cell.)
+    Vectorised: rows without anything to escape are not touched.
+
+    >>> excel_text(pd.Series(["_x0041_", "a" + chr(13) + "b", "普通"])).tolist()
+    ['_x005F_x0041_', 'a_x000D_b', '普通']
+    """
     if isinstance(values.dtype, pd.StringDtype):
         text = values.fillna("")
     else:
         text = values.astype(object).where(values.notna(), "").astype(str)
     if not len(text):
         return text
-    bad = text.str.contains(_CONTROL_CHARS, regex=True)
-    if bad.any():
-        text = text.where(~bad, text[bad].str.replace(_CONTROL_CHARS, "", regex=True))
-    if text.str.len().max() > MAX_TEXT_CHARS:
-        text = text.str.slice(0, MAX_TEXT_CHARS)
-    return text
+    marked = text.str.contains(_NEEDS_ESCAPE, regex=True)
+    if not marked.any():
+        return text
+    return text.where(~marked, text[marked].map(_escape_one))
+
+
+def _fitting(values: pd.Series) -> pd.Series:
+    """Text cut to what one cell holds (the store refuses longer text on entry)."""
+    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+        lengths = values.str.len()
+        if len(values) and lengths.max() > MAX_TEXT_CHARS:
+            return values.where(~(lengths > MAX_TEXT_CHARS), values.str.slice(0, MAX_TEXT_CHARS))
+    return values
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Text as a cell holds it: cut to the 32,767 characters a cell takes, then escaped by
+    the one rule of every workbook (:func:`excel_text`)."""
+    return excel_text(_fitting(values))
 
 
 def _xml_escape(text: pa.Array) -> pa.Array:
@@ -448,13 +487,40 @@ def setup_print(ws: Sheet, title_rows: str, *, landscape: bool = True) -> None:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.left = ws.page_margins.right = PRINT_SIDE_MARGIN
     ws.print_title_rows = title_rows
     footer = HeaderFooterItem()
     footer.center.text = "第 &P 页，共 &N 页"
     footer.center.font = FONT_NAME
     footer.right.text = "&A"
     ws.HeaderFooter.oddFooter = footer
+
+
+# A4 in points, and the side margins setup_print leaves (inches).
+A4_POINTS = (595.3, 841.9)
+PRINT_SIDE_MARGIN = 0.4
+
+
+def column_points(width: float) -> float:
+    """The printed width in points of a column ``width`` characters wide: Excel's
+    ``7 * width + 5`` pixels of the 7-pixel digit, at 0.75 pt a pixel (LibreOffice prints
+    the same)."""
+    return (7 * width + 5) * 0.75
+
+
+def fit_scale(widths: Sequence[float], *, landscape: bool = True) -> float:
+    """The scale "one page wide" prints columns of these ``widths`` at on A4 (1.0 when they
+    fit as they are; spreadsheets never enlarge).  Text of ``size`` pt prints at
+    ``size * fit_scale(...)`` pt, so a sheet can be held to a readable size.
+
+    >>> round(fit_scale([16, *[9] * 8, 10, 7, 7, 7]), 2)  # 汇总's table: fits as it is
+    1.0
+    >>> round(fit_scale([30] * 10), 2)  # 300 characters wide: about half
+    0.49
+    """
+    page = A4_POINTS[1] if landscape else A4_POINTS[0]
+    printable = page - 2 * 72 * PRINT_SIDE_MARGIN
+    return min(1.0, printable / sum(column_points(w) for w in widths))
 
 
 def _label_fills(ws: Sheet, ref: str, labels: Mapping[str, str], colors: Mapping[str, str]):

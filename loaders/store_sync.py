@@ -21,10 +21,12 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.measures_csv import measures_policy_ids, read_measures
+from loaders.units import members_path, read_members, read_units
 from tracker import config, sources
 from tracker.accounts import Account
 from tracker.errors import ConflictError
 from tracker.events import log_event
+from tracker.members import register_members
 from tracker.revisions import RevisionPlan
 from tracker.store import Store, SyncReport, make_engine
 
@@ -114,6 +116,7 @@ def open_store(url: str | None = None, path: str | os.PathLike | None = None) ->
     as far as that needs no confirmation: what the app and the CLI do on start."""
     store = Store(make_engine(url))
     store.create_schema()
+    load_members(store)
     file = measures_path(path)
     digest = file_digest(file.read_bytes()) if file.is_file() else None
     if digest is not None:
@@ -127,6 +130,21 @@ def open_store(url: str | None = None, path: str | os.PathLike | None = None) ->
     for problem in sources.disagreements(store, texts, digest):
         log_event("startup_disagreement", None, detail=problem)
     return store
+
+
+def load_members(store: Store) -> None:
+    """Give the store the members of collective units (``data/unit_members.csv`` beside
+    ``TRACKER_UNITS_CSV``) and expand their rows; nothing when either file is missing."""
+    units_file = Path(str(config.value("TRACKER_UNITS_CSV")))
+    file = members_path(units_file)
+    if not units_file.is_file() or not file.is_file():
+        return
+    registry = read_units(units_file.read_bytes(), name=str(units_file))
+    members = read_members(file.read_bytes(), registry, name=str(file))
+    infos = {u: (registry.resolve(u).full_name, registry.resolve(u).kind) for u in registry.names()}
+    report = register_members(store, members, infos)
+    if report.changed:
+        log_event("members_expanded", None, added=report.added, archived=report.archived)
 
 
 def _behind_database(store: Store, digest: str) -> bool:

@@ -1,4 +1,5 @@
-"""Responsible units: the unit register (``data/units.csv``) and the clause splitter.
+"""Responsible units: the unit register (``data/units.csv``), the members of collective
+units (``data/unit_members.csv``: 各区政府 -> the 16 districts) and the clause splitter.
 
 Policies name units by their published short names (市科委, 上海海关 ...).  The register maps
 each short name to its full official name and a kind so the dashboard can group them; the
@@ -25,10 +26,11 @@ import difflib
 import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from tracker.errors import TrackerError
-from tracker.schema import LEAD, SUPPORT, UNIT_KIND_LABELS
+from tracker.schema import LEAD, SUPPORT, UNIT_KIND_LABELS, UNIT_MEMBERS_FILE
 
 UNIT_COLUMNS: list[str] = ["unit", "full_name", "kind"]
 ALIASES_COLUMN = "aliases"  # optional: other names of the unit, separated by ALIAS_SEPARATOR
@@ -217,6 +219,54 @@ def read_units(buf: bytes | BinaryIO, name: str = "units.csv") -> UnitRegistry:
         if alias in seen:
             raise TrackerError(f"别名「{alias}」已是登记的单位简称", file=name, line=line_no)
     return UnitRegistry(units, {alias: unit for alias, (unit, _) in aliases.items()})
+
+
+MEMBER_COLUMNS: list[str] = ["collective", "member"]
+
+
+def members_path(units_csv: Path) -> Path:
+    """The members file beside a unit register: ``data/unit_members.csv``."""
+    return units_csv.with_name(UNIT_MEMBERS_FILE)
+
+
+def read_members(
+    buf: bytes, registry: UnitRegistry, name: str = UNIT_MEMBERS_FILE
+) -> dict[str, list[str]]:
+    """Read the members of collective units (``collective,member``, UTF-8, BOM optional):
+    collective short name -> its members in file order.  Both sides are resolved through
+    ``registry`` (a full name or alias names the registered unit) and must be registered;
+    a member of two collectives, or of itself, is refused with its line.
+
+    >>> registry = UnitRegistry([UnitInfo("各区政府", "各区人民政府", "district"),
+    ...                          UnitInfo("浦东新区", "上海市浦东新区人民政府", "district")])
+    >>> read_members("collective,member\n各区政府,上海市浦东新区人民政府\n".encode(), registry)
+    {'各区政府': ['浦东新区']}
+    """
+    try:
+        text = buf.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TrackerError("成员单位表不是 UTF-8 编码", file=name) from exc
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in MEMBER_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise TrackerError(f"成员单位表缺少列：{'、'.join(missing)}", file=name, line=1)
+    members: dict[str, list[str]] = {}
+    owner: dict[str, str] = {}
+    for line_no, row in enumerate(reader, start=2):
+        pair = [(row[c] or "").strip() for c in MEMBER_COLUMNS]
+        collective, member = (registry.resolve(n).unit for n in pair)
+        for unit in (collective, member):
+            if unit not in registry:
+                raise TrackerError(f"单位「{unit}」未在单位表中登记", file=name, line=line_no)
+        if collective == member or member in members:
+            raise TrackerError(f"「{member}」不能作为成员单位", file=name, line=line_no)
+        if member in owner:
+            raise TrackerError(
+                f"「{member}」已是「{owner[member]}」的成员单位", file=name, line=line_no
+            )
+        owner[member] = collective
+        members.setdefault(collective, []).append(member)
+    return members
 
 
 def write_units(registry: UnitRegistry) -> bytes:

@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pagelogic import editing, figures
-from tracker import aggregate
+from tracker import aggregate, rollup
 from tracker.schema import LEAD, SUPPORT
 
 TABLE_LIMIT = 1_000
@@ -50,7 +50,7 @@ class Headline:
     """The overview's headline numbers (``aggregate.headline``), fields in display order
     (``aggregate.HEADLINE_KEYS``); each field is named after its ``aggregate.FIGURES`` entry.
 
-    >>> head = Headline(3, 5, 9, 4, 12, 3, 1 / 3, 1, 2, 0, 10, 0)
+    >>> head = Headline(3, 5, 9, 4, 12, 3, 1 / 3, 1, 2, 0, 10, 0, 1)
     >>> [(figure.name, value) for figure, value in head.metrics()][5:8]
     [('已完成任务', '3'), ('任务完成率', '33%'), ('滞后任务', '1')]
     """
@@ -67,6 +67,7 @@ class Headline:
     yellow: int
     green: int
     stale: int
+    unnamed: int  # 未落实到具体单位的分工: placeholders (各相关单位) nobody has named yet
 
     def metrics(self) -> list[tuple[aggregate.Figure, str]]:
         """Each figure with its value as shown: counts as whole numbers, shares as percents."""
@@ -132,6 +133,7 @@ def _headline(head: dict[str, float]) -> Headline:
         yellow=counts["yellow"],
         green=counts["green"],
         stale=counts["stale"],
+        unnamed=counts["unnamed"],
     )
 
 
@@ -144,6 +146,7 @@ class ByUnit:
 
 
 def by_unit(rows: pd.DataFrame, today: date) -> ByUnit:
+    rows = rollup.grouped(rows)  # 各区政府 as one group: its members' rows added up
     load = aggregate.unit_load(rows)
     return ByUnit(
         load=load,
@@ -158,9 +161,18 @@ class UnitDetail:
     summary: UnitSummary
     late: Table
     tasks: Table
+    members: Table | None = None  # a collective's group: each member's own figures
+    progress: Table | None = None  # a collective's group: each task, 12/16 已完成
 
 
 def unit_detail(rows: pd.DataFrame, today: date, unit: str) -> UnitDetail:
+    collective = rollup.collective_of(unit, rows)
+    members = progress = None
+    if collective is not None:
+        own = rows[rows["collective"] == collective]
+        members = Table(aggregate.unit_table(own))
+        progress = Table(rollup.member_progress(rows, collective))
+        rows = rollup.grouped(rows)
     summary = aggregate.unit_summary(rows, unit)
     return UnitDetail(
         summary=UnitSummary(
@@ -174,6 +186,8 @@ def unit_detail(rows: pd.DataFrame, today: date, unit: str) -> UnitDetail:
         ),
         late=Table(aggregate.unit_tasks(rows, unit, late_only=True)),
         tasks=Table(aggregate.unit_tasks(rows, unit)),
+        members=members,
+        progress=progress,
     )
 
 
@@ -202,7 +216,10 @@ class Coverage:
     spread: Table
 
 
-def coverage(rows: pd.DataFrame, today: date) -> Coverage:
+def coverage(rows: pd.DataFrame, today: date, collective: str | None = None) -> Coverage:
+    """The matrix with each collective as one group row, or, given ``collective``, the
+    matrix of its members alone (the drill-down)."""
+    rows = rollup.grouped(rows) if collective is None else rows[rows["collective"] == collective]
     matrix = aggregate.coverage(rows)
     return Coverage(
         matrix=matrix.reset_index(),

@@ -14,6 +14,15 @@ FIGURES = aggregate.FIGURES
 METRIC_WIDTH = 150
 
 
+def _members(detail: views.UnitDetail) -> None:
+    """A collective's drill-down: each task's roll-up and each member's own figures."""
+    st.caption(aggregate.FIGURES["rollup"].note())
+    st.markdown("**各任务的成员完成情况**")
+    data.table(detail.progress, key="unit_member_progress")
+    with st.expander("成员单位明细"):
+        data.table(detail.members, key="unit_members")
+
+
 def main() -> None:
     """The page, top to bottom."""
     st.title("按责任单位")
@@ -25,6 +34,7 @@ def main() -> None:
             st.caption(
                 "每个责任单位承担的分工条数：上一条为牵头、下一条（斜纹）为配合，刻度相同；"
                 "按该单位自己填报的状态堆叠，负担最重的单位在上；"
+                "各区政府等集体单位作为一组，计其成员单位的分工，在“单位详情”中展开；"
                 f"超过 {aggregate.UNIT_TOP_N} 个单位时其余合并为“{aggregate.OTHERS}”。"
             )
             st.plotly_chart(view.load_bar, key="unit_load")
@@ -38,10 +48,8 @@ def main() -> None:
     if detail_tab.open:
         with detail_tab:
             st.caption(
-                "；".join(
-                    aggregate.notes(
-                        "assignments", "lead", "support", "unit_share_done", "unit_status", "red"
-                    )
+                aggregate.notes_text(
+                    "assignments", "lead", "support", "unit_share_done", "unit_status", "red"
                 )
             )
             units = view.units
@@ -61,6 +69,8 @@ def main() -> None:
                     )
                     st.metric("滞后", summary.delayed, width=METRIC_WIDTH)
                     st.metric(FIGURES["red"].name, summary.red, width=METRIC_WIDTH)
+                if detail.members is not None:
+                    _members(detail)
                 st.markdown("**红灯事项**")
                 data.table(detail.late, key="unit_late", empty="该单位没有红灯事项。")
                 st.markdown("**任务清单**")

@@ -3,8 +3,26 @@
 import streamlit as st
 
 from pagelogic import views
-from tracker import aggregate
+from tracker import aggregate, rollup
 from webui import auth, data
+
+
+def _members() -> None:
+    """Drill-down: a collective's members, one row each."""
+    groups = rollup.collectives(data.assignments())
+    if not groups:
+        return
+    chosen = st.selectbox(
+        "展开集体单位",
+        list(groups),
+        index=None,
+        format_func=lambda c: rollup.group_label(c, len(groups[c])),
+        placeholder="各区政府等集体单位在矩阵中为一行，选择后查看各成员单位",
+        key="coverage_collective",
+    )
+    if chosen:
+        members = data.view(views.coverage, chosen)
+        st.plotly_chart(members.heatmap, key="coverage_members_heatmap")
 
 
 def main() -> None:
@@ -26,6 +44,7 @@ def main() -> None:
         )
         st.plotly_chart(view.heatmap, key="coverage_heatmap")
     data.download_csv(view.matrix, "coverage.csv")
+    _members()
 
     left, right = st.columns(2)
     with left:

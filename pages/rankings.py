@@ -9,6 +9,7 @@ import streamlit as st
 from excel.report import build_report
 from pagelogic import figures
 from tracker import rankings as rk
+from tracker import rollup
 from tracker import supervision as sv
 from tracker.accounts import Account
 from tracker.progress import period_of
@@ -33,6 +34,9 @@ def main(account: Account) -> None:
     st.plotly_chart(figures.ranking_figure(table), key="rankings_chart")
     st.dataframe(rk.ranking_table(table), hide_index=True, width="stretch")
     safe.caption("\n".join(rk.ranking_notes(period)))
+    for line, members in rk.collective_groups(table, rollup.collectives(data.assignments())):
+        with st.expander(line):
+            st.dataframe(rk.ranking_table(members), hide_index=True, width="stretch")
     st.download_button(
         "下载进度报表（含通报表）",
         lambda: build_report(

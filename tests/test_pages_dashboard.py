@@ -165,12 +165,18 @@ def test_overview_headline_equals_the_csv(app) -> None:
     assert shown["政策"] == str(len({r["policy_id"] for r in ROWS}))
     assert shown["措施"] == str(len({(r["policy_id"], r["measure_no"]) for r in ROWS}))
     assert shown["任务"] == str(len(TASKS)) == "49"
-    assert shown["责任单位数"] == str(len({r["unit"] for r in ROWS}))
-    assert shown["分工条数"] == str(len(ROWS)) == "170"
+    # Each of the 13 各区政府 rows (grep -o 各区政府 data/sources/*: 7 + 6) reports through
+    # its 16 districts (data/unit_members.csv) and is not counted itself: 170 - 13 + 13 x 16
+    # rows, and 33 units less 各区政府 plus the 16 districts.
+    collective = [r for r in ROWS if r["unit"] == "各区政府"]
+    assert len(collective) == 13
+    assert shown["责任单位数"] == str(len({r["unit"] for r in ROWS}) - 1 + 16) == "48"
+    assert shown["分工条数"] == str(len(ROWS) - 13 + 13 * 16) == "365"
     assert shown["任务完成率"] == "0%"  # fresh store: nothing reported yet
     assert shown["已完成任务"] == "0"
+    assert shown["未落实到具体单位的分工"] == "1"  # the one 各相关单位 row
     lights = sum(int(shown[k]) for k in ("红灯", "黄灯", "绿灯"))
-    assert lights == len(ROWS)
+    assert lights == 365
 
 
 def test_by_policy_table_counts_every_task(app) -> None:

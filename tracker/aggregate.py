@@ -12,10 +12,11 @@ both are printed wherever the figure is shown (page captions and help, report no
   task is in view when one of its assignments is.
 * **task share done** (任务完成率) – done tasks / tasks (0 when there are no tasks).
 * **delayed tasks** (滞后任务) – tasks whose lead status is ``delayed`` (滞后).
-* **stale tasks** – tasks whose lead row had no update for more than 60 days, per
-  :func:`tracker.progress.stale`.
+* **stale tasks** – no update on the lead row for 60 days (:func:`tracker.progress.stale`).
 * **red / yellow / green counts** – per *assignment* light (``light`` column from
   :func:`tracker.progress.warning_light`), because each unit answers for its own light.
+* **collective units** (各区政府) – a row with members is their roll-up, never counted
+  itself (:mod:`tracker.rollup`): every count is over :func:`counted` rows.
 * **per unit** (按责任单位, the report's 汇总) – a unit's own assignments with its own
   status; their share done is 分工完成率, a different figure from 任务完成率.
 
@@ -28,14 +29,15 @@ keep the largest items and fold the rest into one :data:`OTHERS` bucket.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from tracker.labels import measure_label
 from tracker.progress import stale, warning_light
+from tracker.rollup import counted, roll_up
 from tracker.schema import (
     DELAYED,
     DONE,
@@ -50,6 +52,7 @@ from tracker.schema import (
     STATUS_LABELS,
     STATUSES,
     SUPPORT,
+    UNNAMED_LABEL,
     YELLOW,
 )
 
@@ -82,7 +85,20 @@ FIGURES: dict[str, Figure] = {
     "measures": Figure("措施", "政策中编号的措施数。"),
     "tasks": Figure("任务", "措施中的一项任务；无论有几个责任单位，每项任务只计一次。"),
     "units": Figure("责任单位数", "承担任务（牵头或配合）的单位数。"),
-    "assignments": Figure("分工条数", "任务 × 责任单位：一项任务的每个责任单位各计一条。"),
+    "assignments": Figure(
+        "分工条数",
+        "任务 × 责任单位：一项任务的每个责任单位各计一条；各区政府等集体单位按成员单位各计一条，"
+        "集体单位本身不计。",
+    ),
+    "rollup": Figure(
+        "集体单位汇总",
+        "各区政府等集体单位由各成员单位分别填报：全部成员已完成才算已完成，预警灯取成员中最差的，"
+        "完成比例取成员的平均值（向下取整）。",
+    ),
+    "unnamed": Figure(
+        "未落实到具体单位的分工",
+        "责任单位为“各相关单位”“有关部门”等泛指、督办员尚未明确具体单位的分工条数（显示为待明确）。",
+    ),
     "done": Figure("已完成任务", "牵头单位状态为“已完成”的任务数（不看配合单位的状态）。"),
     "share_done": Figure("任务完成率", "已完成任务 ÷ 任务。"),
     "delayed": Figure("滞后任务", "牵头单位状态为“滞后”的任务数。"),
@@ -116,6 +132,7 @@ HEADLINE_KEYS: list[str] = [
     "yellow",
     "green",
     "stale",
+    "unnamed",
 ]
 # A task's progress comes from its lead's row; these columns travel with filtered rows.
 LEAD_PROGRESS: list[str] = [
@@ -132,6 +149,15 @@ LEAD_PROGRESS: list[str] = [
 def notes(*keys: str) -> list[str]:
     """``名称：定义`` for each figure, for captions and report notes."""
     return [FIGURES[key].note() for key in keys]
+
+
+def notes_text(*keys: str) -> str:
+    """The figures' notes as one running text for a caption, each its own sentence.
+
+    >>> notes_text("share_done", "delayed")
+    '任务完成率：已完成任务 ÷ 任务。滞后任务：牵头单位状态为“滞后”的任务数。'
+    """
+    return "".join(note if note.endswith("。") else note + "。" for note in notes(*keys))
 
 
 # What a reader needs first (who, how far, by when, which task, what was done), then the
@@ -196,6 +222,9 @@ def task_table(assignments: pd.DataFrame) -> pd.DataFrame:
     table["measure"] = where.merge(labels, how="left", on=["doc_no", "measure_no"])[
         "measure"
     ].to_numpy()
+    if "unnamed" in assignments:
+        unnamed = assignments["unnamed"].to_numpy(dtype=bool)
+        table.loc[unnamed, "unit"] = table.loc[unnamed, "unit"] + f"（{UNNAMED_LABEL}）"
     table["role"] = table["role"].map(ROLE_LABELS)
     table["status"] = table["status"].map(STATUS_LABELS)
     table["light"] = table["light"].map(LIGHT_LABELS)
@@ -227,6 +256,8 @@ def derive(assignments: pd.DataFrame, today: date | None = None) -> pd.DataFrame
         frame["lead_unit"] = _lead_units(frame)
     if "light" not in frame:
         frame["light"] = warning_light(frame, today)
+    if "rollup" not in frame:
+        frame = roll_up(frame)  # collective rows from their members: tracker.rollup
     return frame
 
 
@@ -237,6 +268,8 @@ def _lead_units(assignments: pd.DataFrame) -> pd.Series:
         return pd.Series([], index=assignments.index, dtype=object)
     codes, tasks = pd.factorize(assignments["task_id"], use_na_sentinel=False)
     not_lead = (assignments["role"] != LEAD).to_numpy(dtype=bool)
+    if "collective_id" in assignments:  # a member never leads instead of its collective
+        not_lead = not_lead | (assignments["collective_id"].fillna(0) > 0).to_numpy()
     order = np.lexsort((assignments["unit_rank"].to_numpy(), not_lead, codes))
     sorted_codes = codes[order]
     first = np.ones(len(order), dtype=bool)
@@ -289,7 +322,7 @@ def task_frame(assignments: pd.DataFrame, today: date | None = None) -> pd.DataF
     for field in LEAD_PROGRESS:
         if f"lead_{field}" in frame:
             tasks[field] = frame.loc[first.index, f"lead_{field}"]
-    units = frame.groupby("task_id")["unit"].nunique()
+    units = counted(frame).groupby("task_id")["unit"].nunique()
     tasks["units"] = tasks["task_id"].map(units).astype("int64")
     tasks["stale"] = stale(tasks, today).astype(bool)
     tasks = tasks.reindex(columns=TASK_COLUMNS)
@@ -310,6 +343,8 @@ def headline(
     tasks = task_frame(assignments, today) if tasks is None else tasks
     n_tasks = len(tasks)
     done = int((tasks["status"] == DONE).sum())
+    unnamed = int(assignments["unnamed"].sum()) if "unnamed" in assignments else 0
+    assignments = counted(assignments)
     lights = assignments["light"].value_counts() if "light" in assignments else pd.Series()
     return {
         "policies": int(assignments["policy_id"].nunique()) if n_tasks else 0,
@@ -324,6 +359,7 @@ def headline(
         "yellow": int(lights.get(YELLOW, 0)),
         "green": int(lights.get(GREEN, 0)),
         "stale": int(tasks["stale"].sum()),
+        "unnamed": unnamed,
     }
 
 
@@ -396,6 +432,7 @@ def unit_load(assignments: pd.DataFrame, top_n: int = UNIT_TOP_N) -> pd.DataFram
     Each assignment is one task the unit answers for, so lead and support load add up.
     Column ``total`` is the unit's whole load, the sort key.
     """
+    assignments = counted(assignments)
     columns = ["unit", "role", "role_label", "status", "label", "tasks", "total"]
     if assignments.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
@@ -416,6 +453,7 @@ def unit_load(assignments: pd.DataFrame, top_n: int = UNIT_TOP_N) -> pd.DataFram
 
 def units_by_load(assignments: pd.DataFrame) -> list[str]:
     """Every unit, heaviest load (assignments) first: the unit picker's order."""
+    assignments = counted(assignments)
     if assignments.empty:
         return []
     return (
@@ -444,7 +482,7 @@ def unit_table(assignments: pd.DataFrame) -> pd.DataFrame:
     Heaviest load first (then by name), and a last 合计 row over every unit.  The report's
     汇总 table and the by-unit page's numbers (:func:`unit_summary`) are this table.
     """
-    df = assignments
+    df = counted(assignments)
     names = [FIGURES[k].name for k in ("lead", "support", "assignments")]
     flags = {
         names[0]: df["role"] == LEAD,
@@ -610,7 +648,7 @@ def measure_progress(
         done=("_done", "sum"),
         delayed=("_delayed", "sum"),
     )
-    grouped["units"] = assignments.groupby(keys)["unit"].nunique().reindex(grouped.index)
+    grouped["units"] = counted(assignments).groupby(keys)["unit"].nunique().reindex(grouped.index)
     # Lead units per measure in first-seen order: dedupe first, then one join per measure.
     leads = (
         t.dropna(subset=["lead_unit"])
@@ -638,14 +676,9 @@ def measure_progress(
 # --- coverage -------------------------------------------------------------------------
 
 
-def measure_label(doc_no: str, measure_no: int) -> str:
-    """Short axis label for a measure: ``〔2025〕11号·3``."""
-    match = re.search(r"〔\d{4}〕\d+号", str(doc_no))
-    return f"{match.group(0) if match else doc_no}·{int(measure_no)}"
-
-
 def unit_spread(assignments: pd.DataFrame) -> pd.DataFrame:
     """Units by the number of measures they are involved in (as lead, as support)."""
+    assignments = counted(assignments)
     columns = ["单位", "涉及措施数", "牵头措施数", "配合措施数", "分工条数"]
     if assignments.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
@@ -668,6 +701,7 @@ def unit_spread(assignments: pd.DataFrame) -> pd.DataFrame:
 
 def single_unit_measures(assignments: pd.DataFrame) -> pd.DataFrame:
     """Measures that rest on one unit alone (no support anywhere): a concentration risk."""
+    assignments = counted(assignments)
     columns = ["文号", "措施", "措施名称", "单位", "任务数"]
     if assignments.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
@@ -703,7 +737,7 @@ def coverage(
     """
     if assignments.empty:
         return pd.DataFrame(dtype="int64")
-    a = assignments.assign(
+    a = counted(assignments).assign(
         _value=(assignments["role"] == LEAD).map({True: COVER_LEAD, False: COVER_SUPPORT})
     )
     matrix = a.pivot_table(

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from tracker.progress import period_of
+from tracker.rollup import counted, group_label
 from tracker.schema import ACCEPTED, DONE, RETURNED
 
 UNIT = "责任单位"
@@ -246,6 +247,7 @@ def rankings(
     period's figures beside them and the 连续两期逾期 flag.  Columns: :data:`RANKING_COLUMNS`;
     rates are shares (0–1), empty where nothing counted."""
     period = period or period_of(today)
+    assignments = counted(assignments)  # members rank, their collective row does not
     now_figures = unit_figures(assignments, history, steps, period, today)
     before = unit_figures(assignments, history, steps, previous_period(period), today)
     table = now_figures.join(before[COMPARED].add_prefix(PREVIOUS), how="left")
@@ -329,6 +331,25 @@ def ranking_table(table: pd.DataFrame) -> pd.DataFrame:
         shown_table[column] = [percent_text(v) for v in shown_table[column]]
     shown_table[FLAG] = shown_table[FLAG].map({True: "是", False: ""})
     return shown_table
+
+
+def collective_groups(
+    table: pd.DataFrame, groups: dict[str, list[str]]
+) -> list[tuple[str, pd.DataFrame]]:
+    """Each collective (``tracker.rollup.collectives``) as one group of the ranking: a line
+    adding its members' figures up, and its members' rows of ``table`` (the drill-down)."""
+    found = []
+    for collective, members in groups.items():
+        own = table[table[UNIT].isin(members)]
+        due, on_time = int(own[DUE].sum()), int(own[ON_TIME].sum())
+        ranks = own[RANK].dropna()
+        line = (
+            f"{group_label(collective, len(members))}：{DUE} {due}，{ON_TIME} {on_time}，"
+            f"{OVERDUE} {int(own[OVERDUE].sum())}"
+            + (f"，名次 {int(ranks.min())}–{int(ranks.max())}" if len(ranks) else "")
+        )
+        found.append((line, own))
+    return found
 
 
 def percent_text(value: float | None) -> str:

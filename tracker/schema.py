@@ -13,6 +13,8 @@ DATA_DIR = ROOT / "data"
 SOURCES_DIR = DATA_DIR / "sources"
 MEASURES_CSV = DATA_DIR / "measures.csv"
 UNITS_CSV = DATA_DIR / "units.csv"
+# Members of collective units (各区政府 -> the 16 districts), beside the register.
+UNIT_MEMBERS_FILE = "unit_members.csv"
 DEFAULT_DB_PATH = DATA_DIR / "tracker.db"
 
 # --- data/measures.csv: one row per task x responsible unit -------------------
@@ -72,6 +74,23 @@ UNIT_KIND_LABELS: dict[str, str] = {
     "placeholder": "各相关单位",
     "unknown": "未登记单位",
 }
+PLACEHOLDER_KIND = "placeholder"
+# Names that stand for units nobody has named yet: a supervisor names them (待明确 until then).
+PLACEHOLDER_UNITS: frozenset[str] = frozenset(
+    {
+        "各相关单位",
+        "各有关单位",
+        "相关单位",
+        "有关单位",
+        "有关部门",
+        "相关部门",
+        "各有关部门",
+        "各相关部门",
+        "市有关部门",
+        "市相关部门",
+    }
+)
+UNNAMED_LABEL = "待明确"  # what a placeholder row shows until a supervisor names its units
 
 # --- progress status vocabulary ------------------------------------------------
 NOT_STARTED = "not_started"
@@ -104,6 +123,9 @@ LIGHT_LABELS: dict[str, str] = {RED: "红灯", YELLOW: "黄灯", GREEN: "绿灯"
 LIGHT_COLORS: dict[str, str] = {RED: "#D62728", YELLOW: "#F2B701", GREEN: "#2CA02C"}
 DUE_SOON_DAYS = 30
 STALE_DAYS = 60
+# A deadline further out than this from the day it is set is a typing error (2099-12-31):
+# no policy here runs longer, and one that did would set its later deadlines in a later year.
+MAX_DEADLINE_YEARS = 10
 
 # --- editable progress fields: code name -> Chinese column label ---------------
 PROGRESS_FIELDS: dict[str, str] = {

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
@@ -42,12 +40,14 @@ from sqlalchemy import (
     delete,
     event,
     exc,
+    exists,
     func,
     insert,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlalchemy.pool import StaticPool
 
 from tracker import config
@@ -56,19 +56,18 @@ from tracker.apply_plan import (
     DIFF_COLUMNS,
     PROGRESS_COLUMNS,
     ApplyPlan,
-    display_text,
+    ApplyResult,
     history_text,
     plan_apply,
 )
 from tracker.errors import (
-    Conflict,
     ConflictError,
     PermissionDenied,
-    Problem,
     StoreUnavailable,
     ValidationError,
 )
 from tracker.events import log_event
+from tracker.members import MEMBERS_KEY
 from tracker.models import (
     Assignment,
     Measure,
@@ -153,27 +152,6 @@ def _database_trouble(context) -> None:
         raise StoreUnavailable(f"数据库暂不可用，未保存任何修改（{detail}）") from error
     if isinstance(error, exc.DataError):
         raise ValidationError(f"数据库拒绝了该值，未保存任何修改（{detail}）") from error
-
-
-@dataclass
-class ApplyResult:
-    """What a batch did (or, for a dry run, would do)."""
-
-    changes: list[tuple] = field(default_factory=list)  # per changed field, DIFF_COLUMNS
-    problems: list[Problem] = field(default_factory=list)
-    conflicts: list[Conflict] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    dry_run: bool = False
-
-    @cached_property
-    def diffs(self) -> pd.DataFrame:
-        """One row per changed field (:data:`DIFF_COLUMNS`), old and new as the user reads
-        them.  Built on first use: a single save from a page never needs the frame."""
-        return _diff_frame(self.changes)
-
-    @property
-    def changed_assignments(self) -> int:
-        return len({change[0] for change in self.changes})
 
 
 class Store:
@@ -339,7 +317,11 @@ class Store:
         Writers are serialised, so history ids grow in commit order and none is skipped.
         """
         with self.engine.connect() as conn, conn.begin():
-            key = (self._meta(conn, "measures_digest"), include_archived)
+            key = (
+                self._meta(conn, "measures_digest"),
+                self._meta(conn, MEMBERS_KEY),
+                include_archived,
+            )
             high = conn.scalar(select(func.max(ProgressHistory.history_id))) or 0
             cached = self._loaded if self._loaded and self._loaded.key == key else None
             if cached is None:
@@ -379,6 +361,7 @@ class Store:
                 Assignment.unit_rank,
                 Assignment.archived,
                 Assignment.assigned_at,
+                Assignment.collective_id,
             ).where(*live),
             select(Task.task_id, Task.measure_id, Task.task_seq, Task.task_text).where(*live_tasks),
             select(
@@ -489,8 +472,9 @@ class Store:
             return _frame(conn.execute(query))
 
     def find_assignments(self, task_ids: Iterable[str]) -> pd.DataFrame:
-        """assignment_id, task_id, unit, version, task_text for the given task ids (unknown
-        ones absent)."""
+        """assignment_id, task_id, unit, version, task_text and what names the task
+        (doc_no, policy_title, measure_no, task_seq) for the given task ids (unknown ones
+        absent)."""
         wanted = list(dict.fromkeys(task_ids))
         with self.engine.connect() as conn:
             return _frame(
@@ -501,9 +485,15 @@ class Store:
                         Assignment.unit,
                         Progress.version,
                         Task.task_text,
+                        Task.task_seq,
+                        Measure.measure_no,
+                        Policy.doc_no,
+                        Policy.title.label("policy_title"),
                     )
                     .join(Progress, Progress.assignment_id == Assignment.assignment_id)
                     .join(Task, Task.task_id == Assignment.task_id)
+                    .join(Measure, Measure.measure_id == Task.measure_id)
+                    .join(Policy, Policy.policy_id == Measure.policy_id)
                     .where(Assignment.task_id.in_(wanted), Assignment.archived.is_(False))
                 )
             )
@@ -530,8 +520,10 @@ class Store:
 
         Rights are checked here, against the account as stored now (not the object passed
         in): a 领导 account writes nothing, a 填报员 only its own units' rows and never a
-        deadline.  A row of another unit refuses the whole batch (:class:`PermissionDenied`,
-        naming each such row), whatever ``partial`` says: such a file is not the sender's.
+        deadline.  A row of another unit that would change something is refused by row
+        (:class:`PermissionDenied` for the whole batch unless ``partial``); one that leaves
+        the stored values as they are (a whole report sent back by one unit) is skipped and
+        counted in ``other_units_unchanged``.
 
         The steps: lock, read the account and the rows, decide (:func:`plan_apply`, a pure
         function), then raise the plan's refusal or write it.
@@ -557,7 +549,14 @@ class Store:
                 raise
         if plan.writes and not dry_run:
             log_event("save", user.username, rows=len(plan.writes), source=source)
-        return ApplyResult(plan.diffs, plan.problems, plan.conflicts, plan.warnings, dry_run)
+        return ApplyResult(
+            plan.diffs,
+            plan.refused(),
+            plan.conflicts,
+            plan.warnings,
+            dry_run,
+            other_units_unchanged=plan.foreign_unchanged,
+        )
 
     def _plan(
         self,
@@ -643,11 +642,17 @@ _BUMP_REVISION = (
     .where(StoreMeta.key == "revision")
     .values(value=cast(cast(StoreMeta.value, Integer) + 1, Text))
 )
+_MEMBER = aliased(Assignment)
 _LOCK_ROWS = (
     select(
         *(getattr(Progress, c) for c in _PROGRESS_KEYS),
         Assignment.task_id,
         Assignment.unit,
+        Policy.issue_date,
+        # A row with live members is their roll-up: plan_apply refuses to write it.
+        exists()
+        .where(_MEMBER.collective_id == Assignment.assignment_id, _MEMBER.archived.is_(False))
+        .label("rollup"),
         Policy.effective_from,
         Policy.effective_to,
     )
@@ -720,6 +725,7 @@ ASSIGNMENT_COLUMNS = [
     "role",
     "unit_rank",
     "assigned_at",
+    "collective_id",  # the collective row a member's row belongs to; 0 for none
     *PROGRESS_COLUMNS,
     "period",
     "updated_by",
@@ -778,33 +784,17 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
             df[column] = df[column].fillna("").astype(str)
     if "archived" in df:
         df["archived"] = df["archived"].astype(bool)
-    for column in ("assignment_id", "percent", "version", "measure_no", "task_seq", "unit_rank"):
+    if "collective_id" in df:
+        df["collective_id"] = df["collective_id"].fillna(0)
+    for column in (
+        "assignment_id",
+        "collective_id",
+        "percent",
+        "version",
+        "measure_no",
+        "task_seq",
+        "unit_rank",
+    ):
         if column in df:
             df[column] = df[column].astype("int64")
     return df
-
-
-def _diff_frame(changes: list[tuple]) -> pd.DataFrame:
-    """Changed fields with old/new shown as the user reads them (status in Chinese).
-
-    A file's values repeat (statuses, percents, one deadline for all): each distinct value
-    is shown once and the rest taken by position (an import's preview has ~100,000 changes).
-    """
-    if not changes:
-        return pd.DataFrame.from_records([], columns=DIFF_COLUMNS)
-    frame = pd.DataFrame.from_records(changes, columns=DIFF_COLUMNS)
-    status = (frame["field"] == "status").to_numpy()
-    for side in ("old", "new"):
-        codes, uniques = pd.factorize(frame[side].to_numpy(dtype=object), use_na_sentinel=False)
-        # factorize turns None into NaN; no stored or changed value is ever NaN
-        values = [None if pd.isna(value) else value for value in uniques]
-        plain = [display_text("", value) for value in values]
-        labels = [display_text("status", value) for value in values]
-        frame[side] = pd.Series(
-            np.where(
-                status, np.array(labels, dtype=object)[codes], np.array(plain, dtype=object)[codes]
-            ),
-            index=frame.index,
-            dtype=str,
-        )
-    return frame

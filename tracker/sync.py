@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import delete, insert, select, update
 
 from tracker.errors import PermissionDenied
+from tracker.members import REGISTER_USER, expand
 from tracker.models import Assignment, Measure, Policy, Progress, ProgressHistory, Task, Unit
 from tracker.progress import is_blank, now, period_of
 from tracker.revisions import ADDED, CHANGED, MOVED, REMOVED, RESTORED, RevisionPlan
@@ -56,6 +57,10 @@ def write_measures(
     _sync_tasks(conn, measures, plan, history)
     _sync_assignments(conn, measures, report, history)
     history.write()
+    members = expand(conn, user=user or REGISTER_USER, source=source)
+    report.added_assignments += members.added
+    report.archived_assignments += members.archived
+    report.restored += members.restored
     counts = plan.counts()
     report.added_tasks = counts[ADDED]
     report.archived_tasks = counts[REMOVED]
@@ -85,7 +90,8 @@ def stored_rows(conn) -> pd.DataFrame:
         )
         .join(Measure, Measure.measure_id == Task.measure_id)
         .join(Assignment, Assignment.task_id == Task.task_id)
-        .join(Progress, Progress.assignment_id == Assignment.assignment_id),
+        .join(Progress, Progress.assignment_id == Assignment.assignment_id)
+        .where(Assignment.collective_id.is_(None)),  # members follow their collective row
     )
     for column in ("archived", "assignment_archived", "reported"):
         rows[column] = rows[column].astype(bool)
@@ -261,7 +267,7 @@ def _sync_assignments(
                 Assignment.role,
                 Assignment.unit_rank,
                 Assignment.archived,
-            )
+            ).where(Assignment.collective_id.is_(None))  # members: tracker.members.expand
         )
     }
     wanted = {
