@@ -236,6 +236,9 @@ class TaskList:
 
 
 def task_list(rows: pd.DataFrame, today: date) -> TaskList:
+    """Every counted assignment (a collective's members, never its roll-up row: the same
+    rows 总览's 分工条数 counts)."""
+    rows = rollup.counted(rows)
     return TaskList(count=len(rows), table=Table(aggregate.task_table(rows)))
 
 

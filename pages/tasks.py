@@ -3,13 +3,17 @@
 import streamlit as st
 
 from pagelogic import views
+from tracker import aggregate
 from webui import auth, data
 
 
 def main() -> None:
     """The page, top to bottom."""
     st.title("任务清单")
-    st.caption("按任务 × 责任单位展开的分工表：每行是一项任务的一个责任单位（牵头或配合）。")
+    st.caption(
+        "按任务 × 责任单位展开的分工表：每行是一项任务的一个责任单位（牵头或配合）。"
+        + aggregate.notes_text("rollup")
+    )
     view = data.view(views.task_list)
     st.metric("分工条数", view.count)
     data.table(

@@ -115,8 +115,7 @@ def test_staff_writes_its_own_unit_and_history_names_the_account(make_store, sma
     assert store.assignments().set_index("assignment_id").loc[aid, "updated_by"] == "kw01"
 
 
-@pytest.mark.parametrize("partial", [False, True])
-def test_staff_batch_touching_another_unit_writes_nothing(make_store, small_measures, partial):
+def test_staff_batch_changing_another_units_row_writes_nothing(make_store, small_measures):
     store = make_store(small_measures)
     own = _aid(store, "demo-m01-t1", "市科委")
     other = _aid(store, "demo-m02-t1", "市财政局")
@@ -126,12 +125,33 @@ def test_staff_batch_touching_another_unit_writes_nothing(make_store, small_meas
         Update(other, 0, {"percent": 90}, row=3, sheet="明细"),
     ]
     with pytest.raises(PermissionDenied) as info:
-        store.apply(updates, user=account, source="a.xlsx", partial=partial)
+        store.apply(updates, user=account, source="a.xlsx")
     [problem] = info.value.problems
     assert (problem.row, problem.sheet, problem.task_id) == (3, "明细", "demo-m02-t1")
     assert "市财政局" in problem.message
     assert (_version(store, own), _version(store, other)) == (0, 0)
     assert store.history().empty
+
+
+def test_staff_partial_batch_refuses_another_units_row_and_saves_its_own(
+    make_store, small_measures
+):
+    """部分保存 (有效行写入，错误行列出): the other unit's changed row is refused by row, the
+    account's own valid row is saved (issue 23, item 4)."""
+    store = make_store(small_measures)
+    own = _aid(store, "demo-m01-t1", "市科委")
+    other = _aid(store, "demo-m02-t1", "市财政局")
+    account = staff(store, "市科委")
+    updates = [
+        Update(own, 0, {"percent": 20}, row=2, sheet="明细"),
+        Update(other, 0, {"percent": 90}, row=3, sheet="明细"),
+    ]
+    result = store.apply(updates, user=account, source="a.xlsx", partial=True)
+    [problem] = result.problems
+    assert (problem.row, problem.sheet, problem.task_id) == (3, "明细", "demo-m02-t1")
+    assert "市财政局" in problem.message
+    assert (_version(store, own), _version(store, other)) == (1, 0)
+    assert store.history()["assignment_id"].astype(int).unique().tolist() == [own]
 
 
 def test_store_rereads_the_account_a_forged_role_grants_nothing(make_store, small_measures):
