@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.measures_csv import build_measures, to_csv_bytes
-from loaders.policy_files import read_sources, write_atomic
+from loaders.policy_files import Draft, read_sources, write_atomic
 from loaders.units import read_units, write_units
 from tracker.errors import PermissionDenied, StoreUnavailable, TrackerError
 from tracker.schema import MEASURES_CSV, SOURCES_DIR, UNITS_CSV
@@ -205,6 +205,31 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_draft(draft: Draft) -> None:
+    """What a drafted policy adds: its tasks, the confidence report, every warning (on
+    stderr) and each unit the register does not know."""
+    from loaders.policy_report import confidence_report
+
+    print(f"{draft.source_name}: {draft.summary()}")
+    for task in draft.tasks_table().to_dict("records"):
+        support = f"；配合：{task['配合单位']}" if task["配合单位"] else ""
+        due = f"；时限：{task['完成时限']}" if task["完成时限"] else ""
+        print(
+            f"{task['任务编号']}\t牵头：{task['牵头单位']}{support}{due}\t{task['任务内容'][:40]}"
+        )
+    for line in confidence_report(draft.policy, draft.frame).lines():
+        print(f"confidence: {line}")
+    for warning in draft.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for unknown in draft.unknown_units:
+        closest = "、".join(unknown.suggestions) or "无"
+        print(
+            f"unknown unit: {unknown.name} ({unknown.tasks} tasks); closest: {closest}; "
+            f"map it with --unit-alias {unknown.name}=UNIT",
+            file=sys.stderr,
+        )
+
+
 def cmd_add(args: argparse.Namespace) -> int:
     """Add a policy from a PDF, DOCX or text file: show what it adds (tasks, units, every
     warning, the plan); publish it with ``--yes``.  Exit 0 shown or published, 2 refused."""
@@ -225,37 +250,26 @@ def cmd_add(args: argparse.Namespace) -> int:
     )
     mapping = dict(_alias(a) for a in args.unit_alias or ())
     draft = policy_files.map_units(draft, mapping)
-    print(f"{draft.source_name}: {draft.summary()}")
-    for task in draft.tasks_table().to_dict("records"):
-        support = f"；配合：{task['配合单位']}" if task["配合单位"] else ""
-        due = f"；时限：{task['完成时限']}" if task["完成时限"] else ""
-        print(
-            f"{task['任务编号']}\t牵头：{task['牵头单位']}{support}{due}\t{task['任务内容'][:40]}"
-        )
-    from loaders.policy_report import confidence_report
-
-    for line in confidence_report(draft.policy, draft.frame).lines():
-        print(f"confidence: {line}")
-    for warning in draft.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    for unknown in draft.unknown_units:
-        closest = "、".join(unknown.suggestions) or "无"
-        print(
-            f"unknown unit: {unknown.name} ({unknown.tasks} tasks); closest: {closest}; "
-            f"map it with --unit-alias {unknown.name}=UNIT",
-            file=sys.stderr,
-        )
+    _print_draft(draft)
     folder = Path(args.sources) if args.sources else policy_files.sources_dir()
     publication = policy_files.prepare(draft, store, folder=folder)
     if publication.replaced:
         print(f"replaces: {'、'.join(publication.replaced)}")
     print_plan(publication.plan)
+    for cut in draft.incomplete:
+        print(f"incomplete: {path.name}, line {cut.line}: publish with --accept-incomplete")
     if not args.yes:
         print("nothing written: check the above, then run again with --yes to publish")
         return EXIT_OK
     out = measures_path(args.out)
     report = policy_files.publish(
-        publication, store, account, folder=folder, measures_csv=out, units_file=units_file
+        publication,
+        store,
+        account,
+        folder=folder,
+        measures_csv=out,
+        units_file=units_file,
+        accept_incomplete=args.accept_incomplete,
     )
     print(f"wrote {folder / draft.source_name} and {out}")
     print_report(report)
@@ -353,7 +367,8 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    """Accounts: add, list, disable, enable, reset a password, set a staff member's units."""
+    """Accounts: add, list, disable, enable, reset a password, set a staff member's units,
+    lift a sign-in lock, issue a one-time code with which the user sets a password."""
     from loaders import policy_files
     from loaders.store_sync import open_store
     from tracker.schema import ACCOUNT_ROLE_LABELS
@@ -396,6 +411,11 @@ def cmd_user(args: argparse.Namespace) -> int:
     elif args.action == "units":
         accounts.set_units(args.name, args.unit or ())
         print(f"units of {args.name}: {'、'.join(args.unit or ()) or '-'}")
+    elif args.action == "unlock":
+        accounts.unlock(args.name)
+        print(f"unlocked {args.name}")
+    elif args.action == "code":  # shown once; the user sets a password with it on sign-in
+        print(f"one-time code for {args.name} (shown once): {accounts.issue_code(args.name)}")
     return EXIT_OK
 
 
@@ -484,8 +504,13 @@ def _add_notice_commands(sub) -> None:
 
 
 def _add_user_command(sub) -> None:
-    user = sub.add_parser("user", help="accounts: add, list, disable, enable, reset, units")
-    user.add_argument("action", choices=["add", "list", "disable", "enable", "reset", "units"])
+    user = sub.add_parser(
+        "user", help="accounts: add, list, disable, enable, reset, units, unlock, code"
+    )
+    user.add_argument(
+        "action",
+        choices=["add", "list", "disable", "enable", "reset", "units", "unlock", "code"],
+    )
     user.add_argument("name", nargs="?", help="username")
     user.add_argument("--role", choices=["staff", "supervisor", "leader", "admin"])
     user.add_argument("--unit", action="append", help="unit a staff account reports for")
@@ -583,6 +608,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--unit-alias", action="append", help="map an unknown unit name: 原名=登记单位 (repeatable)"
     )
     add.add_argument("--yes", action="store_true", help="publish (default: only show)")
+    add.add_argument(
+        "--accept-incomplete",
+        action="store_true",
+        help="publish although the last item is cut off (it is left out; default: exit 2)",
+    )
     add.add_argument("--sources", help="folder of policy texts (default: data/sources)")
     add.add_argument("--out", help="measures CSV (default: TRACKER_MEASURES_CSV or data/)")
     add.add_argument("--units", help="unit register CSV (default: data/units.csv)")

@@ -1,15 +1,22 @@
 """政策任务督办台: the frame only (page config, sign-in gate, navigation, shared filters)."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from pagelogic import views
 from tracker.errors import TrackerError
 from webui import auth, data, drafts, filters, safe
 
-st.set_page_config(page_title="政策任务督办台", page_icon=":material/assignment:", layout="wide")
+FAVICON = str(Path(__file__).resolve().parent / "webui" / "favicon.png")
+
+# The icon is a file of ours: a ":material/…:" page icon made every browser fetch it from
+# fonts.gstatic.com, a request leaving the agency's network on every page.
+st.set_page_config(page_title="政策任务督办台", page_icon=FAVICON, layout="wide")
 
 # Navigation section -> (script, title, icon, url path, who may open it); the first page is
-# the default.  "writes" / "supervises" name the tracker.accounts.Account property required.
+# the default.  "writes" / "supervises" / "administers" name the tracker.accounts.Account
+# property required.
 PAGES = {
     "看板": [
         ("pages/overview.py", "总览", ":material/dashboard:", "", None),
@@ -38,6 +45,7 @@ PAGES = {
         ("pages/excel.py", "导入导出", ":material/swap_vert:", "excel", None),
         ("pages/audit.py", "审计", ":material/history:", "audit", None),
         ("pages/policies.py", "政策库", ":material/library_books:", "policies", "supervises"),
+        ("pages/accounts.py", "账号管理", ":material/manage_accounts:", "accounts", "administers"),
     ],
 }
 

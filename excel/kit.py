@@ -8,10 +8,12 @@ error report, the audit and reminder lists each lay out their own sheets with it
 Speed: openpyxl (write-only mode) owns the workbook — named styles, column widths, frozen
 panes, autofilter, conditional formatting, data validation, charts, print set-up and footer —
 and writes the small sheets and every title/header row.  Long row blocks are rendered
-column-wise with vectorised pandas/numpy string operations (:func:`render_rows`) and spliced
-into the sheet XML openpyxl produced (:func:`save_with_rows`), so per-row Python work is nil.
-Every text cell is an inline *string* cell: a note such as ``=HYPERLINK(...)`` arrives in
-Excel as the text the user typed, never as a formula.
+column-wise by Arrow compute kernels, a chunk of rows at a time (:func:`render_chunks`), and
+spliced into the sheet XML openpyxl produced as the workbook is written
+(:func:`save_with_rows`), so per-row Python work is nil and a city-scale sheet is never held
+whole; a long sheet's texts go once each into a shared-string table (:class:`SharedStrings`).
+Every text cell is a *string* cell (inline or shared): a note such as ``=HYPERLINK(...)``
+arrives in Excel as the text the user typed, never as a formula.
 
 >>> wb = new_workbook()
 >>> ws = wb.create_sheet("明细")
@@ -19,7 +21,7 @@ Excel as the text the user typed, never as a formula.
 >>> style_ids = prepare_sheet(ws, columns)
 >>> ws.append([styled(ws, c.header, "r_header") for c in columns])
 >>> rows = render_rows(pd.DataFrame({"note": ["=1+1"]}), columns, style_ids, first_row=2)
->>> b'<t xml:space="preserve">=1+1</t>' in rows  # a string cell, never a formula
+>>> b't="inlineStr"><is><t>=1+1</t>' in rows  # a string cell, never a formula
 True
 >>> data = save_with_rows(wb, {ws: rows})
 """
@@ -29,13 +31,15 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.formatting.rule import CellIsRule
@@ -72,7 +76,6 @@ FONT_NAME = "等线"
 TASK_ID_HEADER, UNIT_HEADER, VERSION_HEADER = "任务编号", "责任单位", "版本"
 TASK_TEXT_HEADER = "任务内容"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-_CONTROL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -166,11 +169,14 @@ def new_workbook() -> Workbook:
 
 
 def styled(ws: Sheet, value: str | float | date | datetime | None, style: str) -> Cell:
-    """A write-only cell; strings are always string cells (never formulas)."""
+    """A write-only cell; strings are always string cells (never formulas), escaped as
+    :func:`excel_text` escapes every cell."""
     cell = WriteOnlyCell(ws)
-    cell.value = value
     if isinstance(value, str):
+        cell.value = _escape_one(value[:MAX_TEXT_CHARS])
         cell.data_type = "s"
+    else:
+        cell.value = value
     cell.style = style
     return cell
 
@@ -197,36 +203,212 @@ class Column:
     hidden: bool = False
 
 
-def clean_text(values: pd.Series) -> pd.Series:
-    """Text as a string column Excel can hold: no XML-illegal control characters, at most
-    32,767 characters.  Checks are vectorised and the rare fix-ups run only when needed."""
+# ``_xHHHH_`` is how OOXML writes a character in text; a reader turns it back into that
+# character, so literal text of that shape must have its underscore escaped as ``_x005F_``.
+_LOOKS_ESCAPED = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+# Carriage returns (XML readers turn them into line feeds) and characters XML cannot carry.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_NEEDS_ESCAPE = "_x[0-9A-Fa-f]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]"
+
+
+def _escape_one(text: str) -> str:
+    text = _LOOKS_ESCAPED.sub("_x005F_", text)
+    return _UNWRITABLE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def excel_text(values: pd.Series) -> pd.Series:
+    """Text escaped the way Excel itself writes it, so every reader gives back the original:
+    the one escaping rule of every cell any workbook here writes (:func:`render_rows` and
+    :func:`styled` apply it, after cutting text to the 32,767 characters a cell holds).
+
+    A literal ``_x0041_`` becomes ``_x005F_x0041_`` (read back as ``_x0041_``, not ``A``); a
+    carriage return or a control character becomes ``_x000D_`` / ``_x0001_`` instead of
+    being normalised or dropped.  (The store refuses control characters on entry, so only
+    data saved before that rule can hold one; importing it back then names the cell.)
+    Vectorised: rows without anything to escape are not touched.
+
+    >>> excel_text(pd.Series(["_x0041_", "a" + chr(13) + "b", "普通"])).tolist()
+    ['_x005F_x0041_', 'a_x000D_b', '普通']
+    """
     if isinstance(values.dtype, pd.StringDtype):
         text = values.fillna("")
     else:
         text = values.astype(object).where(values.notna(), "").astype(str)
     if not len(text):
         return text
-    bad = text.str.contains(_CONTROL_CHARS, regex=True)
-    if bad.any():
-        text = text.where(~bad, text[bad].str.replace(_CONTROL_CHARS, "", regex=True))
-    if text.str.len().max() > MAX_TEXT_CHARS:
-        text = text.str.slice(0, MAX_TEXT_CHARS)
+    marked = text.str.contains(_NEEDS_ESCAPE, regex=True)
+    if not marked.any():
+        return text
+    return text.where(~marked, text[marked].map(_escape_one))
+
+
+def _fitting(values: pd.Series) -> pd.Series:
+    """Text cut to what one cell holds (the store refuses longer text on entry)."""
+    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+        lengths = values.str.len()
+        if len(values) and lengths.max() > MAX_TEXT_CHARS:
+            return values.where(~(lengths > MAX_TEXT_CHARS), values.str.slice(0, MAX_TEXT_CHARS))
+    return values
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Text as a cell holds it: cut to the 32,767 characters a cell takes, then escaped by
+    the one rule of every workbook (:func:`excel_text`)."""
+    return excel_text(_fitting(values))
+
+
+def _xml_escape(text: pa.Array) -> pa.Array:
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        text = pc.replace_substring(text, raw, entity)
     return text
 
 
-def _xml_escape(values: pd.Series) -> np.ndarray:
-    escaped = (
-        values.str.replace("&", "&amp;", regex=False)
-        .str.replace("<", "&lt;", regex=False)
-        .str.replace(">", "&gt;", regex=False)
-    )
-    return escaped.to_numpy(dtype=object)
+def _arrow_text(text: pd.Series) -> pa.Array:
+    """Cleaned text as an Arrow string array (UTF-8: a lone surrogate, possible only in
+    object-backed text, is dropped)."""
+    try:
+        return pa.array(text, type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeEncodeError):
+        fixed = [_ILLEGAL_XML.sub("", str(value)) for value in text]
+        return pa.array(fixed, type=pa.string())
 
 
 def _serial(values: pd.Series) -> pd.Series:
     """Excel serial day numbers (1900 date system) for dates/datetimes; NaN for blanks."""
     stamps = pd.to_datetime(values, errors="coerce")
     return (stamps - _EXCEL_EPOCH) / pd.Timedelta(days=1)
+
+
+def _shown(values: pd.Series, kind: str) -> tuple[pa.Array, np.ndarray]:
+    """A column's cell values as the text of their ``<v>``/``<t>`` element, and which are
+    blank."""
+    if kind == "text":
+        text = clean_text(values)
+        return _xml_escape(_arrow_text(text)), (text == "").to_numpy(dtype=bool)
+    if kind in ("int", "number"):
+        numeric = pd.to_numeric(values, errors="coerce")
+        filled = numeric.fillna(0)
+        typed = filled.astype("int64") if kind == "int" else filled.astype("float64")
+        return _as_text(typed), numeric.isna().to_numpy(dtype=bool)
+    if kind in ("date", "datetime"):
+        serial = _serial(values)
+        if kind == "date":
+            return _as_text(serial.fillna(0).round().astype("int64")), serial.isna().to_numpy(bool)
+        # whole seconds, so the value shown is exactly the stored time
+        seconds = ((serial.fillna(0) * 86400).round() / 86400).astype("float64")
+        return _as_text(seconds), serial.isna().to_numpy(dtype=bool)
+    raise ValueError(f"unknown column kind {kind}")
+
+
+def _as_text(numbers: pd.Series | np.ndarray) -> pa.Array:
+    return pc.cast(pa.array(np.asarray(numbers)), pa.string())
+
+
+class SharedStrings:
+    """A workbook's shared-string table (``xl/sharedStrings.xml``): text cells refer to it
+    by number, so each distinct text of a long sheet (a task's text repeats for each of its
+    units, a policy's title for each of its tasks) is cleaned, escaped and stored once."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def refer(self, values: pd.Series) -> tuple[pa.Array, np.ndarray]:
+        """Each value's number in the table as text (its distinct texts added), and which
+        are blank."""
+        codes, uniques = pd.factorize(values)
+        texts = clean_text(pd.Series(uniques, dtype=object)).tolist()
+        ids = np.array([self._ids.setdefault(t, len(self._ids)) if t else -1 for t in texts])
+        refs = np.append(ids, -1)[codes]  # a missing value's code is -1: the appended blank
+        return _as_text(refs), refs < 0
+
+    def xml(self) -> memoryview | bytes:
+        """The table as the part's XML."""
+        head = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns='
+            f'"{SHEET_MAIN_NS}" count="{len(self._ids)}" uniqueCount="{len(self._ids)}">'
+        ).encode()
+        if not self._ids:
+            return head + b"</sst>"
+        texts = _xml_escape(_arrow_text(pd.Series(list(self._ids), dtype=object)))
+        items = pc.binary_join_element_wise('<si><t xml:space="preserve">', texts, "</t></si>", "")
+        return b"".join([head, _utf8(items), b"</sst>"])
+
+
+SHEET_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_SST_RELATIONSHIP = (
+    '<Relationship Id="rIdSharedStrings" Target="sharedStrings.xml" Type='
+    '"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>'
+)
+_SST_CONTENT_TYPE = (
+    '<Override PartName="/xl/sharedStrings.xml" ContentType='
+    '"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+# What a shared-string table adds to the parts openpyxl wrote: a relationship, a type.
+_SST_ADDITIONS = {
+    "xl/_rels/workbook.xml.rels": (b"</Relationships>", _SST_RELATIONSHIP.encode()),
+    "[Content_Types].xml": (b"</Types>", _SST_CONTENT_TYPE.encode()),
+}
+
+
+CHUNK_ROWS = 10_000  # rows rendered at once: memory stays flat whatever the sheet's length
+ZIP_LEVEL = 1  # deflate level: the fastest, 20% larger than level 3 and 5× smaller than none
+
+
+def render_chunks(
+    frame: pd.DataFrame,
+    columns: Sequence[Column],
+    style_ids: Mapping[str, int],
+    first_row: int,
+    heights: np.ndarray | None = None,
+    strings: SharedStrings | None = None,
+) -> Iterator[memoryview]:
+    """``<row>`` elements for ``frame`` starting at sheet row ``first_row``, rendered
+    column-wise by Arrow compute kernels ``CHUNK_ROWS`` rows at a time, each chunk's UTF-8
+    bytes as one buffer; ``heights`` (points, one per row) are written as the rows' heights
+    when given (not marked custom: a spreadsheet may still refit a row once its text is
+    edited).  With ``strings``, text cells refer to that shared-string table instead of
+    holding their text (pass the same table to :func:`save_with_rows`)."""
+    for start in range(0, len(frame), CHUNK_ROWS):
+        part = frame.iloc[start : start + CHUNK_ROWS]
+        numbers = _as_text(np.arange(first_row + start, first_row + start + len(part)))
+        cells: list[pa.Array | str] = ['<row r="', numbers]
+        if heights is not None:
+            points = np.round(np.asarray(heights[start : start + len(part)], "float64"), 1)
+            cells += ['" ht="', _as_text(points)]
+        cells.append('">')
+        for index, col in enumerate(columns, start=1):
+            head = pc.binary_join_element_wise(
+                f'<c r="{get_column_letter(index)}', numbers, f'" s="{style_ids[col.style]}"', ""
+            )
+            if col.kind == "text" and strings is not None:
+                shown, blank = strings.refer(part[col.key])
+                body = pc.binary_join_element_wise(head, ' t="s"><v>', shown, "</v></c>", "")
+                cells.append(pc.if_else(blank, pc.binary_join_element_wise(head, "/>", ""), body))
+                continue
+            shown, blank = _shown(part[col.key], col.kind)
+            if col.kind == "text":  # xml:space only where a space at either end needs it
+                spaced = pc.match_substring_regex(shown, r"^\s|\s$")
+                opening = pc.if_else(spaced, _PRESERVED, _INLINE)
+                body = pc.binary_join_element_wise(head, opening, shown, "</t></is></c>", "")
+            else:
+                body = pc.binary_join_element_wise(head, "><v>", shown, "</v></c>", "")
+            cells.append(pc.if_else(blank, pc.binary_join_element_wise(head, "/>", ""), body))
+        cells.append("</row>")
+        rows = pc.binary_join_element_wise(*cells, "")
+        yield _utf8(rows)
+
+
+_INLINE = ' t="inlineStr"><is><t>'
+_PRESERVED = ' t="inlineStr"><is><t xml:space="preserve">'
+
+
+def _utf8(strings: pa.Array) -> memoryview:
+    """The UTF-8 bytes of an Arrow string array's values one after another, without a copy."""
+    if strings.null_count:
+        raise ValueError("a rendered row is null")
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)
+    first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
+    return memoryview(strings.buffers()[2])[first:last]
 
 
 def render_rows(
@@ -236,53 +418,8 @@ def render_rows(
     first_row: int,
     heights: np.ndarray | None = None,
 ) -> bytes:
-    """``<row>`` elements for ``frame`` starting at sheet row ``first_row``, column-wise;
-    ``heights`` (points, one per row) are written as the rows' heights when given (not
-    marked custom: a spreadsheet may still refit a row once its text is edited)."""
-    n = len(frame)
-    if n == 0:
-        return b""
-    numbers = np.arange(first_row, first_row + n).astype(str).astype(object)
-    grid = np.empty((n, len(columns) + 2), dtype=object)
-    if heights is None:
-        grid[:, 0] = '<row r="' + numbers + '">'
-    else:
-        points = np.round(np.asarray(heights, dtype="float64"), 1).astype(str).astype(object)
-        grid[:, 0] = '<row r="' + numbers + '" ht="' + points + '">'
-    grid[:, -1] = "</row>"
-    for index, col in enumerate(columns, start=1):
-        ref = f'<c r="{get_column_letter(index)}' + numbers
-        style = f'" s="{style_ids[col.style]}"'
-        empty = ref + style + "/>"
-        values = frame[col.key]
-        if col.kind == "text":
-            text = clean_text(values)
-            body = ref + style + ' t="inlineStr"><is><t xml:space="preserve">'
-            body = body + _xml_escape(text) + "</t></is></c>"
-            blank = (text == "").to_numpy()
-        elif col.kind in ("int", "number"):
-            numeric = pd.to_numeric(values, errors="coerce")
-            blank = numeric.isna().to_numpy()
-            filled = numeric.fillna(0)
-            typed = filled.astype("int64") if col.kind == "int" else filled.astype("float64")
-            shown = typed.astype(str).to_numpy(dtype=object)
-            body = ref + style + "><v>" + shown + "</v></c>"
-        elif col.kind in ("date", "datetime"):
-            serial = _serial(values)
-            blank = serial.isna().to_numpy()
-            if col.kind == "date":
-                days = serial.fillna(0).round().astype("int64").astype(str)
-            else:  # whole seconds, so the value shown is exactly the stored time
-                days = ((serial.fillna(0) * 86400).round() / 86400).astype(str)
-            body = ref + style + "><v>" + days.to_numpy(dtype=object) + "</v></c>"
-        else:
-            raise ValueError(f"unknown column kind {col.kind}")
-        grid[:, index] = np.where(blank, empty, body)
-    xml = "".join(grid.ravel().tolist())
-    try:
-        return xml.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates (only possible in object-backed text)
-        return _ILLEGAL_XML.sub("", xml).encode("utf-8")
+    """:func:`render_chunks` as one block of bytes, for a sheet short enough to hold whole."""
+    return b"".join(render_chunks(frame, columns, style_ids, first_row, heights))
 
 
 def prepare_sheet(ws: Sheet, columns: Sequence[Column]) -> dict[str, int]:
@@ -301,8 +438,15 @@ def style_id(ws: Sheet, style: str) -> int:
     return probe.style_id
 
 
-def save_with_rows(wb: Workbook, blocks: Mapping[Sheet, bytes]) -> bytes:
-    """Save ``wb`` and splice each pre-rendered row block at the end of its sheet's data."""
+def save_with_rows(
+    wb: Workbook,
+    blocks: Mapping[Sheet, bytes | Iterable[bytes | memoryview]],
+    strings: SharedStrings | None = None,
+) -> bytes:
+    """Save ``wb`` and splice each row block at the end of its sheet's data; a block is bytes
+    or an iterable of byte chunks (:func:`render_chunks`), written as it is produced so a
+    long sheet is never held whole.  ``strings``, the table the blocks refer to, is written
+    last, once every block has filled it."""
     raw = workbook_bytes(wb)
     targets = {ws.path.lstrip("/"): rows for ws, rows in blocks.items() if rows}
     if not targets:
@@ -310,10 +454,13 @@ def save_with_rows(wb: Workbook, blocks: Mapping[Sheet, bytes]) -> bytes:
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(raw)) as zin,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=3) as zout,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as zout,
     ):
         for info in zin.infolist():
             body = zin.read(info.filename)
+            if strings is not None and info.filename in _SST_ADDITIONS:
+                end, addition = _SST_ADDITIONS[info.filename]
+                body = body.replace(end, addition + end)
             rows = targets.get(info.filename)
             if rows is None:
                 zout.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED)
@@ -321,8 +468,11 @@ def save_with_rows(wb: Workbook, blocks: Mapping[Sheet, bytes]) -> bytes:
             cut = body.rindex(b"</sheetData>")
             with zout.open(info.filename, "w", force_zip64=True) as fh:
                 fh.write(body[:cut])
-                fh.write(rows)
+                for chunk in [rows] if isinstance(rows, bytes) else rows:
+                    fh.write(chunk)
                 fh.write(body[cut:])
+        if strings is not None:
+            zout.writestr("xl/sharedStrings.xml", strings.xml())
     return out.getvalue()
 
 
@@ -337,13 +487,40 @@ def setup_print(ws: Sheet, title_rows: str, *, landscape: bool = True) -> None:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.left = ws.page_margins.right = PRINT_SIDE_MARGIN
     ws.print_title_rows = title_rows
     footer = HeaderFooterItem()
     footer.center.text = "第 &P 页，共 &N 页"
     footer.center.font = FONT_NAME
     footer.right.text = "&A"
     ws.HeaderFooter.oddFooter = footer
+
+
+# A4 in points, and the side margins setup_print leaves (inches).
+A4_POINTS = (595.3, 841.9)
+PRINT_SIDE_MARGIN = 0.4
+
+
+def column_points(width: float) -> float:
+    """The printed width in points of a column ``width`` characters wide: Excel's
+    ``7 * width + 5`` pixels of the 7-pixel digit, at 0.75 pt a pixel (LibreOffice prints
+    the same)."""
+    return (7 * width + 5) * 0.75
+
+
+def fit_scale(widths: Sequence[float], *, landscape: bool = True) -> float:
+    """The scale "one page wide" prints columns of these ``widths`` at on A4 (1.0 when they
+    fit as they are; spreadsheets never enlarge).  Text of ``size`` pt prints at
+    ``size * fit_scale(...)`` pt, so a sheet can be held to a readable size.
+
+    >>> round(fit_scale([16, *[9] * 8, 10, 7, 7, 7]), 2)  # 汇总's table: fits as it is
+    1.0
+    >>> round(fit_scale([30] * 10), 2)  # 300 characters wide: about half
+    0.49
+    """
+    page = A4_POINTS[1] if landscape else A4_POINTS[0]
+    printable = page - 2 * 72 * PRINT_SIDE_MARGIN
+    return min(1.0, printable / sum(column_points(w) for w in widths))
 
 
 def _label_fills(ws: Sheet, ref: str, labels: Mapping[str, str], colors: Mapping[str, str]):

@@ -50,7 +50,7 @@ from excel.kit import (
     setup_print,
     styled,
 )
-from excel.read_match import LOOKUP_CHUNK, plan_updates
+from excel.read_match import LOOKUP_CHUNK, plan_updates, task_names
 from excel.read_sheet import (
     FIELD_BY_HEADER,
     KNOWN_HEADERS,
@@ -63,6 +63,7 @@ from excel.read_sheet import (
 from excel.safety import open_package
 from tracker.accounts import Account
 from tracker.errors import Conflict, ConflictError, PermissionDenied, Problem, ValidationError
+from tracker.labels import TASK_LABEL
 from tracker.schema import PROGRESS_FIELDS
 from tracker.store import DIFF_COLUMNS, Store
 
@@ -104,12 +105,15 @@ class ImportResult:
     all_or_nothing: bool = False
     written: bool = False
     skipped_unchanged_stale: int = 0
+    skipped_other_units: int = 0  # rows of units the importer does not report for, unchanged
 
     @property
     def changed_assignments(self) -> int:
         return int(self.diffs["assignment_id"].nunique()) if len(self.diffs) else 0
 
     rows_by_assignment: dict[int, int] = field(default_factory=dict)
+    # task_id -> 〔2025〕11号·1-2 (tracker.labels) for the tasks the tables below name
+    task_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def refused_rows(self) -> int:
@@ -137,6 +141,8 @@ class ImportResult:
         else:
             outcome = f"内容与系统一致，修改了 {counts}"
         text = f"{self.file_name}（工作表「{self.sheet}」）：读取 {self.rows_read} 行，{outcome}"
+        if self.skipped_other_units:
+            text += f"；其他单位的 {self.skipped_other_units} 行与系统一致，已跳过"
         if self.problems:
             text += f"；{len(self.problems)} 处错误"
         if self.conflicts:
@@ -210,16 +216,29 @@ def import_workbook(
             applied = store.apply(updates, user=user, source=file_name, partial=not all_or_nothing)
         except ValidationError as exc:
             result.problems.extend(exc.problems or [Problem(exc.message, sheet=parsed.sheet)])
-            return result
+            return _named(result, store)
         except ConflictError as exc:
             result.conflicts.extend(exc.conflicts)
-            return result
+            return _named(result, store)
         result.written = len(applied.diffs) > 0
     result.diffs = applied.diffs
+    result.skipped_other_units = applied.other_units_unchanged
     result.problems.extend(applied.problems)
     result.conflicts.extend(applied.conflicts)
     result.warnings.extend(applied.warnings)
-    return _count_untouched(result, kept_theirs)
+    return _named(_count_untouched(result, kept_theirs), store)
+
+
+def _named(result: ImportResult, store: Store) -> ImportResult:
+    """The result with the labels of the tasks its tables name (people know a task by its
+    文号 and measure; the file's 任务编号 stays beside it)."""
+    ids = [
+        *result.diffs["task_id"].astype(str),
+        *(p.task_id for p in result.problems if p.task_id),
+        *(c.task_id for c in result.conflicts),
+    ]
+    result.task_labels = task_names(store, ids) if ids else {}
+    return result
 
 
 def _count_untouched(result: ImportResult, kept_theirs: set[int]) -> ImportResult:
@@ -238,11 +257,13 @@ ERROR_COLUMNS = [
     Column("row", "行号", 7, "int", "r_int"),
     Column("column", "列", 12),
     Column("value", "值", 24, style="r_wrap"),
+    Column("task", TASK_LABEL, 16),
     Column("task_id", TASK_ID_HEADER, 18),
     Column("message", "原因", 60, style="r_wrap"),
 ]
 CONFLICT_COLUMNS = [
     Column("row", "行号", 7, "int", "r_int"),
+    Column("task", TASK_LABEL, 16),
     Column("task_id", TASK_ID_HEADER, 18),
     Column("unit", UNIT_HEADER, 14),
     Column("base_version", "模板版本", 9, "int", "r_int"),
@@ -254,16 +275,18 @@ CONFLICT_COLUMNS = [
 
 
 def diffs_frame(result: ImportResult) -> pd.DataFrame:
-    """The preview table: one row per changed field, old -> new, with Chinese headers."""
+    """The preview table: one row per changed field, old -> new, with Chinese headers; the
+    task by its label, its 任务编号 last (a page shows it on request)."""
     diffs = result.diffs
     return pd.DataFrame(
         {
             "行号": diffs["row"],
-            TASK_ID_HEADER: diffs["task_id"],
+            TASK_LABEL: diffs["task_id"].astype(str).map(result.task_labels).fillna(""),
             UNIT_HEADER: diffs["unit"],
             "字段": diffs["field"].map(PROGRESS_FIELDS).fillna(diffs["field"]),
             "原值": diffs["old"],
             "新值": diffs["new"],
+            TASK_ID_HEADER: diffs["task_id"],
         }
     ).reset_index(drop=True)
 
@@ -276,6 +299,7 @@ def problems_frame(result: ImportResult) -> pd.DataFrame:
             "row": p.row,
             "column": p.column or "",
             "value": "" if p.value is None else str(p.value),
+            "task": result.task_labels.get(p.task_id or "", ""),
             "task_id": p.task_id or "",
             "message": p.message,
         }
@@ -289,6 +313,7 @@ def conflicts_frame(result: ImportResult) -> pd.DataFrame:
     rows = [
         {
             "row": result.rows_by_assignment.get(c.assignment_id),
+            "task": result.task_labels.get(c.task_id, ""),
             "task_id": c.task_id,
             "unit": c.unit,
             "base_version": c.base_version,

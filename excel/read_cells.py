@@ -7,14 +7,11 @@ checking stays cheap next to reading (:mod:`excel.read_sheet` calls these).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from tracker.progress import is_blank, normalize_value
 from tracker.schema import TEXT_FIELDS
-
-_DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
 
 def cell_text(value: object) -> str:
@@ -31,17 +28,12 @@ def cell_value(name: str, value: object) -> object:
 
     What only a file can hold is settled first: a number that is not one (a cell holding
     ``inf`` or ``1e400`` reads as infinity, never as blank), a date typed as a plain number or
-    a time, 2026年12月31日 written in Chinese.
+    a time.  Dates typed as text are read strictly by the store's rule
+    (:func:`tracker.progress.parse_day`: 2026年12月31日 too, 2025-13-45 refused).
     """
     if name == "due_date":
         if isinstance(value, time | timedelta | int | float):
             raise ValueError("完成时限必须是日期（如 2026-12-31），不是数字或时间")
-        match = _DATE_TEXT.match(value) if isinstance(value, str) else None
-        if match:
-            try:
-                value = date(*(int(g) for g in match.groups()))
-            except ValueError:
-                raise ValueError("完成时限不是有效日期") from None
     elif isinstance(value, float) and not math.isfinite(value):
         if name in TEXT_FIELDS:
             raise ValueError(f"不是有效的数值（{value}）")

@@ -11,6 +11,7 @@ import pandas as pd
 from excel.kit import TASK_ID_HEADER, TASK_TEXT_HEADER, UNIT_HEADER
 from excel.read_sheet import ParsedRow, ParsedSheet, RowAt
 from tracker.errors import Problem
+from tracker.labels import labels_by_task
 from tracker.progress import Update
 from tracker.store import Store, history_text
 
@@ -24,11 +25,23 @@ def _lookup(store: Store, task_ids: list[str]) -> dict[tuple[str, str], tuple[in
     unique = list(dict.fromkeys(task_ids))
     for start in range(0, len(unique), LOOKUP_CHUNK):
         frame = store.find_assignments(unique[start : start + LOOKUP_CHUNK])
-        for aid, task_id, unit, version, text in frame[
-            ["assignment_id", "task_id", "unit", "version", "task_text"]
-        ].itertuples(index=False, name=None):
+        # Whole columns as lists: iterating Arrow-backed text cell by cell is slow.
+        columns = ["assignment_id", "task_id", "unit", "version", "task_text"]
+        for aid, task_id, unit, version, text in zip(
+            *(frame[c].tolist() for c in columns), strict=True
+        ):
             found[(task_id, unit)] = (int(aid), int(version), str(text))
     return found
+
+
+def task_names(store: Store, task_ids: list[str]) -> dict[str, str]:
+    """task_id -> how people name the task (:func:`tracker.labels.task_label`), for the
+    known ones among ``task_ids``: what the result tables show beside the file's 任务编号."""
+    names: dict[str, str] = {}
+    unique = list(dict.fromkeys(task_ids))
+    for start in range(0, len(unique), LOOKUP_CHUNK):
+        names.update(labels_by_task(store.find_assignments(unique[start : start + LOOKUP_CHUNK])))
+    return names
 
 
 def _keep_newer_on_stale(store: Store, stale: list[Update]) -> set[int]:

@@ -20,7 +20,14 @@ from tracker.progress import is_blank
 
 SHEET_LIST = "催办清单"
 SHEET_SUMMARY = "按单位汇总"
-WIDTHS = {"责任单位": 16, "任务编号": 24, "任务内容": 50, "催办事项": 22, "最近催办": 18}
+WIDTHS = {
+    "责任单位": 16,
+    "任务": 18,
+    "任务编号": 24,
+    "任务内容": 50,
+    "催办事项": 22,
+    "最近催办": 18,
+}
 
 
 def build_reminder_workbook(reminders: pd.DataFrame, summary: pd.DataFrame, title: str) -> bytes:

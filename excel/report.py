@@ -10,7 +10,8 @@ See ``bench/excel_export.py`` for the speed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -19,6 +20,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from excel.kit import (
     TASK_ID_HEADER,
@@ -26,12 +28,14 @@ from excel.kit import (
     UNIT_HEADER,
     VERSION_HEADER,
     Column,
+    SharedStrings,
     Sheet,
     labelled,
     light_rules,
     new_workbook,
     percent_validation,
     prepare_sheet,
+    render_chunks,
     render_rows,
     save_with_rows,
     setup_print,
@@ -69,35 +73,34 @@ SUMMARY_NOTES = [
 POLICY_NOTES = ["tasks", "units", "done", "delayed", "share_done"]
 
 # 明细 is a data sheet (filter it, import it back) and a printed one: every column stays, in
-# this order, but only the first DETAIL_PRINTED go on paper — what a reader needs, narrow
-# enough that one A4 landscape width prints at about 90% (10 pt text stays ~9 pt) instead
-# of squeezing all 19 to half size.  Long texts wrap within their column.
+# this order, and every column goes on paper one A4 landscape page wide (the hidden 版本
+# excepted).  The widths are as narrow as their texts allow, long texts wrap within their
+# column, so the 20 columns print at about 70% (10 pt text ~7 pt) and not half size.
 DETAIL_COLUMNS: list[Column] = [
-    Column("doc_no", "文号", 10, style="r_wrap"),
-    Column("measure_no", "措施", 5, "int", "r_int"),
-    Column("task_id", TASK_ID_HEADER, 11, style="r_wrap"),
-    Column("task_text", TASK_TEXT_HEADER, 32, style="r_wrap"),
-    Column("unit", UNIT_HEADER, 10, style="r_wrap"),
-    Column("role_label", "角色", 5, style="r_center"),
-    Column("status_label", PROGRESS_FIELDS["status"], 7, style="r_center"),
-    Column("percent", PROGRESS_FIELDS["percent"], 11, "int", "r_int"),
-    Column("due_date", PROGRESS_FIELDS["due_date"], 11, "date", "r_date"),
-    Column("light_label", "预警", 5, style="r_center"),
-    Column("note", PROGRESS_FIELDS["note"], 22, style="r_wrap"),
-    Column("next_step", PROGRESS_FIELDS["next_step"], 16, style="r_wrap"),
-    Column("problems", PROGRESS_FIELDS["problems"], 12, style="r_wrap"),
-    # not printed: references and bookkeeping
-    Column("collective", "所属集体单位", 10, style="r_wrap"),  # 各区政府 on a district's row
-    Column("evidence", PROGRESS_FIELDS["evidence"], 16, style="r_wrap"),
-    Column("evidence_count", "佐证文件数", 8, "int", "r_int"),
-    Column("evidence_files", "佐证文件", 24, style="r_wrap"),
-    Column("updated_by", "更新人", 9),
+    Column("doc_no", "文号", 9, style="r_wrap"),
+    Column("measure_no", "措施", 4, "int", "r_int"),
+    Column("task_id", TASK_ID_HEADER, 10, style="r_wrap"),
+    Column("task_text", TASK_TEXT_HEADER, 24, style="r_wrap"),
+    Column("unit", UNIT_HEADER, 9, style="r_wrap"),
+    Column("role_label", "角色", 4, style="r_center"),
+    Column("status_label", PROGRESS_FIELDS["status"], 6, style="r_center"),
+    Column("percent", PROGRESS_FIELDS["percent"], 6, "int", "r_int"),
+    Column("due_date", PROGRESS_FIELDS["due_date"], 10, "date", "r_date"),
+    Column("light_label", "预警", 4, style="r_center"),
+    Column("note", PROGRESS_FIELDS["note"], 16, style="r_wrap"),
+    Column("next_step", PROGRESS_FIELDS["next_step"], 12, style="r_wrap"),
+    Column("problems", PROGRESS_FIELDS["problems"], 10, style="r_wrap"),
+    # references and bookkeeping
+    Column("collective", "所属集体单位", 7, style="r_wrap"),  # 各区政府 on a district's row
+    Column("evidence", PROGRESS_FIELDS["evidence"], 10, style="r_wrap"),
+    Column("evidence_count", "佐证文件数", 5, "int", "r_int"),
+    Column("evidence_files", "佐证文件", 12, style="r_wrap"),
+    Column("updated_by", "更新人", 7),
     Column("updated_at", "更新时间", 16, "datetime", "r_datetime"),
-    Column("policy_title", "政策名称", 28, style="r_wrap"),
-    Column("measure_title", "措施名称", 24, style="r_wrap"),
+    Column("policy_title", "政策名称", 14, style="r_wrap"),
+    Column("measure_title", "措施名称", 12, style="r_wrap"),
     Column("version", VERSION_HEADER, 6, "int", "r_int", hidden=True),
 ]
-DETAIL_PRINTED = 13  # 文号 … 存在问题
 LINE_POINTS = 13.5  # one line of 10 pt 等线, with leading
 MIN_ROW_POINTS = 15.0
 MAX_ROW_POINTS = 409.0  # Excel's largest row height
@@ -143,20 +146,17 @@ def build_report(
     tasks = aggregate.task_frame(rows, today)
     head = aggregate.headline(rows, today, tasks)
     wb = new_workbook()
-    blocks = dict(
-        [
-            _summary_sheet(wb, rows, head, titles[SHEET_SUMMARY]),
-            _policy_sheet(
-                wb, aggregate.measure_progress(rows, today, tasks), head, titles[SHEET_POLICY]
-            ),
-            _detail_sheet(wb, rows, titles[SHEET_DETAIL]),
-        ]
-    )
+    strings = SharedStrings()
+    summary = _summary_sheet(wb, rows, head, titles[SHEET_SUMMARY])
+    measures = aggregate.measure_progress(rows, today, tasks)
+    policy = _policy_sheet(wb, measures, head, titles[SHEET_POLICY])
+    detail = _detail_sheet(wb, rows, titles[SHEET_DETAIL], strings)
+    blocks: dict[Sheet, bytes | Iterator[memoryview]] = dict([summary, policy, detail])
     if rankings is not None:
         _rankings_sheet(wb, rankings, today)
     wb.properties.title = "政策任务进度报表"
     wb.properties.creator = "政策任务督办台"
-    return save_with_rows(wb, blocks)
+    return save_with_rows(wb, blocks, strings)
 
 
 def with_evidence(rows: pd.DataFrame, evidence: pd.DataFrame | None) -> pd.DataFrame:
@@ -172,6 +172,10 @@ def with_evidence(rows: pd.DataFrame, evidence: pd.DataFrame | None) -> pd.DataF
 
 
 SHEET_RANKINGS = "通报"
+# 通报's columns: figures 9 wide (their headers wrap), so the 15 columns print one A4
+# landscape page wide at about 90 % (at 11 wide, 79 %).
+RANKING_WIDTHS = {ranks.UNIT: 16, ranks.RANK: 5, ranks.NOTE: 24}
+RANKING_FIGURE_WIDTH = 9
 
 
 def _rankings_sheet(wb: Workbook, table: pd.DataFrame, today: date) -> None:
@@ -180,10 +184,11 @@ def _rankings_sheet(wb: Workbook, table: pd.DataFrame, today: date) -> None:
     ws = wb.create_sheet(SHEET_RANKINGS)
     period = table.attrs.get("period") or ranks.period_of(today)
     for index, column in enumerate(ranks.RANKING_COLUMNS, start=1):
-        width = {ranks.UNIT: 16, ranks.RANK: 6, ranks.NOTE: 24}.get(column, 11)
+        width = RANKING_WIDTHS.get(column, RANKING_FIGURE_WIDTH)
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "C3"
     setup_print(ws, "1:2")
+    ws.row_dimensions[2].height = 3 * LINE_POINTS + 1.5  # headers wrap to up to three lines
     title = f"督办通报（本期 {period}，上期 {ranks.previous_period(period)}）　报告日期：{today}"
     ws.append([styled(ws, title, "r_title")])
     ws.append([styled(ws, c, "r_header") for c in ranks.RANKING_COLUMNS])
@@ -262,34 +267,53 @@ def _summary_sheet(
     ws.append([])
     ws.append([styled(ws, "各责任单位分工情况（每个单位按自己的分工和状态计）", "r_subtitle")])
     ws.append([styled(ws, h, "r_header") for h in SUMMARY_COLUMNS])
-    units = len(table) - 1
-    if units > 0:
-        chart = BarChart()
-        chart.type = "bar"
-        chart.grouping = "stacked"
-        chart.overlap = 100
-        chart.title = "各责任单位任务分工按状态分布"
-        chart.y_axis.title = "分工数"
-        chart.x_axis.scaling.orientation = "maxMin"  # first unit on top, like the table
-        first_status = SUMMARY_COLUMNS.index(STATUS_LABELS[DONE]) + 1
-        data = Reference(
-            ws,
-            min_col=first_status,
-            max_col=first_status + 4,
-            min_row=header_row,
-            max_row=header_row + units,
-        )
-        chart.add_data(data, titles_from_data=True)
-        chart.set_categories(
-            Reference(ws, min_col=1, min_row=header_row + 1, max_row=header_row + units)
-        )
-        for series, code in zip(chart.series, CHART_STATUSES, strict=True):
-            series.graphicalProperties.solidFill = STATUS_COLORS[code].lstrip("#")
-            series.graphicalProperties.line.solidFill = STATUS_COLORS[code].lstrip("#")
-        chart.width = 18
-        chart.height = max(7.5, 0.55 * units + 3)
-        ws.add_chart(chart, f"{get_column_letter(len(SUMMARY_COLUMNS) + 2)}{header_row}")
+    chart_row = header_row + len(table) + len(aggregate.notes(*SUMMARY_NOTES)) + 2
+    chart_rows = _summary_chart(ws, header_row, len(table) - 1, chart_row)
+    # On paper: the table's columns only, at full size (SUMMARY_SCALE), the chart under
+    # it on a page of its own.  Beside the table it made the page 1.5 times as wide, and
+    # "one page wide" printed the table at 68 %.
+    ws.print_area = f"A1:{last_col}{chart_row + chart_rows}"
+    if chart_rows:
+        ws.row_breaks.append(Break(id=chart_row - 1))
     return ws, block
+
+
+SUMMARY_SCALE = 1.0  # 汇总 prints unscaled: 10 pt figures, 9 pt notes
+CHART_MAX_CM = 15.0  # the height of a landscape A4 page inside its margins
+ROW_CM = 0.53  # a row of the default height (15 pt)
+
+
+def _summary_chart(ws: Sheet, header_row: int, units: int, anchor_row: int) -> int:
+    """The stacked bar chart of each unit's assignments by status, anchored at column A of
+    ``anchor_row``; the rows it covers (0 without units)."""
+    if units <= 0:
+        return 0
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = "各责任单位任务分工按状态分布"
+    chart.y_axis.title = "分工数"
+    chart.x_axis.scaling.orientation = "maxMin"  # first unit on top, like the table
+    first_status = SUMMARY_COLUMNS.index(STATUS_LABELS[DONE]) + 1
+    data = Reference(
+        ws,
+        min_col=first_status,
+        max_col=first_status + 4,
+        min_row=header_row,
+        max_row=header_row + units,
+    )
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(
+        Reference(ws, min_col=1, min_row=header_row + 1, max_row=header_row + units)
+    )
+    for series, code in zip(chart.series, CHART_STATUSES, strict=True):
+        series.graphicalProperties.solidFill = STATUS_COLORS[code].lstrip("#")
+        series.graphicalProperties.line.solidFill = STATUS_COLORS[code].lstrip("#")
+    chart.width = 18
+    chart.height = min(CHART_MAX_CM, max(7.5, 0.55 * units + 3))
+    ws.add_chart(chart, f"A{anchor_row}")
+    return math.ceil(chart.height / ROW_CM) + 1
 
 
 def _policy_sheet(
@@ -349,7 +373,9 @@ def wrapped_row_heights(frame: pd.DataFrame, columns: Sequence[Column]) -> np.nd
     return np.clip(lines * LINE_POINTS + 1.5, MIN_ROW_POINTS, MAX_ROW_POINTS)
 
 
-def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str) -> tuple[Sheet, bytes]:
+def _detail_sheet(
+    wb: Workbook, rows: pd.DataFrame, title: str, strings: SharedStrings
+) -> tuple[Sheet, Iterator[memoryview]]:
     rows = counted(rows)  # members' rows, each naming its collective; never the roll-up row
     ws = wb.create_sheet(SHEET_DETAIL)
     style_ids = prepare_sheet(ws, DETAIL_COLUMNS)
@@ -358,7 +384,8 @@ def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str) -> tuple[Sheet, 
     ws.freeze_panes = DETAIL_FREEZE
     ws.auto_filter.ref = f"A2:{get_column_letter(len(DETAIL_COLUMNS))}{last}"
     setup_print(ws, "1:2")
-    ws.print_area = f"A1:{get_column_letter(DETAIL_PRINTED)}{last}"
+    ws.print_area = f"A1:{get_column_letter(len(DETAIL_COLUMNS))}{last}"
+    ws.row_dimensions[2].height = 2 * LINE_POINTS + 1.5  # 完成比例(%), 佐证文件数 wrap
     if len(rows):
         status_rules(ws, f"{letters['status_label']}3:{letters['status_label']}{last}")
         light_rules(ws, f"{letters['light_label']}3:{letters['light_label']}{last}")
@@ -372,5 +399,7 @@ def _detail_sheet(wb: Workbook, rows: pd.DataFrame, title: str) -> tuple[Sheet, 
     ws.append([styled(ws, c.header, "r_header") for c in DETAIL_COLUMNS])
     detail = labelled(rows)
     heights = wrapped_row_heights(detail, DETAIL_COLUMNS)
-    block = render_rows(detail, DETAIL_COLUMNS, style_ids, first_row=3, heights=heights)
+    # Streamed: rendered chunk by chunk as the workbook is written, never held whole; its
+    # texts (a task's for each unit, a policy's for each task) are shared strings.
+    block = render_chunks(detail, DETAIL_COLUMNS, style_ids, 3, heights, strings)
     return ws, block

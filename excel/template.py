@@ -7,12 +7,11 @@ made on a stale copy is caught on import, and the unit is recorded three ways: t
 every row's 责任单位 column and the workbook defined name ``TRACKER_UNIT``.
 
 Text goes out exactly as stored, so an untouched template imports back with no change: see
-:func:`excel_text` for the escapes that takes.
+:func:`excel.kit.excel_text` for the escapes that takes (every workbook's cells take them).
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pandas as pd
@@ -85,38 +84,6 @@ HELP_LINES = [
 ]
 
 
-# ``_xHHHH_`` is how OOXML writes a character in text; a reader turns it back into that
-# character, so literal text of that shape must have its underscore escaped as ``_x005F_``.
-_LOOKS_ESCAPED = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
-# Carriage returns (XML readers turn them into line feeds) and characters XML cannot carry.
-_UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-_NEEDS_ESCAPE = "_x[0-9A-Fa-f]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]"
-
-
-def excel_text(values: pd.Series) -> pd.Series:
-    """Text escaped the way Excel itself writes it, so every reader gives back the original.
-
-    A literal ``_x0041_`` becomes ``_x005F_x0041_`` (read back as ``_x0041_``, not ``A``); a
-    carriage return or a control character becomes ``_x000D_`` / ``_x0001_`` instead of
-    being normalised or dropped.  (The store refuses control characters on entry, so only
-    data saved before that rule can hold one; importing it back then names the cell.)
-    Vectorised: rows without anything to escape are not touched.
-
-    >>> excel_text(pd.Series(["_x0041_", "a" + chr(13) + "b", "普通"])).tolist()
-    ['_x005F_x0041_', 'a_x000D_b', '普通']
-    """
-    text = values.astype(object).where(values.notna(), "").astype(str)
-    marked = text.str.contains(_NEEDS_ESCAPE, regex=True)
-    if not marked.any():
-        return text
-    fixed = (
-        text[marked]
-        .str.replace(_LOOKS_ESCAPED, "_x005F_", regex=True)
-        .str.replace(_UNWRITABLE, lambda m: f"_x{ord(m.group()):04X}_", regex=True)
-    )
-    return text.where(~marked, fixed)
-
-
 def template_rows(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
     """The unit's assignments in template order; raises TrackerError for an unknown unit and
     for a collective whose rows are its members' roll-up (each member fills in its own)."""
@@ -139,9 +106,6 @@ def build_template(assignments: pd.DataFrame, unit: str, *, today: date | None =
     """The fill-in template (.xlsx bytes) for ``unit``'s assignments."""
     today = today or now().date()
     rows = labelled(template_rows(derive(assignments, today), unit))
-    rows = rows.assign(
-        **{c.key: excel_text(rows[c.key]) for c in TEMPLATE_COLUMNS if c.kind == "text"}
-    )
     wb = new_workbook()
     wb.properties.title = f"政策任务进度填报模板（{unit}）"
     wb.properties.creator = "政策任务督办台"

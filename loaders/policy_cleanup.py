@@ -5,11 +5,11 @@ Each cleaning keeps the line count (a dropped line becomes empty), so every late
 still names the source line, and each one that fires is a :class:`ParseWarning` of its kind,
 which the confidence report lists for the publisher to check.
 
->>> lines, notes = clean_lines(["跳转到主要内容", "当前位置：首页 > 政策", "关于某事的通知", "??1. 做事。"])
+>>> lines, notes = clean_lines(["跳转到主要内容", "当前位置：首页 > 政策", "??关于某事的通知", "??1. 做事。"])
 >>> lines
 ['', '', '关于某事的通知', '1. 做事。']
 >>> [n.kind for n in notes]
-['chrome', 'chrome', 'prefix']
+['chrome', 'chrome', 'prefix', 'prefix']
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ _CHROME_ONLY_RE = re.compile(rf"^(?:\s|[|｜/·•>＞]|{_CHROME_PHRASE_RE.patte
 _GLUED_CHROME_RE = re.compile(r"^\s*(?:跳转到主要内容|跳到主要内容|打印本页|关闭窗口)\s*")
 # Junk a mirror copy puts before a number: ?? (lost characters), U+FFFD, mojibake, boxes.
 _JUNK_PREFIX_RE = re.compile(r"^[ \t\u3000]*(?P<junk>(?:[?？\ufffd□■◆●]|锟斤拷|烫烫|屯屯)+)\s*")
+# Lost characters before any Chinese text (the title of such a copy too): never a bullet.
+_LOST_PREFIX_RE = re.compile(
+    r"^[ \t\u3000]*(?:[?？\ufffd]|锟斤拷|烫烫|屯屯)+\s*(?=[\u4e00-\u9fff《“（(])"
+)
 # Words and characters without which no line needs a look (most texts: none of them).
 _CHROME_WORDS = (
     "跳转",
@@ -84,25 +88,28 @@ def _clean_each(out: list[str], name: str | None) -> list[ParseWarning]:
     for i, line in enumerate(out):
         if not line or line.isspace():
             continue
-        cleaned, kind = _clean_line(line)
+        cleaned, kind, what = _clean_line(line)
         if kind is None:
             continue
         out[i] = cleaned
-        what = {CHROME: "网页导航文字", PREFIX: "编号前的乱码"}[kind]
         notes.append(ParseWarning(f"已去除{what}「{line.strip()[:30]}」", name, i + 1, kind))
     return notes
 
 
-def _clean_line(line: str) -> tuple[str, str | None]:
+def _clean_line(line: str) -> tuple[str, str | None, str]:
+    """The line cleaned, the kind of cleaning (None: none) and what was cut, in words."""
     if _CHROME_ONLY_RE.match(line):
-        return "", CHROME
+        return "", CHROME, "网页导航文字"
     glued = _GLUED_CHROME_RE.match(line)
     if glued:
-        return line[glued.end() :], CHROME
+        return line[glued.end() :], CHROME, "网页导航文字"
     junk = _JUNK_PREFIX_RE.match(line)
     if junk and _MARKER_RE.match(line, junk.end()):
-        return line[junk.end() :], PREFIX
-    return line, None
+        return line[junk.end() :], PREFIX, "编号前的乱码"
+    lost = _LOST_PREFIX_RE.match(line)
+    if lost:
+        return line[lost.end() :], PREFIX, "行首的乱码"
+    return line, None, ""
 
 
 def _move_quotes(lines: list[str], name: str | None) -> list[ParseWarning]:

@@ -22,44 +22,37 @@ The text, not the PDF, is the source: a rebuild never depends on a PDF library's
 
 from __future__ import annotations
 
-import io
 import os
-import re
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path, PurePath
 
 import pandas as pd
 
 from loaders.measures_csv import build_measures, policies_frame, to_csv_bytes
 from loaders.policy_gate import MAX_DOCX_UNPACKED as MAX_DOCX_UNPACKED  # re-exported
-from loaders.policy_gate import check_docx, check_text
-from loaders.policy_records import FILE_NAME_DATE
-from loaders.policy_text import (
-    ParseWarning,
-    Policy,
-    decode_policy,
-    parse_policy,
-    policy_id_from_name,
-)
+from loaders.policy_read import PASTED as PASTED  # re-exported
+from loaders.policy_read import UPLOAD_SUFFIXES as UPLOAD_SUFFIXES  # re-exported
+from loaders.policy_read import check_policy_id as check_policy_id  # re-exported
+from loaders.policy_read import date_from_file_name as date_from_file_name  # re-exported
+from loaders.policy_read import extract_text as extract_text  # re-exported
+from loaders.policy_read import policy_id_from_doc_no as policy_id_from_doc_no  # re-exported
+from loaders.policy_read import proposed_policy_id as proposed_policy_id  # re-exported
+from loaders.policy_records import INCOMPLETE
+from loaders.policy_text import ParseWarning, Policy, policy_id_from_name
+from loaders.policy_worker import read_policy_bounded
 from loaders.store_sync import file_digest
 from loaders.units import UNKNOWN_KIND, UnitRegistry, read_units, write_units
 from tracker import config
 from tracker import sources as db_sources
 from tracker.accounts import Account
-from tracker.errors import ConflictError, ImportFileError, PermissionDenied, TrackerError
+from tracker.errors import ConflictError, PermissionDenied, PolicyParseError, TrackerError
 from tracker.events import log_event
 from tracker.revisions import RevisionPlan
 from tracker.schema import LEAD
 from tracker.store import Store, SyncReport
 
-UPLOAD_SUFFIXES = (".pdf", ".docx", ".txt", ".md")
 SOURCE_SUFFIXES = (".md", ".txt")
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_PDF_PAGES = 500
-_POLICY_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ORIGINALS = "originals"
 SUPERSEDED = "superseded"
 TASK_COLUMNS = ["措施", "任务编号", "任务内容", "牵头单位", "配合单位", "完成时限"]
@@ -104,75 +97,6 @@ def _source_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES]
-
-
-# --- 1. file -> text ------------------------------------------------------------------------
-
-
-def extract_text(data: bytes, file_name: str) -> str:
-    """The text of a policy file: PDF (pypdf), DOCX (python-docx), or UTF-8/GB18030 text.
-
-    Every file passes the gate first (:mod:`loaders.policy_gate`: sizes and counts, before a
-    reader builds anything), and whatever a reader raises on a damaged or hostile file comes
-    back as :class:`ImportFileError` naming the file; nothing here writes anything.
-    """
-    suffix = PurePath(file_name).suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        raise ImportFileError(
-            f"不支持的文件类型「{suffix or '无扩展名'}」（可上传 PDF、DOCX、TXT、MD）",
-            file=file_name,
-        )
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ImportFileError(f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", file=file_name)
-    if suffix == ".pdf":
-        text = _read_with(_pdf_text, data, file_name, "PDF")
-    elif suffix == ".docx":
-        check_docx(data, file_name)
-        text = _read_with(_docx_text, data, file_name, "DOCX")
-    else:
-        text = decode_policy(data, file_name)
-    check_text(text, file_name)
-    return text
-
-
-def _read_with(reader: Callable[[bytes, str], str], data: bytes, file_name: str, kind: str) -> str:
-    """``reader(data, file_name)``, with any error of the third-party reader (pypdf, lxml,
-    zipfile, zlib: each raises its own types, and a hostile file reaches odd ones such as
-    RecursionError) turned into :class:`ImportFileError` naming the file."""
-    try:
-        return reader(data, file_name)
-    except TrackerError:
-        raise
-    except Exception as exc:  # any reader error, RecursionError included: see the docstring
-        reason = type(exc).__name__
-        raise ImportFileError(
-            f"无法读取 {kind}（文件损坏、不完整或格式不受支持：{reason}）", file=file_name
-        ) from exc
-
-
-def _pdf_text(data: bytes, file_name: str) -> str:
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted:
-        raise ImportFileError("PDF 已加密，无法读取文字", file=file_name)
-    if len(reader.pages) > MAX_PDF_PAGES:
-        raise ImportFileError(f"PDF 超过 {MAX_PDF_PAGES} 页", file=file_name)
-    pages = [page.extract_text() or "" for page in reader.pages]
-    text = "\n".join(pages)
-    if not text.strip():
-        raise ImportFileError(
-            "PDF 中没有可提取的文字（可能是扫描件），请上传文字版或粘贴正文", file=file_name
-        )
-    return text
-
-
-def _docx_text(data: bytes, file_name: str) -> str:
-    from docx import Document
-
-    document = Document(io.BytesIO(data))
-    # One paragraph per block, blank lines between: the paragraph style the parser reads.
-    return "\n\n".join(p.text for p in document.paragraphs if p.text.strip())
 
 
 # --- 2. text -> draft -----------------------------------------------------------------------
@@ -220,6 +144,12 @@ class Draft:
             )
         return pd.DataFrame.from_records(rows, columns=TASK_COLUMNS)
 
+    @property
+    def incomplete(self) -> tuple[ParseWarning, ...]:
+        """The cut-off items (a last clause without its closing bracket): left out of the
+        tasks, so publishing needs the publisher's confirmation (:func:`publish`)."""
+        return tuple(w for w in self.warnings if w.kind == INCOMPLETE)
+
     def summary(self) -> str:
         policy = self.policy
         return (
@@ -228,37 +158,30 @@ class Draft:
         )
 
 
-def check_policy_id(policy_id: str) -> str:
-    policy_id = policy_id.strip()
-    if not _POLICY_ID_RE.match(policy_id) or len(policy_id) > 60:
-        raise TrackerError(
-            f"政策编号「{policy_id}」无效：只能用小写字母、数字和连字符（如 hufubanfa-2025-11），"
-            "不超过 60 个字符"
-        )
-    return policy_id
+def shown_name(file_name: str) -> str:
+    """How the page names the policy's source to its user: the uploaded file's name, or
+    粘贴的文本 (never a file name the page made up)."""
+    return "粘贴的文本" if file_name == PASTED else file_name
 
 
-_NAME_DATE_RE = re.compile(
-    r"(?<!\d)(?P<y>20\d{2})(?:[-_.年]?)(?P<m>0[1-9]|1[0-2]|[1-9](?=[^\d]))(?:[-_.月]?)"
-    r"(?P<d>0[1-9]|[12]\d|3[01]|[1-9](?!\d))日?(?!\d)"
-)
+def located(problem: object, file_name: str) -> list[str]:
+    """A problem of one policy source (a parse error, several, or a warning) as lines that
+    name the source as the user knows it and the line: ``粘贴的文本 第3行：…``.
 
-
-def date_from_file_name(file_name: str) -> date | None:
-    """The date a file name carries (``2025-03-01_x.pdf``, ``通知20250301.docx``,
-    ``2025年3月1日印发.txt``), or None.
-
-    >>> date_from_file_name("2025-03-01_x.pdf"), date_from_file_name("通知20250301.docx")
-    (datetime.date(2025, 3, 1), datetime.date(2025, 3, 1))
-    >>> date_from_file_name("2025年3月1日印发.txt"), date_from_file_name("hufubanfa-2025-11.md")
-    (datetime.date(2025, 3, 1), None)
+    >>> from loaders.policy_text import ParseWarning
+    >>> located(ParseWarning("编号不连续", "2025-05-27_x.txt", 3), PASTED)
+    ['粘贴的文本 第3行：编号不连续']
     """
-    for match in _NAME_DATE_RE.finditer(PurePath(file_name).stem):
-        try:
-            return date(int(match["y"]), int(match["m"]), int(match["d"]))
-        except ValueError:
+    parts = getattr(problem, "problems", None) or [problem]
+    lines = []
+    for part in parts:
+        message = getattr(part, "message", None)
+        if message is None or not getattr(part, "file", None):
+            lines.append(str(part))
             continue
-    return None
+        line = getattr(part, "line", None)
+        lines.append(f"{shown_name(file_name)}{f' 第{line}行' if line else ''}：{message}")
+    return lines
 
 
 def draft_policy(
@@ -269,29 +192,15 @@ def draft_policy(
     policy_id: str | None = None,
 ) -> Draft:
     """Read and parse an uploaded policy; raises :class:`PolicyParseError` (every problem of
-    the file) or :class:`ImportFileError`.
+    the file) or :class:`ImportFileError` (also when reading and parsing, which run in a
+    worker process, :mod:`loaders.policy_worker`, ran out of time or memory).
 
-    ``policy_id`` defaults to one made from the file name; it is what tells a new policy
-    from a new edition of a known one, so the page lets the user set it.
+    ``policy_id`` defaults to one made from the 文号 (:func:`proposed_policy_id`); it is
+    what tells a new policy from a new edition of a known one, so the page lets the user
+    set it.  Pasted text comes as :data:`PASTED`.
     """
-    text = extract_text(data, file_name)
-    policy_id = check_policy_id(policy_id or policy_id_from_name(file_name))
-    suffix = ".md" if PurePath(file_name).suffix.lower() == ".md" else ".txt"
-    provisional = parse_policy(text, f"{policy_id}{suffix}")
-    named = None if provisional.issue_date else date_from_file_name(file_name)
-    issued = provisional.issue_date or named or date.today()
-    source_name = f"{issued.isoformat()}_{policy_id}{suffix}"
-    policy = parse_policy(text, source_name)
-    if named is not None:
-        policy.issue_date = named
-        policy.warnings.append(
-            ParseWarning(
-                f"正文中没有成文日期，按文件名「{file_name}」记为 {named.isoformat()}，请核对",
-                source_name,
-                None,
-                FILE_NAME_DATE,
-            )
-        )
+    read = read_policy_bounded(data, file_name, policy_id)  # in a worker, within a budget
+    text, source_name, policy = read.text, read.source_name, read.policy
     frame, unit_warnings = policies_frame([policy], registry)
     unknown = frame[frame["unit_kind"] == UNKNOWN_KIND]
     unknown_units = tuple(
@@ -370,6 +279,7 @@ def publish(
     folder: Path | None = None,
     measures_csv: Path,
     units_file: Path | None = None,
+    accept_incomplete: bool = False,
 ) -> SyncReport:
     """Publish the draft with the plan the user saw: text, register, tasks, assignments
     and the revision in one database transaction (:func:`tracker.sources.publish`), then
@@ -379,6 +289,10 @@ def publish(
     store has been synced since the plan was made (ConflictError: look again).  A kill
     before the commit leaves the old state; after it, the new state with files behind,
     which start-up reports (:func:`tracker.sources.disagreements`).
+
+    A draft with a cut-off item (:attr:`Draft.incomplete`) is refused, naming the file and
+    the line, unless the publisher confirmed it (``accept_incomplete``): the rows it lacks
+    would otherwise go missing silently.
     """
     folder = folder or sources_dir()
     units_file = units_file or units_csv()
@@ -388,6 +302,13 @@ def publish(
     if store.content_digest() != publication.plan.base:
         raise ConflictError("政策任务已被他人同步或修订，请重新解析并核对差异")
     draft = publication.draft
+    if draft.incomplete and not accept_incomplete:
+        raise PolicyParseError(
+            f"{draft.incomplete[0].message}。确认原文后才能发布其余各项"
+            "（政策库：勾选「我已确认末项不完整」；命令行：加 --accept-incomplete）",
+            file=draft.original_name,
+            line=draft.incomplete[0].line,
+        )
     suffix = PurePath(draft.original_name).suffix.lower()
     report = db_sources.publish(
         store,

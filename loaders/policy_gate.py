@@ -8,8 +8,9 @@ it is refused with its name before any reader builds a tree of it:
 * a DOCX: every XML part is streamed through the decompressor (never trusting the sizes the
   archive declares) and its bytes, elements and paragraphs counted; a DTD (entity
   declarations: billion laughs) is refused outright;
-* any text (typed, decoded or extracted from a PDF or DOCX): characters, lines and lines
-  opening with a measure number.
+* any text (typed, decoded or extracted from a PDF or DOCX): characters, lines, lines
+  opening with a number (of any length: ``60000.`` counts, though no measure numbers so
+  high) and responsibility clauses (``责任单位：``: unnumbered ones become tasks too).
 
 The limits are generous multiples of the largest real policies (the seeds have 26 measures
 and 20,000 characters between them); each check stops reading as soon as a limit is passed.
@@ -19,6 +20,14 @@ and 20,000 characters between them); each check stops reading as soon as a limit
 Traceback (most recent call last):
 ...
 tracker.errors.ImportFileError: b.txt: 文件中编号条目超过 2000 条，不像一份政策文件，拒绝解析
+>>> check_text("".join(f"{n}. x\\n" for n in range(1000, 3001)), "c.txt")
+Traceback (most recent call last):
+...
+tracker.errors.ImportFileError: c.txt: 文件中编号条目超过 2000 条，不像一份政策文件，拒绝解析
+>>> check_text("做好甲。（责任单位：市科委）" * 5_001, "d.txt")
+Traceback (most recent call last):
+...
+tracker.errors.ImportFileError: d.txt: 文件中责任分工条款超过 5000 处，不像一份政策文件，拒绝解析
 """
 
 from __future__ import annotations
@@ -29,19 +38,24 @@ import zipfile
 import zlib
 from typing import IO
 
-from loaders.policy_patterns import _MARKER_RE
+from loaders.policy_patterns import _DIGIT, _MARKER_RE
+from loaders.units import UNIT_KEYWORDS
 from tracker.errors import ImportFileError
 
 MAX_TEXT_CHARS = 2_000_000
 MAX_TEXT_LINES = 100_000
 MAX_MEASURES = 2_000  # lines opening with a number (一、 （一） 1. （1）)
+MAX_CLAUSES = 5_000  # responsibility clauses (责任单位： 牵头单位： …), numbered or not
 MAX_DOCX_UNPACKED = 100 * 1024 * 1024  # every part, as the archive declares them
 MAX_DOCX_XML_BYTES = 40 * 1024 * 1024  # every XML part together, as decompressed
 MAX_DOCX_ELEMENTS = 2_000_000
 MAX_DOCX_PARAGRAPHS = 50_000
 _CHUNK = 1024 * 1024
 
-_NUMBERED_LINE_RE = re.compile(rf"^[ \t\u3000]*(?:{_MARKER_RE.pattern})", re.MULTILINE)
+_NUMBERED_LINE_RE = re.compile(
+    rf"^[ \t\u3000]*(?:{_MARKER_RE.pattern}|{_DIGIT}{{4,}}\s*[、.．])", re.MULTILINE
+)
+_CLAUSE_RE = re.compile(rf"(?:{'|'.join(UNIT_KEYWORDS)})\s*[:：]")
 _PARAGRAPH_TAG_RE = re.compile(rb"<w:p[\s>/]")
 _ELEMENT_RE = re.compile(rb"<[A-Za-z]")
 _DTD_RE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -58,6 +72,11 @@ def check_text(text: str, name: str) -> None:
         if numbered > MAX_MEASURES:
             raise ImportFileError(
                 f"文件中编号条目超过 {MAX_MEASURES} 条，不像一份政策文件，拒绝解析", file=name
+            )
+    for clauses, _ in enumerate(_CLAUSE_RE.finditer(text), start=1):
+        if clauses > MAX_CLAUSES:
+            raise ImportFileError(
+                f"文件中责任分工条款超过 {MAX_CLAUSES} 处，不像一份政策文件，拒绝解析", file=name
             )
 
 

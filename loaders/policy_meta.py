@@ -142,7 +142,7 @@ class _MetaReader(_ParserBase):
         """
         meta = self.meta.get(DOC_NO_KEYS[0]) or self.meta.get(DOC_NO_KEYS[1]) or ("", "")
         candidates = [(meta, 0)] + [((ln.text, ln.orig), ln.no) for ln in self.lines if ln.text]
-        fallback = cited = ""
+        fallback = cited = previous = ""
         cited_line = 0
         for i, ((text, orig), line_no) in enumerate(candidates):
             for match in _DOC_NO_RE.finditer(text):
@@ -151,10 +151,12 @@ class _MetaReader(_ParserBase):
                 value = f"{org}〔{match['year']}〕{match['no']}{published[match.end() - 1]}"
                 if match.group(0) == text or i == 0:
                     return value
-                if _is_cited(text, match.start()):
+                # the sentence may start on the line before (a printed line wrapped in it)
+                if _is_cited(previous + text, len(previous) + match.start()):
                     cited, cited_line = cited or value, cited_line or line_no
                 else:
                     fallback = fallback or value
+            previous = text if i else ""
         if not fallback and cited:
             self.warnings.append(
                 ParseWarning(

@@ -29,7 +29,7 @@ FILE_NAME_DATE = "file_name_date"
 HEURISTICS: dict[str, str] = {
     CITED_DOC_NO: "忽略所引文件的文号",
     CHROME: "去除网页导航文字",
-    PREFIX: "去除编号前的乱码",
+    PREFIX: "去除编号前或行首的乱码",
     QUOTES: "归位 PDF 引号",
     IMPLICIT_MEASURE: "无编号条款归入隐含措施",
     RESTART: "编号重新开始或换用另一种编号，另起一部分",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from loaders.measures_csv import read_measures
+from loaders.measures_csv import measures_policy_ids, read_measures
 from loaders.units import members_path, read_members, read_units
 from tracker import config, sources
 from tracker.accounts import Account
@@ -124,7 +124,7 @@ def open_store(url: str | None = None, path: str | os.PathLike | None = None) ->
     texts = _folder_texts()
     if not sources.has_sources(store) and digest == store.content_digest():
         policy_ids = {sources.policy_id_of(name) for name, _ in texts}
-        if policy_ids == set(read_measures(file.read_bytes(), name=str(file))["policy_id"]):
+        if policy_ids == measures_policy_ids(file.read_bytes()):
             units = Path(str(config.value("TRACKER_UNITS_CSV")))
             sources.seed(store, texts, units.read_bytes() if units.is_file() else None)
     for problem in sources.disagreements(store, texts, digest):

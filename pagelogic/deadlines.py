@@ -12,10 +12,11 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from tracker.progress import Update, is_blank
+from tracker.labels import TASK_ID, TASK_LABEL, task_labels
+from tracker.progress import Update, is_blank, parse_day
 from tracker.schema import LEAD, PROGRESS_FIELDS, ROLE_LABELS
 
-TASK_ID = "任务编号"
+TASK = TASK_LABEL  # 〔2025〕11号·1-2; the id (TASK_ID) is the last column, shown on request
 POLICY = "政策"
 TASK_TEXT = "任务内容"
 LEAD_UNIT = "牵头单位"
@@ -26,7 +27,7 @@ ROLE = "角色"
 VERSION = "版本"
 SAME, DIFFERENT = "一致", "各单位不同"
 
-TASK_COLUMNS = [TASK_ID, POLICY, TASK_TEXT, LEAD_UNIT, DUE, SPREAD]
+TASK_COLUMNS = [TASK, POLICY, TASK_TEXT, LEAD_UNIT, DUE, SPREAD, TASK_ID]
 ASSIGNMENT_COLUMNS = [UNIT, ROLE, DUE, VERSION]
 
 
@@ -51,12 +52,13 @@ def task_deadlines(assignments: pd.DataFrame) -> pd.DataFrame:
     leads = assignments[assignments["role"] == LEAD].drop_duplicates("task_id")
     frame = pd.DataFrame(
         {
-            TASK_ID: leads["task_id"].astype(str).to_numpy(),
+            TASK: task_labels(leads).to_numpy(),
             POLICY: leads["policy_title"].astype(str).to_numpy(),
             TASK_TEXT: leads["task_text"].astype(str).to_numpy(),
             LEAD_UNIT: leads["unit"].astype(str).to_numpy(),
             DUE: due.loc[leads.index].to_numpy(),
             SPREAD: np.where(spread.reindex(leads["task_id"]).to_numpy() == 1, SAME, DIFFERENT),
+            TASK_ID: leads["task_id"].astype(str).to_numpy(),
         },
         index=pd.Index(leads["task_id"].astype(str).to_numpy(), name="task_id"),
     )
@@ -64,15 +66,20 @@ def task_deadlines(assignments: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _to_date(value: object) -> date | None:
-    """A cell of the deadline editor as a day: blank, a date (or Timestamp) or ISO text."""
+def _to_date(value: object) -> date | str | None:
+    """A cell of the deadline editor as a day: blank, a date (or Timestamp) or text read
+    strictly (:func:`tracker.progress.parse_day`); text that is no day stays text, so the
+    store refuses it by row with the reason instead of it turning into another date."""
     if is_blank(value):
         return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    return pd.Timestamp(str(value)).date()
+    try:
+        return parse_day(str(value))
+    except ValueError:
+        return str(value)
 
 
 def task_deadline_updates(

@@ -17,6 +17,7 @@ written back into the widget state) are handled by plain, testable functions:
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import zlib
@@ -25,9 +26,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from tracker.aggregate import measure_label, short_text
-from tracker.errors import Conflict, Problem
+from tracker.errors import Conflict, Problem, TrackerError
 from tracker.progress import Update, is_blank, normalize_status, normalize_value, period_of
 from tracker.schema import (
     DONE,
@@ -289,6 +291,49 @@ def record_drafts(
     return recorded
 
 
+def encode_drafts(drafts: Mapping[int, Draft]) -> str:
+    """The drafts as JSON for the store (``tracker.unsaved``); dates as ``{"date": iso}``.
+
+    >>> decode_drafts(encode_drafts({7: Draft(3, {"完成时限": date(2026, 5, 1)})}))
+    {7: Draft(base_version=3, cells={'完成时限': datetime.date(2026, 5, 1)})}
+    """
+    return json.dumps(
+        {
+            str(aid): {"base": draft.base_version, "cells": _json_cells(draft.cells)}
+            for aid, draft in drafts.items()
+        },
+        ensure_ascii=False,
+    )
+
+
+def decode_drafts(payload: str) -> dict[int, Draft]:
+    """The drafts :func:`encode_drafts` wrote."""
+    return {
+        int(aid): Draft(
+            int(kept["base"]),
+            {
+                label: date.fromisoformat(value["date"]) if isinstance(value, dict) else value
+                for label, value in kept["cells"].items()
+            },
+        )
+        for aid, kept in json.loads(payload).items()
+    }
+
+
+def _json_cells(cells: Mapping[str, Cell]) -> dict[str, object]:
+    encoded: dict[str, object] = {}
+    for label, value in cells.items():
+        if isinstance(value, datetime | date):
+            encoded[label] = {"date": pd.Timestamp(value).date().isoformat()}
+        elif is_blank(value):
+            encoded[label] = None
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            encoded[label] = int(value) if float(value).is_integer() else float(value)
+        else:
+            encoded[label] = str(value)
+    return encoded
+
+
 def with_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFrame:
     """``frame`` (editor rows) showing the drafts' values; ``frame`` itself when none apply."""
     mine = [aid for aid in frame.index if aid in drafts] if drafts else []
@@ -305,6 +350,23 @@ def with_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFram
                 )
                 shown.loc[aid, label] = value
     return shown
+
+
+DRAFT_BACKGROUND = "background-color: #fff3bf"  # rows with unsaved edits
+
+
+def marked_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFrame | Styler:
+    """``frame`` with the rows that hold unsaved edits marked: their 措施 and 任务内容 cells
+    on a yellow background (the grid styles only read-only cells, so the edited cells
+    themselves cannot be coloured); ``frame`` itself when no row on it has a draft."""
+    if not drafts or not frame.index.isin(list(drafts)).any():
+        return frame
+    marked = frame.index.isin(list(drafts))
+
+    def paint(column: pd.Series) -> list[str]:
+        return [DRAFT_BACKGROUND if mark else "" for mark in marked]
+
+    return frame.style.apply(paint, subset=[MEASURE, TASK_TEXT])
 
 
 def draft_updates(loaded: pd.DataFrame, drafts: Mapping[int, Draft]) -> list[Update]:
@@ -393,6 +455,19 @@ def grid_page(
     )
 
 
+def day_text(value: object) -> str:
+    """A deadline as a form's text box shows it: ``2026-12-31``, or empty.
+
+    >>> day_text(date(2026, 12, 31)), day_text(None)
+    ('2026-12-31', '')
+    """
+    if is_blank(value):
+        return ""
+    if isinstance(value, datetime | date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
 def _same(name: str, old: object, new: object) -> bool:
     """Equal as stored values?  Unparseable input counts as a change (the store refuses it)."""
     if is_blank(old) and is_blank(new):
@@ -455,26 +530,96 @@ def partner_table(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
     )
 
 
+def refusal_text(error: TrackerError, texts: Mapping[str, str], *, form: bool) -> str:
+    """What 进度填报 says when a save is refused whole (nothing was written).
+
+    On the one-task form each refused value is named by its field (「完成比例(%)」), never
+    by a row, a column or a task id; on the grids by the task as the user sees it
+    (``texts``: task_id -> ``措施　任务内容``) and the column.  The file's wording (sheet,
+    row, column) stays with imports (``str(error)``).
+
+    >>> from tracker.errors import ValidationError
+    >>> bad = Problem("须在 0 到 100 之间", row=3, column="完成比例(%)", value=150, task_id="t")
+    >>> print(refusal_text(ValidationError("1 处数据不符合要求", [bad]), {"t": "甲任务"}, form=True))
+    未保存：
+    「完成比例(%)」：须在 0 到 100 之间（填写的值：150）
+    >>> print(refusal_text(ValidationError("1 处数据不符合要求", [bad]), {"t": "甲任务"}, form=False))
+    1 处数据不符合要求：
+    甲任务，「完成比例(%)」：须在 0 到 100 之间（填写的值：150）
+    """
+    problems = getattr(error, "problems", None) or []
+    if not problems:
+        return error.message
+    if form:
+        return "\n".join(["未保存：", *(p.on_form() for p in problems)])
+    named = (f"{texts.get(p.task_id or '', '') or '该任务'}，{p.on_form()}" for p in problems)
+    return "\n".join([f"{error.message}：", *named])
+
+
+SELF_ELSEWHERE = "您本人（在另一个标签页或会话中）"
+
+
 def refused_lines(
-    conflicts: Iterable[Conflict], problems: Iterable[Problem], texts: dict[str, str]
+    conflicts: Iterable[Conflict],
+    problems: Iterable[Problem],
+    texts: dict[str, str],
+    me: str = "",
 ) -> list[str]:
     """One line per edit a save refused, naming the task by its text, not its id.
 
     ``texts`` maps task_id -> what the user saw (``措施　任务内容``).  A conflict says who
-    changed the task to what, and which of the user's values were not saved.
+    changed the task to what (the account ``me`` itself, from another tab, is named so,
+    not as someone else), and which of the user's values were not saved.
     """
     lines = []
     for c in conflicts:
         theirs = "，".join(f"{k} {v or '（空）'}" for k, v in c.theirs.items())
         mine = "，".join(f"{k} {v or '（空）'}" for k, v in c.mine.items())
+        who = SELF_ELSEWHERE if me and c.updated_by == me else c.updated_by or "他人"
         lines.append(
-            f"{texts.get(c.task_id, c.task_id)}：{c.updated_by or '他人'} 已改为 {theirs}；"
-            f"您的 {mine} 未保存"
+            f"{texts.get(c.task_id, c.task_id)}：{who} 已改为 {theirs}；您的 {mine} 未保存"
         )
     for p in problems:
         what = texts.get(p.task_id, p.task_id) if p.task_id else f"第{p.row}行"
         lines.append(f"{what}：{p.message}")
     return lines
+
+
+def conflict_head(conflicts: list[Conflict], me: str, saved: int) -> str:
+    """The first line above the refused edits: who changed the tasks meanwhile (someone
+    else, the same account in another tab or session, or both)."""
+    by = {c.updated_by == me for c in conflicts}
+    who = {
+        frozenset({True}): "已被" + SELF_ELSEWHERE + "修改",
+        frozenset({False}): "已被他人修改",
+    }.get(frozenset(by), "已被他人或" + SELF_ELSEWHERE + "修改")
+    return (
+        f"以下 {len(conflicts)} 条任务在您打开本页后{who}，您对它们的修改没有保存"
+        + ("（其余修改已保存）" if saved else "")
+        + "。表中已是最新值；您填写的内容已保留，可点「重新应用我的修改」放回表中，核对后再保存："
+    )
+
+
+def refused_cells(updates: Iterable[Update], conflicts: Iterable[Conflict]) -> dict[int, dict]:
+    """assignment id -> {editor label: value as the grid holds it} of the updates refused
+    as conflicts: what the user typed, kept to be put back into the grid on request.
+
+    >>> from tracker.errors import Conflict
+    >>> refused_cells([Update(7, 0, {"status": "done", "note": "我的"})],
+    ...               [Conflict(7, "t", "市科委", 0, 1, "张三")])
+    {7: {'状态': '已完成', '进展情况': '我的'}}
+    """
+    refused = {int(c.assignment_id) for c in conflicts}
+    return {
+        int(u.assignment_id): {
+            PROGRESS_FIELDS[name]: STATUS_LABELS.get(str(value), value)
+            if name == "status"
+            else value
+            for name, value in u.changes.items()
+        }
+        for u in updates
+        if int(u.assignment_id) in refused
+    }
 
 
 def period_trend(snapshots: pd.DataFrame, assignment_ids: list[int]) -> pd.DataFrame:

@@ -45,6 +45,8 @@ SUNBURST_DEPTH = 2  # rings shown at once: wide enough for labels; a click drill
 # Share done, from nothing to all: grey to the colour of 已完成.  Never red, which means
 # 红灯/滞后 everywhere else; 0% done is not late by itself.
 SHARE_DONE_SCALE = [[0, "#EEEEEE"], [0.5, "#A6D096"], [1, STATUS_COLORS[DONE]]]
+# A donut slice narrower than this share of the ring has no label on it (legend only).
+SMALL_SLICE = 0.06
 LABEL_MIN_SIZE = 11  # px; a sunburst label that would be smaller is hidden (hover shows it)
 # The heatmap is drawn at a fixed size per cell, never squeezed to the screen: at 390 px
 # its 28 columns got 4 px each and the rotated labels piled up.  Pages put it in a
@@ -83,29 +85,52 @@ def empty_figure(message: str = "暂无数据") -> go.Figure:
 
 
 def status_donut(counts: pd.DataFrame) -> go.Figure:
-    """Tasks per status as a donut (from :func:`aggregate.status_counts`)."""
+    """Tasks per status as a donut (from :func:`aggregate.status_counts`).
+
+    Every status and its count is in the legend under the ring.  A slice carries its label
+    only when it is at least ``SMALL_SLICE`` of the ring: two thin neighbours (1 滞后 beside
+    2 暂缓 of 170) drew their labels over each other, inside or outside the ring alike.
+    """
     if counts.empty or counts["tasks"].sum() == 0:
         return empty_figure()
+    names = shown(counts["label"])
+    values = [int(v) for v in counts["tasks"]]
+    total = sum(values)
     fig = go.Figure(
         go.Pie(
-            labels=shown(counts["label"]),
-            values=counts["tasks"],
+            labels=[f"{name} {value}" for name, value in zip(names, values, strict=True)],
+            values=values,
+            customdata=names,
+            text=[
+                f"{name}<br>{value}" if value / total >= SMALL_SLICE else ""
+                for name, value in zip(names, values, strict=True)
+            ],
+            textinfo="text",
+            textposition="inside",
+            insidetextorientation="horizontal",
             hole=0.55,
             marker={"colors": [STATUS_COLORS[s] for s in counts["status"]]},
             sort=False,
             direction="clockwise",
-            textinfo="label+value",
-            hovertemplate="%{label}：%{value} 项任务（%{percent}）<extra></extra>",
+            hovertemplate="%{customdata}：%{value} 项任务（%{percent}）<extra></extra>",
         )
     )
-    fig.add_annotation(
-        text=f"{int(counts['tasks'].sum())}<br>项任务", showarrow=False, font={"size": 18}
-    )
+    fig.add_annotation(text=f"{total}<br>项任务", showarrow=False, font={"size": 18})
     fig = _style(fig, height=400)
     # The legend goes under the ring, where no slice label can reach it.
     fig.update_layout(
-        legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0.5, "xanchor": "center"},
+        legend={
+            "orientation": "h",
+            "xref": "paper",
+            "yref": "paper",
+            "yanchor": "top",
+            "y": -0.02,
+            "x": 0.5,
+            "xanchor": "center",
+        },
         margin={"t": 10, "b": 10},
+        # A label plotly would shrink below this to fit its slice is hidden instead.
+        uniformtext={"minsize": LABEL_MIN_SIZE, "mode": "hide"},
     )
     return fig
 
@@ -324,12 +349,36 @@ def _nonzero(part: pd.DataFrame, units: list[str]) -> tuple[list[str], list[int]
     return shown(counts.index), [int(n) for n in counts]
 
 
+MODEBAR_ROOM = 36  # px at the top of a chart kept for plotly's toolbar (the modebar)
+
+
+def legend_on_top(height: int) -> dict[str, object]:
+    """A horizontal legend across the whole chart, just below the toolbar's strip.
+
+    Anchored to the plot area (``y=1.02``), a legend beside long unit names got the
+    narrow width right of them on a 390 px phone, wrapped into three rows and grew up
+    under the toolbar.  Placed in the figure's own coordinates it takes the full width,
+    starts ``MODEBAR_ROOM`` px from the top, and plotly moves the plot area down to fit it.
+
+    >>> legend_on_top(360)["y"]
+    0.9
+    """
+    return {
+        "orientation": "h",
+        "xref": "container",
+        "x": 0,
+        "yref": "container",
+        "yanchor": "top",
+        "y": round(1 - MODEBAR_ROOM / height, 4),
+    }
+
+
 def _style(fig: go.Figure, *, height: int) -> go.Figure:
     fig.update_layout(
         height=height,
         font={"family": FONT, "size": 13},
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        legend=legend_on_top(height),
         plot_bgcolor="white",
     )
     return fig
@@ -390,7 +439,7 @@ def ranking_figure(table: pd.DataFrame) -> go.Figure:
         height=bar_height(len(due)),
         font={"size": 13},
         margin={"l": 10, "r": 40, "t": 40, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        legend=legend_on_top(bar_height(len(due))),
         plot_bgcolor="white",
     )
     # Room right of the longest bar for its rate: on a phone the "30%" beside it was cut off.

@@ -43,6 +43,9 @@ def _choices(account: Account, store: Store, units: list[str], policies: dict) -
     days = right.date_input(
         "日期范围", (today - timedelta(days=30), today), key="audit_days", format="YYYY-MM-DD"
     )
+    # The calendar names months and weekdays in the browser's language; its quick-select
+    # list for ranges reaching back over two years ("Past Week" …) is English only.
+    st.html("<style>[data-testid='stDateInputQuickSelect']{display:none}</style>")
     since, until = (days[0], days[-1]) if days else (None, None)
     return {
         "units": chosen_units,

@@ -15,7 +15,7 @@ def main() -> None:
         "（灰 0% → 绿 100%），放不下的标签请悬停查看；下表列出每项措施的任务、已完成任务、"
         "滞后任务和牵头单位。"
     )
-    st.caption("；".join(aggregate.notes("tasks", "units", "done", "delayed", "share_done")))
+    st.caption(aggregate.notes_text("tasks", "units", "done", "delayed", "share_done"))
     view = data.view(views.by_policy)
     st.plotly_chart(view.sunburst, key="policy_sunburst")
     data.download_csv(view.tree, "policy_tree.csv")

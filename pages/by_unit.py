@@ -48,10 +48,8 @@ def main() -> None:
     if detail_tab.open:
         with detail_tab:
             st.caption(
-                "；".join(
-                    aggregate.notes(
-                        "assignments", "lead", "support", "unit_share_done", "unit_status", "red"
-                    )
+                aggregate.notes_text(
+                    "assignments", "lead", "support", "unit_share_done", "unit_status", "red"
                 )
             )
             units = view.units

@@ -12,7 +12,7 @@ from tracker.schema import SOURCE_WEB
 from tracker.store import Store
 from webui import auth, data, filters, safe
 
-_LOADED = "deadlines_loaded"  # (revision, assignments frame, task frame) the editor shows
+_LOADED = "deadlines_loaded"  # (revision, filters, assignments, tasks) the editors show
 _FLASH = "deadlines_flash"
 SHOWN_TASKS = 1_000  # a grid of every task of a city is unusable and slow; filters narrow it
 
@@ -34,18 +34,35 @@ def _save(store: Store, account: Account, updates) -> None:
     st.rerun()
 
 
+def _has_edits(revision: int) -> bool:
+    """Whether an editor drawn at ``revision`` holds edits not saved yet."""
+    prefixes = (f"deadlines_tasks_{revision}", f"deadlines_units_{revision}_")
+    return any(
+        isinstance(state := st.session_state[key], dict) and state.get("edited_rows")
+        for key in list(st.session_state)
+        if isinstance(key, str) and key.startswith(prefixes)
+    )
+
+
 def _loaded(store: Store) -> tuple:
-    """(revision, assignments, tasks) as pinned in session state: read again only on
-    「重新加载」 or after a save, so the editors keep their rows while others write."""
+    """(revision, assignments, tasks) under the sidebar filters, from the revision-keyed
+    cache: read again whenever the data or the filters moved (a save on any page, by anyone,
+    this user included), except while the editors hold unsaved edits, which stay on the rows
+    they were made on until saved or 「重新加载」."""
     revision = store.revision()
+    chosen = filters.current()
     loaded = st.session_state.get(_LOADED)
-    if loaded is None or st.button("重新加载", key="deadlines_reload"):
-        rows = filters.current().apply(data.assignments())
-        loaded = (revision, rows, deadlines.task_deadlines(rows).head(SHOWN_TASKS))
+    reload = st.button("重新加载", key="deadlines_reload")
+    if loaded is None or reload or (loaded[:2] != (revision, chosen) and not _has_edits(loaded[0])):
+        rows = chosen.apply(data.assignments())
+        loaded = (revision, chosen, rows, deadlines.task_deadlines(rows).head(SHOWN_TASKS))
         st.session_state[_LOADED] = loaded
     if revision != loaded[0]:
-        st.info("数据已被他人更新；保存时他人改过的任务会被拒绝，点击「重新加载」查看最新值。")
-    return loaded
+        st.info(
+            "您编辑期间数据已有新的保存（可能来自其他页面或其他账号）：保存时，"
+            "打开本页后已被改过的任务会被拒绝；点击「重新加载」查看最新值（未保存的修改将放弃）。"
+        )
+    return loaded[0], loaded[2], loaded[3]
 
 
 def _by_task(store: Store, account: Account, loaded: tuple) -> None:
@@ -59,10 +76,12 @@ def _by_task(store: Store, account: Account, loaded: tuple) -> None:
         hide_index=True,
         num_rows="fixed",
         width="stretch",
+        placeholder="",  # an empty deadline is an empty cell, not "None"
         disabled=[c for c in deadlines.TASK_COLUMNS if c != deadlines.DUE],
         column_config={
             deadlines.DUE: st.column_config.DateColumn(deadlines.DUE, format="YYYY-MM-DD"),
             deadlines.TASK_TEXT: st.column_config.TextColumn(deadlines.TASK_TEXT, width="large"),
+            **data.task_id_toggle("deadlines_show_ids"),
         },
     )
     if st.button("保存任务时限", type="primary", key="deadlines_save_tasks"):
@@ -75,7 +94,9 @@ def _by_unit(store: Store, account: Account, loaded: tuple) -> None:
     task_id = st.selectbox(
         "任务",
         list(tasks.index),
-        format_func=lambda t: f"{t}　{tasks.at[t, deadlines.TASK_TEXT][:40]}",
+        format_func=lambda t: (
+            f"{tasks.at[t, deadlines.TASK]}　{tasks.at[t, deadlines.TASK_TEXT][:40]}"
+        ),
         key="deadlines_task",
     )
     units = deadlines.assignment_deadlines(rows, task_id)
@@ -84,6 +105,7 @@ def _by_unit(store: Store, account: Account, loaded: tuple) -> None:
         key=f"deadlines_units_{revision}_{task_id}",
         hide_index=True,
         num_rows="fixed",
+        placeholder="",
         disabled=[deadlines.UNIT, deadlines.ROLE, deadlines.VERSION],
         column_config={
             deadlines.DUE: st.column_config.DateColumn(deadlines.DUE, format="YYYY-MM-DD"),

@@ -35,7 +35,10 @@ from webui import auth, data, filters, safe
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _PREVIEW = "excel_preview"  # the ImportPreview (dry run) of the uploaded file
-_DONE = "excel_done"  # the result of the last confirmed import, shown after the rerun
+# (digest of the file, its ImportResult): the last confirmed import, shown in place of the
+# preview for as long as that file stays in the uploader (a fresh dry run of it would say
+# "将修改 0 条" under the result and read as if nothing was saved).
+_DONE = "excel_done"
 
 
 def _show_result(result: ImportResult) -> None:
@@ -44,8 +47,10 @@ def _show_result(result: ImportResult) -> None:
         safe.success(result.summary())
     else:
         safe.warning(result.summary())
+    kind = "preview" if result.dry_run else "done"
+    hide_ids = data.task_id_toggle(f"excel_show_ids_{kind}")
     if len(result.diffs):
-        st.dataframe(diffs_frame(result), hide_index=True, width="stretch")
+        st.dataframe(diffs_frame(result), hide_index=True, width="stretch", column_config=hide_ids)
     if result.skipped_unchanged_stale:
         st.info(
             f"{result.skipped_unchanged_stale} 行在模板生成后已被他人更新，本文件未改动这些行，已跳过。"
@@ -56,6 +61,7 @@ def _show_result(result: ImportResult) -> None:
             problems_frame(result).rename(columns={c.key: c.header for c in ERROR_COLUMNS}),
             hide_index=True,
             width="stretch",
+            column_config={**data.whole_headers([c.header for c in ERROR_COLUMNS]), **hide_ids},
         )
     if result.conflicts:
         st.error(f"{len(result.conflicts)} 条冲突：模板生成后他人已修改这些任务，您的修改未保存。")
@@ -63,6 +69,7 @@ def _show_result(result: ImportResult) -> None:
             conflicts_frame(result).rename(columns={c.key: c.header for c in CONFLICT_COLUMNS}),
             hide_index=True,
             width="stretch",
+            column_config={**data.whole_headers([c.header for c in CONFLICT_COLUMNS]), **hide_ids},
         )
     for warning in result.warnings:
         safe.caption(f"提示：{warning}")
@@ -72,7 +79,7 @@ def _show_result(result: ImportResult) -> None:
             error_report(result),
             f"错误报告_{result.file_name.rsplit('.', 1)[0]}.xlsx",
             XLSX_MIME,
-            key=f"excel_errors_{'preview' if result.dry_run else 'done'}",
+            key=f"excel_errors_{kind}",
         )
 
 
@@ -117,7 +124,7 @@ def _template(account: Account, rows, today) -> None:
     unit = st.selectbox("责任单位", units, index=units.index(preferred), key="excel_unit")
     st.caption("模板中任务编号、任务内容等列已锁定；状态、完成比例、完成时限和各说明列可填写。")
     st.download_button(
-        f"下载「{unit}」填报模板（xlsx）",
+        safe.label(f"下载「{unit}」填报模板（xlsx）"),
         lambda: build_template(rows, unit, today=today),
         f"填报模板_{unit}_{today.isoformat()}.xlsx",
         XLSX_MIME,
@@ -125,11 +132,12 @@ def _template(account: Account, rows, today) -> None:
     )
 
 
-def _preview_and_apply(store: Store, account: Account, upload, all_or_nothing: bool) -> None:
+def _preview_and_apply(
+    store: Store, account: Account, upload, digest: str, all_or_nothing: bool
+) -> None:
     """The dry run of the upload (kept while the file, the data and the mode are the same),
     and 确认导入, which imports it for real and reruns to show the result."""
     payload = upload.getvalue()
-    digest = hashlib.sha256(payload).hexdigest()
     revision = store.revision()
     preview = st.session_state.get(_PREVIEW)
     try:
@@ -165,7 +173,7 @@ def _preview_and_apply(store: Store, account: Account, upload, all_or_nothing: b
         safe.error(exc)
     else:
         st.session_state.pop(_PREVIEW, None)
-        st.session_state[_DONE] = result
+        st.session_state[_DONE] = (digest, result)
         st.rerun()
 
 
@@ -186,12 +194,16 @@ def _import(account: Account, store: Store) -> None:
         horizontal=True,
     )
     all_or_nothing = mode.startswith("全部")
-    done = st.session_state.pop(_DONE, None)
+    digest = None if upload is None else hashlib.sha256(upload.getvalue()).hexdigest()
+    done = st.session_state.get(_DONE)
+    if done is not None and digest not in (None, done[0]):
+        st.session_state.pop(_DONE)  # another file: its preview replaces the result
+        done = None
     if done is not None:
         st.subheader("导入结果")
-        _show_result(done)
-    if upload is not None:
-        _preview_and_apply(store, account, upload, all_or_nothing)
+        _show_result(done[1])
+    elif upload is not None and digest is not None:
+        _preview_and_apply(store, account, upload, digest, all_or_nothing)
 
 
 def main(account: Account) -> None:

@@ -13,10 +13,8 @@ def main() -> None:
     """The page, top to bottom."""
     st.title("总览")
     st.caption(
-        "；".join(
-            aggregate.notes("tasks", "done", "share_done", "delayed", "red", "stale", "rollup")
-        )
-        + "（所有数字与导出的进度报表同一口径）"
+        aggregate.notes_text("tasks", "done", "share_done", "delayed", "red", "stale", "rollup")
+        + "所有数字与导出的进度报表同一口径。"
     )
     view = data.view(views.overview)
 

@@ -8,7 +8,6 @@ import streamlit as st
 
 from loaders import policy_files, store_sync
 from loaders.policy_report import confidence_report
-from loaders.policy_text import policy_id_from_name
 from tracker import aggregate, crosspolicy, members, rollup
 from tracker.accounts import Account
 from tracker.errors import TrackerError
@@ -35,6 +34,9 @@ def _plan(plan, key: str) -> None:
             width="stretch",
             key=key,
             column_config={
+                # Where a reworded task changed ("3个"→"5个"): both texts cut at one width
+                # hid it.
+                "改动": st.column_config.TextColumn("改动", width="large"),
                 "原任务": st.column_config.TextColumn("原任务", width="medium"),
                 "新任务": st.column_config.TextColumn("新任务", width="medium"),
             },
@@ -76,25 +78,21 @@ def _parse_form() -> None:
         raw, name = (uploaded.getvalue(), uploaded.name) if uploaded else (b"", "")
     else:
         raw = st.text_area("政策正文", height=240, key="policies_text").encode("utf-8")
-        name = "pasted.txt"
-    suggested = policy_id_from_name(name) if how == "上传文件" and name else ""
+        name = policy_files.PASTED
     policy_id = st.text_input(
         "政策编号（小写字母、数字和连字符，如 hufubanfa-2025-11）",
-        value=suggested,
+        placeholder="留空则按文号生成，如 沪府办发〔2025〕11号 → hufubanfa-2025-11",
         key=f"policies_id_{name}",
     )
-    # Pasted text has no file name to take an id from: two pastes must not share one.
-    ready = bool(raw.strip()) and (how == "上传文件" or bool(policy_id.strip()))
-    if st.button("解析", key="policies_parse", disabled=not ready):
+    if st.button("解析", key="policies_parse", disabled=not raw.strip()):
         try:
             registry = policy_files.current_registry(data.get_store())
-            file_name = name if how == "上传文件" else f"{policy_id.strip()}.txt"
             st.session_state[_DRAFT] = policy_files.draft_policy(
-                raw, file_name, registry, policy_id=policy_id or None
+                raw, name, registry, policy_id=policy_id.strip() or None
             )
         except TrackerError as exc:
             st.session_state.pop(_DRAFT, None)
-            safe.error(exc)
+            safe.error("\n".join(policy_files.located(exc, name)))
 
 
 def _map_units(draft) -> None:
@@ -106,7 +104,7 @@ def _map_units(draft) -> None:
         options = [_KEEP, *unknown.suggestions]
         options += [u for u in registered if u not in options]
         mapping[unknown.name] = st.selectbox(
-            f"「{unknown.name}」（{unknown.tasks} 项任务）",
+            safe.label(f"「{unknown.name}」（{unknown.tasks} 项任务）"),
             options,
             key=f"policies_map_{unknown.name}",
         )
@@ -118,6 +116,21 @@ def _map_units(draft) -> None:
             safe.error(exc)
         else:
             st.rerun()
+
+
+def _incomplete(draft) -> bool:
+    """A cut-off item, by file and line, and the publisher's confirmation; True when there
+    is none or it is confirmed."""
+    if not draft.incomplete:
+        return True
+    for cut in draft.incomplete:
+        safe.error(
+            f"{draft.original_name} 第 {cut.line} 行：{cut.message}。"
+            "其余各项可以发布，此项需核对原文后另行补全。"
+        )
+    return st.checkbox(
+        "我已确认末项不完整：发布其余各项，此项不生成任务", key="policies_accept_incomplete"
+    )
 
 
 def _publish(store: Store, account: Account, draft) -> None:
@@ -134,10 +147,15 @@ def _publish(store: Store, account: Account, draft) -> None:
             f"{'、'.join(publication.replaced)}，任务按内容对应，进度随任务移动。"
         )
     _plan(publication.plan, "policies_plan")
-    if st.button("确认发布", type="primary", key="policies_publish"):
+    accepted = _incomplete(draft)
+    if st.button("确认发布", type="primary", key="policies_publish", disabled=not accepted):
         try:
             report = policy_files.publish(
-                publication, store, account, measures_csv=store_sync.measures_path()
+                publication,
+                store,
+                account,
+                measures_csv=store_sync.measures_path(),
+                accept_incomplete=bool(draft.incomplete) and accepted,
             )
         except TrackerError as exc:
             safe.error(exc)
@@ -162,7 +180,7 @@ def _draft(store: Store, account: Account, draft) -> None:
         column_config={"任务内容": st.column_config.TextColumn("任务内容", width="large")},
     )
     for warning in draft.warnings:
-        safe.warning(warning)
+        safe.warning("\n".join(policy_files.located(warning, draft.original_name)))
     if draft.unknown_units:
         _map_units(draft)
     _publish(store, account, draft)

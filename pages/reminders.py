@@ -12,6 +12,7 @@ from pagelogic.views import TABLE_LIMIT
 from tracker import reminders as rm
 from tracker import supervision as sv
 from tracker.accounts import Account
+from tracker.labels import SHOW_IDS
 from tracker.progress import period_of
 from tracker.schema import REMINDER_DAYS
 from tracker.store import Store
@@ -20,22 +21,24 @@ from webui import auth, data, filters, safe
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _actions(account: Account, store: Store, board, days: int, sender: str) -> None:
-    """Record the reminders sent, or take the list away as a workbook."""
+def _actions(account: Account, store: Store, board, days: int, sender: str, ids: bool) -> None:
+    """Send the reminders (the button says to how many units and items), or take the list
+    away as a workbook (with the task ids when the page shows them)."""
     items, summary = board.items, board.summary
+    listed = items if ids else items.drop(columns=rm.TASK_ID)
     today = data.today()
     period = period_of(today)
     title = f"催办清单（截至 {today}，{days} 天内到期）"
     left, right = st.columns(2)
-    if left.button("记录催办（发送给清单中各单位）", type="primary", key="reminders_send"):
+    if left.button(board.send_label, type="primary", key="reminders_send"):
         notices = rm.unit_notices(items, today=today, days=days, period=period, sender=sender)
         safe.attempt(
             lambda: sv.Supervision(store).remind(notices, user=account),
-            f"已记录对 {len(notices)} 个单位的催办。",
+            f"已向 {len(notices)} 个单位发送催办，共 {len(items)} 项。",
         )
     right.download_button(
         "下载催办清单（xlsx）",
-        lambda: build_reminder_workbook(items, summary, title),
+        lambda: build_reminder_workbook(listed, summary, title),
         f"催办清单_{today.isoformat()}.xlsx",
         XLSX_MIME,
         key="reminders_export",
@@ -80,7 +83,7 @@ def _log(log) -> None:
     )
 
 
-def _tabs(board, days: int, sender: str) -> None:
+def _tabs(board, days: int, sender: str, ids: bool) -> None:
     # Only the open tab is drawn: each grid cost the browser ~250 ms of every page switch.
     summary_tab, items_tab, notice_tab, log_tab = st.tabs(
         ["按单位汇总", "催办清单", "催办通知", "催办记录"], key="reminders_tab", on_change="rerun"
@@ -90,7 +93,12 @@ def _tabs(board, days: int, sender: str) -> None:
             st.dataframe(board.summary, hide_index=True, width="stretch")
     if items_tab.open:
         with items_tab:
-            st.dataframe(board.shown, hide_index=True, width="stretch")
+            st.dataframe(
+                board.shown,
+                hide_index=True,
+                width="stretch",
+                column_config={} if ids else {rm.TASK_ID: None},
+            )
             if board.cut:
                 st.caption(
                     f"仅显示前 {len(board.shown):,} 项，共 {len(board.items):,} 项；"
@@ -124,7 +132,9 @@ def main(account: Account) -> None:
     days = left.number_input(
         "即将到期：N 天内", min_value=1, max_value=365, value=REMINDER_DAYS, key="reminders_days"
     )
-    reasons = right.multiselect("催办事项", rm.REASONS, default=rm.REASONS, key="reminders_reasons")
+    reasons = right.multiselect(
+        "催办事项", rm.REASONS, default=rm.DEFAULT_REASONS, key="reminders_reasons"
+    )
     sender = account.display_name or account.username
     board = data.supervised(
         sv.Supervision.reminder_board,
@@ -135,8 +145,8 @@ def main(account: Account) -> None:
         TABLE_LIMIT,
     )
     st.caption(
-        f"截至 {today}：已逾期、{days} 天内到期（均指未完成的任务），或本期（{period}）尚未报送"
-        "（含未签收）的任务，按单位列出（受侧栏筛选影响）；已催办次数为此前记录的催办。"
+        f"截至 {today}：已逾期或 {days} 天内到期（均指未完成的任务）的任务，按单位列出（受侧栏筛选"
+        f"影响）；本期（{period}）未报送、未签收的任务需在「催办事项」中勾选。已催办次数为此前记录的催办。"
     )
     if board.items.empty:
         st.success("当前筛选条件下没有需要催办的事项。")
@@ -144,8 +154,9 @@ def main(account: Account) -> None:
         return
 
     st.subheader(f"需催办 {len(board.summary)} 个单位，{len(board.items)} 项")
-    _actions(account, store, board, int(days), sender)
-    _tabs(board, int(days), sender)
+    ids = st.toggle(SHOW_IDS, value=False, key="reminders_show_ids")
+    _actions(account, store, board, int(days), sender, ids)
+    _tabs(board, int(days), sender, ids)
     _failed_notices(store, account)
 
 

@@ -38,7 +38,7 @@ def _unit_board(unit: str):
     present = [s for s in SUPERVISION_STATE_LABELS if (states["state"] == s).any()]
     with st.container(horizontal=True, vertical_alignment="bottom"):
         search = st.text_input(
-            "查找任务", key="reporting_search", placeholder="任务编号或任务内容中的字词"
+            "查找任务", key="reporting_search", placeholder="文号·措施序号或任务内容中的字词"
         )
         wanted = st.selectbox(
             "本期报送状态",
@@ -48,10 +48,12 @@ def _unit_board(unit: str):
         )
     found = sv.matching(states, search, wanted)
     everything = bool(found.all())
+    hide_ids = data.task_id_toggle("reporting_show_ids")
     data.table(
         views.Table(board.table if everything else board.table[found.to_numpy()]),
         key="reporting_board",
         empty="没有符合条件的任务。",
+        column_config=hide_ids,
     )
     if len(board.table) > views.TABLE_LIMIT:
         data.download_csv(board.table, f"报送_{unit}.csv", "下载本单位全部任务（CSV）")
@@ -71,7 +73,7 @@ def _pick_task(board, found):
     if int(found.sum()) > len(offered):
         st.caption(
             f"共 {int(found.sum()):,} 项任务符合条件，下拉框列出前 {len(offered)} 项；"
-            "输入任务编号或内容中的字词可缩小范围。"
+            "输入文号·措施序号或内容中的字词可缩小范围。"
         )
     return chosen
 
@@ -95,11 +97,33 @@ def _submit(supervision: sv.Supervision, account: Account, chosen, row, period: 
         height=160,
         key=f"reporting_text_{chosen}_{period}_{state}_{len(draft)}",
     )
+    _confirm_submit(supervision, account, chosen, row, period, text)
+
+
+def _confirm_submit(
+    supervision: sv.Supervision, account: Account, chosen, row, period: str, text: str
+) -> None:
+    """报送 asks first: the text exactly as it will be sent, sent only on 「确认报送」; an edit
+    after 报送 withdraws the question (the text confirmed is the text sent)."""
+    asked = f"reporting_confirm_{chosen}_{period}"
     if st.button("报送", key="reporting_submit", type="primary"):
-        safe.attempt(
-            lambda: supervision.submit(int(chosen), text, user=account),
-            f"已报送任务 {row['task_id']} 的 {period} 进展，等待审核。",
-        )
+        st.session_state[asked] = text
+    if st.session_state.get(asked) != text:
+        st.session_state.pop(asked, None)
+        return
+    with st.container(border=True):
+        st.markdown(f"**确认报送 {period} 进展？以下内容将提交审核：**")
+        safe.info(text or "（空）")
+        confirm, back = st.columns(2)
+        if back.button("返回修改", key="reporting_cancel"):
+            st.session_state.pop(asked, None)
+            st.rerun()
+        if confirm.button("确认报送", key="reporting_confirm", type="primary"):
+            st.session_state.pop(asked, None)
+            safe.attempt(
+                lambda: supervision.submit(int(chosen), text, user=account),
+                f"已报送任务 {row['task_label']} 的 {period} 进展，等待审核。",
+            )
 
 
 def _ask_extension(supervision: sv.Supervision, account: Account, chosen, row) -> None:
@@ -118,14 +142,14 @@ def _ask_extension(supervision: sv.Supervision, account: Account, chosen, row) -
         if st.button("提交延期申请", key="reporting_extend"):
             safe.attempt(
                 lambda: supervision.request_extension(int(chosen), new_due, reason, user=account),
-                f"已提交任务 {row['task_id']} 的延期申请，等待督办员审批。",
+                f"已提交任务 {row['task_label']} 的延期申请，等待督办员审批。",
             )
 
 
 def _task(supervision: sv.Supervision, account: Account, chosen, row, period: str) -> None:
     """The chosen task: its state, the next steps it allows, and its record."""
     state = row["state"]
-    safe.caption(f"{row['task_id']}：{row['task_text']}")
+    safe.caption(f"{row['task_label']}：{row['task_text']}")
     st.markdown(f"**本期报送状态：{sv.state_label(state)}**")
     if row["reason"]:
         safe.warning(f"退回理由：{row['reason']}")
@@ -133,12 +157,12 @@ def _task(supervision: sv.Supervision, account: Account, chosen, row, period: st
     if ACKNOWLEDGED in allowed and st.button("签收", key="reporting_acknowledge", type="primary"):
         safe.attempt(
             lambda: supervision.acknowledge(int(chosen), user=account),
-            f"已签收任务 {row['task_id']}。",
+            f"已签收任务 {row['task_label']}。",
         )
     if HANDLING in allowed and st.button("开始办理", key="reporting_start"):
         safe.attempt(
             lambda: supervision.start(int(chosen), user=account),
-            f"任务 {row['task_id']} 已转为办理中。",
+            f"任务 {row['task_label']} 已转为办理中。",
         )
     if SUBMITTED in allowed:
         _submit(supervision, account, chosen, row, period)

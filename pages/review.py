@@ -22,7 +22,7 @@ def _report(supervision: sv.Supervision, account: Account, assignments, item) ->
     key = f"{aid}_{period}"
     with st.container(border=True):
         safe.caption(
-            f"{item.period} · {item.unit}（{sv.role_label(item.role)}） · {item.task_id}：{item.task_text}"
+            f"{item.period} · {item.unit}（{sv.role_label(item.role)}） · {item.task_label}：{item.task_text}"
         )
         safe.info(item.report)
         if item.role == LEAD:
@@ -38,18 +38,18 @@ def _report(supervision: sv.Supervision, account: Account, assignments, item) ->
             if left.button("审核通过", key=f"review_accept_{key}", type="primary"):
                 safe.attempt(
                     lambda a=aid, p=period: supervision.accept(a, p, user=account),
-                    f"已审核通过 {item.unit} 的 {item.task_id}（{period}）。",
+                    f"已审核通过 {item.unit} 的 {item.task_label}（{period}）。",
                 )
             reason = right.text_input("退回理由", key=f"review_reason_{key}")
             if right.button("退回", key=f"review_return_{key}"):
                 safe.attempt(
                     lambda a=aid, p=period, r=reason: supervision.send_back(a, p, r, user=account),
-                    f"已退回 {item.unit} 的 {item.task_id}（{period}）。",
+                    f"已退回 {item.unit} 的 {item.task_label}（{period}）。",
                 )
         elif item.state == ACCEPTED and st.button("办结销号", key=f"review_close_{key}"):
             safe.attempt(
                 lambda a=aid, p=period: supervision.close(a, p, user=account),
-                f"{item.unit} 的 {item.task_id} 已办结。",
+                f"{item.unit} 的 {item.task_label} 已办结。",
             )
 
 
@@ -57,7 +57,7 @@ def _extension(supervision: sv.Supervision, account: Account, request) -> None:
     """One extension request, approved (with an optional note) or refused with a reason."""
     rid = int(request.request_id)
     with st.container(border=True):
-        safe.caption(f"#{rid} · {request.unit} · {request.task_id}：{request.task_text}")
+        safe.caption(f"#{rid} · {request.unit} · {request.task_label}：{request.task_text}")
         safe.info(
             f"当前完成时限 {request.due_date or '—'}，申请延期至 {request.requested_due}。"
             f"理由：{request.reason}"

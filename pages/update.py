@@ -22,8 +22,6 @@ is saved and those rows are listed with both values (``Store.apply(partial=True)
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -52,6 +50,8 @@ _PENDING = "update_pending"  # unsaved edits counted at the end of the last run
 _SWITCH = "update_switch_to"  # unit picked while edits were pending: asks first
 _RESTORED = "update_restored"  # the page opened with edits kept from an earlier visit
 _UNIT = "update_unit"
+DETAIL_ANCHOR = "detail"  # 逐项填报's heading, linked from above the grid
+_REFUSED = "update_refused"  # {assignment_id: {label: value}} refused as conflicts, kept
 
 
 def _reload() -> None:
@@ -59,6 +59,7 @@ def _reload() -> None:
     st.session_state.pop(_LOADED, None)
     st.session_state.pop(_PENDING, None)
     st.session_state.pop(_RESTORED, None)
+    st.session_state.pop(_REFUSED, None)
     st.session_state[_GENERATION] = st.session_state.get(_GENERATION, 0) + 1
     drafts.discard()
 
@@ -169,30 +170,42 @@ def _column_config(account) -> dict:
     return config
 
 
-def _save(store: Store, account: Account, updates: list, bench: views.Workbench) -> None:
-    """Write ``updates``; on success (whole or in part) reload and rerun with the outcome."""
+def _save(
+    store: Store, account: Account, updates: list, bench: views.Workbench, *, form: bool = False
+) -> None:
+    """Write ``updates`` (from the grids, or from the one-task ``form``); on success (whole or
+    in part) reload and rerun with the outcome.  Edits refused as conflicts are kept
+    (``_REFUSED``) to be put back on request."""
     if not updates:
         st.info("没有需要保存的修改。")
         return
     try:
         result = store.apply(updates, user=account, source=SOURCE_WEB)
     except ValidationError as exc:
-        safe.error(exc)
+        texts = editing.task_texts(pd.concat([bench.lead, bench.support]))
+        safe.error(editing.refusal_text(exc, texts, form=form))
         st.caption("未保存任何修改。您的修改仍在页面上：改正后再保存，或点「重新加载」放弃。")
         return
     except ConflictError:
-        # Others changed some of these rows since they were loaded: save the rest, never
-        # overwrite theirs, and say which edits were not saved.
+        # Rows changed since they were loaded (by others, or by this account in another
+        # tab): save the rest, never overwrite theirs, and say which edits were not saved.
         result = store.apply(updates, user=account, source=SOURCE_WEB, partial=True)
     refusals = result.conflicts or result.problems
     texts = editing.task_texts(pd.concat([bench.lead, bench.support])) if refusals else {}
-    refused = editing.refused_lines(result.conflicts, result.problems, texts)
+    refused = editing.refused_lines(result.conflicts, result.problems, texts, account.username)
     st.session_state[_FLASH] = {
         "saved": result.changed_assignments,
         "refused": refused,
+        "head": editing.conflict_head(
+            result.conflicts, account.username, result.changed_assignments
+        )
+        if result.conflicts
+        else "",
         "warnings": [str(w) for w in result.warnings],
     }
     _reload()
+    if result.conflicts:
+        st.session_state[_REFUSED] = editing.refused_cells(updates, result.conflicts)
     st.rerun()
 
 
@@ -201,14 +214,38 @@ def _show_flash(flash: dict) -> None:
     if saved:
         safe.success(f"已保存 {saved} 条任务分工的修改。")
     if refused:
-        head = (
-            f"以下 {len(refused)} 条任务在您打开本页后已被他人修改，您对它们的修改没有保存"
-            + ("（其余修改已保存）" if saved else "")
-            + "。表中已是最新值；如仍需修改，请重新填写后保存："
-        )
+        head = flash["head"] or "以下修改没有保存："
         safe.warning("\n".join([head, *(f"· {line}" for line in refused)]))
     for warning in flash["warnings"]:
         safe.warning(warning)
+
+
+def _reapply(unit: str) -> None:
+    """Put the edits refused as conflicts back into the grid, on the rows as stored now
+    (the user saw both values in the warning and saves them again deliberately)."""
+    refused = st.session_state.pop(_REFUSED, {})
+    bench: views.Workbench = st.session_state[_LOADED]["bench"]
+    kept = drafts.of(unit)
+    for aid, cells in refused.items():
+        for frame in (bench.lead, bench.support):
+            if aid in frame.index:
+                kept[aid] = editing.Draft(int(frame.at[aid, editing.VERSION]), dict(cells))
+    drafts.keep(unit, kept)
+
+
+def _refused_offer(unit: str) -> None:
+    """While edits refused as conflicts are kept: put them back, or let them go."""
+    refused = st.session_state.get(_REFUSED)
+    if not refused:
+        return
+    safe.info(f"有 {len(refused)} 条任务的修改因冲突未保存，您填写的内容已保留。")
+    again, drop = st.columns(2)
+    again.button(
+        "重新应用我的修改", key="update_reapply", type="primary", on_click=_reapply, args=(unit,)
+    )
+    drop.button(
+        "不再需要", key="update_refused_drop", on_click=lambda: st.session_state.pop(_REFUSED)
+    )
 
 
 def _pick_unit(account: Account) -> str | None:
@@ -232,7 +269,7 @@ def _pick_unit(account: Account) -> str | None:
         keep, drop = st.columns(2)
         keep.button("留在本单位", key="update_switch_stay", on_click=_stay)
         drop.button(
-            f"放弃修改，切换到「{target}」",
+            safe.label(f"放弃修改，切换到「{target}」"),
             key="update_switch_go",
             on_click=_switch,
             args=(target,),
@@ -287,7 +324,7 @@ def _grids(account: Account, loaded: dict, kept: dict) -> tuple[dict, dict[str, 
                 st.info("没有符合条件的任务。")
                 continue
             edited = st.data_editor(
-                editing.with_drafts(grid.rows, kept),
+                editing.marked_drafts(editing.with_drafts(grid.rows, kept), kept),
                 # The account too: a grid's state outlives signing out (the sign-in page stops
                 # early), and one account's edits are never shown to the next.
                 key=f"update_editor_{role}_{loaded['unit']}_{loaded['revision']}_{generation}"
@@ -363,14 +400,16 @@ def _detail_fields(account: Account, row: pd.Series, suffix: str) -> dict:
         step=1,
         key=f"update_detail_percent_{suffix}",
     )
-    due = right.date_input(
+    # Typed as text and read strictly by the store (tracker.progress.parse_day): a browser
+    # date box rolls a mistyped 2025-13-45 over into another day and saves that.
+    due = right.text_input(
         PROGRESS_FIELDS["due_date"],
-        value=row[PROGRESS_FIELDS["due_date"]],
-        min_value=date(2000, 1, 1),
-        max_value=date(2099, 12, 31),
-        format="YYYY-MM-DD",
+        value=editing.day_text(row[PROGRESS_FIELDS["due_date"]]),
+        placeholder="如 2026-12-31",
         disabled=not account.supervises,
-        help=None if account.supervises else "完成时限由督办员设定",
+        help="按 年-月-日 填写，如 2026-12-31；留空为不设时限"
+        if account.supervises
+        else "完成时限由督办员设定",
         key=f"update_detail_due_{suffix}",
     )
     texts = {
@@ -472,6 +511,7 @@ def main(account: Account) -> None:
         _show_flash(flash)
 
     loaded = _pinned(store, unit, period)
+    _refused_offer(unit)
     bench: views.Workbench = loaded["bench"]
     kept = {
         aid: draft
@@ -479,6 +519,11 @@ def main(account: Account) -> None:
         if aid in bench.lead.index or aid in bench.support.index
     }
     banner = st.container()  # filled once this run's edits are counted
+    # A phone shows the grid's first three columns only: say where the rest is.
+    st.caption(
+        "表格较宽：手机上请左右滑动查看其余各列，"
+        f"或到下方 [逐项填报](#{DETAIL_ANCHOR}) 逐项查看任务全文并填写。"
+    )
     kept, shown = _grids(account, loaded, kept)
     drafts.keep(unit, kept)
     pending = editing.draft_count(kept)
@@ -499,13 +544,13 @@ def main(account: Account) -> None:
         ]
         _save(store, account, updates, bench)
 
-    st.subheader("逐项填报")
+    st.subheader("逐项填报", anchor=DETAIL_ANCHOR)
     st.caption(
         "逐项查看任务全文、填写各项说明（适合手机或较长的说明）及其修改记录；保存后立即生效。"
     )
     detail_updates = _detail_form(account, loaded, shown, pending)
     if detail_updates is not None:
-        _save(store, account, detail_updates, bench)
+        _save(store, account, detail_updates, bench, form=True)
 
     _unit_record(unit, bench)
 

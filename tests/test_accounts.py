@@ -3,15 +3,22 @@ role may write, enforced by the store itself (not by hidden widgets)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from tests.factories import PASSWORD, signed_in, staff
-from tracker.accounts import MAX_FAILED_PER_ADDRESS, SIGN_IN_FAILED, Account
+from tracker.accounts import (
+    CODE_DAYS,
+    MAX_FAILED_PER_ADDRESS,
+    SIGN_IN_FAILED,
+    Account,
+    code_digest,
+)
 from tracker.errors import PermissionDenied, SignInError, TrackerError, ValidationError
-from tracker.models import User
+from tracker.models import PasswordCode, User
 from tracker.progress import Update
 from tracker.schema import ADMIN, LEADER, MAX_FAILED_SIGN_INS, STAFF, SUPERVISOR
 
@@ -244,3 +251,115 @@ def test_empty_fields_are_asked_for_not_counted(make_store, small_measures, name
     with pytest.raises(SignInError, match="请输入用户名和密码"):
         store.accounts.sign_in(name, password)
     assert store.accounts.table().failed_sign_ins.tolist() == [0]
+
+
+# --- administration from the browser (账号管理): rights in the store, history, codes ------
+
+
+def test_only_an_admin_manages_accounts_and_a_refusal_writes_nothing(make_store, small_measures):
+    store = make_store(small_measures)
+    clerk = staff(store, "市科委", "kw01")
+    supervisor = signed_in(store, "督办甲", SUPERVISOR)
+    before = (store.accounts.table().to_csv(), len(store.accounts.history()))
+    for actor in (clerk, supervisor):
+        attempts = [
+            lambda a: store.accounts.add("新人", role=STAFF, units=["市科委"], password=None, by=a),
+            lambda a: store.accounts.set_active("kw01", False, by=a),
+            lambda a: store.accounts.set_units("kw01", ["市教委"], by=a),
+            lambda a: store.accounts.unlock("kw01", by=a),
+            lambda a: store.accounts.issue_code("kw01", by=a),
+            lambda a: store.accounts.history(by=a),
+        ]
+        for attempt in attempts:
+            with pytest.raises(PermissionDenied, match="只有管理员可以管理账号"):
+                attempt(actor)
+    assert (store.accounts.table().to_csv(), len(store.accounts.history())) == before
+    # A forged Account naming a real admin's role grants nothing: the stored role counts.
+    forged = Account("kw01", ADMIN)
+    with pytest.raises(PermissionDenied):
+        store.accounts.set_active("督办甲", False, by=forged)
+
+
+def test_admin_changes_land_in_the_account_history(make_store, small_measures):
+    store = make_store(small_measures)
+    admin = signed_in(store, "管理员", ADMIN)
+    store.accounts.add("kw02", role=STAFF, units=["市科委"], password=None, by=admin)
+    store.accounts.set_units("kw02", ["市科委", "市教委"], by=admin)
+    store.accounts.set_active("kw02", False, by=admin)
+    store.accounts.set_active("kw02", True, by=admin)
+    store.accounts.unlock("kw02", by=admin)
+    store.accounts.set_units("kw02", ["市教委"])  # the command line
+    history = store.accounts.history(by=admin)
+    kw02 = history[history.username == "kw02"]
+    assert kw02[["field", "old_value", "new_value", "changed_by"]].values.tolist() == [
+        ["units", "市教委、市科委", "市教委", "命令行"],
+        ["unlocked", "", "已解除锁定", "管理员"],
+        ["active", "", "启用", "管理员"],
+        ["active", "", "停用", "管理员"],
+        ["units", "市科委", "市教委、市科委", "管理员"],
+        ["created", "", "填报员；市科委", "管理员"],
+    ]
+    with pytest.raises(TrackerError, match="不能停用自己的账号"):
+        store.accounts.set_active("管理员", False, by=admin)
+    with pytest.raises(TrackerError, match="填报员账号至少需要一个责任单位"):
+        store.accounts.set_units("kw02", [], by=admin)
+
+
+def test_unlock_lifts_a_running_lock(make_store, small_measures):
+    store = make_store(small_measures)
+    admin = signed_in(store, "管理员", ADMIN)
+    store.accounts.add("甲", role=STAFF, units=["市科委"], password=PASSWORD)
+    for _ in range(MAX_FAILED_SIGN_INS):
+        with pytest.raises(SignInError):
+            store.accounts.sign_in("甲", "guess-number-x", address="10.0.0.66")
+    assert store.accounts.table().set_index("username").locked_until.notna()["甲"]
+    store.accounts.unlock("甲", by=admin)
+    assert store.accounts.table().set_index("username").locked_until.isna()["甲"]
+    assert store.accounts.sign_in("甲", PASSWORD, address="10.0.0.66").username == "甲"
+
+
+def test_a_one_time_code_sets_the_password_once(make_store, small_measures):
+    store = make_store(small_measures)
+    admin = signed_in(store, "管理员", ADMIN)
+    at = datetime(2026, 11, 30, 9, 0)
+    store.accounts.add("kw03", role=STAFF, units=["市科委"], password=None, by=admin)
+    with pytest.raises(SignInError):  # no password yet: nothing signs in
+        store.accounts.sign_in("kw03", "")
+    code = store.accounts.issue_code("kw03", by=admin, at=at)
+    assert re.fullmatch(r"([A-Z2-9]{5}-){3}[A-Z2-9]{5}", code)
+    listing = store.accounts.table().set_index("username")
+    assert not listing.has_password["kw03"]
+    assert code not in store.accounts.history().to_csv() + listing.to_csv()
+    with store.engine.connect() as conn:  # only its SHA-256 is stored
+        stored = conn.scalar(select(PasswordCode.code_hash))
+    assert stored == code_digest(code) and code not in stored
+    for wrong_name, wrong_code in (("kw04", code), ("kw03", "ABCDE-FGHJK-MNPQR-STUVW")):
+        with pytest.raises(TrackerError, match="设置码不正确"):
+            store.accounts.set_password_with_code(wrong_name, wrong_code, "new-pass-2026", at=at)
+    with pytest.raises(TrackerError, match="密码至少"):
+        store.accounts.set_password_with_code("kw03", code, "short", at=at)
+    # Typed in lower case with spaces instead of dashes, it still works.
+    typed = code.lower().replace("-", " ")
+    store.accounts.set_password_with_code("kw03", typed, "new-pass-2026", at=at)
+    assert store.accounts.sign_in("kw03", "new-pass-2026").units == {"市科委"}
+    with pytest.raises(TrackerError, match="设置码不正确"):  # spent
+        store.accounts.set_password_with_code("kw03", code, "other-pass-2026", at=at)
+    assert store.accounts.history().iloc[0][["field", "changed_by"]].tolist() == [
+        "password",
+        "kw03",
+    ]
+
+
+def test_a_one_time_code_expires_and_a_new_one_replaces_it(make_store, small_measures):
+    store = make_store(small_measures)
+    admin = signed_in(store, "管理员", ADMIN)
+    at = datetime(2026, 11, 30, 9, 0)
+    store.accounts.add("kw05", role=STAFF, units=["市科委"], password=None, by=admin)
+    old = store.accounts.issue_code("kw05", by=admin, at=at)
+    new = store.accounts.issue_code("kw05", by=admin, at=at)
+    late = at + timedelta(days=CODE_DAYS, seconds=1)
+    with pytest.raises(TrackerError, match="设置码不正确"):
+        store.accounts.set_password_with_code("kw05", old, "new-pass-2026", at=at)
+    with pytest.raises(TrackerError, match="已过期"):
+        store.accounts.set_password_with_code("kw05", new, "new-pass-2026", at=late)
+    store.accounts.set_password_with_code("kw05", new, "new-pass-2026", at=late - timedelta(1))

@@ -45,6 +45,7 @@ def stored(
         "version": version,
         "task_id": f"demo-m01-t{assignment_id}",
         "unit": unit,
+        "issue_date": date(2026, 1, 10),
         "effective_from": date(2026, 2, 1),
         "effective_to": date(2028, 1, 31),
     }
@@ -74,15 +75,31 @@ def test_a_leader_writes_nothing_and_no_row_is_looked_at() -> None:
     assert result.writes == [] and result.problems == []
 
 
-def test_a_clerk_may_not_touch_another_units_row_even_partially() -> None:
+def test_a_clerk_may_not_touch_another_units_row() -> None:
     result = plan(CLERK, Update(1, 3, {"percent": 30}, row=4), Update(2, 0, {"percent": 10}, row=5))
-    refusal = result.refusal(partial=True)
+    refusal = result.refusal(partial=False)
     assert isinstance(refusal, PermissionDenied)
     assert str(refusal).startswith("1 行属于其他单位，账号 kw-clerk 无权修改，本批次未保存任何修改")
     assert [(p.row, p.task_id, p.message) for p in refusal.problems] == [
         (5, "demo-m01-t2", "无权修改「市教委」的任务（本账号负责：市科委）")
     ]
-    assert result.writes == []  # the own row is not written either
+    # Written in part, the other unit's row is refused by itself and the own row goes in.
+    assert result.refusal(partial=True) is None
+    assert [(p.row, p.task_id) for p in result.refused()] == [(5, "demo-m01-t2")]
+    assert [(w.assignment_id, w.changed) for w in result.writes] == [(1, {"percent": (20, 30)})]
+
+
+def test_another_units_rows_left_as_stored_are_skipped_not_refused() -> None:
+    """A whole report's 明细 sent back by one unit: the other units' rows, equal to what is
+    stored (status given as its label, percent as text), are counted and never block."""
+    result = plan(
+        CLERK,
+        Update(2, 0, {"status": "未启动", "percent": "0", "note": "", "due_date": None}, row=5),
+        Update(3, 0, {"percent": 40}, row=6),
+    )
+    assert result.refusal(partial=False) is None and result.refused() == []
+    assert result.foreign_unchanged == 1
+    assert [(w.assignment_id, w.changed) for w in result.writes] == [(3, {"percent": (0, 40)})]
 
 
 @pytest.mark.parametrize("account", [SUPERVISOR_ACCOUNT, ADMIN_ACCOUNT], ids=["督办员", "管理员"])
@@ -230,12 +247,48 @@ def test_a_multi_field_save_plans_exact_rows_history_and_snapshot() -> None:
     ]
 
 
-def test_a_deadline_outside_the_policy_span_is_written_with_a_warning() -> None:
-    result = plan(SUPERVISOR_ACCOUNT, Update(3, 0, {"due_date": date(2029, 6, 30)}, row=2))
-    assert len(result.writes) == 1
-    assert [(w.row, w.message) for w in result.warnings] == [
-        (2, "完成时限 2029-06-30 超出政策有效期（2026-02-01 至 2028-01-31）")
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        (
+            "2025-13-45",
+            "完成时限 2025-13-45 不是有效日期（没有这个月或这一天），请按 2026-12-31 的格式填写",
+        ),
+        (
+            "2026-02-30",
+            "完成时限 2026-02-30 不是有效日期（没有这个月或这一天），请按 2026-12-31 的格式填写",
+        ),
+        (date(2025, 3, 5), "完成时限 2025-03-05 早于政策成文日期 2026-01-10"),
+        ("2029-06-30", "完成时限 2029-06-30 晚于政策有效期截止日 2028-01-31"),
+    ],
+    ids=["month 13", "30 February", "before issue", "after the span"],
+)
+def test_a_deadline_must_be_a_real_day_within_the_policys_dates(typed, message) -> None:
+    """Row 3's policy was issued 2026-01-10 and runs 2026-02-01..2028-01-31 (see stored)."""
+    result = plan(SUPERVISOR_ACCOUNT, Update(3, 0, {"due_date": typed}, row=2))
+    assert [(p.row, p.column, p.message) for p in result.problems] == [(2, "完成时限", message)]
+    assert result.writes == [] and isinstance(result.refusal(partial=False), ValidationError)
+
+
+def test_a_deadline_more_than_ten_years_out_is_refused_without_an_end_date() -> None:
+    """No 有效期 end: 2099-12-31 set on 2026-11-23 is past 2036-11-23 (ten years)."""
+    current = {3: stored(3, "市科委", effective_to=None)}
+    updates = [Update(3, 0, {"due_date": "2099-12-31"}, row=2)]
+    result = plan_apply(SUPERVISOR_ACCOUNT, current, updates, at=AT, source="web")
+    assert [p.message for p in result.problems] == [
+        "完成时限 2099-12-31 超过 10 年以后（最晚 2036-11-23），请核对"
     ]
+    ok = plan_apply(
+        SUPERVISOR_ACCOUNT, current, [Update(3, 0, {"due_date": "2036-11-23"})], at=AT, source="w"
+    )
+    assert ok.problems == [] and len(ok.writes) == 1
+
+
+def test_an_old_deadline_outside_the_span_does_not_block_other_fields() -> None:
+    """Only a deadline being changed is checked: a row saved before the rule keeps saving."""
+    current = {3: stored(3, "市科委", due_date=date(2030, 1, 1))}
+    result = plan_apply(CLERK, current, [Update(3, 0, {"percent": 10})], at=AT, source="web")
+    assert result.problems == [] and len(result.writes) == 1
 
 
 def test_a_long_source_is_cut_to_what_the_history_column_holds() -> None:

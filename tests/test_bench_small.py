@@ -65,6 +65,7 @@ def test_every_figure_is_printed_with_its_floor_and_ratio(printed: str) -> None:
         ("load assignments + lights (no cache)", read),
         (f"formatted Excel report, {ASSIGNMENTS:,} rows", "xlsxwriter plain dump"),
         (f"formatted Excel report, {ASSIGNMENTS:,} rows", "rustpy-xlsxwriter dump"),
+        (f"formatted Excel report, {ASSIGNMENTS:,} rows: peak RSS", "RSS with the rows loaded"),
         (f"import {UPDATES}: ours: gate + read + validate", "python-calamine raw read"),
         (f"import {UPDATES}: ours: + match rows to assignments", "python-calamine raw read"),
         (

@@ -1,7 +1,8 @@
 """导入导出's import in a real headless Chromium (AppTest cannot upload a file): a workbook
 with an error is refused with a located message in a table with Chinese headers; a valid
-edit is previewed, saved on 确认导入, and previewing the same file again afterwards finds
-nothing to change and blames nobody else for the user's own rows."""
+edit is previewed, saved on 确认导入 (the result stays and the preview of the saved file
+goes), and previewing the same file again in a new session finds nothing to change and blames
+nobody else for the user's own rows.  Tasks are named by 文号·措施-任务, the id on request."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bench.live import BROWSER_USER, open_signed_in, wait_until_idle
 from excel.template import SHEET_TEMPLATE, build_template
 from tests.factories import unit_state
 from tests.update_grid import tab_panel
+from tracker.labels import task_labels
 from tracker.store import Store
 
 pytestmark = pytest.mark.browser
@@ -42,6 +44,11 @@ def _filled(template: bytes, cells: dict[str, object]) -> tuple[bytes, str]:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue(), str(task_id)
+
+
+def _label(database: str, task_id: str) -> str:
+    rows, _ = unit_state(database, UNIT)
+    return str(task_labels(rows[rows.task_id == task_id]).iloc[0])
 
 
 def _stored(database: str, task_id: str):
@@ -85,10 +92,11 @@ def test_refused_cell_is_listed_with_chinese_headers_and_its_place(page, server,
     assert "读取 7 行，将修改 0 条任务分工、0 个字段；1 处错误" in panel.inner_text()
     errors = _table_after(panel, "1 处错误：")
     headers = _headers(errors)
-    assert headers == ["工作表", "行号", "列", "值", "任务编号", "原因"]
+    assert headers == ["工作表", "行号", "列", "值", "任务", "原因"]  # 任务编号 on request
     assert not ENGLISH_KEYS & {h.lower() for h in headers}
     sheet, row, column, value, task, message = _row(errors)
-    assert (sheet, row, column, value, task) == (SHEET_TEMPLATE, "3", "状态", "差不多", task_id)
+    label = _label(database, task_id)
+    assert (sheet, row, column, value, task) == (SHEET_TEMPLATE, "3", "状态", "差不多", label)
     assert message.startswith("状态必须是以下之一：未启动、推进中")
     assert panel.get_by_role("button", name="下载错误报告（xlsx）").count() == 1
     assert panel.get_by_role("button", name="确认导入").is_disabled()
@@ -104,8 +112,9 @@ def test_valid_edit_is_previewed_saved_and_not_blamed_on_others(page, server, da
 
     assert "将修改 1 条任务分工、2 个字段" in panel.inner_text()
     preview = _table_after(panel, "预览（尚未保存）")
-    assert _headers(preview) == ["行号", "任务编号", "责任单位", "字段", "原值", "新值"]
-    assert _row(preview, 0) == ["3", task_id, UNIT, "完成比例(%)", str(before.percent), "55"]
+    assert _headers(preview) == ["行号", "任务", "责任单位", "字段", "原值", "新值"]
+    label = _label(database, task_id)
+    assert _row(preview, 0) == ["3", label, UNIT, "完成比例(%)", str(before.percent), "55"]
     assert _row(preview, 1)[3:] == ["进展情况", "", "浏览器导入的进展"]
     _, history = _stored(database, task_id)
     assert history.empty  # a preview writes nothing
@@ -123,11 +132,11 @@ def test_valid_edit_is_previewed_saved_and_not_blamed_on_others(page, server, da
     assert set(history.source) == {"填报_市人才局.xlsx"}
     shown = panel.inner_text()
     assert "已修改 1 条任务分工、2 个字段" in shown
-    # The file is still chosen, so the page previews it again against the new data: its
-    # rows are now the user's own saved values, not someone else's newer ones.
-    assert "将修改 0 条任务分工、0 个字段" in shown
+    # The file is still chosen, but the result stays and no stale preview says "将修改 0 条"
+    # under it (users read that as nothing saved).
+    assert "预览（尚未保存）" not in shown and "将修改" not in shown
     assert "他人" not in shown and "冲突" not in shown
-    assert panel.get_by_role("button", name="确认导入").is_disabled()
+    assert panel.get_by_role("button", name="确认导入").count() == 0
 
     # The same file previewed again in a new session says the same.
     panel = _upload(page, server, "填报_市人才局.xlsx", payload)

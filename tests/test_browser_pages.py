@@ -297,6 +297,34 @@ def test_navigation_icons_are_material_symbols_not_emoji(page, server) -> None:
         assert not any(ord(ch) > 0x1F000 for ch in link.inner_text())  # no emoji glyphs
 
 
+def test_date_picker_speaks_chinese_in_a_chinese_browser(chromium, server) -> None:
+    """Issue 24.5: Streamlit 1.67's calendar names months and weekdays in the browser's
+    language (``navigator.language``, through ``Intl``); ``format`` orders only the typed
+    field.  A zh-CN Chromium shows 年/月 and 一…日, never "March" or S M T W T F S."""
+    context = chromium.new_context(locale="zh-CN", viewport=DESKTOP)
+    page = context.new_page()
+    try:
+        open_signed_in(page, f"{server}/audit")
+        field = page.locator('[data-testid="stDateInput"]').first
+        field.wait_for()
+        field.locator("button").last.click()
+        calendar = page.locator('[data-testid="stDateInputCalendar"]')
+        calendar.wait_for()
+        heading = calendar.get_by_text(re.compile(r"^\d{4}年\d{1,2}月$")).first
+        assert heading.is_visible()
+        text = calendar.inner_text()
+        assert "一\t二\t三\t四\t五\t六\t日" in text  # weekdays, Monday first
+        assert "十一月" in text and "十二月" in text  # the month list
+        months = "January|February|March|April|May|June|July|August|September|October|November"
+        assert not re.search(rf"\b({months}|December)\b", text), text
+        assert not re.search(r"\bS\s+M\s+T\s+W\s+T\s+F\s+S\b", text)
+        assert not page.locator('[data-testid="stDateInputQuickSelect"]').is_visible()
+        assert not page.get_by_text("Past Week").is_visible()
+        assert exceptions_on(page) == []
+    finally:
+        context.close()
+
+
 # --- phone width ------------------------------------------------------------------------
 
 

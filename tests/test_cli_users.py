@@ -128,3 +128,27 @@ def test_add_takes_a_registered_alias_for_its_unit(tmp_path, monkeypatch):
     db = f"sqlite:///{tmp_path / 'alias.db'}"
     assert _add(monkeypatch, db, "fg01", "staff", "市发改委") == EXIT_OK
     assert Store.open(db).accounts.sign_in("fg01", PASSWORD).units == {"市发展改革委"}
+
+
+def test_unlock_and_a_one_time_code_from_the_command_line(db, monkeypatch, capsys):
+    assert _add(monkeypatch, db, "kw01", "staff", "市科委") == EXIT_OK
+    accounts = Store.open(db).accounts
+    for _ in range(5):
+        with pytest.raises(Exception, match="错误"):
+            accounts.sign_in("kw01", "wrong-password-x")
+    with pytest.raises(Exception, match="锁定"):
+        accounts.sign_in("kw01", PASSWORD)
+    assert _run(monkeypatch, ["user", "unlock", "kw01", "--db", db]) == EXIT_OK
+    assert accounts.sign_in("kw01", PASSWORD).username == "kw01"
+    capsys.readouterr()
+    assert _run(monkeypatch, ["user", "code", "kw01", "--db", db]) == EXIT_OK
+    code = capsys.readouterr().out.rsplit(": ", 1)[1].strip()
+    accounts.set_password_with_code("kw01", code, "chosen-by-kw01")
+    assert accounts.sign_in("kw01", "chosen-by-kw01").username == "kw01"
+    changes = accounts.history()[["field", "changed_by"]].values.tolist()
+    assert changes == [
+        ["password", "kw01"],
+        ["code", "命令行"],
+        ["unlocked", "命令行"],
+        ["created", "命令行"],
+    ]

@@ -19,15 +19,17 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from excel.kit import fit_scale
 from excel.report import (
     DETAIL_COLUMNS,
-    DETAIL_PRINTED,
     LINE_POINTS,
     MIN_ROW_POINTS,
     SHEET_DETAIL,
     SHEET_POLICY,
+    SHEET_RANKINGS,
     SHEET_SUMMARY,
     SUMMARY_COLUMNS,
+    SUMMARY_SCALE,
     build_report,
     wrapped_row_heights,
 )
@@ -37,6 +39,7 @@ from tracker.aggregate import notes as notes_of
 from tracker.filters import Filters
 from tracker.progress import Update, warning_light
 from tracker.schema import LIGHT_LABELS, ROLE_LABELS, STATUS_LABELS
+from tracker.supervision import Supervision
 
 HOSTILE_NOTES = ['=HYPERLINK("http://evil","x")', "=1+1", "+1", "-2", "@SUM(A1)"]
 
@@ -213,7 +216,7 @@ def test_report_formatting(store, today) -> None:
     assert ws.auto_filter.ref == f"A2:{col['版本']}{ws.max_row}"
     assert ws[f"{col['任务内容']}3"].alignment.wrap_text
     assert ws[f"{col['任务编号']}3"].font.name == "等线"
-    assert ws.column_dimensions[col["任务内容"]].width >= 30
+    assert ws.column_dimensions[col["任务内容"]].width >= 20
     assert ws.column_dimensions[col["版本"]].hidden
     assert ws.page_setup.orientation == "landscape"
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
@@ -269,14 +272,32 @@ def test_notes_that_look_like_formulas_stay_text(make_store, small_measures, tod
 
 def test_control_characters_and_markup_survive(make_store, small_measures, today) -> None:
     """The store refuses control characters at entry; rows stored before that still make a
-    valid workbook (the character dropped), and markup stays text."""
+    valid workbook (the character written as Excel's own escape ``_x0001_``, which Excel and
+    the importer read back as the character), and markup stays text."""
     store = make_store(small_measures)
     _set(store, "demo-m01-t2", "市教委", problems="  leading")
     rows = store.assignments()
     rows.loc[rows["task_id"] == "demo-m01-t2", "note"] = 'a\x01b <c> & "d"'
     table = _table(_open(build_report(rows, today=today))[SHEET_DETAIL])
     row = table[table["任务编号"] == "demo-m01-t2"].iloc[0]
-    assert row["进展情况"] == 'ab <c> & "d"'
+    assert row["进展情况"] == 'a_x0001_b <c> & "d"'  # openpyxl shows escapes as they are
+
+
+def test_detail_texts_are_shared_strings_each_stored_once(store, today) -> None:
+    """明细 is streamed with a shared-string table: a task's text, written on each of its
+    units' rows, is one entry that every such cell refers to, and reads back as the text."""
+    rows = store.assignments()
+    with zipfile.ZipFile(io.BytesIO(build_report(rows, today=today))) as zf:
+        table = zf.read("xl/sharedStrings.xml").decode()
+    texts = re.findall(r"<t xml:space=\"preserve\">(.*?)</t>", table)
+    assert len(texts) == len(set(texts))
+    shared = rows.groupby("task_id")["task_text"].first()
+    repeated = rows["task_id"].value_counts()
+    task = repeated.index[repeated > 1][0]  # a task with two or more units
+    assert texts.count(shared[task]) == 1
+    detail = _table(_open(build_report(rows, today=today))[SHEET_DETAIL])
+    assert (detail.loc[detail["任务编号"] == task, "任务内容"] == shared[task]).all()
+    assert len(detail) == len(rows)
 
 
 def test_empty_selection_still_makes_a_report(store, today) -> None:
@@ -325,17 +346,54 @@ def test_detail_row_heights_fit_the_wrapped_text() -> None:
     assert heights[1] == MIN_ROW_POINTS
 
 
-def test_detail_prints_the_readers_columns_one_page_wide(store, today) -> None:
+def _widths(ws, last: int) -> list[float]:
+    """The widths of columns A to ``last`` that print (hidden ones don't)."""
+    dims = [ws.column_dimensions[openpyxl.utils.get_column_letter(i)] for i in range(1, last + 1)]
+    return [d.width for d in dims if not d.hidden]
+
+
+def test_detail_prints_every_column_one_page_wide(store, today) -> None:
+    """Issue 23.8: the print area stopped at 存在问题 (column M), leaving out 佐证材料, 更新人
+    and 更新时间.  Now it runs to the last column, and the widths keep one A4 landscape
+    width at 68 % or more (10 pt text at ~7 pt; at the old widths, 52 %)."""
     ws = _open(build_report(store.assignments(), today=today))[SHEET_DETAIL]
     headers = [c.value for c in ws[2]]
-    printed = headers[:DETAIL_PRINTED]
-    assert ws.print_area == f"'{SHEET_DETAIL}'!$A$1:${chr(64 + DETAIL_PRINTED)}${ws.max_row}"
-    assert {"文号", "任务内容", "责任单位", "状态", "完成时限", "进展情况", "存在问题"} <= set(
-        printed
-    )
-    assert not {"更新时间", "政策名称", "措施名称", "版本"} & set(printed)
-    assert sum(ws.column_dimensions[chr(65 + i)].width for i in range(DETAIL_PRINTED)) <= 160
+    last = openpyxl.utils.get_column_letter(len(headers))
+    assert headers[-1] == "版本" and len(headers) == len(DETAIL_COLUMNS)
+    assert ws.print_area == f"'{SHEET_DETAIL}'!$A$1:${last}${ws.max_row}"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$1:$2"
+    assert fit_scale(_widths(ws, len(headers))) >= 0.68
+    assert ws.row_dimensions[2].height >= 2 * LINE_POINTS  # 完成比例(%) wraps to two lines
     assert all(ws[f"{chr(65 + i)}3"].alignment.wrap_text for i in (0, 2, 3, 4))  # ids wrap too
+
+
+def test_summary_prints_its_table_unscaled_and_the_chart_below(store, today) -> None:
+    """Issue 24.8: with the chart beside the table, "one page wide" printed 汇总 at 68 %.
+    The print area is the table's columns, which fit A4 landscape at 100 %; the chart sits
+    under the notes, from a page break, inside those columns."""
+    ws = _open(build_report(store.assignments(), today=today))[SHEET_SUMMARY]
+    last = len(SUMMARY_COLUMNS)
+    area = ws.print_area.split("!")[1]
+    assert area.startswith("$A$1:$" + openpyxl.utils.get_column_letter(last) + "$")
+    assert fit_scale(_widths(ws, last)) >= SUMMARY_SCALE == 1.0
+    [chart] = ws._charts
+    anchor = chart.anchor._from
+    assert anchor.col == 0
+    notes_end = max(c.row for c in ws["A"] if str(c.value or "").startswith("注："))
+    assert anchor.row + 1 > notes_end  # openpyxl counts anchor rows from 0
+    assert [b.id for b in ws.row_breaks.brk] == [anchor.row]
+    assert int(area.rsplit("$", 1)[1]) >= anchor.row + chart.height / 0.53
+
+
+def test_rankings_sheet_fits_the_page_width(store, today) -> None:
+    rankings = Supervision(store).rankings(store.assignments(), today)
+    ws = _open(build_report(store.assignments(), today=today, rankings=rankings))[SHEET_RANKINGS]
+    headers = [c.value for c in ws[2]]
+    assert headers[0] == "名次" and headers[-1] == "说明"
+    assert fit_scale(_widths(ws, len(headers))) >= 0.88
+    assert ws.page_setup.fitToWidth == 1 and ws.print_title_rows == "$1:$2"
+    assert ws.row_dimensions[2].height >= 3 * LINE_POINTS  # 上期一次审核通过率: three lines
 
 
 @pytest.fixture(scope="module")
@@ -371,17 +429,46 @@ def _pdf_pages(office: dict[str, str], pdf: Path) -> list[str]:
     ]
 
 
-def test_printed_detail_is_one_page_wide_with_readable_text(office, tmp_path) -> None:
-    """The seeds' 明细 printed by LibreOffice: every page carries the same columns, first
-    (文号) to last printed (存在问题), the table spans the page width, and body text is at
-    least 7.5 pt high (all 19 columns squeezed onto A4 printed it at about 4.5 pt)."""
+# 明细's headers that print on one line (完成比例(%) and 佐证文件数 wrap into two words).
+DETAIL_ON_PAPER = {
+    "文号",
+    "任务内容",
+    "责任单位",
+    "完成时限",
+    "进展情况",
+    "存在问题",
+    "佐证材料",
+    "佐证文件",
+    "更新人",
+    "更新时间",
+    "政策名称",
+    "措施名称",
+}
+
+
+def _words(page: str) -> list[tuple[float, str]]:
+    """(height in points, text) of each word poppler found on a page."""
+    found = re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]+)<', page)
+    return [(float(y1) - float(y0), word) for y0, y1, word in found]
+
+
+def test_printed_report_shows_every_column_at_a_readable_size(office, tmp_path) -> None:
+    """The seeds' report printed by LibreOffice (issues 23.8, 24.8), sheet by sheet:
+
+    - 汇总: glyphs at least 9 pt (beside its chart it printed at 6.8), table pages then the
+      chart on a page of its own, three pages in all;
+    - 明细: every page carries every column header, 佐证材料 to 措施名称 included (the print
+      area stopped at 存在问题), the header row repeated, text about 7 pt;
+    - 通报: one page wide, 名次 to 说明 on its pages, header repeated.
+    """
     store = open_store(f"sqlite:///{tmp_path / 'print.db'}")  # with the seed tasks
     rows = store.assignments()
+    today = date(2026, 11, 23)
+    rankings = Supervision(store).rankings(rows, today)
     store.engine.dispose()
     workbook = tmp_path / "report.xlsx"
-    workbook.write_bytes(
-        build_report(rows.assign(note="按计划推进，已召开专题会议"), today=date(2026, 11, 23))
-    )
+    filled = rows.assign(note="按计划推进，已召开专题会议", evidence="会议纪要")
+    workbook.write_bytes(build_report(filled, today=today, rankings=rankings))
     subprocess.run(
         [
             office["libreoffice"],
@@ -398,18 +485,35 @@ def test_printed_detail_is_one_page_wide_with_readable_text(office, tmp_path) ->
         env={**os.environ, "HOME": str(tmp_path)},  # a profile of its own, never the user's
     )
     pdf = tmp_path / "report.pdf"
-    pages = {n: p for n, p in enumerate(_pdf_pages(office, pdf), start=1) if "（明细）" in p}
-    assert len(pages) >= 2
-    heights = []
-    for page in pages.values():
-        words = re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]+)<', page)
-        texts = {w for *_, w in words}
-        assert {"文号", "存在问题"} <= texts, "a page lost columns: not one page wide"
-        assert not {"更新时间", "政策名称"} & texts, "columns outside the print area printed"
-        heights += [float(y1) - float(y0) for y0, y1, _ in words]
-    assert statistics.median(heights) >= 7.5, f"text {statistics.median(heights):.1f} pt high"
+    sheets: dict[str, list[list[tuple[float, str]]]] = {}
+    first_detail = 0
+    for number, page in enumerate(_pdf_pages(office, pdf), start=1):
+        words = _words(page)
+        title = next(w for _, w in words if "（" in w or "督办通报" in w)
+        sheet = "通报" if "督办通报" in title else title[title.index("（") + 1 : title.index("）")]
+        sheets.setdefault(sheet, []).append(words)
+        first_detail = first_detail or (number if sheet == SHEET_DETAIL else 0)
+    assert list(sheets) == [SHEET_SUMMARY, SHEET_POLICY, SHEET_DETAIL, SHEET_RANKINGS]
 
-    first = min(pages)
+    summary = sheets[SHEET_SUMMARY]
+    assert len(summary) == 3
+    assert min(h for page in summary for h, _ in page) >= 9, "汇总 prints below 9 pt"
+    assert "各责任单位任务分工按状态分布" in {w for _, w in summary[-1]}  # the chart page
+    assert not any(w.startswith("注：") for _, w in summary[-1])  # notes stay with the table
+    assert any(w.startswith("注：") for _, w in summary[-2])
+
+    detail = sheets[SHEET_DETAIL]
+    heights = []
+    for page in detail:
+        texts = {w for _, w in page}
+        assert texts >= DETAIL_ON_PAPER, f"a page lost columns: {DETAIL_ON_PAPER - texts}"
+        heights += [h for h, _ in page]
+    assert statistics.median(heights) >= 6.8, f"text {statistics.median(heights):.1f} pt high"
+
+    for page in sheets[SHEET_RANKINGS]:
+        assert {"名次", "责任单位", "说明"} <= {w for _, w in page}
+    assert statistics.median(h for page in sheets[SHEET_RANKINGS] for h, _ in page) >= 8.5
+
     subprocess.run(
         [
             office["pdftoppm"],
@@ -417,9 +521,9 @@ def test_printed_detail_is_one_page_wide_with_readable_text(office, tmp_path) ->
             "36",
             "-gray",
             "-f",
-            str(first),
+            str(first_detail),
             "-l",
-            str(first),
+            str(first_detail),
             str(pdf),
             str(tmp_path / "page"),
         ],

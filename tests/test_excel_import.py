@@ -12,6 +12,7 @@ from datetime import date
 import openpyxl
 import pandas as pd
 import pytest
+import python_calamine
 
 from excel.read import (
     conflicts_frame,
@@ -188,9 +189,10 @@ def test_round_trip_template_fill_import_export(store) -> None:
     assert preview.changed_assignments == 3
     assert store.history().empty, "a dry run writes nothing"
     table = diffs_frame(preview)
-    assert list(table.columns) == ["行号", "任务编号", "责任单位", "字段", "原值", "新值"]
+    # The task by 文号·措施-任务 as people know it; the file's 任务编号 last.
+    assert list(table.columns) == ["行号", "任务", "责任单位", "字段", "原值", "新值", "任务编号"]
     late = table[(table["任务编号"] == "demo-m01-t1") & (table["字段"] == "状态")].iloc[0]
-    assert (late["原值"], late["新值"]) == ("未启动", "滞后")
+    assert (late["任务"], late["原值"], late["新值"]) == ("〔2026〕1号·1-1", "未启动", "滞后")
 
     applied = run(store, filled)
     assert applied.ok and applied.written and not applied.dry_run
@@ -233,6 +235,41 @@ def test_import_from_the_exported_detail_sheet(store) -> None:
     assert result.ok and result.sheet == SHEET_DETAIL and result.unit is None
     assert result.rows_read == 6 and result.changed_assignments == 1
     assert row_of(store, "demo-m02-t1", "市财政局").percent == 30
+
+
+TRICKY_TEXTS = {
+    "note": "_x0041_ literal",
+    "next_step": "_x005F_x0041_",
+    "problems": "_x000D_ and a real\r\nline break",
+    "evidence": "x\ry _X004a_ _x12_ __x0041__",
+}
+
+
+def test_report_round_trip_keeps_every_text_as_stored(store) -> None:
+    """The report's 明细 exported and imported back unchanged changes nothing: text that
+    looks like an OOXML escape, and carriage returns, come back exactly as stored."""
+    aid = int(row_of(store, "demo-m01-t2", "市教委").assignment_id)
+    store.apply([Update(aid, 0, dict(TRICKY_TEXTS))], user=signed_in(store), source="test")
+    report = build_report(store.assignments())
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(report))
+    grid = book.get_sheet_by_name(SHEET_DETAIL).to_python()
+    header = grid[1]
+    shown = next(
+        r
+        for r in grid[2:]
+        if r[header.index("任务编号")] == "demo-m01-t2" and r[header.index("责任单位")] == "市教委"
+    )
+    labels = {
+        "note": "进展情况",
+        "next_step": "下一步计划",
+        "problems": "存在问题",
+        "evidence": "佐证材料",
+    }
+    assert {k: shown[header.index(v)] for k, v in labels.items()} == TRICKY_TEXTS
+    result = run(store, report, name="进度报表.xlsx")
+    assert result.ok and result.diffs.empty and not result.written
+    stored = row_of(store, "demo-m01-t2", "市教委")
+    assert {k: stored[k] for k in TRICKY_TEXTS} == TRICKY_TEXTS
 
 
 def test_headers_found_by_name_below_a_title_with_extra_columns(store) -> None:
@@ -336,7 +373,15 @@ def test_partial_writes_valid_rows_all_or_nothing_writes_none(store) -> None:
 
     report = openpyxl.load_workbook(io.BytesIO(error_report(partial)))
     errors = report["错误清单"]
-    assert [c.value for c in errors[2]] == ["工作表", "行号", "列", "值", "任务编号", "原因"]
+    assert [c.value for c in errors[2]] == [
+        "工作表",
+        "行号",
+        "列",
+        "值",
+        "任务",
+        "任务编号",
+        "原因",
+    ]
     listed = list(errors.iter_rows(min_row=3, values_only=True))
     assert {r[1] for r in listed} == {3, 5}
     assert len(listed) == len(problems_frame(partial)) == len(partial.problems)
@@ -373,6 +418,7 @@ def test_stale_edit_is_a_conflict_with_both_values(store) -> None:
     assert result.rows_by_assignment[conflict.assignment_id] == 4
     table = conflicts_frame(result)
     assert table.iloc[0]["row"] == 4 and "70" in table.iloc[0]["theirs"]
+    assert table.iloc[0]["task"] == "〔2026〕1号·1-2"
 
     applied = run(store, data)
     assert applied.written and len(applied.conflicts) == 1

@@ -14,13 +14,13 @@ import python_calamine
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from excel.kit import excel_text
 from excel.template import (
     KIND_NAME,
     SHEET_HELP,
     SHEET_TEMPLATE,
     UNIT_NAME,
     build_template,
-    excel_text,
 )
 from tests.test_excel_import import raw_xlsx
 from tracker.errors import TrackerError

@@ -20,6 +20,7 @@ from bench.faults import (
     fuzz_importer,
     fuzz_policy_texts,
     hostile_files,
+    hostile_policies,
     import_state,
     kill_mid_import,
     ledger_problems,
@@ -194,3 +195,11 @@ def test_fuzzing_the_importer_raises_only_tracker_errors_and_loses_nothing(
     outcome = fuzz_importer(db_url, tmp_path, examples=QUICK.fuzz_workbooks, seed=0)
     assert outcome.ok, outcome.text()
     assert outcome.counts["workbooks (cells)"] and outcome.counts["workbooks (XML bytes)"]
+
+
+def test_hostile_policies_exit_2_in_seconds_and_write_nothing(tmp_path) -> None:
+    # One backend: a hostile policy is refused before any database work.
+    url = f"sqlite:///{tmp_path / 'policies.db'}"
+    outcome = hostile_policies(url, tmp_path, only=QUICK.policies)
+    assert outcome.ok, outcome.text(verbose=True)
+    assert outcome.counts["exit 2"] == len(QUICK.policies)

@@ -78,7 +78,9 @@ def test_status_donut_values_and_colours() -> None:
     fig = fg.status_donut(counts)
     pie = fig.data[0]
     assert list(pie.values) == [3, 2, 5, 1, 0]
-    assert list(pie.labels) == ["未启动", "推进中", "已完成", "滞后", "暂缓"]
+    # The legend names every status with its count; hover says the status alone.
+    assert list(pie.labels) == ["未启动 3", "推进中 2", "已完成 5", "滞后 1", "暂缓 0"]
+    assert list(pie.customdata) == ["未启动", "推进中", "已完成", "滞后", "暂缓"]
     assert list(pie.marker.colors) == [STATUS_COLORS[s] for s in STATUSES]
     assert "11" in fig.layout.annotations[0].text
 
@@ -90,6 +92,26 @@ def test_status_donut_legend_sits_below_the_ring() -> None:
     )
     legend = fg.status_donut(counts).layout.legend
     assert legend.yanchor == "top" and legend.y <= 0
+
+
+def test_status_donut_small_slices_keep_their_label_in_the_legend_only() -> None:
+    """170 tasks: 1 滞后 and 2 暂缓 are thin neighbours whose labels collided.  By hand:
+    1/170 and 2/170 are under the 6 % threshold, 10/170 (5.9 %) too; 57 and 100 are over."""
+    counts = pd.DataFrame(
+        {
+            "status": STATUSES,
+            "label": [STATUS_LABELS[s] for s in STATUSES],
+            "tasks": [57, 10, 100, 1, 2],
+        }
+    )
+    fig = fg.status_donut(counts)
+    pie = fig.data[0]
+    assert list(pie.text) == ["未启动<br>57", "", "已完成<br>100", "", ""]
+    assert pie.textinfo == "text" and pie.textposition == "inside"
+    assert pie.insidetextorientation == "horizontal"
+    assert list(pie.labels) == ["未启动 57", "推进中 10", "已完成 100", "滞后 1", "暂缓 2"]
+    assert fig.layout.uniformtext.minsize == fg.LABEL_MIN_SIZE
+    assert fig.layout.uniformtext.mode == "hide"
 
 
 def test_empty_frames_draw_a_note_not_an_error() -> None:
@@ -378,3 +400,18 @@ def test_shown_escapes_markup_and_ampersands_once() -> None:
         '&lt;i&gt;措施&lt;/i&gt;&lt;a href="http://evil"&gt;x&lt;/a&gt; &amp; co'
     ]
     assert fg.shown(["&lt;"]) == ["&amp;lt;"]  # an entity typed by a user stays literal too
+
+
+def test_bar_legends_sit_below_the_toolbar_across_the_whole_chart() -> None:
+    """On a phone a legend anchored to the plot area wrapped and grew up under plotly's
+    toolbar (issue 23): the bar charts and 通报 place theirs in figure coordinates, the
+    toolbar's strip left free."""
+    figure = fg._style(go.Figure(), height=360)
+    legend = figure.layout.legend
+    assert (legend.xref, legend.yref, legend.x, legend.yanchor) == (
+        "container",
+        "container",
+        0,
+        "top",
+    )
+    assert legend.y * 360 == pytest.approx(360 - fg.MODEBAR_ROOM)

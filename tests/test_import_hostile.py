@@ -23,6 +23,7 @@ import python_calamine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from excel.kit import excel_text
 from excel.read import plan_updates, read_sheet
 from excel.safety import (
     MAX_CELLS,
@@ -32,7 +33,7 @@ from excel.safety import (
     open_package,
     sheet_extent,
 )
-from excel.template import SHEET_TEMPLATE, TEMPLATE_COLUMNS, excel_text
+from excel.template import SHEET_TEMPLATE, TEMPLATE_COLUMNS
 from tests.conftest import measures_frame
 from tests.factories import row_of, signed_in
 from tests.test_excel_import import fill, raw_xlsx, run, template_for
@@ -311,9 +312,19 @@ def test_an_absurd_date_serial_is_located_not_a_reader_panic(store, serial) -> N
 
 @pytest.mark.parametrize(
     "value",
-    ["2026-12-31garbage", "0001-01-01", "1999-12-31", "2100-01-01", "9999-12-31", date(1, 1, 1)],
+    [
+        "2026-12-31garbage",
+        "0001-01-01",
+        "1999-12-31",
+        "2100-01-01",
+        "9999-12-31",
+        date(1, 1, 1),
+        "2025-13-45",  # never rolled over into another day
+        "2099-12-31",  # after the policy's 有效期 (2028-01-31)
+        date(2025, 3, 5),  # before the policy was issued (2026-01-10)
+    ],
 )
-def test_due_dates_outside_2000_to_2099_or_with_trailing_text_are_refused(store, value) -> None:
+def test_due_dates_not_a_day_or_outside_the_policy_are_refused(store, value) -> None:
     if isinstance(value, date):
         data = fill(template_for(store), {("demo-m01-t2", "市教委"): {"完成时限": value}})
     else:

@@ -1,6 +1,7 @@
 """A staff member's Excel file may only change the staff member's own units' rows: a row of
-another unit is refused by row with the reason and nothing of the file is written, whatever
-the workbook's defined names or sheet names claim.  On SQLite and PostgreSQL."""
+another unit that would change something is refused by row with the reason (and, all or
+nothing, nothing of the file is written), whatever the workbook's defined names or sheet
+names claim; other units' rows left as stored are skipped.  On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from excel.read import import_workbook
 from excel.report import SHEET_DETAIL, build_report
 from excel.template import SHEET_TEMPLATE, UNIT_NAME, build_template
 from tests.factories import PASSWORD, signed_in, staff
-from tracker.errors import PermissionDenied
 
 TODAY = date(2026, 11, 23)
 
@@ -44,54 +44,90 @@ def _template_with_foreign_row(store, defined_name: str | None) -> bytes:
 
 @pytest.mark.parametrize("defined_name", [None, "市财政局"], ids=["name-removed", "name-edited"])
 @pytest.mark.parametrize("all_or_nothing", [False, True], ids=["partial", "all-or-nothing"])
-def test_staff_file_with_another_units_row_writes_nothing(
+def test_staff_file_with_another_units_row_refuses_that_row(
     make_store, small_measures, defined_name, all_or_nothing
 ):
     store = make_store(small_measures)
     data = _template_with_foreign_row(store, defined_name)
     account = staff(store, "市科委")
-    try:
-        result = import_workbook(
-            store, data, file_name="市科委.xlsx", user=account, all_or_nothing=all_or_nothing
-        )
-    except PermissionDenied as exc:  # refused before any row was read as valid
-        problems = exc.problems
-    else:
-        assert not result.written
-        problems = result.problems
-    foreign = [p for p in problems if "无权修改" in p.message]
+    result = import_workbook(
+        store, data, file_name="市科委.xlsx", user=account, all_or_nothing=all_or_nothing
+    )
+    foreign = [p for p in result.problems if "无权修改" in p.message]
     assert len(foreign) == 1
     assert foreign[0].task_id == "demo-m02-t1" and "市财政局" in foreign[0].message
     assert foreign[0].row is not None
-    assert store.history().empty
-    assert set(store.assignments().version) == {0}
+    rows = store.assignments()
+    assert rows[rows.unit == "市财政局"].version.tolist() == [0]
+    if all_or_nothing or defined_name:  # (a template of 市财政局 holds no row of 市科委)
+        assert not result.written and store.history().empty
+    else:  # the own row's edit is saved, the other unit's row is not
+        assert result.written
+        assert set(zip(store.history().task_id, store.history().unit, strict=True)) == {
+            ("demo-m01-t1", "市科委")
+        }
 
 
 def test_staff_dry_run_shows_the_refusal(make_store, small_measures):
     store = make_store(small_measures)
     data = _template_with_foreign_row(store, None)
-    with pytest.raises(PermissionDenied, match="无权修改"):
-        import_workbook(
-            store, data, file_name="市科委.xlsx", user=staff(store, "市科委"), dry_run=True
-        )
+    result = import_workbook(
+        store, data, file_name="市科委.xlsx", user=staff(store, "市科委"), dry_run=True
+    )
+    assert [p.task_id for p in result.problems if "无权修改" in p.message] == ["demo-m02-t1"]
+    assert store.history().empty
 
 
-def test_staff_importing_the_full_report_detail_is_refused(make_store, small_measures):
-    store = make_store(small_measures)
+def _report_detail(store, percent_of: dict[str, int] | None = None, every: int | None = None):
+    """The exported report, its 明细 edited: ``percent_of`` by unit, or ``every`` row."""
     report = openpyxl.load_workbook(io.BytesIO(build_report(store.assignments(), today=TODAY)))
     sheet = report[SHEET_DETAIL]
-    header_row = next(r for r in range(1, 6) if "完成比例(%)" in [c.value for c in sheet[r]])
-    header = {c.value: c.column for c in sheet[header_row] if c.value}
-    for row in range(header_row + 1, sheet.max_row + 1):
-        sheet.cell(row, header["完成比例(%)"]).value = 10
+    header = {c.value: c.column for c in sheet[2] if c.value}
+    for row in range(3, sheet.max_row + 1):
+        unit = sheet.cell(row, header["责任单位"]).value
+        value = every if every is not None else (percent_of or {}).get(unit)
+        if value is not None:
+            sheet.cell(row, header["完成比例(%)"]).value = value
     out = io.BytesIO()
     report.save(out)
+    return out.getvalue()
+
+
+def test_staff_importing_the_full_report_detail_refuses_other_units_rows(
+    make_store, small_measures
+):
+    store = make_store(small_measures)
     result = import_workbook(
-        store, out.getvalue(), file_name="report.xlsx", user=staff(store, "市科委")
+        store, _report_detail(store, every=10), file_name="report.xlsx", user=staff(store, "市科委")
     )
     refused_units = {p.message.split("「")[1].split("」")[0] for p in result.problems}
-    assert refused_units == {"市教委", "市财政局"}
-    assert store.history().empty
+    assert refused_units == {"市教委", "市财政局"} and len(result.problems) == 4
+    assert set(store.history().unit) == {"市科委"}  # the own two rows, saved in part
+
+
+@pytest.mark.parametrize("all_or_nothing", [False, True], ids=["partial", "all-or-nothing"])
+def test_other_units_unchanged_rows_of_the_report_are_skipped(
+    make_store, small_measures, all_or_nothing
+):
+    """A 填报员 sends back the whole exported 明细 with only its own row edited: the other
+    units' four rows, left as stored, are skipped in one line and the own edit is saved."""
+    store = make_store(small_measures)
+    data = _report_detail(store, {"市科委": 30})
+    result = import_workbook(
+        store,
+        data,
+        file_name="进度报表.xlsx",
+        user=staff(store, "市科委"),
+        all_or_nothing=all_or_nothing,
+    )
+    assert result.ok and result.written and result.skipped_other_units == 4
+    assert "其他单位的 4 行与系统一致，已跳过" in result.summary()
+    rows = store.assignments()
+    assert rows.set_index("unit").percent.groupby("unit").max().to_dict() == {
+        "市科委": 30,
+        "市教委": 0,
+        "市财政局": 0,
+    }
 
 
 def test_supervisor_may_import_for_any_unit(make_store, small_measures):

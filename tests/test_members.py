@@ -161,7 +161,7 @@ def test_a_revision_keeps_members_progress_and_a_member_leaving_is_archived(db_u
 
 
 def test_the_migration_carries_collective_progress_to_every_district(db_url) -> None:
-    """A database made by migration 0007 with a 各区政府 row at 40% (version 2): after the
+    """A database made by migration 0010 with a 各区政府 row at 40% (version 2): after the
     upgrade each district has its own row at 40%, version 1, and a history row saying it was
     copied; the collective row keeps what it had."""
     from alembic import command
@@ -172,7 +172,7 @@ def test_the_migration_carries_collective_progress_to_every_district(db_url) -> 
     config.set_main_option("script_location", str(Path(tracker.__file__).parent / "migrations"))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0007")
+        command.upgrade(config, "0010")
         for statement in (
             "INSERT INTO policies (policy_id, title, doc_no, issuer, source_url, archived)"
             " VALUES ('p', '政策', '沪1号', '市政府', '', false)",

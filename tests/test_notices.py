@@ -197,7 +197,9 @@ def test_deadline_seven_days_out_sends_one_email_and_one_robot_post(store, recei
     assert rcpt == [KW_EMAIL]
     assert mail["Subject"] == "【临近提醒（7天）】市科委：7 天后到期"
     text = mail.get_content()
-    assert "任务：demo-m01-t1" in text and "责任单位：市科委" in text
+    # The task by 文号 and measure as people know it; the id only inside the link.
+    assert "任务：〔2026〕1号·1-1 " in text and "责任单位：市科委" in text
+    assert text.count("demo-m01-t1") == 1
     assert "完成时限：2026-03-17" in text
     link = f"{BASE}/reporting?policy=demo-2026-1&unit=%E5%B8%82%E7%A7%91%E5%A7%94&task=demo-m01-t1"
     assert f"链接：{link}" in text
@@ -429,6 +431,7 @@ def test_time_rules_by_hand() -> None:
     import pandas as pd
 
     base = {"task_id": "t", "task_text": "x", "unit": "u", "policy_id": "p", "state": ""}
+    base |= {"doc_no": "沪府发〔2026〕1号", "measure_no": 1, "task_seq": 1}
     rows = pd.DataFrame(
         [
             {**base, "assignment_id": 1, "due_date": date(2026, 3, 17), "status": "in_progress"},

@@ -80,7 +80,7 @@ def test_reporting_page_signs_reports_and_asks_for_more_time(seeded) -> None:
     assert at.title[0].value == "报送"
     assert at.selectbox(key="reporting_unit").options == ["市财政局"]
     board = at.dataframe[0].value
-    assert board["任务编号"].tolist() == ["demo-m02-t1", "demo-m01-t1"]  # lead tasks first
+    assert board["任务"].tolist() == ["〔2026〕1号·2-1", "〔2026〕1号·1-1"]  # lead tasks first
     assert board["报送状态"].tolist() == ["未签收", "未签收"]
     assert any("已收到催办 1 次" in w.value for w in at.warning)
 
@@ -91,9 +91,11 @@ def test_reporting_page_signs_reports_and_asks_for_more_time(seeded) -> None:
     assert "环节" not in at.dataframe[-1].value.columns
     at.button(key="reporting_acknowledge").click()
     at.run()
-    assert [shown_text(s.value) for s in at.success] == ["已签收任务 demo-m01-t1。"]
+    assert [shown_text(s.value) for s in at.success] == ["已签收任务 〔2026〕1号·1-1。"]
     at.text_area[0].input("完成需求调研，形成清单")
     at.button(key="reporting_submit").click()
+    at.run()
+    at.button(key="reporting_confirm").click()
     at.run()
     assert not at.error, [e.value for e in at.error]
     new_due = now().date() + timedelta(days=40)
@@ -124,9 +126,9 @@ def test_reporting_search_narrows_the_board_and_the_picker(seeded, monkeypatch) 
     assert len(at.selectbox(key="reporting_task").options) == 2
 
     at.text_input(key="reporting_search").input("乙任务").run()
-    assert at.dataframe[0].value["任务编号"].tolist() == ["demo-m02-t1"]
+    assert at.dataframe[0].value["任务"].tolist() == ["〔2026〕1号·2-1"]
     offered = at.selectbox(key="reporting_task").options
-    assert [o.split("（")[0] for o in offered] == ["demo-m02-t1"]
+    assert [o.split("（")[0] for o in offered] == ["〔2026〕1号·2-1"]
 
     at.text_input(key="reporting_search").input("M01-T1").run()  # ids match in any case
     assert at.dataframe[0].value["任务编号"].tolist() == ["demo-m01-t1"]
@@ -174,7 +176,7 @@ def test_review_page_lead_sends_back_and_supervisor_approves_an_extension(seeded
     assert not any(b.key.startswith("extension_") for b in at.button)  # staff: no decisions
 
     assert [shown_text(s.value) for s in at.success] == [
-        f"已退回 市财政局 的 demo-m01-t1（{period}）。"
+        f"已退回 市财政局 的 〔2026〕1号·1-1（{period}）。"
     ]
     # The support unit revises, the lead accepts, and the lead's own report goes to the
     # supervisor with the accepted support report beside it (nobody retypes it).
@@ -214,28 +216,25 @@ def test_reminders_page_lists_units_records_the_reminder_and_offers_the_notice(s
     on_page(at, "pages/reminders.py", boss.username, SUPERVISOR)
     assert at.title[0].value == "催办"
     summary = at.dataframe[0].value.set_index(rm.UNIT)
+    # By default only what is overdue or due soon: not the support row without a deadline.
     assert summary.loc[
         "市科委", [rm.OVERDUE, rm.DUE_SOON, rm.UNACKNOWLEDGED, rm.ITEMS]
-    ].tolist() == [
-        1,
-        0,
-        1,
-        1,
-    ]
-    assert summary.loc["市财政局", [rm.OVERDUE, rm.DUE_SOON, rm.ITEMS]].tolist() == [0, 1, 2]
+    ].tolist() == [1, 0, 0, 1]
+    assert summary.loc["市财政局", [rm.OVERDUE, rm.DUE_SOON, rm.ITEMS]].tolist() == [0, 1, 1]
     assert len(at.dataframe) == 1 and not at.code  # the closed tabs are not drawn
     at.session_state["reminders_tab"] = "催办通知"
     at.run()
     assert not at.dataframe
     notice = at.code[0].value
     assert notice.startswith("关于督促办理政策任务的通知")
-    assert "【已逾期 3 天；未签收】demo-m01-t1 甲任务" in notice
-    assert "【7 天后到期；未签收】demo-m02-t1 乙任务" in notice
+    assert "【已逾期 3 天】〔2026〕1号·1-1 甲任务" in notice
+    assert "【7 天后到期】〔2026〕1号·2-1 乙任务" in notice
     assert "下载催办清单（xlsx）" in [b.proto.label for b in at.get("download_button")]
 
+    assert at.button(key="reminders_send").label == "发送催办（2个单位，2项）"
     at.button(key="reminders_send").click()
     at.run()
-    assert [shown_text(s.value) for s in at.success] == ["已记录对 2 个单位的催办。"]
+    assert [shown_text(s.value) for s in at.success] == ["已向 2 个单位发送催办，共 2 项。"]
     log = sv.Supervision(store).reminders()
     assert sorted(log["unit"]) == ["市科委", "市财政局"]
     assert set(log["sent_by"]) == {boss.username}

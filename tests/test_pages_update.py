@@ -129,7 +129,10 @@ def test_invalid_percent_is_refused_and_nothing_written(app_env):
     _save(at)
     errors = _errors(at)
     assert len(errors) == 1 and "完成比例" in errors[0] and "未保存" in errors[0]
-    assert "第1行" in errors[0] and "demo-m01-t1" in errors[0]
+    # The grid names the task as the user sees it, never by its id.
+    assert (
+        "〔2026〕1号·1　甲任务，「完成比例(%)」：" in errors[0] and "demo-m01-t1" not in errors[0]
+    )
     store = _store(app_env)
     assert store.history().empty
     assert set(store.assignments().version) == {0}
@@ -178,7 +181,7 @@ def test_conflict_saves_the_rest_and_lists_what_was_refused(app_env):
     [warning] = [shown_text(w.value) for w in at.warning]
     assert warning.splitlines() == [
         "以下 1 条任务在您打开本页后已被他人修改，您对它们的修改没有保存（其余修改已保存）。"
-        "表中已是最新值；如仍需修改，请重新填写后保存：",
+        "表中已是最新值；您填写的内容已保留，可点「重新应用我的修改」放回表中，核对后再保存：",
         "· 〔2026〕1号·1　甲任务：李四 已改为 完成比例(%) 70；您的 完成比例(%) 30 未保存",
     ]
     assert stored_row(app_env, "demo-m01-t1", "市科委").percent == 70  # theirs, never overwritten
@@ -276,12 +279,13 @@ def test_edit_lands_on_right_task_after_another_users_change(app_env):
     assert stored_row(app_env, "demo-m00-t1", "市科委").percent == 0
 
 
-def test_due_date_warning_after_save(app_env):
+def test_due_date_outside_the_policy_is_refused_on_save(app_env):
     at = _open()
     _edit(at, LEAD, {0: {"完成时限": "2030-12-31"}})
     _save(at)
-    assert any("已保存" in s.value for s in at.success)
-    assert any("有效期" in w.value for w in at.warning)
+    [error] = _errors(at)
+    assert "完成时限 2030-12-31 晚于政策有效期截止日 2028-01-31" in error
+    assert stored_row(app_env, "demo-m01-t1", "市科委").version == 0
 
 
 def test_lead_sees_support_units(app_env):
@@ -389,7 +393,11 @@ def test_detail_panel_refuses_what_the_store_refuses(app_env):
     at.button(key="update_detail_save").click()
     at.run()
     [error] = _errors(at)
-    assert "完成比例" in error and "未保存" in error
+    # A form speaks of its fields: no row, no column of a file, no task id.
+    lines = error.split("\n")
+    assert lines[0] == "未保存：" and lines[1].startswith("「完成比例(%)」：")
+    assert lines[1].endswith("（填写的值：150）") and len(lines) == 2
+    assert not any(word in error for word in ("第1行", "列「", "demo-m01-t1", "任务 "))
     assert _store(app_env).history().empty
 
 
@@ -404,9 +412,37 @@ def test_detail_panel_waits_while_the_grid_has_unsaved_edits(app_env):
 
 def test_staff_detail_panel_shows_the_deadline_read_only(app_env):
     at = _open("市科委", "kw03", STAFF)
-    assert not at.date_input  # no task chosen yet: no form
+    assert not [w for w in at.text_input if w.key.startswith("update_detail_due_")]  # no form yet
     _pick(at)
-    assert [w.disabled for w in at.date_input if w.key.startswith("update_detail_due_")] == [True]
+    assert [w.disabled for w in at.text_input if w.key.startswith("update_detail_due_")] == [True]
+
+
+@pytest.mark.parametrize(
+    "typed, why",
+    [
+        ("2025-13-45", "完成时限 2025-13-45 不是有效日期"),
+        ("2099-12-31", "完成时限 2099-12-31 晚于政策有效期截止日 2028-01-31"),
+        ("2025-03-05", "完成时限 2025-03-05 早于政策成文日期 2026-01-10"),
+    ],
+    ids=["month 13", "far out", "before issue"],
+)
+def test_detail_panel_refuses_a_mistyped_deadline(app_env, typed, why):
+    """A typed deadline is read strictly, never rolled over, and must fall within the
+    policy's dates (issued 2026-01-10, effective to 2028-01-31): refused, naming the field."""
+    at = _open()
+    _pick(at)
+    _detail(at, at.text_input, "due").input(typed)
+    at.button(key="update_detail_save").click()
+    at.run()
+    assert not at.exception, at.exception
+    [error] = _errors(at)
+    assert "完成时限" in error and why in error and "未保存" in error
+    assert _store(app_env).history().empty
+    _detail(at, at.text_input, "due").input("2027-03-31")
+    at.button(key="update_detail_save").click()
+    at.run()
+    assert _errors(at) == []
+    assert stored_row(app_env, "demo-m01-t1", "市科委").due_date == pd.Timestamp("2027-03-31")
 
 
 # --- unsaved edits survive leaving the page; the grid is paged -----------------------------

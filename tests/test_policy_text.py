@@ -563,3 +563,16 @@ def test_gb18030_text_is_decoded() -> None:
     text = "一、总则\n（一）甲。做好甲。（责任单位：市科委）\n"
     assert decode_policy(text.encode("gb18030"), "gbk.txt") == text
     assert decode_policy("\ufeff".encode() + text.encode(), "bom.txt") == text
+
+
+def test_a_cited_number_wrapped_onto_the_next_line_is_still_cited() -> None:
+    # A printed PDF wraps the citing sentence inside the number: "（沪府办" / "规〔2024〕14号）".
+    text = (
+        "关于推进本区科技服务业发展的工作方案\n\n"
+        "根据《上海市加快科技服务业高质量发展的若干措施》（沪府办\n"
+        "规〔2024〕14号）要求，结合本区实际，制定本方案。\n\n"
+        "（一）培育科技服务机构。（责任单位：区科委）"
+    )
+    policy = parse_policy(text, "a.txt")
+    assert policy.doc_no == ""
+    assert [(w.kind, w.line) for w in policy.warnings if w.kind] == [("cited_doc_no", 4)]

@@ -6,6 +6,7 @@ revision uses, so a restart or a rebuild neither loses nor doubles an uploaded p
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import time
 import zipfile
@@ -350,6 +351,34 @@ def test_cli_add_shows_then_publishes(site, tmp_path, capsys):
     assert len(store.assignments().query("policy_id == @POLICY")) == 10
 
 
+CUT = Path(__file__).parent / "data" / "policies" / "incomplete" / "cut-bracket.txt"
+
+
+def test_cli_add_refuses_a_cut_off_item_until_it_is_accepted(site, tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'cut.db'}"
+    store = Store(make_engine(db))
+    store.create_schema()
+    sync_measures_file(store)
+    signed_in(store, "boss")
+    file = tmp_path / "cut-bracket.txt"  # item (二) stops at "市财": line 3
+    shutil.copy(CUT, file)
+    base = ["add", str(file), "--user", "boss", "--db", db, "--policy-id", "cut-1"]
+    assert main(base) == 0
+    assert "incomplete: cut-bracket.txt, line 3: publish with --accept-incomplete" in (
+        capsys.readouterr().out
+    )
+    assert main([*base, "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "error: cut-bracket.txt, line 3: 最后一项的责任分工条款不完整" in err
+    assert "--accept-incomplete" in err and "Traceback" not in err
+    assert store.assignments().query("policy_id == 'cut-1'").empty
+
+    assert main([*base, "--yes", "--accept-incomplete"]) == 0
+    assert "synced: 1 new tasks, 1 new assignments" in capsys.readouterr().out
+    published = store.assignments().query("policy_id == 'cut-1'")
+    assert list(published["unit"]) == ["市科委"]
+
+
 # --- the 政策库 page ------------------------------------------------------------------------
 
 
@@ -377,8 +406,7 @@ def test_page_parses_pasted_text_maps_a_unit_and_publishes(app_site):
     assert "政策库" in [t.value for t in at.title]
     at.radio(key="policies_how").set_value("粘贴正文").run()
     at.text_area(key="policies_text").input((UPLOADS / f"{POLICY}.txt").read_text("utf-8")).run()
-    assert at.button(key="policies_parse").disabled  # pasted text needs its own policy id
-    at.text_input(key="policies_id_pasted.txt").input(POLICY).run()
+    at.text_input(key="policies_id_粘贴的文本.txt").input(POLICY).run()
     at.button(key="policies_parse").click().run()
     assert not at.exception, at.exception
     (tasks,) = _frames(at, "牵头单位")
@@ -398,6 +426,29 @@ def test_page_parses_pasted_text_maps_a_unit_and_publishes(app_site):
     assert (app_site / "sources" / f"2025-07-01_{POLICY}.txt").exists()
     (listed,) = _frames(at, "政策编号")
     assert POLICY in set(listed["政策编号"])
+
+
+def test_page_proposes_the_id_from_the_doc_no_and_names_pasted_text_as_such(app_site):
+    """Pasted text: the id comes from its 文号 (沪科规〔2025〕8号), and every warning names
+    粘贴的文本 and the line, never a .txt file the page made up (issue 23, item 10)."""
+    at = signed_in_app("pages/policies.py")
+    at.radio(key="policies_how").set_value("粘贴正文").run()
+    at.text_area(key="policies_text").input((UPLOADS / f"{POLICY}.txt").read_text("utf-8")).run()
+    at.button(key="policies_parse").click().run()
+    assert not at.exception, at.exception
+    assert "hukegui-2025-8" in at.session_state["policies_draft"].source_name
+    warnings = _texts(at.warning)
+    assert warnings and all(".txt" not in w for w in warnings), warnings
+    assert any(re.match(r"粘贴的文本 第\d+行：", w) for w in warnings), warnings
+
+
+def test_pasted_text_without_a_doc_no_asks_for_an_id(app_site):
+    at = signed_in_app("pages/policies.py")
+    at.radio(key="policies_how").set_value("粘贴正文").run()
+    text = (UPLOADS / f"{POLICY}.txt").read_text("utf-8").replace("沪科规〔2025〕8号", "")
+    at.text_area(key="policies_text").input(text).run()
+    at.button(key="policies_parse").click().run()
+    assert _texts(at.error) == ["粘贴的文本中没有识别出文号，请填写政策编号"]
 
 
 def test_page_shows_a_waiting_revision_and_applies_it_when_confirmed(app_site):
@@ -421,3 +472,24 @@ def test_only_supervisors_get_the_page(app_site, role):
     at = signed_in_app(None, f"user-{role}", role, ["市科委"] if role == "staff" else [])
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/policies.py")
+
+
+def test_page_publishes_a_cut_off_text_only_once_the_publisher_confirms(app_site):
+    at = signed_in_app("pages/policies.py")
+    at.radio(key="policies_how").set_value("粘贴正文").run()
+    at.text_area(key="policies_text").input(CUT.read_text("utf-8")).run()
+    at.text_input(key="policies_id_pasted.txt").input("cut-1").run()
+    at.button(key="policies_parse").click().run()
+    assert not at.exception, at.exception
+    errors = _texts(at.error)
+    assert any(e.startswith("cut-1.txt 第 3 行：最后一项的责任分工条款不完整") for e in errors)
+    assert at.button(key="policies_publish").disabled
+    at.checkbox(key="policies_accept_incomplete").check().run()
+    assert not at.button(key="policies_publish").disabled
+    at.button(key="policies_publish").click().run()
+    assert not at.exception, at.exception
+    assert any(s.startswith("已发布") and "1 项任务" in s for s in _texts(at.success))
+    assert any(
+        n.startswith("2") and n.endswith("_cut-1.txt")
+        for n in [p.name for p in (app_site / "sources").iterdir()]
+    )

@@ -181,7 +181,7 @@ CHILD = textwrap.dedent(
     for name in ("_sync_policies", "_sync_units", "_sync_measures", "_sync_tasks",
                  "_sync_assignments"):
         counted(sync, name)
-    for name in ("_set_meta", "_bump_revision"):
+    for name in ("_set_meta", "bump_revision"):
         counted(Store, name)
     for name in ("_insert", "_store_units"):
         counted(sources, name)

@@ -269,20 +269,27 @@ def test_a_typed_name_is_not_an_account(make_store, small_measures, typed):
     assert _row(store, aid).version == 0
 
 
-def test_due_date_outside_effective_period_warns(make_store, small_measures):
-    store = make_store(small_measures)  # effective 2026-02-01 .. 2028-01-31
+def test_due_date_outside_the_policys_dates_is_refused(make_store, small_measures):
+    store = make_store(small_measures)  # issued 2026-01-10, effective 2026-02-01 .. 2028-01-31
     aid = _aid(store, "demo-m01-t1", "市科委")
     inside = store.apply(
         [Update(aid, 0, {"due_date": "2027-06-30"})], user=signed_in(store, "张三"), source="web"
     )
-    assert inside.warnings == []
-    result = store.apply(
-        [Update(aid, 1, {"due_date": date(2029, 1, 1)})],
-        user=signed_in(store, "张三"),
-        source="web",
-    )
-    assert len(result.warnings) == 1 and "有效期" in str(result.warnings[0])
-    assert _row(store, aid).due_date == pd.Timestamp("2029-01-01")  # a warning, not a refusal
+    assert inside.problems == [] and inside.changed_assignments == 1
+    for typed, why in [
+        (date(2029, 1, 1), "晚于政策有效期截止日 2028-01-31"),
+        ("2025-12-31", "早于政策成文日期 2026-01-10"),
+        ("2025-13-45", "不是有效日期"),
+    ]:
+        with pytest.raises(ValidationError) as info:
+            store.apply(
+                [Update(aid, 1, {"due_date": typed}, row=4)],
+                user=signed_in(store, "张三"),
+                source="web",
+            )
+        [problem] = info.value.problems
+        assert (problem.row, problem.column) == (4, "完成时限") and why in problem.message
+    assert _row(store, aid).due_date == pd.Timestamp("2027-06-30")
 
 
 # --- history ---------------------------------------------------------------------------------

@@ -424,7 +424,7 @@ def test_unit_board_lists_lead_tasks_first_and_names_each_in_the_picker(store) -
     assert board.table.set_index("任务编号").at["demo-m01-t1", "报送状态"] == "已签收"
     text = str(board.states.at[m01, "task_text"])
     role = "牵头" if board.states.at[m01, "role"] == "lead" else "配合"
-    assert board.labels[m01] == f"demo-m01-t1（{role}）　{text[:40]}"
+    assert board.labels[m01] == f"〔2026〕1号·1-1（{role}）　{text[:40]}"
 
 
 # --- reminders -----------------------------------------------------------------------------
@@ -470,8 +470,12 @@ def test_reminder_list_notice_log_and_workbook(store) -> None:
     ]
     notices = rm.unit_notices(items, today=today, days=15, period=period, sender="督办甲")
     assert [(unit, n) for unit, n, _ in notices] == [("市教委", 3), ("市科委", 2), ("市财政局", 1)]
-    assert "1. 【已逾期 13 天；未签收】demo-m01-t1 示范任务（完成时限 2026-11-10）" in notices[1][2]
-    assert "2. 【8 天后到期】demo-m02-t1 示范任务（完成时限 2026-12-01）" in notices[1][2]
+    assert (
+        "1. 【已逾期 13 天；未签收】〔2026〕1号·1-1 示范任务（完成时限 2026-11-10）"
+        in notices[1][2]
+    )
+    assert "2. 【8 天后到期】〔2026〕1号·2-1 示范任务（完成时限 2026-12-01）" in notices[1][2]
+    assert "demo-m0" not in notices[1][2]  # the task as people know it, not its id
     assert notices[1][2].endswith("督办甲　2026-11-23")
 
     assert supervision.remind(notices, user=boss, at=at("2026-11-23", 10)) == 3
@@ -494,7 +498,7 @@ def test_reminder_list_notice_log_and_workbook(store) -> None:
     assert workbook.sheetnames == [SHEET_LIST, SHEET_SUMMARY]
     sheet = workbook[SHEET_LIST]
     assert [c.value for c in sheet[2]] == rm.REMINDER_COLUMNS
-    assert sheet.cell(row=6, column=2).value == "demo-m01-t1"
+    assert sheet.cell(row=6, column=2).value == "〔2026〕1号·1-1"
     assert sheet.cell(row=6, column=5).value == datetime(2026, 11, 10)
     assert sheet.cell(row=6, column=6).value == -13
     assert sheet.max_row == 2 + len(items)
@@ -540,6 +544,7 @@ def test_reminder_workbook_keeps_formula_like_text_as_text() -> None:
                 "未启动",
                 "未签收",
                 "未签收",
+                "t1",
             ]
         ],
         columns=rm.REMINDER_COLUMNS,

@@ -13,6 +13,9 @@ frozenset({'市科委'})
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,10 +27,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from tracker.errors import PermissionDenied, SignInError, TrackerError
-from tracker.models import SignInThrottle, Unit, User, UserUnit
+from tracker.models import AccountHistory, PasswordCode, SignInThrottle, Unit, User, UserUnit
 from tracker.progress import now
 from tracker.schema import (
     ACCOUNT_ROLE_LABELS,
+    ADMIN,
     MAX_FAILED_SIGN_INS,
     MIN_PASSWORD_LENGTH,
     READ_ALL_ROLES,
@@ -42,6 +46,12 @@ SIGN_IN_EMPTY = "请输入用户名和密码"
 # Failures from one client address, whatever names it tries, before the address is locked.
 MAX_FAILED_PER_ADDRESS = 4 * MAX_FAILED_SIGN_INS
 UNKNOWN_ADDRESS = "-"
+# Who the history names for a change made on the command line (whoever holds the database).
+COMMAND_LINE = "命令行"
+# A one-time password code: 20 characters in groups of five, valid for CODE_DAYS.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out or typed
+CODE_DAYS = 3
+CODE_REFUSED = "用户名或设置码不正确，或设置码已过期：请向管理员索取新的设置码"
 
 
 @cache
@@ -86,6 +96,11 @@ class Account:
         return self.role in READ_ALL_ROLES
 
     @property
+    def administers(self) -> bool:
+        """May manage accounts (账号管理): admin only."""
+        return self.role == ADMIN
+
+    @property
     def writes(self) -> bool:
         return self.role == STAFF or self.supervises
 
@@ -102,13 +117,48 @@ def check_password(password: str) -> None:
         raise TrackerError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
 
 
+def new_code() -> str:
+    """A one-time code, 20 characters (about 99 bits) in groups of five: ``ABCDE-FGHJK-…``."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(20))
+    return "-".join(raw[i : i + 5] for i in range(0, 20, 5))
+
+
+def code_digest(code: str) -> str:
+    """SHA-256 of the code without case, spaces or dashes (``abcde fghjk`` = ``ABCDE-FGHJK``).
+    A plain hash suffices: the code is random and long, unlike a password."""
+    plain = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    return hashlib.sha256(plain.encode("ascii", "replace")).hexdigest()
+
+
+TABLE_COLUMNS = [
+    "username",
+    "display_name",
+    "role",
+    "units",
+    "active",
+    "has_password",
+    "code_expires",
+    "failed_sign_ins",
+    "locked_until",
+]
+
+
+def _units_text(units: Iterable[str]) -> str:
+    return "、".join(sorted(units))
+
+
 class Accounts:
     """The ``users`` and ``user_units`` tables."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    # --- administration (CLI) -------------------------------------------------------------
+    # --- administration (CLI and 账号管理) ----------------------------------------------------
+    #
+    # Each change takes ``by``: the signed-in account making it, which must be an admin as
+    # stored at that moment (checked inside the change's transaction), or None for the
+    # command line, whose user already holds the database.  Each writes its history row
+    # (``account_history``) in the same transaction.
 
     def add(
         self,
@@ -118,9 +168,11 @@ class Accounts:
         units: Iterable[str] = (),
         password: str | None,
         display_name: str = "",
+        by: Account | None = None,
     ) -> Account:
-        """Create an account.  ``password=None`` makes a single-sign-on (OIDC) account
-        that can only sign in through the identity provider."""
+        """Create an account.  ``password=None`` makes an account without a password: it
+        signs in through the identity provider (OIDC), or once its user has set a password
+        with a one-time code (:meth:`issue_code`)."""
         username = username.strip()
         units = sorted(set(units))
         if not username or len(username) > 100:
@@ -132,6 +184,7 @@ class Accounts:
         if password is not None:
             check_password(password)
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            actor = self._actor(conn, by)
             if conn.scalar(select(User.username).where(User.username == username)):
                 raise TrackerError(f"用户 {username} 已存在")
             self._check_units(conn, units)
@@ -147,30 +200,117 @@ class Accounts:
             )
             if units:
                 conn.execute(insert(UserUnit), [{"username": username, "unit": u} for u in units])
+            created = f"{ACCOUNT_ROLE_LABELS[role]}；{_units_text(units) or '全部单位'}"
+            self._history(conn, username, "created", "", created, actor)
         return Account(username, role, frozenset(units), display_name)
 
-    def set_active(self, username: str, active: bool) -> None:
-        """Disable or enable; either way the name's sign-in locks are lifted."""
-        self._update(username, active=active)
+    def set_active(self, username: str, active: bool, *, by: Account | None = None) -> None:
+        """Disable or enable; either way the name's sign-in locks are lifted.  An admin
+        cannot disable their own account (nobody might be left to enable it)."""
+        change = "启用" if active else "停用"
+        self._update(username, "active", change, by, refuse_self=not active, active=active)
 
-    def reset_password(self, username: str, password: str) -> None:
+    def reset_password(self, username: str, password: str, *, by: Account | None = None) -> None:
         """New password; also lifts the name's sign-in locks (from every address)."""
         check_password(password)
-        self._update(username, password_hash=_hasher.hash(password))
+        self._update(username, "password", "已重置", by, password_hash=_hasher.hash(password))
 
-    def set_units(self, username: str, units: Iterable[str]) -> None:
+    def unlock(self, username: str, *, by: Account | None = None) -> None:
+        """Lift the name's sign-in locks and failure counts, from every address."""
+        self._update(username, "unlocked", "已解除锁定", by)
+
+    def set_units(self, username: str, units: Iterable[str], *, by: Account | None = None) -> None:
         units = sorted(set(units))
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
-            self._require(conn, username)
+            actor = self._actor(conn, by)
+            role = self._require(conn, username)
+            if role == STAFF and not units:
+                raise TrackerError("填报员账号至少需要一个责任单位")
             self._check_units(conn, units)
+            before = self._units(conn, username).get(username, frozenset())
             conn.execute(delete(UserUnit).where(UserUnit.username == username))
             if units:
                 conn.execute(insert(UserUnit), [{"username": username, "unit": u} for u in units])
+            if set(before) != set(units):
+                old, new = _units_text(before), _units_text(units)
+                self._history(conn, username, "units", old, new, actor)
+
+    def issue_code(
+        self, username: str, *, by: Account | None = None, at: datetime | None = None
+    ) -> str:
+        """A new one-time code with which ``username`` sets a password (see
+        :meth:`set_password_with_code`), valid ``CODE_DAYS`` days; any earlier code of the
+        name stops working.  Only its hash is stored: the caller shows the code once, to
+        the admin who hands it over.  The current password keeps working until it is used."""
+        at = at or now()
+        code = new_code()
+        expires = at + timedelta(days=CODE_DAYS)
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            actor = self._actor(conn, by)
+            self._require(conn, username)
+            conn.execute(delete(PasswordCode).where(PasswordCode.username == username))
+            conn.execute(
+                insert(PasswordCode).values(
+                    username=username,
+                    code_hash=code_digest(code),
+                    expires_at=expires,
+                    issued_by=actor,
+                    issued_at=at,
+                )
+            )
+            self._history(conn, username, "code", "", f"有效至 {expires:%Y-%m-%d %H:%M}", actor)
+        return code
+
+    def set_password_with_code(
+        self, username: str, code: str, password: str, *, at: datetime | None = None
+    ) -> None:
+        """Set ``username``'s password if ``code`` is its current, unexpired one-time code;
+        the code is spent and the name's sign-in locks lifted.  A wrong name, a wrong code
+        and an expired one get one message, so the form reveals no account."""
+        at = at or now()
+        username = (username or "").strip()[:100]
+        check_password(password)
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            stored = conn.execute(
+                select(PasswordCode.code_hash, PasswordCode.expires_at)
+                .where(PasswordCode.username == username)
+                .with_for_update()
+            ).first()
+            if stored is None or not hmac.compare_digest(code_digest(code), stored[0]):
+                raise TrackerError(CODE_REFUSED)
+            if at >= stored[1]:
+                raise TrackerError(CODE_REFUSED)
+            conn.execute(delete(PasswordCode).where(PasswordCode.username == username))
+            conn.execute(
+                update(User)
+                .where(User.username == username)
+                .values(password_hash=_hasher.hash(password))
+            )
+            conn.execute(delete(SignInThrottle).where(SignInThrottle.username == username))
+            self._history(conn, username, "password", "", "用一次性设置码设置", username)
+
+    def history(self, *, by: Account | None = None) -> pd.DataFrame:
+        """Every account change, newest first: username, field, old and new value, who, when."""
+        with self.engine.connect() as conn:
+            self._actor(conn, by)
+            rows = conn.execute(
+                select(
+                    AccountHistory.username,
+                    AccountHistory.field,
+                    AccountHistory.old_value,
+                    AccountHistory.new_value,
+                    AccountHistory.changed_by,
+                    AccountHistory.changed_at,
+                ).order_by(AccountHistory.history_id.desc())
+            ).all()
+        columns = ["username", "field", "old_value", "new_value", "changed_by", "changed_at"]
+        return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
     def table(self) -> pd.DataFrame:
-        """Every account without its hash: username, name, role, units, active, and its sign-in
-        throttle: the most consecutive failures from one address, and the latest running lock
-        (NaT when none)."""
+        """Every account without its hash: username, name, role, units, active, whether it
+        has a password, the expiry of its unused one-time code (NaT when none), and its
+        sign-in throttle: the most consecutive failures from one address, and the latest
+        running lock (NaT when none)."""
         with self.engine.connect() as conn:
             users = conn.execute(
                 select(
@@ -178,6 +318,7 @@ class Accounts:
                     User.display_name,
                     User.role,
                     User.active,
+                    User.password_hash != "",
                 ).order_by(User.username)
             ).all()
             units = self._units(conn)
@@ -190,32 +331,32 @@ class Accounts:
                 .where(SignInThrottle.username != "")
                 .group_by(SignInThrottle.username)
             ).all()
+            codes = dict(conn.execute(select(PasswordCode.username, PasswordCode.expires_at)).all())
         at = now()
         failures = {name: int(count) for name, count, _ in throttled}
         locks = {name: until for name, _, until in throttled if until is not None and until > at}
         return pd.DataFrame(
             [
                 {
-                    "username": u.username,
-                    "display_name": u.display_name,
-                    "role": u.role,
-                    "units": "、".join(sorted(units.get(u.username, ()))),
-                    "active": bool(u.active),
-                    "failed_sign_ins": failures.get(u.username, 0),
-                    "locked_until": locks.get(u.username),
+                    "username": name,
+                    "display_name": display_name,
+                    "role": role,
+                    "units": _units_text(units.get(name, ())),
+                    "active": bool(active),
+                    "has_password": bool(has_password),
+                    "code_expires": codes.get(name) if codes.get(name, at) > at else None,
+                    "failed_sign_ins": failures.get(name, 0),
+                    "locked_until": locks.get(name),
                 }
-                for u in users
+                for name, display_name, role, active, has_password in users
             ],
-            columns=[
-                "username",
-                "display_name",
-                "role",
-                "units",
-                "active",
-                "failed_sign_ins",
-                "locked_until",
-            ],
+            columns=TABLE_COLUMNS,
         )
+
+    def unit_names(self) -> list[str]:
+        """The registered units an account may be given, A–Z (the 账号管理 choices)."""
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(Unit.unit)).scalars())
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -321,16 +462,56 @@ class Accounts:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _update(self, username: str, **values) -> None:
+    def _update(
+        self,
+        username: str,
+        field: str,
+        change: str,
+        by: Account | None,
+        *,
+        refuse_self: bool = False,
+        **values,
+    ) -> None:
+        """Set ``values`` on the user (if any), lift the name's locks, write the history."""
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            actor = self._actor(conn, by)
+            if refuse_self and actor == username:
+                raise TrackerError("不能停用自己的账号")
             self._require(conn, username)
-            conn.execute(update(User).where(User.username == username).values(**values))
+            if values:
+                conn.execute(update(User).where(User.username == username).values(**values))
             conn.execute(delete(SignInThrottle).where(SignInThrottle.username == username))
+            self._history(conn, username, field, "", change, actor)
+
+    def _actor(self, conn, by: Account | None) -> str:
+        """The name the history gives the change: the command line, or ``by`` if it is an
+        admin as stored now (else :class:`PermissionDenied`)."""
+        if by is None:
+            return COMMAND_LINE
+        if not isinstance(by, Account) or self.current(conn, by.username).role != ADMIN:
+            raise PermissionDenied("只有管理员可以管理账号")
+        return by.username
 
     @staticmethod
-    def _require(conn, username: str) -> None:
-        if not conn.scalar(select(User.username).where(User.username == username)):
+    def _history(conn, username: str, field: str, old: str, new: str, actor: str) -> None:
+        conn.execute(
+            insert(AccountHistory).values(
+                username=username,
+                field=field,
+                old_value=old,
+                new_value=new,
+                changed_by=actor,
+                changed_at=now(),
+            )
+        )
+
+    @staticmethod
+    def _require(conn, username: str) -> str:
+        """The user's role; :class:`TrackerError` for an unknown name."""
+        role = conn.scalar(select(User.role).where(User.username == username))
+        if role is None:
             raise TrackerError(f"未知用户 {username!r}")
+        return role
 
     @staticmethod
     def _check_units(conn, units: list[str]) -> None:

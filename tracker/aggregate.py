@@ -12,13 +12,11 @@ both are printed wherever the figure is shown (page captions and help, report no
   task is in view when one of its assignments is.
 * **task share done** (任务完成率) – done tasks / tasks (0 when there are no tasks).
 * **delayed tasks** (滞后任务) – tasks whose lead status is ``delayed`` (滞后).
-* **stale tasks** – tasks whose lead row had no update for more than 60 days, per
-  :func:`tracker.progress.stale`.
+* **stale tasks** – no update on the lead row for 60 days (:func:`tracker.progress.stale`).
 * **red / yellow / green counts** – per *assignment* light (``light`` column from
   :func:`tracker.progress.warning_light`), because each unit answers for its own light.
-* **collective units** (各区政府) – a collective row with members is their roll-up and
-  is never counted itself (:mod:`tracker.rollup`, ``FIGURES["rollup"]``): every count
-  below is over :func:`counted` rows.
+* **collective units** (各区政府) – a row with members is their roll-up, never counted
+  itself (:mod:`tracker.rollup`): every count is over :func:`counted` rows.
 * **per unit** (按责任单位, the report's 汇总) – a unit's own assignments with its own
   status; their share done is 分工完成率, a different figure from 任务完成率.
 
@@ -31,13 +29,13 @@ keep the largest items and fold the rest into one :data:`OTHERS` bucket.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from tracker.labels import measure_label
 from tracker.progress import stale, warning_light
 from tracker.rollup import counted, roll_up
 from tracker.schema import (
@@ -151,6 +149,15 @@ LEAD_PROGRESS: list[str] = [
 def notes(*keys: str) -> list[str]:
     """``名称：定义`` for each figure, for captions and report notes."""
     return [FIGURES[key].note() for key in keys]
+
+
+def notes_text(*keys: str) -> str:
+    """The figures' notes as one running text for a caption, each its own sentence.
+
+    >>> notes_text("share_done", "delayed")
+    '任务完成率：已完成任务 ÷ 任务。滞后任务：牵头单位状态为“滞后”的任务数。'
+    """
+    return "".join(note if note.endswith("。") else note + "。" for note in notes(*keys))
 
 
 # What a reader needs first (who, how far, by when, which task, what was done), then the
@@ -667,12 +674,6 @@ def measure_progress(
 
 
 # --- coverage -------------------------------------------------------------------------
-
-
-def measure_label(doc_no: str, measure_no: int) -> str:
-    """Short axis label for a measure: ``〔2025〕11号·3``."""
-    match = re.search(r"〔\d{4}〕\d+号", str(doc_no))
-    return f"{match.group(0) if match else doc_no}·{int(measure_no)}"
 
 
 def unit_spread(assignments: pd.DataFrame) -> pd.DataFrame:

@@ -40,7 +40,13 @@ from tracker.errors import (
     TrackerError,
     ValidationError,
 )
-from tracker.progress import Update, check_progress, normalize_value, period_of
+from tracker.progress import (
+    Update,
+    check_progress,
+    deadline_problem,
+    normalize_value,
+    period_of,
+)
 from tracker.schema import DONE, PROGRESS_FIELDS, STATUS_LABELS
 
 PROGRESS_COLUMNS = list(PROGRESS_FIELDS)  # the fields an update may change
@@ -96,8 +102,9 @@ class ApplyPlan:
     period: str
     source: str
     read_only: bool = False  # the account may not write at all (领导, or no such role)
-    foreign: list[Problem] = field(default_factory=list)  # rows of other units
-    rollups: list[Problem] = field(default_factory=list)  # collective rows with members
+    foreign: list[Problem] = field(default_factory=list)  # changed rows of other units
+    foreign_unchanged: int = 0  # rows of other units equal to the stored ones, skipped
+    rollups: list[Problem] = field(default_factory=list)  # changed collective rows with members
     problems: list[Problem] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -107,13 +114,14 @@ class ApplyPlan:
     def refusal(self, *, partial: bool) -> TrackerError | None:
         """The error the whole batch fails with, or None if it may be written.
 
-        A read-only account or a row of another unit refuses the batch whatever ``partial``
-        says (such a file is not the sender's); invalid values, then conflicts, refuse it
-        unless ``partial``.
+        A read-only account refuses the batch whatever ``partial`` says; a changed row of
+        another unit, invalid values, then conflicts refuse it unless ``partial`` (then those
+        rows are refused one by one, see :meth:`refused`).  Rows of other units the batch
+        leaves as stored (a whole report's 明细 sent back by one unit) never refuse it.
         """
         if self.read_only:
             return PermissionDenied(f"账号 {self.username}（领导）只能查看和导出，不能修改")
-        if self.foreign:
+        if not partial and self.foreign:
             return PermissionDenied(
                 f"{len(self.foreign)} 行属于其他单位，账号 {self.username} 无权修改，"
                 "本批次未保存任何修改",
@@ -135,6 +143,10 @@ class ApplyPlan:
                 self.conflicts,
             )
         return None
+
+    def refused(self) -> list[Problem]:
+        """Every refused row of a batch written in part: other units' rows, then values."""
+        return [*self.foreign, *self.problems]
 
     def history_rows(self) -> list[dict[str, object]]:
         """One ``progress_history`` row per changed field, at the row's next version."""
@@ -181,7 +193,7 @@ def plan_apply(
 
     ``account`` is the account as stored now; ``current`` maps assignment id to the row's
     progress (:data:`PROGRESS_COLUMNS`, ``assignment_id``, ``version``, ``updated_by``) with
-    its ``task_id``, ``unit`` and policy's ``effective_from``/``effective_to``; an id not in
+    its ``task_id``, ``unit`` and policy's ``issue_date``/``effective_from``/``effective_to``; an id not in
     it is unknown (or archived).  Unchanged values plan no write (re-applying is a no-op).
     """
     plan = ApplyPlan(
@@ -193,10 +205,6 @@ def plan_apply(
     )
     if plan.read_only:
         return plan
-    plan.foreign = _foreign(account, updates, current)
-    plan.rollups = _rollups(updates, current)
-    if plan.foreign or plan.rollups:
-        return plan
     seen: set[int] = set()
     for upd in updates:
         aid = int(upd.assignment_id)
@@ -206,6 +214,12 @@ def plan_apply(
             plan.problems.append(Problem(f"未知的任务分工编号 {aid}", **where))
             continue
         where["task_id"] = str(row["task_id"])
+        if row.get("rollup"):
+            _plan_rollup(plan, row, upd, where)
+            continue
+        if not account.may_edit_unit(str(row["unit"])):
+            _plan_foreign(plan, account, row, upd, where)
+            continue
         if aid in seen:
             plan.problems.append(Problem("同一任务分工出现多次", **where))
             continue
@@ -214,36 +228,28 @@ def plan_apply(
     return plan
 
 
-def _foreign(
-    account: Account, updates: Sequence[Update], current: Mapping[int, Mapping[str, Any]]
-) -> list[Problem]:
-    """A problem for each update of a row of a unit ``account`` does not report for."""
-    return [
-        Problem(
-            f"无权修改「{row['unit']}」的任务（本账号负责：{'、'.join(sorted(account.units)) or '无'}）",
-            row=upd.row,
-            sheet=upd.sheet,
-            task_id=str(row["task_id"]),
-        )
-        for upd in updates
-        if (row := current.get(int(upd.assignment_id))) is not None
-        and not account.may_edit_unit(str(row["unit"]))
-    ]
+def _plan_foreign(
+    plan: ApplyPlan, account: Account, row: Mapping[str, Any], upd: Update, where: _Where
+) -> None:
+    """A row of a unit ``account`` does not report for: skipped (counted) when it leaves
+    the stored values as they are, refused when it would change or is not valid."""
+    _state, changed, bad = _merge(row, upd, where)
+    if not changed and not bad:
+        plan.foreign_unchanged += 1
+        return
+    units = "、".join(sorted(account.units)) or "无"
+    plan.foreign.append(Problem(f"无权修改「{row['unit']}」的任务（本账号负责：{units}）", **where))
 
 
-def _rollups(updates: Sequence[Update], current: Mapping[int, Mapping[str, Any]]) -> list[Problem]:
-    """A problem for each update of a collective row that has members (各区政府): its
-    progress is rolled up from theirs (:mod:`tracker.aggregate`), nobody writes it."""
-    return [
-        Problem(
-            f"「{row['unit']}」由各成员单位分别填报，此行为汇总行，不能直接修改",
-            row=upd.row,
-            sheet=upd.sheet,
-            task_id=str(row["task_id"]),
+def _plan_rollup(plan: ApplyPlan, row: Mapping[str, Any], upd: Update, where: _Where) -> None:
+    """A collective row that has members (各区政府): its progress is rolled up from theirs
+    (:mod:`tracker.rollup`), nobody writes it; left as stored (a report sent back) it is
+    skipped, changed it is refused."""
+    _state, changed, bad = _merge(row, upd, where)
+    if changed or bad:
+        plan.rollups.append(
+            Problem(f"「{row['unit']}」由各成员单位分别填报，此行为汇总行，不能直接修改", **where)
         )
-        for upd in updates
-        if (row := current.get(int(upd.assignment_id))) is not None and row.get("rollup")
-    ]
 
 
 def _plan_one(
@@ -251,15 +257,8 @@ def _plan_one(
 ) -> None:
     """Add one known row's outcome to ``plan``: refused values, a conflict, or a write."""
     state, changed, bad = _merge(row, upd, where)
-    if "due_date" in changed and not account.supervises:
-        bad.append(
-            Problem(
-                "完成时限由督办员设定，填报员不能修改",
-                column=PROGRESS_FIELDS["due_date"],
-                value=history_text(changed["due_date"][1]),
-                **where,
-            )
-        )
+    if "due_date" in changed:
+        bad.extend(_deadline_problems(plan, account, row, changed["due_date"][1], where))
     if bad:
         plan.problems.extend(bad)
         return
@@ -268,21 +267,37 @@ def _plan_one(
     if int(upd.base_version) != row["version"]:
         plan.conflicts.append(_conflict(row, upd, changed))
         return
-    errors, warnings = check_progress(
-        state,
-        effective_from=_day(row.get("effective_from")),
-        effective_to=_day(row.get("effective_to")),
-    )
+    errors = check_progress(state)
     if errors:
         plan.problems.extend(Problem(e, **where) for e in errors)
         return
-    plan.warnings.extend(Problem(w, **where) for w in warnings)
     aid = int(upd.assignment_id)
     plan.writes.append(PlannedWrite(aid, int(row["version"]), state, changed))
     plan.diffs.extend(
         (aid, row["task_id"], row["unit"], name, old, new, upd.row)
         for name, (old, new) in changed.items()
     )
+
+
+def _deadline_problems(
+    plan: ApplyPlan, account: Account, row: Mapping[str, Any], due: object, where: _Where
+) -> list[Problem]:
+    """A new deadline is a supervisor's, and lies within its policy's dates (the one
+    deadline rule of every way in: 逐项填报, 完成时限, imports, extensions, the CLI)."""
+    column, value = PROGRESS_FIELDS["due_date"], history_text(due)
+    if not account.supervises:
+        return [
+            Problem("完成时限由督办员设定，填报员不能修改", column=column, value=value, **where)
+        ]
+    if not isinstance(due, date):
+        return []  # a deadline cleared
+    why = deadline_problem(
+        due,
+        issued=_day(row.get("issue_date")) or _day(row.get("effective_from")),
+        effective_to=_day(row.get("effective_to")),
+        today=plan.at.date(),
+    )
+    return [Problem(why, column=column, value=value, **where)] if why else []
 
 
 NAN_ERROR = "不是有效的数值（NaN）：空值请留空，不要填 NaN"
@@ -348,6 +363,7 @@ class ApplyResult:
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     dry_run: bool = False
+    other_units_unchanged: int = 0  # rows of units the account does not report for, skipped
 
     @cached_property
     def diffs(self) -> pd.DataFrame:
@@ -365,6 +381,11 @@ def _diff_frame(changes: list[tuple]) -> pd.DataFrame:
     if not changes:
         return pd.DataFrame.from_records([], columns=DIFF_COLUMNS)
     frame = dict(zip(DIFF_COLUMNS, map(list, zip(*changes, strict=True)), strict=True))
-    frame["old"] = [display_text(f, v) for f, v in zip(frame["field"], frame["old"], strict=True)]
-    frame["new"] = [display_text(f, v) for f, v in zip(frame["field"], frame["new"], strict=True)]
+    # A file's values repeat (statuses, percents, a deadline for all): each shown once.
+    shown: dict[tuple[str, object], str] = {}
+    for side in ("old", "new"):
+        frame[side] = [
+            shown.get(key) or shown.setdefault(key, display_text(*key))
+            for key in zip(frame["field"], frame[side], strict=True)
+        ]
     return pd.DataFrame(frame, columns=DIFF_COLUMNS)

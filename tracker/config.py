@@ -202,6 +202,18 @@ SETTINGS: dict[str, Setting] = {
             _yes_no,
         ),
         Setting(
+            "TRACKER_PARSE_SECONDS",
+            "60",
+            "An uploaded policy file is read and parsed in a worker process stopped after this long.",
+            _positive_int,
+        ),
+        Setting(
+            "TRACKER_PARSE_MEMORY_MB",
+            "1024",
+            "The address space (MB) of that worker process; a file needing more is refused.",
+            _positive_int,
+        ),
+        Setting(
             "TRACKER_SETUP_CODE_FILE",
             str(DATA_DIR / "setup-code"),
             "Where first start writes the one-time setup code (mode 0600).",

@@ -50,6 +50,18 @@ class TrackerError(ValueError):
         where = self.location()
         return f"{where}: {self.message}" if where else self.message
 
+    def __reduce__(self):
+        """Pickle by attributes, not by the constructor's arguments (which differ between
+        the subclasses), so an error crosses from a worker process intact."""
+        return (_restored, (type(self), dict(self.__dict__)))
+
+
+def _restored(cls: type[TrackerError], state: dict) -> TrackerError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    ValueError.__init__(error, str(error))
+    return error
+
 
 class PolicyParseError(TrackerError):
     """A policy text that cannot be turned into measures and tasks."""
@@ -127,6 +139,18 @@ class Problem:
         prefix = ", ".join(where)
         value = "" if self.value is None else f"（值：{self.value!r}）"
         return f"{prefix}: {self.message}{value}" if prefix else f"{self.message}{value}"
+
+    def on_form(self) -> str:
+        """The problem as a form shows it: the field by its label (a form has no rows or
+        columns, and shows one task), then why, then the value entered.
+
+        >>> Problem("须在 0 到 100 之间", row=3, column="完成比例(%)", value=150,
+        ...         task_id="p-m01-t1").on_form()
+        '「完成比例(%)」：须在 0 到 100 之间（填写的值：150）'
+        """
+        value = "" if self.value is None or self.value == "" else f"（填写的值：{self.value}）"
+        field = f"「{self.column}」：" if self.column else ""
+        return f"{field}{self.message}{value}"
 
 
 @dataclass(frozen=True)

@@ -255,7 +255,7 @@ class Evidence:
                 self._attach_one(conn, int(assignment_id), file, account, at, source)
                 for file in files
             ]
-            self.store._bump_revision(conn)
+            self.store.bump_revision(conn)
             return ids
 
     def _attach_one(
@@ -325,7 +325,7 @@ class Evidence:
             )
             old = describe(row.file_name, row.size, row.sha256)
             self._history(conn, row.assignment_id, old, "", account, at, source)
-            self.store._bump_revision(conn)
+            self.store.bump_revision(conn)
 
     # --- reads ------------------------------------------------------------------------------
 

@@ -109,7 +109,7 @@ def register_members(
 
 def mark_changed(store, conn) -> None:
     """Move the data revision and the members key: caches re-read the rows."""
-    store._bump_revision(conn)
+    store.bump_revision(conn)
     conn.execute(delete(StoreMeta).where(StoreMeta.key == MEMBERS_KEY))
     conn.execute(insert(StoreMeta).values(key=MEMBERS_KEY, value=uuid4().hex))
 

@@ -204,6 +204,35 @@ class UserUnit(Base):
     unit: Mapped[str] = mapped_column(ForeignKey("units.unit"), primary_key=True)
 
 
+class AccountHistory(Base):
+    """Append-only: one row per change to an account (created, role and units, disabled or
+    enabled, a lock lifted, a one-time code issued, a password set), who made it and when.
+    Never a password or a code, only that one was set or issued."""
+
+    __tablename__ = "account_history"
+
+    history_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    field: Mapped[str] = mapped_column(String(30))
+    old_value: Mapped[str] = mapped_column(Text, default="")
+    new_value: Mapped[str] = mapped_column(Text, default="")
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PasswordCode(Base):
+    """A one-time code an admin handed to a user to set their password: only its SHA-256
+    is kept, with the expiry; it is deleted when used or replaced by a newer one."""
+
+    __tablename__ = "password_codes"
+
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    issued_by: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class SupervisionStep(Base):
     """Append-only log of the supervision workflow: one row per step (签收, 报送, 审核, 退回,
     办结, and extension requests and decisions), with the account and time.
@@ -360,3 +389,17 @@ class PolicySource(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     published_by: Mapped[str] = mapped_column(String(100), default="")
     published_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UnsavedEdit(Base):
+    """An account's unsaved 进度填报 edits on one unit's grid, kept in the store so that a
+    closed or reloaded tab, or another server, offers them back.  ``payload`` is JSON:
+    assignment id -> the version the row was edited on and the changed cells.  Not progress:
+    nothing here is in the history, and a save or 重新加载 deletes the row."""
+
+    __tablename__ = "unsaved_edits"
+
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(100), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

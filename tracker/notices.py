@@ -29,11 +29,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker import config
+from tracker.labels import task_label
 from tracker.models import (
     AccountContact,
     Assignment,
     Measure,
     Notice,
+    Policy,
     Progress,
     Task,
     UnitRobot,
@@ -133,11 +135,19 @@ def assignment_event(
     headline: str,
     extra: Sequence[str] = (),
 ) -> Event:
-    """The notice of ``rule`` about one assignment: task, unit, deadline, link."""
+    """The notice of ``rule`` about one assignment: task (by 文号 and measure, see
+    :func:`tracker.labels.task_label`), unit, deadline, link.  ``row`` carries the task's
+    ``doc_no``, ``measure_no`` and ``task_seq`` as :meth:`Store.assignments` does."""
     unit = str(row["unit"])
     task_id = str(row["task_id"])
+    name = task_label(
+        row.get("doc_no"),
+        int(row["measure_no"]),
+        int(row["task_seq"]),
+        row.get("policy_title"),
+    )
     lines = (
-        f"任务：{task_id} {_short(row.get('task_text'))}",
+        f"任务：{name} {_short(row.get('task_text'))}",
         f"责任单位：{unit}",
         f"完成时限：{_due_text(row.get('due_date'))}",
         *extra,
@@ -343,11 +353,16 @@ def _assignment_row(conn, assignment_id: int) -> dict[str, object]:
             Assignment.task_id,
             Assignment.unit,
             Task.task_text,
+            Task.task_seq,
             Measure.policy_id,
+            Measure.measure_no,
+            Policy.doc_no,
+            Policy.title.label("policy_title"),
             Progress.due_date,
         )
         .join(Task, Task.task_id == Assignment.task_id)
         .join(Measure, Measure.measure_id == Task.measure_id)
+        .join(Policy, Policy.policy_id == Measure.policy_id)
         .join(Progress, Progress.assignment_id == Assignment.assignment_id)
         .where(Assignment.assignment_id == assignment_id)
     ).one()

@@ -25,6 +25,7 @@ from tracker.schema import (
     DUE_SOON_DAYS,
     GREEN,
     IN_PROGRESS,
+    MAX_DEADLINE_YEARS,
     PROGRESS_FIELDS,
     RED,
     STALE_DAYS,
@@ -110,6 +111,12 @@ IN_PROGRESS_AT_100 = "状态为“推进中”时完成比例不能为100；已�
 # date, 20261-12-31); the template's date validation offers the same span.
 EARLIEST_DUE, LATEST_DUE = date(2000, 1, 1), date(2099, 12, 31)
 DUE_DATE_ERROR = "完成时限必须是日期（如 2026-12-31）"
+# A typed date: 2026-12-31, 2026/12/31, 2026.12.31 or 2026年12月31日, optionally with a time
+# (what a date cell read as text, or a timestamp turned into text, looks like).
+_DATE_TEXT = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"
+)
 MAX_TEXT_CHARS = 32_767  # what one Excel cell holds
 # What an Excel cell (XML 1.0) cannot hold and PostgreSQL text refuses (NUL): tab, line feed
 # and carriage return are the only control characters allowed.
@@ -176,7 +183,7 @@ def normalize_value(field: str, value: object) -> object:
         elif isinstance(value, date):
             day = value
         else:
-            day = _iso_day(str(value).strip())
+            day = parse_day(str(value))
         if not EARLIEST_DUE <= day <= LATEST_DUE:
             raise ValueError(f"完成时限必须在 {EARLIEST_DUE} 至 {LATEST_DUE} 之间")
         return day
@@ -190,34 +197,68 @@ def normalize_value(field: str, value: object) -> object:
     raise ValueError(f"未知字段 {field}")
 
 
-def _iso_day(text: str) -> date:
-    """A whole ISO date (``2026-12-31``) or date-time; anything after it is refused."""
+def parse_day(text: str) -> date:
+    """A typed date, read strictly: a month or day that does not exist is refused, never
+    rolled over into another date (``2025-13-45`` is not 2026-02-14 nor 2025-03-05).
+
+    >>> parse_day("2026年2月28日"), parse_day(" 2026/12/31 00:00:00 ")
+    (datetime.date(2026, 2, 28), datetime.date(2026, 12, 31))
+    >>> parse_day("2025-13-45")
+    Traceback (most recent call last):
+    ...
+    ValueError: 完成时限 2025-13-45 不是有效日期（没有这个月或这一天），请按 2026-12-31 的格式填写
+    """
+    text = text.strip()
+    match = _DATE_TEXT.fullmatch(text)
+    if match is None:
+        raise ValueError(DUE_DATE_ERROR)
     try:
-        return date.fromisoformat(text)
+        return date(*(int(part) for part in match.groups()))
     except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(text).date()
-    except ValueError:
-        raise ValueError(DUE_DATE_ERROR) from None
+        raise ValueError(
+            f"完成时限 {text} 不是有效日期（没有这个月或这一天），请按 2026-12-31 的格式填写"
+        ) from None
 
 
-def check_progress(
-    state: Mapping[str, object],
-    *,
-    effective_from: date | None = None,
-    effective_to: date | None = None,
-) -> tuple[list[str], list[str]]:
-    """Check a full progress state; return (errors, warnings) as Chinese sentences.
+def deadline_problem(
+    day: date, *, issued: date | None, effective_to: date | None, today: date
+) -> str | None:
+    """Why ``day`` cannot be a task's deadline under its policy, or None: before the
+    policy was issued (成文日期), after its 有效期 ends, or more than
+    :data:`~tracker.schema.MAX_DEADLINE_YEARS` years from ``today``.  ``plan_apply`` runs it
+    on every deadline that changes, whichever way it came in.
+
+    >>> deadline_problem(date(2025, 3, 5), issued=date(2026, 1, 10), effective_to=None,
+    ...                  today=date(2026, 11, 23))
+    '完成时限 2025-03-05 早于政策成文日期 2026-01-10'
+    """
+    if issued is not None and day < issued:
+        return f"完成时限 {day} 早于政策成文日期 {issued}"
+    if effective_to is not None and day > effective_to:
+        return f"完成时限 {day} 晚于政策有效期截止日 {effective_to}"
+    latest = _years_after(today, MAX_DEADLINE_YEARS)
+    if day > latest:
+        return f"完成时限 {day} 超过 {MAX_DEADLINE_YEARS} 年以后（最晚 {latest}），请核对"
+    return None
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def check_progress(state: Mapping[str, object]) -> list[str]:
+    """Check a full progress state; return its errors as Chinese sentences.
 
     The store runs it on every save, whichever way the change came in, so the web editor and
     an Excel import refuse the same things with the same words.
 
-    >>> check_progress({"status": "done", "percent": 80, "note": ""})[0]
+    >>> check_progress({"status": "done", "percent": 80, "note": ""})
     ['状态为“已完成”时完成比例必须为100']
     """
     errors: list[str] = []
-    warnings: list[str] = []
     status = state.get("status")
     percent = state.get("percent")
     if status not in STATUS_LABELS:
@@ -232,13 +273,7 @@ def check_progress(
         errors.append(
             f"状态为“{STATUS_LABELS[status]}”时必须填写{PROGRESS_FIELDS['note']}（说明原因）"
         )
-    due = state.get("due_date")
-    too_early = effective_from is not None and isinstance(due, date) and due < effective_from
-    too_late = effective_to is not None and isinstance(due, date) and due > effective_to
-    if too_early or too_late:
-        span = f"{effective_from or '—'} 至 {effective_to or '—'}"
-        warnings.append(f"完成时限 {due} 超出政策有效期（{span}）")
-    return errors, warnings
+    return errors
 
 
 # --- warning light (红黄绿灯) -----------------------------------------------------------

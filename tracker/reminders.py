@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.typing import NAType
 
+from tracker.labels import TASK_ID, TASK_LABEL, task_labels
 from tracker.rollup import counted
 from tracker.schema import (
     ACCEPTED,
@@ -34,9 +35,12 @@ DUE_SOON = "即将到期"
 UNREPORTED = "本期未报送"
 UNACKNOWLEDGED = "未签收"
 REASONS: list[str] = [OVERDUE, DUE_SOON, UNREPORTED, UNACKNOWLEDGED]
+# What 催办 picks unless asked for more: a first click once reminded every unit of every
+# unsigned task.  An unsigned task past its deadline is still listed, as 已逾期.
+DEFAULT_REASONS: list[str] = [OVERDUE, DUE_SOON]
 
 UNIT = "责任单位"
-TASK_ID = "任务编号"
+TASK = TASK_LABEL  # 〔2025〕11号·1-2 (tracker.labels); the id is the last column, shown on request
 TASK_TEXT = "任务内容"
 ROLE = "角色"
 DUE = PROGRESS_FIELDS["due_date"]
@@ -46,7 +50,7 @@ STATE = "报送状态"
 REASON = "催办事项"
 REMINDER_COLUMNS: list[str] = [
     UNIT,
-    TASK_ID,
+    TASK,
     TASK_TEXT,
     ROLE,
     DUE,
@@ -54,6 +58,7 @@ REMINDER_COLUMNS: list[str] = [
     STATUS,
     STATE,
     REASON,
+    TASK_ID,
 ]
 TIMES = "已催办次数"
 LAST_SENT = "最近催办"
@@ -131,7 +136,7 @@ def reminder_list(
     table = pd.DataFrame(
         {
             UNIT: rows["unit"].astype(str).array,
-            TASK_ID: rows["task_id"].astype(str).array,
+            TASK: task_labels(rows).array,
             TASK_TEXT: rows["task_text"].astype(str).array,
             ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]).array,
             DUE: due.dt.date.astype(object).where(due.notna(), None).to_numpy(),
@@ -139,6 +144,7 @@ def reminder_list(
             STATUS: rows["status"].map(STATUS_LABELS).fillna(rows["status"]).array,
             STATE: state.map(SUPERVISION_STATE_LABELS).fillna(state).array,
             REASON: pd.array(reason[keep], dtype="str"),
+            TASK_ID: rows["task_id"].astype(str).array,
         }
     )
     urgency = table[DAYS_LEFT].astype("float").fillna(float("inf"))
@@ -160,6 +166,16 @@ class ReminderBoard:
     @property
     def cut(self) -> bool:
         return len(self.shown) < len(self.items)
+
+    @property
+    def send_label(self) -> str:
+        """The 催办 button, saying whom it reaches before it is clicked.
+
+        >>> ReminderBoard(pd.DataFrame({UNIT: ["甲", "甲", "乙"]}), pd.DataFrame(),
+        ...               pd.DataFrame(), pd.DataFrame(), "").send_label
+        '发送催办（2个单位，3项）'
+        """
+        return f"发送催办（{self.items[UNIT].nunique()}个单位，{len(self.items)}项）"
 
 
 def reminder_board(
@@ -247,7 +263,7 @@ def notice_text(
     ``limit``, only that many items, and a line saying how many more there are (a page
     shows that, and offers the whole notice as a download).
 
-    >>> rows = pd.DataFrame({UNIT: ["市科委"], TASK_ID: ["p-m01-t1"], TASK_TEXT: ["建设平台"],
+    >>> rows = pd.DataFrame({UNIT: ["市科委"], TASK: ["〔2025〕11号·1-1"], TASK_TEXT: ["建设平台"],
     ...     ROLE: ["牵头"], DUE: [date(2026, 11, 1)], DAYS_LEFT: [-29], STATUS: ["推进中"],
     ...     STATE: ["已签收"], REASON: ["已逾期、本期未报送"]})
     >>> print(notice_text(rows, today=date(2026, 11, 30), days=15, period="2026-11"))
@@ -257,7 +273,7 @@ def notice_text(
     截至 2026-11-30，下列任务已逾期、将于 15 日内到期，或本期（2026-11）尚未报送进展。请抓紧办理，并在“报送”页报送本期进展；确需延期的，请在到期前提出延期申请。
     <BLANKLINE>
     一、市科委（1 项）
-    1. 【已逾期 29 天；本期未报送】p-m01-t1 建设平台（完成时限 2026-11-01）
+    1. 【已逾期 29 天；本期未报送】〔2025〕11号·1-1 建设平台（完成时限 2026-11-01）
     <BLANKLINE>
     2026-11-30
     """
@@ -269,7 +285,7 @@ def notice_text(
         "尚未报送进展。请抓紧办理，并在“报送”页报送本期进展；确需延期的，请在到期前提出延期申请。",
     ]
     # Plain lists, not itertuples: at 100,000 items the notice is built in a fraction of the time.
-    task_ids = reminders[TASK_ID].tolist()
+    tasks = reminders[TASK].tolist()
     task_texts = reminders[TASK_TEXT].tolist()
     dues = reminders[DUE].tolist()
     days_left = reminders[DAYS_LEFT].tolist()
@@ -284,7 +300,7 @@ def notice_text(
             if limit is not None and written >= limit:
                 break
             what = _what(reasons[i], days_left[i])
-            lines.append(f"{index}. 【{what}】{task_ids[i]} {task_texts[i]}{_due(dues[i])}")
+            lines.append(f"{index}. 【{what}】{tasks[i]} {task_texts[i]}{_due(dues[i])}")
             written += 1
     if written < len(reminders):
         lines += ["", f"……另有 {len(reminders) - written:,} 项未显示，见完整通知。"]

@@ -20,6 +20,7 @@ Pure: frames in, a frozen plan out; no database and no Streamlit.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -47,6 +48,7 @@ UNIT_WEIGHT = 0.25  # how much unit overlap counts when ranking candidate pairs
 
 PLAN_COLUMNS: list[str] = [
     "变化",
+    "改动",
     "原编号",
     "新编号",
     "原任务",
@@ -136,6 +138,7 @@ class RevisionPlan:
         rows = [
             (
                 c.label,
+                text_change(c.old_text, c.new_text) if c.old_text and c.new_text else "",
                 c.old_task_id,
                 c.new_task_id,
                 c.old_text,
@@ -148,6 +151,44 @@ class RevisionPlan:
             for c in self.changes
         ]
         return pd.DataFrame.from_records(rows, columns=PLAN_COLUMNS)
+
+
+# A diff token: a number, a Latin word, a run of spaces, or one other character (Chinese
+# has no spaces between words; a number changed from 3 to 15 is one change, not two).
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+|\s+|.", re.DOTALL)
+CONTEXT = 6  # tokens of unchanged text shown on each side of a change
+
+
+def text_change(old: str, new: str, context: int = CONTEXT) -> str:
+    """Where a reworded task's text changed, word by word: the new text with each change
+    marked in place (``〔3→5〕``, an insertion ``〔+…〕``, a deletion ``〔−…〕``) and long
+    unchanged stretches shortened to ``context`` tokens each side of a change, with "…".
+    Both full texts cut at one width hid the change.  "" when nothing changed.
+
+    >>> text_change("到2026年建设3个创新中心", "到2026年建设5个创新中心")
+    '到2026年建设〔3→5〕个创新中心'
+    >>> text_change("推进改革试点", "推进综合改革")
+    '推进〔+综合〕改革〔−试点〕'
+    """
+    before, after = _TOKEN.findall(old), _TOKEN.findall(new)
+    opcodes = SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+    if all(tag == "equal" for tag, *_ in opcodes):
+        return ""
+    pieces = []
+    for n, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        gone, added = "".join(before[i1:i2]), "".join(after[j1:j2])
+        if tag != "equal":
+            marks = {"replace": f"{gone}→{added}", "delete": f"−{gone}", "insert": f"+{added}"}
+            pieces.append(f"〔{marks[tag]}〕")
+            continue
+        run = before[i1:i2]
+        head = 0 if n == 0 else context  # kept after the change before it
+        tail = 0 if n == len(opcodes) - 1 else context  # kept before the change after it
+        if len(run) <= head + tail:
+            pieces.append(gone)
+        else:
+            pieces.append("".join(run[:head]) + "…" + "".join(run[len(run) - tail :]))
+    return "".join(pieces)
 
 
 def units_text(units: Units) -> str:

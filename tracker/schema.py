@@ -123,6 +123,9 @@ LIGHT_LABELS: dict[str, str] = {RED: "红灯", YELLOW: "黄灯", GREEN: "绿灯"
 LIGHT_COLORS: dict[str, str] = {RED: "#D62728", YELLOW: "#F2B701", GREEN: "#2CA02C"}
 DUE_SOON_DAYS = 30
 STALE_DAYS = 60
+# A deadline further out than this from the day it is set is a typing error (2099-12-31):
+# no policy here runs longer, and one that did would set its later deadlines in a later year.
+MAX_DEADLINE_YEARS = 10
 
 # --- editable progress fields: code name -> Chinese column label ---------------
 PROGRESS_FIELDS: dict[str, str] = {

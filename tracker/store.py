@@ -214,7 +214,7 @@ class Store:
             )
             yield conn
 
-    def _bump_revision(self, conn) -> None:
+    def bump_revision(self, conn) -> None:
         # One atomic UPDATE (the row is seeded by the first migration): two writers committing
         # side by side each move the revision, so no page stays cached on a missed save.
         conn.execute(_BUMP_REVISION)
@@ -304,7 +304,7 @@ class Store:
             if within is not None:
                 within(conn)
             self._set_meta(conn, "measures_digest", digest)
-            self._bump_revision(conn)
+            self.bump_revision(conn)
         return report
 
     # --- reads ----------------------------------------------------------------------------
@@ -472,8 +472,9 @@ class Store:
             return _frame(conn.execute(query))
 
     def find_assignments(self, task_ids: Iterable[str]) -> pd.DataFrame:
-        """assignment_id, task_id, unit, version, task_text for the given task ids (unknown
-        ones absent)."""
+        """assignment_id, task_id, unit, version, task_text and what names the task
+        (doc_no, policy_title, measure_no, task_seq) for the given task ids (unknown ones
+        absent)."""
         wanted = list(dict.fromkeys(task_ids))
         with self.engine.connect() as conn:
             return _frame(
@@ -484,9 +485,15 @@ class Store:
                         Assignment.unit,
                         Progress.version,
                         Task.task_text,
+                        Task.task_seq,
+                        Measure.measure_no,
+                        Policy.doc_no,
+                        Policy.title.label("policy_title"),
                     )
                     .join(Progress, Progress.assignment_id == Assignment.assignment_id)
                     .join(Task, Task.task_id == Assignment.task_id)
+                    .join(Measure, Measure.measure_id == Task.measure_id)
+                    .join(Policy, Policy.policy_id == Measure.policy_id)
                     .where(Assignment.task_id.in_(wanted), Assignment.archived.is_(False))
                 )
             )
@@ -513,8 +520,10 @@ class Store:
 
         Rights are checked here, against the account as stored now (not the object passed
         in): a 领导 account writes nothing, a 填报员 only its own units' rows and never a
-        deadline.  A row of another unit refuses the whole batch (:class:`PermissionDenied`,
-        naming each such row), whatever ``partial`` says: such a file is not the sender's.
+        deadline.  A row of another unit that would change something is refused by row
+        (:class:`PermissionDenied` for the whole batch unless ``partial``); one that leaves
+        the stored values as they are (a whole report sent back by one unit) is skipped and
+        counted in ``other_units_unchanged``.
 
         The steps: lock, read the account and the rows, decide (:func:`plan_apply`, a pure
         function), then raise the plan's refusal or write it.
@@ -540,7 +549,14 @@ class Store:
                 raise
         if plan.writes and not dry_run:
             log_event("save", user.username, rows=len(plan.writes), source=source)
-        return ApplyResult(plan.diffs, plan.problems, plan.conflicts, plan.warnings, dry_run)
+        return ApplyResult(
+            plan.diffs,
+            plan.refused(),
+            plan.conflicts,
+            plan.warnings,
+            dry_run,
+            other_units_unchanged=plan.foreign_unchanged,
+        )
 
     def _plan(
         self,
@@ -561,7 +577,7 @@ class Store:
                 # order, which lets readers fetch "what changed since id N".  Moving the
                 # revision first takes that lock (PostgreSQL: the row's; SQLite writers
                 # hold the database's) and saves a separate locking read.
-                self._bump_revision(conn)
+                self.bump_revision(conn)
             current = self._locked_rows(conn, [int(u.assignment_id) for u in updates])
         return plan_apply(account, current, updates, at=at, source=source)
 
@@ -632,6 +648,7 @@ _LOCK_ROWS = (
         *(getattr(Progress, c) for c in _PROGRESS_KEYS),
         Assignment.task_id,
         Assignment.unit,
+        Policy.issue_date,
         # A row with live members is their roll-up: plan_apply refuses to write it.
         exists()
         .where(_MEMBER.collective_id == Assignment.assignment_id, _MEMBER.archived.is_(False))

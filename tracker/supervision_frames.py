@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 
 from tracker.accounts import Account
+from tracker.labels import TASK_ID, TASK_LABEL, task_labels
 from tracker.schema import (
     ACCEPTED,
     DONE,
@@ -33,6 +34,7 @@ QUEUE_COLUMNS: list[str] = [
     "period",
     "state",
     "task_id",
+    "task_label",
     "task_text",
     "unit",
     "role",
@@ -45,6 +47,7 @@ EXTENSION_COLUMNS: list[str] = [
     "request_id",
     "assignment_id",
     "task_id",
+    "task_label",
     "task_text",
     "unit",
     "due_date",
@@ -53,6 +56,10 @@ EXTENSION_COLUMNS: list[str] = [
     "requested_by",
     "requested_at",
 ]
+
+
+# What tracker.labels.task_labels names a task by.
+_NAMED = ["doc_no", "policy_title", "measure_no", "task_seq"]
 
 
 def lead_units_by_task(assignments: pd.DataFrame) -> pd.Series:
@@ -92,14 +99,16 @@ def unit_states(
     )
 
 
+# The task by 文号 and measure (tracker.labels); its id last, for a page to show on request.
 BOARD_COLUMNS: list[str] = [
-    "任务编号",
+    TASK_LABEL,
     "任务内容",
     "角色",
     "完成时限",
     "状态",
     "报送状态",
     "退回理由",
+    TASK_ID,
 ]
 
 
@@ -108,13 +117,14 @@ def board_table(states: pd.DataFrame) -> pd.DataFrame:
     due = pd.to_datetime(states["due_date"], errors="coerce")
     return pd.DataFrame(
         {
-            "任务编号": states["task_id"].astype(str).to_numpy(),
+            TASK_LABEL: task_labels(states).to_numpy(),
             "任务内容": states["task_text"].astype(str).to_numpy(),
             "角色": states["role"].map(ROLE_LABELS).fillna(states["role"]).to_numpy(),
             "完成时限": [_iso(d) for d in due],
             "状态": states["status"].map(STATUS_LABELS).fillna(states["status"]).to_numpy(),
             "报送状态": states["state"].map(SUPERVISION_STATE_LABELS).to_numpy(),
             "退回理由": states["reason"].fillna("").astype(str).to_numpy(),
+            TASK_ID: states["task_id"].astype(str).to_numpy(),
         },
         columns=BOARD_COLUMNS,
     )
@@ -134,16 +144,17 @@ def unit_board(
     assignments: pd.DataFrame, latest: pd.DataFrame, unit: str, period: str
 ) -> UnitBoard:
     """``unit``'s assignments in ``period`` (:func:`unit_states`), the table the page lists
-    and a picker label per assignment: task id, role and the start of the task text.
+    and a picker label per assignment: the task's label, role and the start of its text.
 
     >>> board = unit_board(store.assignments(), supervision.latest(period), "市科委", period)  # doctest: +SKIP
     >>> board.labels[board.states.index[0]]  # doctest: +SKIP
-    'demo-m01-t1（牵头）　推动科技创新资源开放'
+    '〔2026〕1号·1-1（牵头）　推动科技创新资源开放'
     """
     states = unit_states(assignments, latest, unit, period)
+    states["task_label"] = task_labels(states)
     role = states["role"].map(ROLE_LABELS).fillna(states["role"]).astype(str)
     names = (
-        states["task_id"].astype(str)
+        states["task_label"].astype(str)
         + "（"
         + role
         + "）　"
@@ -158,26 +169,29 @@ PICKER_LIMIT = 200  # the 报送 task picker offers at most this many matches
 
 def matching(states: pd.DataFrame, text: str = "", state: str | None = None) -> pd.Series:
     """Which of ``states`` (:func:`unit_states`) the 报送 page's search keeps: every word of
-    ``text`` in the task id or the task text, and the supervision ``state`` when given.
+    ``text`` in the task's label, id or text, and the supervision ``state`` when given.
 
     A mask in board order, so it cuts the board table and the task picker alike: a unit
     with 14,500 assignments sent every one of them to the browser as a picker option.
 
     >>> states = pd.DataFrame({"task_id": ["t1", "t2"], "task_text": ["推动开放", "资金保障"],
+    ...                        "task_label": ["〔2026〕1号·1-1", "〔2026〕1号·2-1"],
     ...                        "state": ["", "submitted"]})
-    >>> matching(states, "资金").tolist(), matching(states, state="").tolist()
-    ([False, True], [True, False])
+    >>> matching(states, "资金").tolist(), matching(states, "·2-1").tolist()
+    ([False, True], [False, True])
+    >>> matching(states, state="").tolist()
+    [True, False]
     """
     keep = pd.Series(True, index=states.index)
     if state is not None:
         keep &= states["state"] == state
     words = text.split()
     if words:
-        ids, texts = states["task_id"].astype(str), states["task_text"].astype(str)
+        labels = states["task_label"] if "task_label" in states else task_labels(states)
+        haystack = labels.astype(str) + " " + states["task_id"].astype(str) + " "
+        haystack += states["task_text"].astype(str)
         for word in words:
-            keep &= ids.str.contains(word, case=False, regex=False) | texts.str.contains(
-                word, case=False, regex=False
-            )
+            keep &= haystack.str.contains(word, case=False, regex=False)
     return keep
 
 
@@ -191,11 +205,12 @@ def review_queue(
     itself, and reports of its own units (for staff), are left out.
     """
     rows = open_reports.merge(
-        assignments[["assignment_id", "task_id", "task_text", "unit", "role", "status"]],
+        assignments[["assignment_id", "task_id", "task_text", "unit", "role", "status", *_NAMED]],
         on="assignment_id",
     )
     if rows.empty:
         return pd.DataFrame(columns=QUEUE_COLUMNS)
+    rows["task_label"] = task_labels(rows)
     leads = lead_units_by_task(assignments)
     allowed = [
         review_refusal(account, unit, role, leads.get(task_id, frozenset())) is None
@@ -296,8 +311,9 @@ def pending_extensions(steps: pd.DataFrame, assignments: pd.DataFrame) -> pd.Dat
     decided = set(steps.loc[steps["action"].isin(DECISIONS), "request_id"].dropna().astype(int))
     requests = requests[~requests["step_id"].isin(decided)]
     rows = requests.drop(columns="request_id").merge(
-        assignments[["assignment_id", "task_text", "due_date"]], on="assignment_id"
+        assignments[["assignment_id", "task_text", "due_date", *_NAMED]], on="assignment_id"
     )
+    rows["task_label"] = task_labels(rows)
     rows = rows.sort_values("step_id").rename(
         columns={
             "step_id": "request_id",

@@ -34,6 +34,7 @@ from tracker.schema import (
 )
 from tracker.store import Store
 from tracker.supervision_rules import DECISIONS, WORKFLOW_STEPS, Target
+from tracker.sync import fetch_frame
 
 STEP_COLUMNS: list[str] = [
     "step_id",
@@ -368,7 +369,7 @@ def ranking_history(conn) -> pd.DataFrame:
             ProgressHistory.new_value,
             # As stored: pandas parses the whole column at once, where the DateTime type
             # parses SQLite's text row by row (a second at 100,000 changes).
-            type_coerce(ProgressHistory.changed_at, String),
+            type_coerce(ProgressHistory.changed_at, String).label("changed_at"),
         )
         .where(
             ProgressHistory.field.in_(["status", "due_date"])
@@ -376,11 +377,7 @@ def ranking_history(conn) -> pd.DataFrame:
         )
         .order_by(ProgressHistory.history_id)
     )
-    rows = conn.execute(query).all()
-    frame = pd.DataFrame(
-        [tuple(r) for r in rows],
-        columns=["assignment_id", "field", "old_value", "new_value", "changed_at"],
-    )
+    frame = fetch_frame(conn, query)  # plain tuples: a third less than SQLAlchemy's rows
     frame["changed_at"] = pd.to_datetime(frame["changed_at"], format="ISO8601")
     return frame
 

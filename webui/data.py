@@ -26,6 +26,7 @@ from loaders.store_sync import open_store
 from loaders.table_csv import csv_bytes
 from pagelogic import editing
 from tracker.aggregate import derive
+from tracker.labels import SHOW_IDS, TASK_ID
 from tracker.progress import now
 from tracker.store import Store, database_url
 from tracker.supervision import Supervision
@@ -135,6 +136,13 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "下载数据
     )
 
 
+def task_id_toggle(key: str) -> dict:
+    """A 「显示任务编号」 toggle above a table that names tasks by 文号 and measure
+    (:mod:`tracker.labels`): the ``column_config`` hiding the 任务编号 column unless asked."""
+    shown = st.toggle(SHOW_IDS, value=False, key=key, help="任务编号供与导出文件、系统记录核对")
+    return {} if shown else {TASK_ID: None}
+
+
 def table(shown, key: str, *, empty: str = "没有符合条件的数据。", **kwargs) -> None:
     """A ``pagelogic.views.Table``: its first rows and a note when cut; ``empty`` instead of
     a grid with no rows (which would say "empty" in English); missing values as "—"."""
@@ -144,3 +152,15 @@ def table(shown, key: str, *, empty: str = "没有符合条件的数据。", **k
     st.dataframe(shown.shown, hide_index=True, width="stretch", key=key, placeholder="—", **kwargs)
     if shown.cut:
         st.caption(f"仅显示前 {len(shown.shown):,} 行，共 {len(shown):,} 行；下载 CSV 查看全部。")
+
+
+def header_width(header: str) -> int:
+    """Pixels a grid column needs to show ``header`` whole: 14 per Chinese (full-width)
+    character, 8 per other, and room for the padding and the column menu."""
+    return sum(14 if ord(ch) > 0x2E7F else 8 for ch in header) + 40
+
+
+def whole_headers(headers: list[str]) -> dict:
+    """``column_config`` giving every column at least its header's width (the import
+    conflict table cut "您的修改（未保存）" off at the default width)."""
+    return {h: st.column_config.Column(h, width=header_width(h)) for h in headers}

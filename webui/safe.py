@@ -2,8 +2,10 @@
 
 ``st.error``, ``st.success`` and friends render their body as Markdown (links, images,
 ``$…$`` as KaTeX, ``:material/…:`` icons).  Notes, unit names, file and sheet names come
-from people we don't control, so every message that may contain them goes through here:
-each ASCII punctuation character is backslash-escaped (CommonMark allows that for all of
+from people we don't control, so every message that may contain them goes through here,
+and so does every widget label built from data (:func:`label`): buttons, download
+buttons, selectboxes, expanders, tabs and metrics render their labels as Markdown too.
+Each ASCII punctuation character is backslash-escaped (CommonMark allows that for all of
 them, and the escaped character is shown literally) and line breaks are kept.
 
 >>> print(plain("见 [链接](x) $a$"))
@@ -31,6 +33,16 @@ def plain(text: object) -> str:
     escaped = _PUNCTUATION.sub(r"\\\1", str(text))
     # Markdown joins single line breaks; two trailing spaces keep each line on its own.
     return escaped.replace("\r\n", "\n").replace("\n", "  \n")
+
+
+def label(text: object) -> str:
+    """A widget label with data in it, escaped like a message: Streamlit renders Markdown in
+    the labels of buttons, download buttons, selectboxes, expanders, tabs and metrics too.
+
+    >>> print(label("下载「![u](http://x)」"))
+    下载「\\!\\[u\\]\\(http\\:\\/\\/x\\)」
+    """
+    return plain(text)
 
 
 def error(text: object) -> None:

@@ -14,6 +14,9 @@ databases four ways and prints a report of what it tried and what came of it:
   not at all, progress and history must agree row by row, and running it again completes.
 - **hostile files**: broken and foreign workbooks fed to the same command each exit 2 with a
   message naming the file, never a traceback, a reader panic or a crash, and write nothing.
+- **hostile policies**: DOCX, PDF and text policies built to exhaust the reader or the parser
+  (millions of paragraphs, 60,000 measures, entities, inflating streams) fed to
+  ``python -m loaders add`` each exit 2 naming the file, in seconds, the command staying small.
 - **fuzzing**: hypothesis over the policy-text parser and table builder, and over the
   importer (random cell values, random bytes in the workbook's XML); any exception that is not
   a :class:`~tracker.errors.TrackerError` is a failure, and so is an import that leaves
@@ -26,7 +29,7 @@ budgets in CI (the ``faults`` marker).  Hostile workbooks reuse the hand-built g
 repository root.
 
 One module per fault family: :mod:`~bench.faults.writers`, :mod:`~bench.faults.kill`,
-:mod:`~bench.faults.hostile` and :mod:`~bench.faults.fuzzing`; beside them
+:mod:`~bench.faults.hostile`, :mod:`~bench.faults.hostile_policies` and :mod:`~bench.faults.fuzzing`; beside them
 :mod:`~bench.faults.outcome` (what an attack reports and the verdict),
 :mod:`~bench.faults.databases` (fresh databases and the ledger check every attack ends with),
 :mod:`~bench.faults.cli_run` (one ``python -m loaders import`` in a subprocess, killed or not)
@@ -46,6 +49,7 @@ from bench.faults.databases import ledger_problems, seed_store
 from bench.faults.fuzzing import fuzz_importer, fuzz_policy_texts
 from bench.faults.hostile import hostile_files
 from bench.faults.hostile_corpus import hostile_corpus
+from bench.faults.hostile_policies import hostile_policies, hostile_policy_corpus
 from bench.faults.kill import FilledTemplate, import_state, kill_mid_import
 from bench.faults.outcome import Outcome, report
 from bench.faults.suite import FULL, QUICK, Budget, main, run_suite
@@ -64,6 +68,8 @@ __all__ = [
     "fuzz_policy_texts",
     "hostile_corpus",
     "hostile_files",
+    "hostile_policies",
+    "hostile_policy_corpus",
     "import_state",
     "kill_mid_import",
     "ledger_problems",

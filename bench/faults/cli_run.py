@@ -119,18 +119,22 @@ def run_import(
     all_or_nothing: bool = False,
     kill: tuple[str, float] | None = None,
     watch_writes: bool = False,
+    command: str = "import",
+    env: dict[str, str] | None = None,
 ) -> ImportRun:
-    """Run the CLI import in a subprocess, as a user at a terminal would.
+    """Run the CLI import (or ``command``, another subcommand taking a file, such as
+    ``add``) in a subprocess, as a user at a terminal would; ``env`` adds to its environment.
 
     ``kill`` sends SIGKILL at ("at", seconds after the start) or at ("in-write", seconds after
     its write transaction was first seen open).  ``watch_writes`` measures how long that
     transaction stays open in a run left alone.
     """
     app = f"faults-{uuid.uuid4().hex[:10]}"
-    env = {**os.environ, "TRACKER_MEASURES_CSV": str(measures_csv), "PGAPPNAME": app}
-    command = [sys.executable, "-m", "loaders", "import", str(file), "--user", user, "--db", url]
+    environ = {**os.environ, "TRACKER_MEASURES_CSV": str(measures_csv), "PGAPPNAME": app}
+    environ.update(env or {})
+    argv = [sys.executable, "-m", "loaders", command, str(file), "--user", user, "--db", url]
     if all_or_nothing:
-        command.append("--all-or-nothing")
+        argv.append("--all-or-nothing")
     watched = watch_writes or (kill is not None and kill[0] == "in-write")
     watch = WriteWatch(url, app, file) if watched else None
     log = file.with_name(f"{file.name}.{app}.log")
@@ -138,9 +142,9 @@ def run_import(
     with log.open("w+b") as out:
         start = time.monotonic()
         process = subprocess.Popen(
-            command,
+            argv,
             cwd=ROOT,
-            env=env,
+            env=environ,
             stdout=out,
             stderr=subprocess.STDOUT,
             preexec_fn=_limit_memory,

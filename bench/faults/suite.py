@@ -15,6 +15,7 @@ from pathlib import Path
 from bench.faults.databases import BACKENDS, fresh_database, postgres_problem
 from bench.faults.fuzzing import fuzz_importer, fuzz_policy_texts
 from bench.faults.hostile import hostile_files
+from bench.faults.hostile_policies import hostile_policies
 from bench.faults.kill import kill_mid_import
 from bench.faults.outcome import Outcome, report
 from bench.faults.writers import concurrent_writers
@@ -35,6 +36,7 @@ class Budget:
     kill_trials: int
     kill_aims: tuple[str, ...]
     hostile: tuple[str, ...] | None  # file names of the corpus to use; None: all of it
+    policies: tuple[str, ...] | None  # hostile policy files to use; None: all of them
     fuzz_texts: int
     fuzz_workbooks: int
 
@@ -47,6 +49,7 @@ FULL = Budget(
     kill_trials=8,
     kill_aims=("in-write", "at random"),
     hostile=None,
+    policies=None,
     fuzz_texts=2_000,
     fuzz_workbooks=150,
 )
@@ -66,6 +69,7 @@ QUICK = Budget(
         "formulas.xlsx",
         "csv.xlsx",
     ),
+    policies=("empty-paragraphs.docx", "slow-text.txt"),
     fuzz_texts=150,
     fuzz_workbooks=12,
 )
@@ -101,6 +105,7 @@ def run_suite(budget: Budget, backends: Sequence[str], seed: int, folder: Path) 
                 seed=seed,
             ),
             lambda url, f: hostile_files(url, f, only=budget.hostile),
+            lambda url, f: hostile_policies(url, f, only=budget.policies),
             lambda url, f: fuzz_importer(url, f, examples=budget.fuzz_workbooks, seed=seed),
         ]
         for run in runs:

@@ -1,7 +1,7 @@
 """members of collective units: 各区政府's rows expanded into one row per district
 
-Revision ID: 0009
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 
 Adds ``unit_members`` and ``assignments.collective_id``.  A database that already holds
 rows of 各区政府 gets the register of this release (the 16 districts) and one member row
@@ -15,8 +15,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0007"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
