@@ -9,7 +9,7 @@ through ``FIGURES["rollup"]``:
   started (推进中 or 已完成); else 暂缓 if every member is; else 未启动;
 * its 完成比例 is the members' mean, rounded down; its light is its worst member's
   (red before yellow before green); its 完成时限 the latest member's, its update time the
-  latest member update;
+  latest member update; its 进展情况 reads ``成员单位 12/16 已完成``;
 * counting: a collective row with members is not counted itself, each member is (so the
   16 districts count 16 times, 各区政府 none); a placeholder nobody has named yet
   (各相关单位) counts as one row and as 未落实到具体单位的分工 (``unnamed``).
@@ -111,6 +111,10 @@ def _apply_rollup(
         "status": pd.Series(rolled, index=grouped.index),
         "percent": members["percent"].groupby(parent).mean().astype("int64"),
     }
+    if "note" in members:  # what a reader of the roll-up row needs: how many are done
+        done = (status == DONE).groupby(parent).sum()
+        size = status.groupby(parent).size()
+        values["note"] = "成员单位 " + done.astype(str) + "/" + size.astype(str) + " 已完成"
     if "light" in members:
         worst = members["light"].map(_LIGHT_ORDER).groupby(parent).max()
         values["light"] = worst.map(_LIGHT_OF)
