@@ -236,6 +236,7 @@ class TaskList:
 
 
 def task_list(rows: pd.DataFrame, today: date) -> TaskList:
+    rows = rollup.counted(rows)  # members' rows, as 分工条数 counts them, not the roll-up
     return TaskList(count=len(rows), table=Table(aggregate.task_table(rows)))
 
 
