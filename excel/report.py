@@ -93,13 +93,13 @@ DETAIL_COLUMNS: list[Column] = [
     Column("next_step", PROGRESS_FIELDS["next_step"], 12, style="r_wrap"),
     Column("problems", PROGRESS_FIELDS["problems"], 10, style="r_wrap"),
     # references and bookkeeping
-    Column("collective", "所属集体单位", 7, style="r_wrap"),  # 各区政府 on a district's row
+    Column("collective", "所属集体单位", 5, style="r_wrap"),  # 各区政府 on a district's row
     Column("evidence", PROGRESS_FIELDS["evidence"], 10, style="r_wrap"),
     Column("evidence_count", "佐证文件数", 5, "int", "r_int"),
-    Column("evidence_files", "佐证文件", 12, style="r_wrap"),
+    Column("evidence_files", "佐证文件", 10, style="r_wrap"),
     Column("updated_by", "更新人", 7),
     Column("updated_at", "更新时间", 16, "datetime", "r_datetime"),
-    Column("policy_title", "政策名称", 14, style="r_wrap"),
+    Column("policy_title", "政策名称", 12, style="r_wrap"),
     Column("measure_title", "措施名称", 12, style="r_wrap"),
     Column("version", VERSION_HEADER, 6, "int", "r_int", hidden=True),
 ]

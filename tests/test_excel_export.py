@@ -456,7 +456,7 @@ def test_printed_report_shows_every_column_at_a_readable_size(office, tmp_path) 
     """The seeds' report printed by LibreOffice (issues 23.8, 24.8), sheet by sheet:
 
     - 汇总: glyphs at least 9 pt (beside its chart it printed at 6.8), table pages then the
-      chart on a page of its own, three pages in all;
+      chart on a page of its own;
     - 明细: every page carries every column header, 佐证材料 to 措施名称 included (the print
       area stopped at 存在问题), the header row repeated, text about 7 pt;
     - 通报: one page wide, 名次 to 说明 on its pages, header repeated.
@@ -496,7 +496,9 @@ def test_printed_report_shows_every_column_at_a_readable_size(office, tmp_path) 
     assert list(sheets) == [SHEET_SUMMARY, SHEET_POLICY, SHEET_DETAIL, SHEET_RANKINGS]
 
     summary = sheets[SHEET_SUMMARY]
-    assert len(summary) == 3
+    assert (
+        len(summary) >= 2
+    )  # the table's pages (more with 各区政府's 16 districts), then the chart
     assert min(h for page in summary for h, _ in page) >= 9, "汇总 prints below 9 pt"
     assert "各责任单位任务分工按状态分布" in {w for _, w in summary[-1]}  # the chart page
     assert not any(w.startswith("注：") for _, w in summary[-1])  # notes stay with the table
