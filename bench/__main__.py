@@ -38,7 +38,7 @@ from loaders.measures_csv import to_csv_bytes
 from tracker.accounts import Account
 from tracker.aggregate import derive
 from tracker.progress import Update
-from tracker.schema import SOURCE_API, STATUSES, SUPERVISOR, UNITS_CSV
+from tracker.schema import ADMIN, SOURCE_API, STATUSES, UNITS_CSV
 from tracker.store import Store, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,8 @@ BENCH_USER, BENCH_PASSWORD = "bench", "bench-password-1"
 def bench_account(store: Store) -> Account:
     """The supervisor account every benchmark write is made as (created on first use)."""
     if BENCH_USER not in set(store.accounts.table()["username"]):
-        store.accounts.add(BENCH_USER, role=SUPERVISOR, password=BENCH_PASSWORD)
+        # An admin sees every page of the navigation (账号管理 included).
+        store.accounts.add(BENCH_USER, role=ADMIN, password=BENCH_PASSWORD)
     return store.accounts.sign_in(BENCH_USER, BENCH_PASSWORD)
 
 

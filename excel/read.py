@@ -50,7 +50,7 @@ from excel.kit import (
     setup_print,
     styled,
 )
-from excel.read_match import LOOKUP_CHUNK, plan_updates, task_names
+from excel.read_match import LOOKUP_CHUNK, plan_updates
 from excel.read_sheet import (
     FIELD_BY_HEADER,
     KNOWN_HEADERS,
@@ -193,7 +193,8 @@ def import_workbook(
         raise PermissionDenied("请先登录：每次导入都必须对应一个已登录的账号")
     pkg = open_package(source, file_name)
     parsed = read_sheet(pkg)
-    updates, match_problems, kept_theirs = plan_updates(store, parsed)
+    names: dict[str, str] = {}  # task_id -> label, from the same reads as the matching
+    updates, match_problems, kept_theirs = plan_updates(store, parsed, names)
     problems = [*parsed.problems, *match_problems]
     result = ImportResult(
         file_name=file_name,
@@ -216,28 +217,28 @@ def import_workbook(
             applied = store.apply(updates, user=user, source=file_name, partial=not all_or_nothing)
         except ValidationError as exc:
             result.problems.extend(exc.problems or [Problem(exc.message, sheet=parsed.sheet)])
-            return _named(result, store)
+            return _named(result, names)
         except ConflictError as exc:
             result.conflicts.extend(exc.conflicts)
-            return _named(result, store)
+            return _named(result, names)
         result.written = len(applied.diffs) > 0
     result.diffs = applied.diffs
     result.skipped_other_units = applied.other_units_unchanged
     result.problems.extend(applied.problems)
     result.conflicts.extend(applied.conflicts)
     result.warnings.extend(applied.warnings)
-    return _named(_count_untouched(result, kept_theirs), store)
+    return _named(_count_untouched(result, kept_theirs), names)
 
 
-def _named(result: ImportResult, store: Store) -> ImportResult:
+def _named(result: ImportResult, names: dict[str, str]) -> ImportResult:
     """The result with the labels of the tasks its tables name (people know a task by its
     文号 and measure; the file's 任务编号 stays beside it)."""
-    ids = [
+    ids = {
         *result.diffs["task_id"].astype(str),
         *(p.task_id for p in result.problems if p.task_id),
         *(c.task_id for c in result.conflicts),
-    ]
-    result.task_labels = task_names(store, ids) if ids else {}
+    }
+    result.task_labels = {i: names[i] for i in ids if i in names}
     return result
 
 

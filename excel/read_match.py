@@ -18,13 +18,18 @@ from tracker.store import Store, history_text
 LOOKUP_CHUNK = 5_000
 
 
-def _lookup(store: Store, task_ids: list[str]) -> dict[tuple[str, str], tuple[int, int, str]]:
+def _lookup(
+    store: Store, task_ids: list[str], names: dict[str, str] | None = None
+) -> dict[tuple[str, str], tuple[int, int, str]]:
     """(task_id, unit) -> (assignment_id, current version, task text), in chunks the
-    database accepts."""
+    database accepts; ``names`` (when given) gets each known task's label
+    (:func:`tracker.labels.task_label`) from the same reads."""
     found: dict[tuple[str, str], tuple[int, int, str]] = {}
     unique = list(dict.fromkeys(task_ids))
     for start in range(0, len(unique), LOOKUP_CHUNK):
         frame = store.find_assignments(unique[start : start + LOOKUP_CHUNK])
+        if names is not None:
+            names.update(labels_by_task(frame))
         # Whole columns as lists: iterating Arrow-backed text cell by cell is slow.
         columns = ["assignment_id", "task_id", "unit", "version", "task_text"]
         for aid, task_id, unit, version, text in zip(
@@ -32,16 +37,6 @@ def _lookup(store: Store, task_ids: list[str]) -> dict[tuple[str, str], tuple[in
         ):
             found[(task_id, unit)] = (int(aid), int(version), str(text))
     return found
-
-
-def task_names(store: Store, task_ids: list[str]) -> dict[str, str]:
-    """task_id -> how people name the task (:func:`tracker.labels.task_label`), for the
-    known ones among ``task_ids``: what the result tables show beside the file's 任务编号."""
-    names: dict[str, str] = {}
-    unique = list(dict.fromkeys(task_ids))
-    for start in range(0, len(unique), LOOKUP_CHUNK):
-        names.update(labels_by_task(store.find_assignments(unique[start : start + LOOKUP_CHUNK])))
-    return names
 
 
 def _keep_newer_on_stale(store: Store, stale: list[Update]) -> set[int]:
@@ -119,15 +114,18 @@ def _row_problem(
     return None
 
 
-def plan_updates(store: Store, parsed: ParsedSheet) -> tuple[list[Update], list[Problem], set[int]]:
+def plan_updates(
+    store: Store, parsed: ParsedSheet, names: dict[str, str] | None = None
+) -> tuple[list[Update], list[Problem], set[int]]:
     """Match rows to assignments: updates to send, new problems, and the assignments where
     someone else's newer value was kept because the file had left that field alone.
+    ``names``, when given, gets the label of each known task (for the result tables).
 
     Without a 版本 column the base is version 0: the store then applies a row only if it was
     never saved or the file equals it, and reports any other difference as a conflict.
     """
     problems: list[Problem] = []
-    known = _lookup(store, [r.task_id for r in parsed.rows])
+    known = _lookup(store, [r.task_id for r in parsed.rows], names)
     known_tasks = {task for task, _unit in known}
     seen: dict[tuple[str, str], int] = {}
     updates: list[Update] = []

@@ -11,7 +11,10 @@ sheets reaching beyond :data:`MAX_COLUMNS` columns, :data:`MAX_SHEET_ROWS` rows 
 furthest cell holding a value: one value at XFD100000 in a 17 KB file asks for 52 GB and kills
 the process, so every sheet's declared dimension and cell positions are checked from the bytes
 first (:func:`sheet_extent`).  The small package parts we read ourselves go through
-``defusedxml``.
+``defusedxml``.  Only the parts the import reads (workbook, sheets, shared strings, styles,
+their relationships) are ever inflated, each capped at its declared size; any other part (a
+comment part, custom XML, media) is judged by its declared size alone and refused above
+:data:`MAX_UNREAD_PART_BYTES`, so a huge or size-lying part costs nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ MAX_MEMBERS = 2_000
 MAX_UNCOMPRESSED_BYTES = 600 * 1024 * 1024
 MAX_MEMBER_BYTES = 400 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for members big enough to matter
+# A part the importer never reads (comments, drawings, images, custom XML, printer settings)
+# is judged by its declared size alone and never inflated: anything bigger than any upload
+# could carry uncompressed is refused before a byte of it is decompressed.
+MAX_UNREAD_PART_BYTES = 32 * 1024 * 1024
 RATIO_FLOOR_BYTES = 1024 * 1024
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -137,8 +144,10 @@ def open_package(
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ImportFileError(f"文件已损坏，不是有效的 .xlsx（{exc}）", file=file_name) from None
     with zf:
-        parts = _check_members(zf, file_name)
-        sheets, names = _describe(zf, file_name)
+        _check_directory(zf, file_name)
+        sheets, names, read = _describe(zf, file_name)
+        _refuse_large_unread(zf, read, file_name)
+        parts = _inflate_xml(zf, read, file_name)
     sheet_parts = {s.path: parts[s.path] for s in sheets if s.path in parts}
     for sheet in sheets:
         if sheet.path in sheet_parts:
@@ -159,15 +168,14 @@ def check_office_zip(data: bytes, file_name: str) -> set[str]:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ImportFileError(f"文件已损坏，不是有效的压缩包（{exc}）", file=file_name) from None
     with zf:
-        _check_members(zf, file_name)
+        _check_directory(zf, file_name)
+        _inflate_xml(zf, set(zf.namelist()), file_name)
         return set(zf.namelist())
 
 
-def _check_members(zf: zipfile.ZipFile, file_name: str) -> dict[str, bytes]:
-    """Zip-bomb and content-type checks from the central directory, then a DOCTYPE scan.
-
-    Returns the inflated XML parts, so the sheet scans that follow need not inflate again.
-    """
+def _check_directory(zf: zipfile.ZipFile, file_name: str) -> None:
+    """Zip-bomb and content-type checks from the central directory (nothing inflated but
+    [Content_Types].xml)."""
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise ImportFileError(f"压缩包内文件过多（{len(infos)} 个），拒绝读取", file=file_name)
@@ -206,9 +214,29 @@ def _check_members(zf: zipfile.ZipFile, file_name: str) -> dict[str, bytes]:
         raise ImportFileError(
             "不接受含宏的工作簿（.xlsm），请另存为 .xlsx 后再导入", file=file_name
         )
+
+
+def _refuse_large_unread(zf: zipfile.ZipFile, read: set[str], file_name: str) -> None:
+    """Refuse, by the central directory's declared size, a part nobody reads that is bigger
+    than :data:`MAX_UNREAD_PART_BYTES` (a 350 MB comment part, unused 290 MB parts): it is
+    never inflated, so a size that lies cannot matter; the parts that are read are inflated
+    with their declared size as a hard cap (:func:`_read_capped`)."""
+    for info in zf.infolist():
+        if info.filename not in read and info.file_size > MAX_UNREAD_PART_BYTES:
+            raise ImportFileError(
+                f"工作簿中的 {info.filename} 解压后有 {info.file_size // (1024 * 1024)} MB，"
+                f"超过不读取部分的上限 {MAX_UNREAD_PART_BYTES // (1024 * 1024)} MB"
+                "（批注、图片等）；请删除后另存为 .xlsx 再导入",
+                file=file_name,
+            )
+
+
+def _inflate_xml(zf: zipfile.ZipFile, names: set[str], file_name: str) -> dict[str, bytes]:
+    """The XML parts among ``names``, inflated (capped) and scanned for a DOCTYPE, so the
+    sheet scans that follow need not inflate them again."""
     parts = {}
-    for info in infos:
-        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+    for info in zf.infolist():
+        if info.filename in names and info.filename.lower().endswith((".xml", ".rels", ".vml")):
             body = _read_capped(zf, info.filename, file_name)
             if _has_doctype(body):
                 raise ImportFileError(
@@ -252,11 +280,15 @@ def _parse(zf: zipfile.ZipFile, name: str, file_name: str):
         raise ImportFileError(f"{name} 不是有效的 XML（{exc}）", file=file_name) from None
 
 
+def _rels_path(part: str) -> str:
+    """The relationships part of ``part``: ``xl/workbook.xml`` -> ``xl/_rels/workbook.xml.rels``."""
+    rels_path = join(dirname(part), "_rels", part.rsplit("/", 1)[-1] + ".rels")
+    return rels_path[1:] if rels_path.startswith("/") else rels_path
+
+
 def _rels(zf: zipfile.ZipFile, part: str, file_name: str) -> dict[str, tuple[str, str]]:
     """Relationship id -> (type, absolute target) for ``part``."""
-    rels_path = join(dirname(part), "_rels", part.rsplit("/", 1)[-1] + ".rels")
-    if rels_path.startswith("/"):
-        rels_path = rels_path[1:]
+    rels_path = _rels_path(part)
     if rels_path not in zf.namelist():
         return {}
     out = {}
@@ -269,8 +301,13 @@ def _rels(zf: zipfile.ZipFile, part: str, file_name: str) -> dict[str, tuple[str
     return out
 
 
-def _describe(zf: zipfile.ZipFile, file_name: str) -> tuple[list[SheetRef], dict[str, str]]:
-    """Locate the workbook part, its worksheets (in tab order) and its defined names."""
+def _describe(
+    zf: zipfile.ZipFile, file_name: str
+) -> tuple[list[SheetRef], dict[str, str], set[str]]:
+    """Locate the workbook part, its worksheets (in tab order) and its defined names; and
+    name every part the import reads (we or python-calamine): the package and workbook
+    relationships, the workbook, its sheets and their relationships, shared strings and
+    styles (calamine also opens those two at their usual paths)."""
     main = next(
         (target for kind, target in _rels(zf, "", file_name).values() if kind == _OFFICE_DOCUMENT),
         None,
@@ -279,6 +316,11 @@ def _describe(zf: zipfile.ZipFile, file_name: str) -> tuple[list[SheetRef], dict
         raise ImportFileError("压缩文件不是 Excel 工作簿（找不到工作簿主体）", file=file_name)
     book = _parse(zf, main, file_name)
     rels = _rels(zf, main, file_name)
+    read = {"[Content_Types].xml", "_rels/.rels", main, _rels_path(main)}
+    read |= {"xl/sharedStrings.xml", "xl/styles.xml"}
+    read |= {
+        target for kind, target in rels.values() if kind.endswith(("/sharedStrings", "/styles"))
+    }
     sheets = []
     for el in book.iter(f"{{{_NS_MAIN}}}sheet"):
         kind, target = rels.get(el.get(f"{{{_NS_REL}}}id", ""), ("", ""))
@@ -292,7 +334,8 @@ def _describe(zf: zipfile.ZipFile, file_name: str) -> tuple[list[SheetRef], dict
         for el in book.iter(f"{{{_NS_MAIN}}}definedName")
         if el.get("localSheetId") is None
     }
-    return sheets, names
+    read |= {s.path for s in sheets} | {_rels_path(s.path) for s in sheets}
+    return sheets, names, read
 
 
 def formula_cells(sheet_xml: bytes) -> set[tuple[int, int]]:

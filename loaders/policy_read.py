@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 
-from pypinyin import lazy_pinyin
-
 from loaders.policy_gate import check_docx, check_text
 from loaders.policy_records import FILE_NAME_DATE
 from loaders.policy_text import (
@@ -142,6 +140,8 @@ def policy_id_from_doc_no(doc_no: str) -> str:
     match = _DOC_NO_RE.match(doc_no.strip())
     if not match:
         return ""
+    from pypinyin import lazy_pinyin  # 1 s to import: only when a 文号 is to be spelled
+
     letters = "".join(lazy_pinyin(match["issuer"], errors="ignore"))
     slug = re.sub(r"[^a-z0-9]+", "", letters.lower())
     return f"{slug}-{match['year']}-{int(match['no'])}" if slug else ""

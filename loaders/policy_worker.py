@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 from loaders.policy_read import ReadPolicy, read_policy
 from tracker import config
 from tracker.errors import ImportFileError, TrackerError
+from tracker.events import log_event
 
 T = TypeVar("T")
 MAX_WORKERS = 2  # parses running at once on one server; more wait for a free slot
@@ -81,6 +82,8 @@ def run_limited(job: Callable[..., T], *args: Any, file: str, seconds: float, me
     finally:
         _slots.release()
     if child.returncode != 0 or not child.stdout:
+        said = child.stderr.decode("utf-8", "replace").strip().splitlines()
+        log_event("parse_worker_died", file=file, code=child.returncode, said=said[-1:])
         raise ImportFileError(
             f"内存超限或解析进程异常退出（退出码 {child.returncode}），已停止解析", file=file
         )

@@ -239,7 +239,7 @@ def read_members(
 
     >>> registry = UnitRegistry([UnitInfo("各区政府", "各区人民政府", "district"),
     ...                          UnitInfo("浦东新区", "上海市浦东新区人民政府", "district")])
-    >>> read_members("collective,member\n各区政府,上海市浦东新区人民政府\n".encode(), registry)
+    >>> read_members("collective,member\\n各区政府,上海市浦东新区人民政府\\n".encode(), registry)
     {'各区政府': ['浦东新区']}
     """
     try:

@@ -27,8 +27,8 @@ CHANGE_LABELS = {
 }
 
 
-def _time(value: object) -> str:
-    return "" if value is None or is_blank(value) else f"{pd.Timestamp(str(value)):%Y-%m-%d %H:%M}"
+def _time(value: datetime | None) -> str:
+    return "" if value is None or is_blank(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
 
 
 def password_state(has_password: bool, code_expires: datetime | None) -> str:

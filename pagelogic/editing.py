@@ -28,8 +28,9 @@ from datetime import date, datetime
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from tracker.aggregate import measure_label, short_text
+from tracker.aggregate import short_text
 from tracker.errors import Conflict, Problem, TrackerError
+from tracker.labels import TASK_LABEL, measure_label, task_labels
 from tracker.progress import Update, is_blank, normalize_status, normalize_value, period_of
 from tracker.schema import (
     DONE,
@@ -44,7 +45,7 @@ Cell = str | float | date | None
 
 # --- editor column labels ----------------------------------------------------------------
 TASK_ID = "任务编号"
-MEASURE = "措施"
+MEASURE = TASK_LABEL  # the task as people name it, 〔2025〕11号·3-2 (tracker.labels)
 TASK_TEXT = "任务内容"
 ROLE = "角色"
 UPDATED_THIS_PERIOD = "本期已更新"
@@ -101,7 +102,7 @@ def editor_frame(
 ) -> pd.DataFrame:
     """The unit's assignments in one role, indexed by assignment id, with Chinese headers.
 
-    ``措施`` is the measure's short label (``〔2025〕11号·3``), status its Chinese label, due
+    ``任务`` is the task's label (``〔2025〕11号·3-2``), status its Chinese label, due
     date a ``date`` or ``None``; ``本期已更新`` marks rows already saved in ``period``;
     ``版本`` is the version each row was loaded at.
     """
@@ -111,7 +112,7 @@ def editor_frame(
     this_period = rows["period"] == period if period else pd.Series(False, index=rows.index)
     frame = pd.DataFrame(
         {
-            MEASURE: _measure_labels(rows),
+            MEASURE: task_labels(rows),
             TASK_TEXT: rows["task_text"].astype(str),
             PROGRESS_FIELDS["status"]: rows["status"].map(STATUS_LABELS).fillna(rows["status"]),
             PROGRESS_FIELDS["percent"]: rows["percent"].astype("int64"),
@@ -127,13 +128,6 @@ def editor_frame(
     frame.index = pd.Index(rows["assignment_id"].astype("int64").to_numpy(), name="assignment_id")
     frame[PROGRESS_FIELDS["due_date"]] = frame[PROGRESS_FIELDS["due_date"]].astype(object)
     return frame[EDITOR_COLUMNS]
-
-
-def _measure_labels(rows: pd.DataFrame) -> list[str]:
-    return [
-        measure_label(doc_no, no)
-        for doc_no, no in zip(rows["doc_no"], rows["measure_no"], strict=True)
-    ]
 
 
 @dataclass(frozen=True)
@@ -177,7 +171,7 @@ def task_detail(assignments: pd.DataFrame, unit: str, assignment_id: int) -> Tas
 
 
 def picker_labels(frame: pd.DataFrame, role: str) -> dict[int, str]:
-    """assignment id -> "牵头 · 〔2025〕11号·3　任务内容…" for the rows of an editor frame
+    """assignment id -> "牵头 · 〔2025〕11号·3-2　任务内容…" for the rows of an editor frame
     (:func:`editor_frame`): the detail panel's task picker, built for the rows on screen."""
     prefix = f"{ROLE_LABELS.get(role, role)} · "
     return {
@@ -187,7 +181,7 @@ def picker_labels(frame: pd.DataFrame, role: str) -> dict[int, str]:
 
 
 def task_texts(frame: pd.DataFrame) -> dict[str, str]:
-    """task_id -> "措施　任务内容…" for the rows of editor frames: how a refused edit names
+    """task_id -> "任务　任务内容…" (label and text) for the rows of editor frames: how a refused edit names
     its task (people know a task by its text, not its id)."""
     rows = frame.drop_duplicates(TASK_ID)
     return {
@@ -358,7 +352,7 @@ DRAFT_BACKGROUND = "background-color: #fff3bf"  # rows with unsaved edits
 
 
 def marked_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFrame | Styler:
-    """``frame`` with the rows that hold unsaved edits marked: their 措施 and 任务内容 cells
+    """``frame`` with the rows that hold unsaved edits marked: their 任务 and 任务内容 cells
     on a yellow background (the grid styles only read-only cells, so the edited cells
     themselves cannot be coloured); ``frame`` itself when no row on it has a draft."""
     if not drafts or not frame.index.isin(list(drafts)).any():
@@ -432,7 +426,7 @@ def grid_page(
     size: int | None = None,
 ) -> GridPage:
     """Page ``page`` (clamped) of the loaded editor rows that pass the filter: ``rows`` is
-    one of :data:`ROW_FILTERS`, ``keyword`` is looked for in 措施, 任务内容 and 任务编号.
+    one of :data:`ROW_FILTERS`, ``keyword`` is looked for in 任务 (the label), 任务内容 and 任务编号.
 
     Filters look at the loaded values, not the unsaved ones: a row whose status the user
     just changed stays where it is until saved.
@@ -518,7 +512,7 @@ def partner_table(assignments: pd.DataFrame, unit: str) -> pd.DataFrame:
     rows = assignments[assignments["task_id"].isin(set(led)) & (assignments["unit"] != unit)]
     return pd.DataFrame(
         {
-            MEASURE: _measure_labels(rows),
+            MEASURE: task_labels(rows).to_numpy(),
             TASK_TEXT: rows["task_text"].astype(str).to_numpy(),
             "责任单位": rows["unit"].astype(str).to_numpy(),
             ROLE: rows["role"].map(ROLE_LABELS).fillna(rows["role"]).to_numpy(),
@@ -537,8 +531,9 @@ def refusal_text(error: TrackerError, texts: Mapping[str, str], *, form: bool) -
 
     On the one-task form each refused value is named by its field (「完成比例(%)」), never
     by a row, a column or a task id; on the grids by the task as the user sees it
-    (``texts``: task_id -> ``措施　任务内容``) and the column.  The file's wording (sheet,
-    row, column) stays with imports (``str(error)``).
+    (``texts``: task_id -> ``任务　任务内容``) and the column.  The file's wording (sheet,
+    row, column) stays with imports (``str(error)``).  Conflicts are named the same way
+    (:func:`refused_lines`).
 
     >>> from tracker.errors import ValidationError
     >>> bad = Problem("须在 0 到 100 之间", row=3, column="完成比例(%)", value=150, task_id="t")
@@ -550,6 +545,9 @@ def refusal_text(error: TrackerError, texts: Mapping[str, str], *, form: bool) -
     甲任务，「完成比例(%)」：须在 0 到 100 之间（填写的值：150）
     """
     problems = getattr(error, "problems", None) or []
+    conflicts = getattr(error, "conflicts", None) or []
+    if conflicts:  # someone saved these tasks since they were loaded
+        return "\n".join([f"{error.message}：", *refused_lines(conflicts, [], dict(texts))])
     if not problems:
         return error.message
     if form:
@@ -569,7 +567,7 @@ def refused_lines(
 ) -> list[str]:
     """One line per edit a save refused, naming the task by its text, not its id.
 
-    ``texts`` maps task_id -> what the user saw (``措施　任务内容``).  A conflict says who
+    ``texts`` maps task_id -> what the user saw (``任务　任务内容``).  A conflict says who
     changed the task to what (the account ``me`` itself, from another tab, is named so,
     not as someone else), and which of the user's values were not saved.
     """

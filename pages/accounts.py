@@ -34,11 +34,12 @@ def _shown_code() -> None:
 
 
 def _add_form(accounts: Accounts, account: Account, units: list[str]) -> None:
-    with st.form("accounts_add", clear_on_submit=True):
+    with st.form("accounts_add"):
         st.markdown("**新增账号**")
         left, right = st.columns(2)
         username = left.text_input("用户名（登录名）", key="accounts_add_name")
         display_name = right.text_input("姓名", key="accounts_add_display")
+        left, right = st.columns(2)  # a row of its own: a phone stacks name, 姓名, role, units
         role = left.selectbox(
             "角色",
             list(ACCOUNT_ROLE_LABELS),

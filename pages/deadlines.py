@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pagelogic import deadlines
+from pagelogic import deadlines, editing
 from tracker.accounts import Account
 from tracker.errors import TrackerError
 from tracker.schema import SOURCE_WEB
@@ -17,14 +17,15 @@ _FLASH = "deadlines_flash"
 SHOWN_TASKS = 1_000  # a grid of every task of a city is unusable and slow; filters narrow it
 
 
-def _save(store: Store, account: Account, updates) -> None:
+def _save(store: Store, account: Account, updates, tasks) -> None:
+    """Write ``updates``; a refusal names the tasks as the grid shows them (``tasks``)."""
     if not updates:
         st.info("没有需要保存的修改。")
         return
     try:
         result = store.apply(updates, user=account, source=SOURCE_WEB)
     except TrackerError as exc:  # invalid, stale, not allowed, or the database is down
-        safe.error(exc)
+        safe.error(editing.refusal_text(exc, editing.task_texts(tasks), form=False))
         return
     st.session_state[_FLASH] = (
         f"已保存 {result.changed_assignments} 条任务分工的完成时限。",
@@ -85,7 +86,7 @@ def _by_task(store: Store, account: Account, loaded: tuple) -> None:
         },
     )
     if st.button("保存任务时限", type="primary", key="deadlines_save_tasks"):
-        _save(store, account, deadlines.task_deadline_updates(rows, tasks, edited))
+        _save(store, account, deadlines.task_deadline_updates(rows, tasks, edited), tasks)
 
 
 def _by_unit(store: Store, account: Account, loaded: tuple) -> None:
@@ -113,7 +114,7 @@ def _by_unit(store: Store, account: Account, loaded: tuple) -> None:
         },
     )
     if st.button("保存单位时限", key="deadlines_save_units"):
-        _save(store, account, deadlines.assignment_deadline_updates(units, edited_units))
+        _save(store, account, deadlines.assignment_deadline_updates(units, edited_units), tasks)
 
 
 def main(account: Account) -> None:

@@ -124,10 +124,8 @@ def _incomplete(draft) -> bool:
     if not draft.incomplete:
         return True
     for cut in draft.incomplete:
-        safe.error(
-            f"{draft.original_name} 第 {cut.line} 行：{cut.message}。"
-            "其余各项可以发布，此项需核对原文后另行补全。"
-        )
+        (where,) = policy_files.located(cut, draft.original_name)
+        safe.error(f"{where}。其余各项可以发布，此项需核对原文后另行补全。")
     return st.checkbox(
         "我已确认末项不完整：发布其余各项，此项不生成任务", key="policies_accept_incomplete"
     )

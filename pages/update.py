@@ -277,13 +277,34 @@ def _pick_unit(account: Account) -> str | None:
     return unit
 
 
+def _editing(loaded: dict) -> bool:
+    """Whether the pinned rows carry edits not saved yet: drafts kept, or cells typed into
+    a grid drawn on them."""
+    if drafts.of(loaded["unit"]):
+        return True
+    prefixes = tuple(
+        f"update_editor_{role}_{loaded['unit']}_{loaded['revision']}_" for role in (LEAD, SUPPORT)
+    )
+    return any(
+        isinstance(state := st.session_state[key], dict) and state.get("edited_rows")
+        for key in list(st.session_state)
+        if isinstance(key, str) and key.startswith(prefixes)
+    )
+
+
 def _pinned(store: Store, unit: str, period: str) -> dict:
-    """The unit's rows as pinned in session state, read again only for another unit (or
-    after a save or 重新加载); says so when someone else has written since."""
+    """The unit's rows as pinned in session state: read again through the revision-keyed
+    cache for another unit, after a save or 重新加载, and whenever the data moved (a save on
+    any page, this user's included) while nothing is being edited; says so when the data
+    moved under unsaved edits."""
     revision = store.revision()
     loaded = st.session_state.get(_LOADED)
-    if loaded is None or loaded["unit"] != unit:
-        # Read once and pinned until saved or reloaded: the edits are made on these rows.
+    if (
+        loaded is None
+        or loaded["unit"] != unit
+        or (revision != loaded["revision"] and not _editing(loaded))
+    ):
+        # Pinned while edited: the edits are made on these rows.
         loaded = {
             "unit": unit,
             "revision": revision,
@@ -292,8 +313,9 @@ def _pinned(store: Store, unit: str, period: str) -> dict:
         st.session_state[_LOADED] = loaded
     if revision != loaded["revision"]:
         st.info(
-            "数据已被他人更新。保存时不会覆盖他人改过的任务：其余修改照常保存，这些任务会列出；"
-            "点击「重新加载」可查看最新数据（会放弃未保存的修改）。"
+            "您编辑期间数据已有新的保存（可能来自其他页面或其他账号）。保存时不会覆盖打开本页后"
+            "被改过的任务：其余修改照常保存，这些任务会列出；点击「重新加载」可查看最新数据"
+            "（会放弃未保存的修改）。"
         )
     return loaded
 

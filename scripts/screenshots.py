@@ -27,6 +27,7 @@ from bench.live import (  # noqa: E402
     DEMO_USER,
     PAGE_PATHS,
     PAGE_TITLES,
+    add_account,
     exceptions_on,
     launch_chromium,
     open_signed_in,
@@ -40,6 +41,9 @@ OUT = ROOT / "docs" / "screenshots"
 WIDTHS = {OUT: 1440, OUT / "phone": 390}
 # Pages photographed at a unit with something to show (the link also sets the sidebar filter).
 QUERIES = {"update": f"?unit={DEMO_UNIT}"}
+# Pages only an admin sees, photographed signed in as one.
+DEMO_ADMIN = "演示管理员"
+AS_ADMIN = {"accounts"}
 
 
 def _open_first_task(page) -> None:
@@ -101,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         url = f"sqlite:///{Path(tmp) / 'screens.db'}"
         seed_demo_progress(url)
         seed_demo_workflow(url)
+        add_account(url, DEMO_ADMIN, "admin", password=DEMO_PASSWORD)
         with streamlit_server(url) as base, sync_playwright() as p:
             browser = launch_chromium(p)
             failed = []
@@ -110,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                 for name in names:
                     page.set_viewport_size({"width": width, "height": 1000})  # measure afresh
                     link = f"{base}/{PAGE_PATHS[name]}{QUERIES.get(name, '')}"
-                    open_signed_in(page, link, DEMO_USER, DEMO_PASSWORD)
+                    user = DEMO_ADMIN if name in AS_ADMIN else DEMO_USER
+                    open_signed_in(page, link, user, DEMO_PASSWORD)
                     if name in PREPARE:
                         PREPARE[name](page)
                     title = page.locator('[data-testid="stMain"] h1').first.inner_text()

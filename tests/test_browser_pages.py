@@ -138,7 +138,7 @@ def test_update_grid_shows_task_text_and_no_none(page, server) -> None:
     panel = tab_panel(page)
     headers = panel.locator('[data-testid="stDataFrame"] [role="columnheader"]').all_inner_texts()
     assert [h.strip() for h in headers[:9]] == [
-        "措施",
+        "任务",
         "任务内容",
         "状态",
         "完成比例(%)",

@@ -39,7 +39,7 @@ def test_editor_frame_indexes_by_assignment_id(make_store, small_measures):
     assert list(frame.index) == _ids(store, "市科委", LEAD)
     assert list(frame.columns) == editing.EDITOR_COLUMNS
     assert list(frame[editing.TASK_ID]) == ["demo-m01-t1", "demo-m02-t1"]
-    assert list(frame[editing.MEASURE]) == ["〔2026〕1号·1", "〔2026〕1号·2"]
+    assert list(frame[editing.MEASURE]) == ["〔2026〕1号·1-1", "〔2026〕1号·2-1"]
     assert set(frame[STATUS]) == {"未启动"}
     assert list(frame[PERCENT]) == [0, 0]
     assert list(frame[DUE]) == [None, None]
@@ -82,6 +82,7 @@ def _loaded() -> pd.DataFrame:
             "task_text": ["甲", "乙", "丙"],
             "doc_no": ["沪府办发〔2026〕1号"] * 3,
             "measure_no": [1, 1, 2],
+            "task_seq": [1, 2, 1],
             "unit": ["市科委"] * 3,
             "role": [LEAD] * 3,
             "status": ["in_progress", "not_started", "done"],
@@ -305,9 +306,9 @@ def test_partner_table_shows_other_units_on_led_tasks(make_store, small_measures
     assert table[
         [editing.TASK_ID, editing.MEASURE, "责任单位", editing.ROLE, "状态", "完成比例(%)"]
     ].values.tolist() == [
-        ["demo-m01-t1", "〔2026〕1号·1", "市教委", "配合", "未启动", 0],
-        ["demo-m02-t1", "〔2026〕1号·2", "市财政局", "配合", "未启动", 30],
-        ["demo-m02-t1", "〔2026〕1号·2", "市教委", "配合", "未启动", 0],
+        ["demo-m01-t1", "〔2026〕1号·1-1", "市教委", "配合", "未启动", 0],
+        ["demo-m02-t1", "〔2026〕1号·2-1", "市财政局", "配合", "未启动", 30],
+        ["demo-m02-t1", "〔2026〕1号·2-1", "市教委", "配合", "未启动", 0],
     ]
     assert set(table[editing.TASK_TEXT]) == {"示范任务"}
     assert editing.partner_table(store.assignments(), "市财政局").empty  # leads nothing
@@ -343,7 +344,7 @@ def test_task_detail_names_the_policy_measure_and_other_units(make_store, small_
     detail = editing.task_detail(rows, "市科委", first)
     assert detail is not None
     assert (detail.measure, detail.role, detail.others, detail.task_id) == (
-        "〔2026〕1号·1",
+        "〔2026〕1号·1",  # the measure itself (措施 1), beside its title
         "牵头",
         "市教委（配合）",
         "demo-m01-t1",
@@ -358,12 +359,12 @@ def test_picker_labels_and_task_texts_come_from_the_rows_on_screen(make_store, s
     first, second = _ids(store, "市科委", LEAD)
     frame = editor_frame(store.assignments(), "市科委", LEAD)
     labels = editing.picker_labels(frame.iloc[1:], LEAD)
-    assert labels == {second: "牵头 · 〔2026〕1号·2　示范任务"}
+    assert labels == {second: "牵头 · 〔2026〕1号·2-1　示范任务"}
     support = editor_frame(store.assignments(), "市教委", SUPPORT)
     assert list(editing.picker_labels(support, SUPPORT).values())[0].startswith("配合 · ")
     assert editing.task_texts(frame) == {
-        "demo-m01-t1": "〔2026〕1号·1　示范任务",
-        "demo-m02-t1": "〔2026〕1号·2　示范任务",
+        "demo-m01-t1": "〔2026〕1号·1-1　示范任务",
+        "demo-m02-t1": "〔2026〕1号·2-1　示范任务",
     }
 
 
@@ -382,10 +383,10 @@ def test_refused_lines_name_the_task_by_its_text():
     lines = editing.refused_lines(
         [conflict],
         [Problem("完成比例必须是0到100之间的整数", row=2, task_id="demo-m02-t1")],
-        {"demo-m01-t1": "〔2026〕1号·1　甲任务"},
+        {"demo-m01-t1": "〔2026〕1号·1-1　甲任务"},
     )
     assert lines == [
-        "〔2026〕1号·1　甲任务：李四 已改为 进展情况 （空）；您的 进展情况 x 未保存",
+        "〔2026〕1号·1-1　甲任务：李四 已改为 进展情况 （空）；您的 进展情况 x 未保存",
         "demo-m02-t1：完成比例必须是0到100之间的整数",
     ]
 
@@ -448,7 +449,7 @@ def test_grid_page_filters_on_loaded_values_and_clamps_the_page():
     assert list(editing.grid_page(loaded, rows="已完成").rows.index) == [13]
     assert list(editing.grid_page(loaded, keyword=" 乙 ").rows.index) == [12]
     assert list(editing.grid_page(loaded, keyword="P-M02").rows.index) == [13]  # any case
-    assert list(editing.grid_page(loaded, keyword="〔2026〕1号·1").rows.index) == [11, 12]
+    assert list(editing.grid_page(loaded, keyword="〔2026〕1号·1-").rows.index) == [11, 12]
     drafts = {13: editing.Draft(7, {NOTE: "x"})}
     unsaved = editing.grid_page(loaded, rows=editing.UNSAVED_ROWS, drafts=drafts)
     assert list(unsaved.rows.index) == [13]

@@ -32,7 +32,7 @@ def store(tmp_path):
 def test_code_file_is_owner_only_and_the_code_works_once(store, tmp_path):
     path = tmp_path / "data" / "setup-code"
     code = first_start.ensure_code(store, path)
-    assert code is not None and len(first_start.normalize(code)) == 20
+    assert code is not None and len(code.replace("-", "")) == 20
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_text().strip() == code
     assert first_start.ensure_code(store, path) == code  # a restart prints the same code

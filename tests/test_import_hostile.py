@@ -23,12 +23,14 @@ import python_calamine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.faults.hostile_corpus import COMMENTS_XML, with_unread_part
 from excel.kit import excel_text
 from excel.read import plan_updates, read_sheet
 from excel.safety import (
     MAX_CELLS,
     MAX_COLUMNS,
     MAX_SHEET_ROWS,
+    MAX_UNREAD_PART_BYTES,
     column_letters,
     open_package,
     sheet_extent,
@@ -635,3 +637,44 @@ def test_any_cell_values_import_or_are_refused_where_they_are(store, values) -> 
         return
     for problem in result.problems:
         assert problem.sheet == SHEET_TEMPLATE and problem.row == 3
+
+
+# --- parts the importer never reads: judged by declared size, never inflated ------------------
+
+
+def _inflated_names(monkeypatch) -> list[str]:
+    """The zip members the gate inflates from now on, in order."""
+    import excel.safety
+
+    names: list[str] = []
+    original = excel.safety._read_capped
+
+    def recording(zf, name, file_name):
+        names.append(name)
+        return original(zf, name, file_name)
+
+    monkeypatch.setattr(excel.safety, "_read_capped", recording)
+    return names
+
+
+@pytest.mark.parametrize("part", [COMMENTS_XML, "customXml/item1.xml", "xl/media/unused.bin"])
+def test_a_huge_part_nobody_reads_is_refused_before_it_is_inflated(store, monkeypatch, part):
+    """33 MB packing 47:1 passes the ratio check; its declared size alone refuses it."""
+    data = with_unread_part(template_for(store), part, MAX_UNREAD_PART_BYTES + 1024 * 1024)
+    inflated = _inflated_names(monkeypatch)
+    with pytest.raises(ImportFileError) as info:
+        run(store, data)
+    assert part in str(info.value) and "32 MB" in str(info.value)
+    assert info.value.file == "市教委.xlsx"
+    assert part not in inflated and SHEET_XML not in inflated  # refused before the sheet too
+    assert store.history().empty
+
+
+def test_a_part_nobody_reads_is_never_inflated_even_when_its_size_lies(store, monkeypatch):
+    """Headers claiming 100 bytes for a 64 MB comment part: never inflated, so the lie costs
+    nothing; the sheet itself is read and checked as usual."""
+    data = with_unread_part(template_for(store), COMMENTS_XML, 64 * 1024 * 1024, lying=True)
+    inflated = _inflated_names(monkeypatch)
+    result = run(store, data)
+    assert result.ok and result.rows_read == 3 and result.diffs.empty
+    assert COMMENTS_XML not in inflated and SHEET_XML in inflated

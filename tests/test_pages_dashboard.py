@@ -22,7 +22,7 @@ from tests.conftest import measures_frame
 from tests.factories import sign_in_app, signed_in
 from tracker.aggregate import derive
 from tracker.progress import Update
-from tracker.schema import MEASURE_COLUMNS, MEASURES_CSV
+from tracker.schema import ADMIN, MEASURE_COLUMNS, MEASURES_CSV
 from tracker.store import Store
 from webui import safe
 
@@ -77,7 +77,7 @@ def test_expected_facts_of_the_documents() -> None:
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
     """Factory for an AppTest of dashboard.py on a fresh SQLite database seeded from the CSV,
-    signed in as a supervisor (who may see every page)."""
+    signed in as an admin (who may see every page, 账号管理 included)."""
     url = f"sqlite:///{tmp_path / 't.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     st.cache_data.clear()
@@ -87,7 +87,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..
         at = AppTest.from_file(str(DASHBOARD), default_timeout=60)
         for key, value in (query or {}).items():
             at.query_params[key] = value
-        return sign_in_app(at)
+        return sign_in_app(at, "管理甲", ADMIN)
 
     yield make
     st.cache_data.clear()

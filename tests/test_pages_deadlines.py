@@ -88,3 +88,25 @@ def test_the_deadline_page_refuses_a_day_that_is_none_or_outside_the_policy(app_
     [error] = [shown_text(e.value) for e in at.error]
     assert why in error and "完成时限" in error
     assert stored_row(app_env, "demo-m01-t1", "市科委").version == 0
+
+
+def test_a_deadline_saved_on_the_deadline_page_shows_on_update_in_the_same_session(app_env):
+    at = signed_in_app("pages/update.py", "督办甲", SUPERVISOR)
+    at.selectbox(key="update_unit").select("市科委")
+    at.run()
+    assert list(_editor(at, f"update_editor_{LEAD}_").value["完成时限"]) == [None]
+
+    at.switch_page("pages/deadlines.py")
+    at.run()
+    _type_into(at, "deadlines_tasks_", {0: {"完成时限": "2026-12-20"}})
+    at.button(key="deadlines_save_tasks").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error
+
+    at.switch_page("pages/update.py")
+    at.run()
+    assert not at.exception, at.exception
+    shown = _editor(at, f"update_editor_{LEAD}_").value["完成时限"]
+    assert [str(d) for d in shown] == ["2026-12-20"]
+    assert not [i.value for i in at.info if "他人" in i.value or "新的保存" in i.value]

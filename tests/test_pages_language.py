@@ -1,5 +1,5 @@
 """The pages speak the users' language (issue 24), under AppTest on the seeds of
-data/measures.csv (2 policies, 49 tasks, 170 assignments of 33 units, no deadlines):
+data/measures.csv (2 policies, 49 tasks, 170 rows of 33 units, no deadlines):
 
 - tasks are named by 文号·措施-任务 (``〔2025〕11号·11-4``), never by an internal id, on 报送,
   审核 and in the 催办 notice;
@@ -131,9 +131,12 @@ def test_reminders_default_to_overdue_and_due_soon_and_say_whom_they_reach(seede
     at.toggle(key="reminders_show_ids").set_value(True).run()
     assert "任务编号" in shown_columns(at.dataframe[0])
 
-    # Asking for the unsigned ones too reaches every unit: the button says so first.
+    # Asking for the unsigned ones too reaches every unit: the button says so first.  The
+    # seeds' 170 rows name 33 units; the 13 rows of 各区政府 each become one row per member
+    # district (16 in data/unit_members.csv), the collective row a roll-up nobody is chased
+    # for: 170 - 13 + 13 × 16 = 365 items, 33 - 1 + 16 = 48 units.
     at.multiselect(key="reminders_reasons").select("未签收").run()
-    assert at.button(key="reminders_send").label == "发送催办（33个单位，170项）"
+    assert at.button(key="reminders_send").label == "发送催办（48个单位，365项）"
     assert sv.Supervision(store).reminders().empty, "nothing is sent before the click"
 
     at.multiselect(key="reminders_reasons").unselect("未签收").run()
@@ -260,3 +263,29 @@ def test_after_an_import_the_result_stays_and_the_preview_goes(seeded, clock) ->
     at.file_uploader(key="excel_upload").set_value(("市教委2.xlsx", again, xlsx)).run()
     headings = [s.value for s in at.subheader]
     assert "预览（尚未保存）" in headings and "导入结果" not in headings
+
+
+# --- 完成时限 ---------------------------------------------------------------------------------
+
+
+def test_deadlines_name_tasks_by_label_also_when_a_save_is_refused(seeded) -> None:
+    at, store = seeded
+    boss, other = signed_in(store), signed_in(store, "督办乙")
+    on_page(at, "pages/deadlines.py", boss.username, SUPERVISOR)
+    editor = next(e for e in at.data_editor if e.key.startswith("deadlines_tasks_"))
+    assert editor.value["任务"].iloc[0] == "〔2025〕11号·1-1"
+    assert "任务编号" not in shown_columns(editor)
+    # Someone else sets the deadline of the first task (市科委 leads it) meanwhile.
+    set_fields(
+        store, other, aid_of(store, "hufubanfa-2025-11-m01-t1", "市科委"), due_date="2026-05-01"
+    )
+    at.session_state[editor.key] = {
+        "edited_rows": {0: {"完成时限": "2026-06-30"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.button(key="deadlines_save_tasks").click().run()
+    [error] = [shown_text(e.value) for e in at.error]
+    assert "〔2025〕11号·1-1　优化运营管理和开放共享考核制度" in error
+    assert "督办乙 已改为 完成时限 2026-05-01" in error
+    assert not INTERNAL_ID.search(error)

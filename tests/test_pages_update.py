@@ -131,7 +131,7 @@ def test_invalid_percent_is_refused_and_nothing_written(app_env):
     assert len(errors) == 1 and "完成比例" in errors[0] and "未保存" in errors[0]
     # The grid names the task as the user sees it, never by its id.
     assert (
-        "〔2026〕1号·1　甲任务，「完成比例(%)」：" in errors[0] and "demo-m01-t1" not in errors[0]
+        "〔2026〕1号·1-1　甲任务，「完成比例(%)」：" in errors[0] and "demo-m01-t1" not in errors[0]
     )
     store = _store(app_env)
     assert store.history().empty
@@ -182,7 +182,7 @@ def test_conflict_saves_the_rest_and_lists_what_was_refused(app_env):
     assert warning.splitlines() == [
         "以下 1 条任务在您打开本页后已被他人修改，您对它们的修改没有保存（其余修改已保存）。"
         "表中已是最新值；您填写的内容已保留，可点「重新应用我的修改」放回表中，核对后再保存：",
-        "· 〔2026〕1号·1　甲任务：李四 已改为 完成比例(%) 70；您的 完成比例(%) 30 未保存",
+        "· 〔2026〕1号·1-1　甲任务：李四 已改为 完成比例(%) 70；您的 完成比例(%) 30 未保存",
     ]
     assert stored_row(app_env, "demo-m01-t1", "市科委").percent == 70  # theirs, never overwritten
     assert stored_row(app_env, "demo-m02-t1", "市科委").percent == 5  # the rest was saved
@@ -294,8 +294,8 @@ def test_lead_sees_support_units(app_env):
         d.value for d in at.dataframe if "责任单位" in d.value.columns and "角色" in d.value.columns
     ]
     assert len(partners) == 1
-    assert partners[0][["措施", "任务内容", "责任单位", "角色", "状态"]].values.tolist() == [
-        ["〔2026〕1号·1", "甲任务", "市教委", "配合", "未启动"]
+    assert partners[0][["任务", "任务内容", "责任单位", "角色", "状态"]].values.tolist() == [
+        ["〔2026〕1号·1-1", "甲任务", "市教委", "配合", "未启动"]
     ]
 
 
@@ -329,7 +329,7 @@ def test_grid_shows_task_text_measure_and_every_field_staff_fill_in(app_env):
     at = _open()
     lead = _editor(at, LEAD).value
     assert list(lead.columns[:9]) == [
-        "措施",
+        "任务",
         "任务内容",
         "状态",
         "完成比例(%)",
@@ -339,9 +339,9 @@ def test_grid_shows_task_text_measure_and_every_field_staff_fill_in(app_env):
         "佐证材料",
         "存在问题",
     ]
-    assert lead[["措施", "任务内容"]].values.tolist() == [
-        ["〔2026〕1号·1", "甲任务"],
-        ["〔2026〕1号·2", "乙任务"],
+    assert lead[["任务", "任务内容"]].values.tolist() == [
+        ["〔2026〕1号·1-1", "甲任务"],
+        ["〔2026〕1号·2-1", "乙任务"],
     ]
 
 

@@ -106,11 +106,11 @@ def test_kept_edits_belong_to_their_account_and_go_when_discarded(app_env):
 
 def test_rows_with_unsaved_edits_are_marked_in_the_grid() -> None:
     frame = pd.DataFrame(
-        {"措施": ["a", "b"], "任务内容": ["甲", "乙"], "进展情况": ["", ""]}, index=[7, 8]
+        {"任务": ["a", "b"], "任务内容": ["甲", "乙"], "进展情况": ["", ""]}, index=[7, 8]
     )
     marked = editing.marked_drafts(frame, {8: editing.Draft(0, {"进展情况": "已推进"})})
     styles = marked._compute().ctx  # (row position, column position) -> CSS pairs
-    assert sorted(styles) == [(1, 0), (1, 1)]  # the edited row's 措施 and 任务内容 only
+    assert sorted(styles) == [(1, 0), (1, 1)]  # the edited row's 任务 and 任务内容 only
     assert styles[(1, 0)] == [("background-color", "#fff3bf")]
     assert editing.marked_drafts(frame, {}) is frame
 
@@ -130,7 +130,7 @@ def test_the_same_account_in_two_tabs_is_named_and_keeps_what_it_typed(app_env):
         "以下 1 条任务在您打开本页后已被您本人（在另一个标签页或会话中）修改，您对它们的修改没有保存"
         "（其余修改已保存）。表中已是最新值；您填写的内容已保留，可点「重新应用我的修改」放回表中，"
         "核对后再保存：",
-        "· 〔2026〕1号·1　甲任务：您本人（在另一个标签页或会话中） 已改为 进展情况 甲标签页；"
+        "· 〔2026〕1号·1-1　甲任务：您本人（在另一个标签页或会话中） 已改为 进展情况 甲标签页；"
         "您的 进展情况 乙标签页的长说明 未保存",
     ]
     assert _lead(tab_b).loc["demo-m01-t1", "进展情况"] == "甲标签页"  # the stored value

@@ -9,6 +9,7 @@ gate reads by streaming; what passes it is parsed in the worker, whose memory is
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 
@@ -103,3 +104,9 @@ def test_a_parse_error_crosses_from_the_worker_with_every_problem_and_line() -> 
     assert str(there.value) == str(here.value) and there.value.line == here.value.line
     if isinstance(here.value, PolicyParseErrors):
         assert [str(p) for p in there.value.problems] == [str(p) for p in here.value.problems]
+
+
+def test_a_worker_that_dies_is_an_error_naming_the_file() -> None:
+    with pytest.raises(ImportFileError, match="异常退出（退出码 -6）") as refused:
+        run_limited(os.abort, file="crash.pdf", seconds=30, memory_mb=512)
+    assert refused.value.file == "crash.pdf"

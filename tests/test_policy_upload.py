@@ -30,7 +30,8 @@ from tracker.store import Store, make_engine
 
 UPLOADS = Path(__file__).parent / "data" / "uploads"
 SAMPLES = sorted(UPLOADS.glob("shuzi-keji-2025-8.*"))
-POLICY = "shuzi-keji-2025-8"
+POLICY = "shuzi-keji-2025-8"  # the sample files' name
+DOC_ID = "hukegui-2025-8"  # the id proposed from their 文号 沪科规〔2025〕8号
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def store(site, make_store) -> Store:
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.suffix)
 def test_every_format_gives_the_same_tasks_units_and_warnings(path, site):
     draft = policy_files.draft_policy(path.read_bytes(), path.name, _registry(site))
-    assert draft.source_name == f"2025-07-01_{POLICY}.txt"
+    assert draft.source_name == f"2025-07-01_{DOC_ID}.txt"
     assert draft.policy.title == "推进数字科技服务高质量发展的若干措施"
     assert draft.policy.doc_no == "沪科规〔2025〕8号"
     table = draft.tasks_table()
@@ -230,13 +231,13 @@ def test_publish_saves_the_source_rebuilds_the_table_and_syncs(site, store, caps
     assert [c.kind for c in publication.plan.changes] == [ADDED] * 4
     assert (report.added_tasks, report.added_assignments) == (4, 10)
     sources = site / "sources"
-    assert (sources / f"2025-07-01_{POLICY}.txt").exists()
-    assert (sources / "originals" / f"2025-07-01_{POLICY}.pdf").read_bytes() == (
+    assert (sources / f"2025-07-01_{DOC_ID}.txt").exists()
+    assert (sources / "originals" / f"2025-07-01_{DOC_ID}.pdf").read_bytes() == (
         UPLOADS / f"{POLICY}.pdf"
     ).read_bytes()
     assert read_units((site / "units.csv").read_bytes()).resolve("市低碳办").unit == "市生态环境局"
     live = store.assignments()
-    assert set(live.loc[live.policy_id == POLICY, "unit"]) >= {"市生态环境局", "市经济信息化委"}
+    assert set(live.loc[live.policy_id == DOC_ID, "unit"]) >= {"市生态环境局", "市经济信息化委"}
     # A restart finds the store in line with the file (one digest), and a rebuild from the
     # sources gives the very same table: nothing lost, nothing doubled.
     assert store.content_digest() == file_digest((site / "measures.csv").read_bytes())
@@ -259,14 +260,14 @@ def test_publish_saves_the_source_rebuilds_the_table_and_syncs(site, store, caps
         ),
         store,
     )
-    assert again.replaced == (f"2025-07-01_{POLICY}.txt",) and again.plan.changes == ()
+    assert again.replaced == (f"2025-07-01_{DOC_ID}.txt",) and again.plan.changes == ()
 
 
 def test_a_new_edition_is_a_revision_and_progress_follows_its_task(site, store):
     boss = signed_in(store)
     _published(site, store, boss, mapping={"市低碳办": "市生态环境局"})
     rows = store.assignments()
-    ours = rows[rows.policy_id == POLICY]
+    ours = rows[rows.policy_id == DOC_ID]
     store.apply(
         [Update(int(r.assignment_id), 0, {"note": r.task_text[:10]}) for r in ours.itertuples()],
         user=boss,
@@ -286,18 +287,18 @@ def test_a_new_edition_is_a_revision_and_progress_follows_its_task(site, store):
     path = site / f"{POLICY}.txt"
     path.write_text(revised, encoding="utf-8")
     publication, report = _published(site, store, boss, path=path)
-    assert publication.replaced == (f"2025-07-01_{POLICY}.txt",)
+    assert publication.replaced == (f"2025-07-01_{DOC_ID}.txt",)
     kinds = [c.kind for c in publication.plan.changes]
     assert kinds.count(ADDED) == 1 and kinds.count(CHANGED) == 1 and kinds.count(MOVED) == 3
     assert (report.added_tasks, report.changed_tasks, report.moved_tasks) == (1, 1, 3)
     after = store.assignments()
-    ours = after[after.policy_id == POLICY]
+    ours = after[after.policy_id == DOC_ID]
     for r in ours.itertuples():
         if r.note:
             assert r.note == r.task_text[:10] or r.task_text.startswith("统筹全市智能算力资源")
         else:
             assert "统计" in r.task_text
-    assert (site / "sources" / "superseded" / f"2025-07-01_{POLICY}.txt").exists()
+    assert (site / "sources" / "superseded" / f"2025-07-01_{DOC_ID}.txt").exists()
 
 
 def test_publish_is_refused_for_staff_and_for_a_stale_plan(site, store):
@@ -311,7 +312,7 @@ def test_publish_is_refused_for_staff_and_for_a_stale_plan(site, store):
     store.sync(read_measures((site / "measures.csv").read_bytes()).iloc[:-1], user=boss)
     with pytest.raises(ConflictError):
         policy_files.publish(publication, store, boss, measures_csv=site / "measures.csv")
-    assert not (site / "sources" / f"2025-07-01_{POLICY}.txt").exists()
+    assert not (site / "sources" / f"2025-07-01_{DOC_ID}.txt").exists()
 
 
 # --- the command line -----------------------------------------------------------------------
@@ -331,7 +332,7 @@ def test_cli_add_shows_then_publishes(site, tmp_path, capsys):
     assert main(["add", file, "--user", "boss", "--db", db]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == (
-        f"2025-07-01_{POLICY}.txt: 《推进数字科技服务高质量发展的若干措施》沪科规〔2025〕8号："
+        f"2025-07-01_{DOC_ID}.txt: 《推进数字科技服务高质量发展的若干措施》沪科规〔2025〕8号："
         "4 条措施，4 项任务，8 个责任单位"
     )
     assert "新增 4 项，删除（归档） 0 项，修改 0 项，移动 0 项，恢复 0 项，未变 49 项" in out
@@ -340,7 +341,7 @@ def test_cli_add_shows_then_publishes(site, tmp_path, capsys):
         "confidence: 4 条措施，4 项任务，10 条分工行，1 个未登记单位，跳过 0 行" in out.splitlines()
     )
     assert "unknown unit: 市低碳办 (1 tasks)" in err and "--unit-alias 市低碳办=UNIT" in err
-    assert not (site / "sources" / f"2025-07-01_{POLICY}.txt").exists()
+    assert not (site / "sources" / f"2025-07-01_{DOC_ID}.txt").exists()
 
     assert main(["add", file, "--user", "boss", "--db", db, "--unit-alias", "市低碳办"]) == 2
     capsys.readouterr()
@@ -348,7 +349,7 @@ def test_cli_add_shows_then_publishes(site, tmp_path, capsys):
     assert main([*args, "--yes"]) == 0
     out = capsys.readouterr().out
     assert "synced: 4 new tasks, 10 new assignments" in out
-    assert len(store.assignments().query("policy_id == @POLICY")) == 10
+    assert len(store.assignments().query("policy_id == @DOC_ID")) == 10
 
 
 CUT = Path(__file__).parent / "data" / "policies" / "incomplete" / "cut-bracket.txt"
@@ -478,11 +479,11 @@ def test_page_publishes_a_cut_off_text_only_once_the_publisher_confirms(app_site
     at = signed_in_app("pages/policies.py")
     at.radio(key="policies_how").set_value("粘贴正文").run()
     at.text_area(key="policies_text").input(CUT.read_text("utf-8")).run()
-    at.text_input(key="policies_id_pasted.txt").input("cut-1").run()
+    at.text_input(key=f"policies_id_{policy_files.PASTED}").input("cut-1").run()
     at.button(key="policies_parse").click().run()
     assert not at.exception, at.exception
     errors = _texts(at.error)
-    assert any(e.startswith("cut-1.txt 第 3 行：最后一项的责任分工条款不完整") for e in errors)
+    assert any(e.startswith("粘贴的文本 第3行：最后一项的责任分工条款不完整") for e in errors)
     assert at.button(key="policies_publish").disabled
     at.checkbox(key="policies_accept_incomplete").check().run()
     assert not at.button(key="policies_publish").disabled

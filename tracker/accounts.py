@@ -180,7 +180,7 @@ class Accounts:
         if role not in ACCOUNT_ROLE_LABELS:
             raise TrackerError(f"未知角色 {role!r}（可选：{', '.join(ACCOUNT_ROLE_LABELS)}）")
         if role == STAFF and not units:
-            raise TrackerError("填报员账号至少需要一个责任单位（--unit）")
+            raise TrackerError("填报员账号至少需要一个责任单位")
         if password is not None:
             check_password(password)
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
@@ -276,9 +276,11 @@ class Accounts:
                 .where(PasswordCode.username == username)
                 .with_for_update()
             ).first()
-            if stored is None or not hmac.compare_digest(code_digest(code), stored[0]):
-                raise TrackerError(CODE_REFUSED)
-            if at >= stored[1]:
+            if (
+                stored is None
+                or not hmac.compare_digest(code_digest(code), stored[0])
+                or at >= stored[1]
+            ):
                 raise TrackerError(CODE_REFUSED)
             conn.execute(delete(PasswordCode).where(PasswordCode.username == username))
             conn.execute(

@@ -14,10 +14,8 @@ hash and an expiry are kept in the database; the code works once, and not after
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
-import secrets
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select
 
 from tracker import config
-from tracker.accounts import Account, check_password
+from tracker.accounts import Account, check_password, code_digest, new_code
 from tracker.errors import TrackerError
 from tracker.events import log_event
 from tracker.models import StoreMeta
@@ -35,27 +33,11 @@ from tracker.store import Store
 
 CODE_LIFETIME = timedelta(hours=2)
 _META_KEY = "setup_code"
-_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a console
 
 
 def code_file() -> Path:
     """Where the code is written: ``TRACKER_SETUP_CODE_FILE``, else data/setup-code."""
     return Path(str(config.value("TRACKER_SETUP_CODE_FILE")))
-
-
-def _digest(code: str) -> str:
-    return hashlib.sha256(normalize(code).encode("ascii", "replace")).hexdigest()
-
-
-def normalize(code: str) -> str:
-    """Upper case, no spaces or dashes: ``abcd-efgh`` and ``ABCDEFGH`` are one code."""
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def new_code() -> str:
-    """20 characters (about 99 bits) in groups of five: ``ABCDE-FGHJK-MNPQR-STUVW``."""
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(20))
-    return "-".join(raw[i : i + 5] for i in range(0, 20, 5))
 
 
 def _stored(store: Store) -> tuple[str, datetime] | None:
@@ -92,14 +74,21 @@ def ensure_code(
         return None
     stored = _stored(store)
     on_disk = path.read_text(encoding="ascii").strip() if path.is_file() else ""
-    if stored and on_disk and hmac.compare_digest(_digest(on_disk), stored[0]) and at < stored[1]:
+    if (
+        stored
+        and on_disk
+        and hmac.compare_digest(code_digest(on_disk), stored[0])
+        and at < stored[1]
+    ):
         return on_disk
     code = new_code()
     expires = at + CODE_LIFETIME
     with store.engine.connect().execution_options(write=True) as conn, conn.begin():
         conn.execute(delete(StoreMeta).where(StoreMeta.key == _META_KEY))
         conn.execute(
-            insert(StoreMeta).values(key=_META_KEY, value=f"{_digest(code)}|{expires.isoformat()}")
+            insert(StoreMeta).values(
+                key=_META_KEY, value=f"{code_digest(code)}|{expires.isoformat()}"
+            )
         )
     write_code_file(path, code)
     print(
@@ -138,7 +127,7 @@ def claim(
             select(StoreMeta.value).where(StoreMeta.key == _META_KEY).with_for_update()
         ).first()
         digest, _, expires = (row[0] if row else "").partition("|")
-        if not row or not hmac.compare_digest(_digest(code), digest):
+        if not row or not hmac.compare_digest(code_digest(code), digest):
             log_event("setup_code_refused", username)
             raise TrackerError("初始化码不正确：请查看服务器控制台或 data/setup-code 中的初始化码")
         if at >= datetime.fromisoformat(expires):

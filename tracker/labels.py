@@ -75,13 +75,22 @@ def task_labels(rows: pd.DataFrame) -> pd.Series:
     if rows.empty:
         return pd.Series([], index=rows.index, dtype=object)
     titles = rows["policy_title"] if "policy_title" in rows else pd.Series("", index=rows.index)
-    # One label per (policy, measure, task), not per row: a task has a row per unit.
-    keys = pd.MultiIndex.from_arrays(
-        [rows["doc_no"].fillna(""), titles.fillna(""), rows["measure_no"], rows["task_seq"]]
+    # The policy part once per policy, the numbers as whole columns: a label per row in
+    # Python took 2.9 s for 100,000 tasks.
+    policies = pd.DataFrame({"doc_no": rows["doc_no"], "title": titles}).fillna("").astype(str)
+    distinct = policies.drop_duplicates()
+    short = pd.Series(
+        [policy_short(d, t) for d, t in zip(distinct["doc_no"], distinct["title"], strict=True)],
+        index=pd.MultiIndex.from_frame(distinct),
+        dtype=object,
     )
-    unique = keys.unique()
-    names = pd.Series([task_label(d, m, s, t) for d, t, m, s in unique], index=unique, dtype=object)
-    return pd.Series(names.reindex(keys).to_numpy(), index=rows.index, dtype=object)
+    policy = short.reindex(pd.MultiIndex.from_frame(policies)).to_numpy()
+    numbers = (
+        rows["measure_no"].astype("int64").astype(str)
+        + "-"
+        + rows["task_seq"].astype("int64").astype(str)
+    )
+    return pd.Series(policy + "·" + numbers.to_numpy(dtype=object), index=rows.index, dtype=object)
 
 
 def labels_by_task(assignments: pd.DataFrame) -> dict[str, str]:

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import create_engine, func, select, text
 
 from loaders.measures_csv import read_measures, to_csv_bytes
+from loaders.store_sync import load_members
 from tracker.models import Progress, ProgressHistory, StoreMeta
 from tracker.store import PROGRESS_COLUMNS, Store, history_text, make_engine
 
@@ -58,14 +59,16 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
 
 
 def seed_store(url: str, measures: pd.DataFrame, folder: Path) -> tuple[Store, Path]:
-    """A store synced from ``measures`` exactly as ``Store.open`` syncs from a file, and that
-    file: a command run with ``TRACKER_MEASURES_CSV`` pointing at it finds nothing to sync."""
+    """A store synced from ``measures`` exactly as ``Store.open`` syncs from a file (the
+    members of collective units included), and that file: a command run with
+    ``TRACKER_MEASURES_CSV`` pointing at it finds nothing to sync."""
     raw = to_csv_bytes(measures)
     csv = folder / f"measures-{uuid.uuid4().hex[:8]}.csv"
     csv.write_bytes(raw)
     store = Store(make_engine(url))
     store.create_schema()
     store.sync(read_measures(raw), digest=hashlib.sha256(raw).hexdigest())
+    load_members(store)  # as opening the store does: a command's first open then writes nothing
     return store, csv
 
 

@@ -108,6 +108,7 @@ def hostile_corpus(template: bytes) -> Corpus:
         *_cells(parts),
         *_encodings(parts),
         *_sizes(parts),
+        *_unread_parts(parts),
     ]
     corpus += [
         (f"far cell: {what}", f"far-{n}.xlsx", lambda rows=rows: sheet_xlsx(rows))
@@ -410,6 +411,57 @@ def _sizes(parts: _Parts) -> Corpus:
                     f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(2, 100_004)
                 )
             ),
+        ),
+    ]
+
+
+COMMENTS_XML = "xl/comments1.xml"
+
+
+def packed_filler(size: int) -> bytes:
+    """``size`` bytes that deflate about 47:1 (a random digit every 48 spaces): under the
+    gate's compression-ratio limit, so only a part's size can refuse it.  A 350 MB part packs
+    into 7.4 MB, within the 20 MB upload limit."""
+    import numpy as np
+
+    body = np.full(size, ord(" "), dtype=np.uint8)
+    marks = np.arange(0, size, 48)
+    body[marks] = np.random.default_rng(7).integers(48, 58, len(marks), dtype=np.uint8)
+    return body.tobytes()
+
+
+def with_unread_part(template: bytes, name: str, size: int, *, lying: bool = False) -> bytes:
+    """``template`` with a part nobody reads of ``size`` bytes (a comment part, custom XML);
+    ``lying``: its zip headers claim 100 bytes (spaces then, which pack tightest)."""
+    body = b" " * size if lying else packed_filler(size)
+    data = with_member(template, name, b"<comments>" + body + b"</comments>")
+    return _lying_size(data, name) if lying else data
+
+
+def _unread_parts(parts: _Parts) -> Corpus:
+    """Huge parts the importer never reads: refused by their declared size, never inflated
+    (they once cost about 1 GB and up to 28 s each)."""
+    template = parts.template
+    mb = 1024 * 1024
+    return [
+        (
+            "a 350 MB comment part (7 MB packed)",
+            "comments-350mb.xlsx",
+            lambda: with_unread_part(template, COMMENTS_XML, 350 * mb),
+        ),
+        (
+            "two unused 290 MB parts (12 MB packed)",
+            "unused-parts.xlsx",
+            lambda: with_unread_part(
+                with_unread_part(template, "customXml/item1.xml", 290 * mb),
+                "xl/media/unused.bin",
+                290 * mb,
+            ),
+        ),
+        (
+            "a 256 MB comment part whose zip headers claim 100 bytes",
+            "lying-unread.xlsx",
+            lambda: with_unread_part(template, COMMENTS_XML, 256 * mb, lying=True),
         ),
     ]
 

@@ -68,6 +68,7 @@ QUICK = Budget(
         "shared-strings.xlsx",
         "formulas.xlsx",
         "csv.xlsx",
+        "lying-unread.xlsx",
     ),
     policies=("empty-paragraphs.docx", "slow-text.txt"),
     fuzz_texts=150,
