@@ -69,6 +69,8 @@ SUMMARY_NOTES = [
     "unit_status",
     "unit_share_done",
     *aggregate.LIGHTS,
+    "rollup",
+    "unnamed",
 ]
 POLICY_NOTES = ["tasks", "units", "done", "delayed", "share_done"]
 

@@ -19,6 +19,7 @@ from loaders.store_sync import open_store
 from tracker.backup import is_empty
 from tracker.errors import TrackerError
 from tracker.progress import Update, now, period_of
+from tracker.rollup import counted, roll_up
 from tracker.store import Store, make_engine
 from tracker.supervision import Supervision
 
@@ -52,7 +53,7 @@ def seed_progress(url: str, supervisor: str, password: str) -> None:
     with a deadline since then counts as done on time in 通报 and one due before as late)."""
     store = open_store(url)
     try:
-        rows = store.assignments()
+        rows = counted(roll_up(store.assignments()))  # members report, never their roll-up
         today = now().date()  # the dashboard's today (Shanghai), not the machine's
         ranks = rows["unit_rank"].fillna(0).astype(int).tolist()
         ids, versions = rows["assignment_id"].tolist(), rows["version"].tolist()

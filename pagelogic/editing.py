@@ -153,6 +153,8 @@ def task_detail(assignments: pd.DataFrame, unit: str, assignment_id: int) -> Tas
         return None
     row = match.iloc[0]
     task = assignments[(assignments["task_id"] == row["task_id"]) & (assignments["unit"] != unit)]
+    if "collective" in task:  # 各区政府 names its 16 districts once, not each of them
+        task = task[task["collective"] == ""]
     others = "、".join(
         f"{u}（{ROLE_LABELS.get(r, r)}）" for u, r in zip(task["unit"], task["role"], strict=True)
     )

@@ -236,9 +236,7 @@ class TaskList:
 
 
 def task_list(rows: pd.DataFrame, today: date) -> TaskList:
-    """Every counted assignment (a collective's members, never its roll-up row: the same
-    rows 总览's 分工条数 counts)."""
-    rows = rollup.counted(rows)
+    rows = rollup.counted(rows)  # members' rows, as 分工条数 counts them, not the roll-up
     return TaskList(count=len(rows), table=Table(aggregate.task_table(rows)))
 
 

@@ -21,6 +21,7 @@ def _members() -> None:
         key="coverage_collective",
     )
     if chosen:
+        st.caption(aggregate.FIGURES["rollup"].note())
         members = data.view(views.coverage, chosen)
         st.plotly_chart(members.heatmap, key="coverage_members_heatmap")
 

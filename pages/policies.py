@@ -205,7 +205,9 @@ def _placeholders(store: Store, account: Account) -> None:
     }
     with st.form("policies_name_units"):
         chosen = st.selectbox("分工", list(labels), format_func=labels.get)
-        units = st.multiselect("明确为以下单位", members.named_units(store))
+        units = st.multiselect(
+            "明确为以下单位", members.named_units(store), key="policies_name_units_chosen"
+        )
         if st.form_submit_button("确认责任单位", type="primary"):
             try:
                 members.name_units(store, account, int(chosen), units)

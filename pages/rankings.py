@@ -8,8 +8,8 @@ import streamlit as st
 
 from excel.report import build_report
 from pagelogic import figures
+from tracker import aggregate, rollup
 from tracker import rankings as rk
-from tracker import rollup
 from tracker import supervision as sv
 from tracker.accounts import Account
 from tracker.progress import period_of
@@ -34,7 +34,13 @@ def main(account: Account) -> None:
     st.plotly_chart(figures.ranking_figure(table), key="rankings_chart")
     st.dataframe(rk.ranking_table(table), hide_index=True, width="stretch")
     safe.caption("\n".join(rk.ranking_notes(period)))
-    for line, members in rk.collective_groups(table, rollup.collectives(data.assignments())):
+    groups = rk.collective_groups(table, rollup.collectives(data.assignments()))
+    if groups:
+        st.caption(
+            "各区政府等集体单位由各成员单位分别排名，下面按集体单位合计，展开查看各成员单位。"
+            + aggregate.FIGURES["rollup"].note()
+        )
+    for line, members in groups:
         with st.expander(line):
             st.dataframe(rk.ranking_table(members), hide_index=True, width="stretch")
     st.download_button(

@@ -137,6 +137,7 @@ def test_headline(frame: pd.DataFrame) -> None:
         "yellow": 4,
         "green": 4,
         "stale": 2,
+        "unnamed": 0,  # every unit named: no 各相关单位
     }
 
 

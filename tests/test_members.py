@@ -250,3 +250,24 @@ def test_a_district_template_holds_only_its_rows_and_its_import_only_writes_them
     assert [p.value for p in refused.problems] == ["黄浦区"] and refused.diffs.empty
     assert store.assignments().query("unit == '黄浦区'").version.max() == 0
     store.engine.dispose()
+
+
+def test_a_district_signs_and_reports_its_own_row_the_roll_up_row_takes_no_step(tmp_path):
+    from tracker.supervision import Supervision
+
+    store = open_store(f"sqlite:///{tmp_path / 't.db'}")
+    rows = store.assignments()
+    task = rows[rows.unit == "各区政府"].task_id.iloc[0]
+    same_task = rows[rows.task_id == task].set_index("unit")
+    flow = Supervision(store)
+    district = staff(store, "浦东新区")
+    flow.acknowledge(int(same_task.loc["浦东新区", "assignment_id"]), user=district)
+    flow.submit(int(same_task.loc["浦东新区", "assignment_id"]), "已部署", user=district)
+    with pytest.raises(PermissionDenied, match="汇总行"):
+        flow.acknowledge(int(same_task.loc["各区政府", "assignment_id"]), user=signed_in(store))
+    with pytest.raises(PermissionDenied):
+        flow.acknowledge(int(same_task.loc["黄浦区", "assignment_id"]), user=district)
+    steps = flow.steps()
+    assert set(steps.assignment_id) == {same_task.loc["浦东新区", "assignment_id"]}
+    assert len(steps) == 2  # 签收 and 报送
+    store.engine.dispose()

@@ -85,6 +85,7 @@ def test_the_collective_row_is_its_members_rolled_up() -> None:
         3,
         1,
     ]
+    assert rows.loc[2, "note"] == "成员单位 1/3 已完成"
     assert rows.loc[[3, 4, 5], "collective"].tolist() == ["各区政府"] * 3
     assert rows.loc[7, "unnamed"] and not rows.loc[2, "unnamed"]
     # the lead stays 市科委, never a member

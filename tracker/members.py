@@ -79,11 +79,13 @@ def register_members(
     store, members: Mapping[str, Sequence[str]], units: Mapping[str, tuple[str, str]]
 ) -> MemberReport:
     """Bring the store's register in line with ``members`` (collective -> members, from
-    ``data/unit_members.csv``) and expand every row as it now says.  ``units`` gives the
-    full name and kind of each unit named (registered in ``units`` when missing)."""
+    ``data/unit_members.csv``) and expand every row as it now says.  ``units`` is the
+    register (short name -> full name, kind): each unit the store lacks is added, so a
+    supervisor can name any registered unit for a placeholder and accounts can be scoped
+    to it."""
     with store.writing() as conn:
         known = set(conn.scalars(select(Unit.unit)))
-        names = {u for c, ms in members.items() for u in (c, *ms)} - known
+        names = ({u for c, ms in members.items() for u in (c, *ms)} | set(units)) - known
         if names:
             conn.execute(
                 insert(Unit),

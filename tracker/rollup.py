@@ -9,7 +9,7 @@ through ``FIGURES["rollup"]``:
   started (推进中 or 已完成); else 暂缓 if every member is; else 未启动;
 * its 完成比例 is the members' mean, rounded down; its light is its worst member's
   (red before yellow before green); its 完成时限 the latest member's, its update time the
-  latest member update;
+  latest member update; its 进展情况 reads ``成员单位 12/16 已完成``;
 * counting: a collective row with members is not counted itself, each member is (so the
   16 districts count 16 times, 各区政府 none); a placeholder nobody has named yet
   (各相关单位) counts as one row and as 未落实到具体单位的分工 (``unnamed``).
@@ -54,30 +54,38 @@ def roll_up(assignments: pd.DataFrame) -> pd.DataFrame:
     ``members_done`` (counts on roll-up rows, 0 elsewhere) and ``unnamed`` (a placeholder
     not named yet), and each roll-up row's progress rolled up from its members."""
     frame = assignments.copy(deep=False)
-    ids = frame["assignment_id"].to_numpy()
     parent = (
         frame["collective_id"].fillna(0).astype("int64")
         if "collective_id" in frame
         else pd.Series(0, index=frame.index, dtype="int64")
     )
-    unit_of = pd.Series(frame["unit"].to_numpy(), index=ids)
-    frame["collective"] = parent.map(unit_of).fillna("").astype(str).to_numpy()
     live = parent > 0
     if "archived" in frame:
         live &= ~frame["archived"].astype(bool)
+    if not (parent > 0).any():  # no member rows (hand-made rows may carry no ids at all)
+        frame = frame.assign(collective="", rollup=False, members=0, members_done=0)
+    else:
+        _link_members(frame, parent, live)
+    kind = frame["unit_kind"] if "unit_kind" in frame else pd.Series("", index=frame.index)
+    placeholder = (kind == PLACEHOLDER_KIND) | frame["unit"].isin(PLACEHOLDER_UNITS)
+    frame["unnamed"] = (placeholder & ~frame["rollup"] & ~live).to_numpy()
+    return frame
+
+
+def _link_members(frame: pd.DataFrame, parent: pd.Series, live: pd.Series) -> None:
+    """Add ``collective``, ``rollup``, ``members`` and ``members_done`` to ``frame`` (in
+    place) and roll the roll-up rows up from their live members."""
+    ids = frame["assignment_id"].to_numpy()
+    unit_of = pd.Series(frame["unit"].to_numpy(), index=ids)
+    frame["collective"] = parent.map(unit_of).fillna("").astype(str).to_numpy()
     members = frame[live]
-    groups = members.groupby(parent[live])
-    size = groups.size()
+    size = members.groupby(parent[live]).size()
     frame["rollup"] = pd.Index(size.index).get_indexer(ids) >= 0
     frame["members"] = pd.Series(ids, index=frame.index).map(size).fillna(0).astype("int64")
     done = (members["status"] == DONE).groupby(parent[live]).sum()
     frame["members_done"] = pd.Series(ids, index=frame.index).map(done).fillna(0).astype("int64")
     if len(size):
         _apply_rollup(frame, members, parent[live], ids)
-    kind = frame["unit_kind"] if "unit_kind" in frame else pd.Series("", index=frame.index)
-    placeholder = (kind == PLACEHOLDER_KIND) | frame["unit"].isin(PLACEHOLDER_UNITS)
-    frame["unnamed"] = (placeholder & ~frame["rollup"] & ~live).to_numpy()
-    return frame
 
 
 def _apply_rollup(
@@ -103,6 +111,10 @@ def _apply_rollup(
         "status": pd.Series(rolled, index=grouped.index),
         "percent": members["percent"].groupby(parent).mean().astype("int64"),
     }
+    if "note" in members:  # what a reader of the roll-up row needs: how many are done
+        done = (status == DONE).groupby(parent).sum()
+        size = status.groupby(parent).size()
+        values["note"] = "成员单位 " + done.astype(str) + "/" + size.astype(str) + " 已完成"
     if "light" in members:
         worst = members["light"].map(_LIGHT_ORDER).groupby(parent).max()
         values["light"] = worst.map(_LIGHT_OF)

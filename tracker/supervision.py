@@ -43,6 +43,7 @@ from tracker.errors import PermissionDenied, ValidationError
 from tracker.filters import Filters
 from tracker.models import Reminder
 from tracker.progress import now, period_of
+from tracker.rollup import counted
 from tracker.schema import (
     ACCEPTED,
     ACKNOWLEDGED,
@@ -313,6 +314,7 @@ class Supervision(ExtensionRequests):
         """报送's read side for ``unit`` this period: its board (:func:`unit_board`) and the
         reminders it got (:func:`tracker.reminders.reminder_counts`)."""
         period = period_of(today)
+        assignments = counted(assignments)  # a roll-up row is its members' to report
         ids = assignments.loc[assignments["unit"] == unit, "assignment_id"].tolist()
         board = unit_board(assignments, self.latest(period, ids), unit, period)
         return board, rm.reminder_counts(self.reminders([unit]))

@@ -93,11 +93,19 @@ def target(conn, assignment_id: int) -> Target:
     ).first()
     if row is None or row.archived:
         raise ValidationError(f"未知的任务分工编号 {assignment_id}")
+    members = select(Assignment.assignment_id).where(
+        Assignment.collective_id == row.assignment_id, Assignment.archived.is_(False)
+    )
+    if conn.execute(members.limit(1)).first() is not None:
+        raise PermissionDenied(
+            f"「{row.unit}」由各成员单位分别签收、报送，此行为汇总行，不能直接办理"
+        )
     leads = conn.execute(
         select(Assignment.unit).where(
             Assignment.task_id == row.task_id,
             Assignment.role == LEAD,
             Assignment.archived.is_(False),
+            Assignment.collective_id.is_(None),  # a lead collective reviews, not its members
         )
     ).scalars()
     return Target(
