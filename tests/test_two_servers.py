@@ -105,7 +105,9 @@ def test_a_policy_published_on_a_is_listed_on_b(page, servers, shared_database):
     out, err = done.communicate(timeout=120)
     assert done.returncode == 0, err
     open_signed_in(page, f"{servers['b']}/policies")
-    listing = page.locator('[data-testid="stDataFrame"]').first
+    page.get_by_text("已发布政策", exact=True).wait_for()
+    # The list of policies is the page's last grid (待明确的责任单位 comes before it).
+    listing = page.locator('[data-testid="stDataFrame"]').last
     listing.wait_for()
     assert listing.get_by_text(TITLE).count() >= 1
     # B's own measures.csv is behind: it offers no revision that would remove the policy.

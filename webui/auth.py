@@ -165,15 +165,22 @@ def _cookie_script(value: str, max_age: int) -> None:
 
 def _keep_cookie(signed_in: Account) -> None:
     """Write the token cookie after signing in, and again once half the idle limit has
-    passed (the token expires after the idle limit, so it follows the user's activity)."""
+    passed (the token expires after the idle limit, so it follows the user's activity).
+
+    Every run draws one element here, the script or an empty slot: an element that came
+    and went would shift every element after it, and Streamlit would then redraw the
+    page's tabs on their first tab (a file chosen under 导入填报结果 showed its preview in
+    a hidden tab)."""
     now = datetime.now()
     written = st.session_state.get(_COOKIE_AT)
-    if written is not None and now - written < idle_limit() / 2:
-        return
-    token = session_tokens.issue(data.get_store(), signed_in, st.session_state[_SIGNED_IN_AT])
-    if _TOKEN.match(token):
+    token = None
+    if written is None or now - written >= idle_limit() / 2:
+        token = session_tokens.issue(data.get_store(), signed_in, st.session_state[_SIGNED_IN_AT])
+    if token is not None and _TOKEN.match(token):
         _cookie_script(token, int(idle_limit().total_seconds()))
         st.session_state[_COOKIE_AT] = now
+    else:
+        st.empty()
 
 
 def _first_admin() -> bool:
