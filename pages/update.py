@@ -45,7 +45,7 @@ from webui import evidence as evidence_ui
 
 _LOADED = "update_loaded"  # {"unit", "revision", "bench": views.Workbench}
 _GENERATION = "update_generation"  # bumped by 重新加载: new editor keys, edits discarded
-_FLASH = "update_flash"  # outcome of a save, shown after the rerun that reloads
+_FLASH = "update_flash"  # outcome of the last save: shown until the next save or unit
 _PENDING = "update_pending"  # unsaved edits counted at the end of the last run
 _SWITCH = "update_switch_to"  # unit picked while edits were pending: asks first
 _RESTORED = "update_restored"  # the page opened with edits kept from an earlier visit
@@ -77,6 +77,7 @@ def _open_at(units: list[str]) -> None:
 
 def _unit_picked() -> None:
     """Switching unit would drop unsaved edits: keep the unit and ask first."""
+    st.session_state.pop(_FLASH, None)  # the last save's outcome was another unit's
     loaded = st.session_state.get(_LOADED)
     if loaded and st.session_state.get(_PENDING) and st.session_state[_UNIT] != loaded["unit"]:
         st.session_state[_SWITCH] = st.session_state[_UNIT]
@@ -528,7 +529,8 @@ def main(account: Account) -> None:
     unit = _pick_unit(account)
     if unit is None:
         return
-    flash = st.session_state.pop(_FLASH, None)
+    # Kept, not popped: a rerun from the grid must not wipe which edits were refused.
+    flash = st.session_state.get(_FLASH)
     if flash:
         _show_flash(flash)
 
