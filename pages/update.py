@@ -529,8 +529,7 @@ def main(account: Account) -> None:
     unit = _pick_unit(account)
     if unit is None:
         return
-    # Kept, not popped: a rerun from the grid must not wipe which edits were refused.
-    flash = st.session_state.get(_FLASH)
+    flash = st.session_state.get(_FLASH)  # kept: a rerun must not wipe what was refused
     if flash:
         _show_flash(flash)
 
