@@ -32,12 +32,7 @@ import pandas as pd
 from loaders.measures_csv import build_measures, policies_frame, to_csv_bytes
 from loaders.policy_gate import MAX_DOCX_UNPACKED as MAX_DOCX_UNPACKED  # re-exported
 from loaders.policy_read import PASTED as PASTED  # re-exported
-from loaders.policy_read import UPLOAD_SUFFIXES as UPLOAD_SUFFIXES  # re-exported
 from loaders.policy_read import check_policy_id as check_policy_id  # re-exported
-from loaders.policy_read import date_from_file_name as date_from_file_name  # re-exported
-from loaders.policy_read import extract_text as extract_text  # re-exported
-from loaders.policy_read import policy_id_from_doc_no as policy_id_from_doc_no  # re-exported
-from loaders.policy_read import proposed_policy_id as proposed_policy_id  # re-exported
 from loaders.policy_records import INCOMPLETE
 from loaders.policy_text import ParseWarning, Policy, policy_id_from_name
 from loaders.policy_worker import read_policy_bounded
@@ -195,7 +190,7 @@ def draft_policy(
     the file) or :class:`ImportFileError` (also when reading and parsing, which run in a
     worker process, :mod:`loaders.policy_worker`, ran out of time or memory).
 
-    ``policy_id`` defaults to one made from the 文号 (:func:`proposed_policy_id`); it is
+    ``policy_id`` defaults to one made from the 文号 (:func:`loaders.policy_read.proposed_policy_id`); it is
     what tells a new policy from a new edition of a known one, so the page lets the user
     set it.  Pasted text comes as :data:`PASTED`.
     """
