@@ -147,3 +147,18 @@ def side_by_side(
         thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads), "a thread is still running"
     return errors
+
+
+def on_page(at: AppTest, page: str, username: str, role: str, units=()) -> AppTest:
+    """``at`` signed in as ``username`` and switched to ``page``, run without an exception."""
+    sign_in_app(at, username, role, units)
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def aid_of(store: Store, task_id: str, unit: str) -> int:
+    """The assignment id of ``unit`` on ``task_id``."""
+    rows = store.assignments()
+    return int(rows[(rows.task_id == task_id) & (rows.unit == unit)].assignment_id.iloc[0])

@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 
 from excel.template import SHEET_TEMPLATE, build_template
 from loaders.measures_csv import read_measures
-from tests.factories import DASHBOARD, shown_text, sign_in_app, signed_in, staff
+from tests.factories import DASHBOARD, aid_of, on_page, shown_text, signed_in, staff
 from tracker import supervision as sv
 from tracker.progress import Update, now, period_of
 from tracker.schema import MEASURES_CSV, STAFF, SUBMITTED, SUPERVISOR
@@ -55,19 +55,6 @@ def clock(monkeypatch) -> date:
     so the tests of 报送 and 审核 leave the clock alone)."""
     monkeypatch.setattr(data, "today", lambda: TODAY)
     return TODAY
-
-
-def on_page(at: AppTest, page: str, username: str, role: str, units=()) -> AppTest:
-    sign_in_app(at, username, role, units)
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def aid_of(store: Store, task_id: str, unit: str) -> int:
-    rows = store.assignments()
-    return int(rows[(rows.task_id == task_id) & (rows.unit == unit)].assignment_id.iloc[0])
 
 
 def set_fields(store: Store, who, aid: int, **changes) -> None:

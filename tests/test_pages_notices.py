@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import tasks_frame
-from tests.factories import DASHBOARD, shown_text, sign_in_app
+from tests.factories import DASHBOARD, on_page, shown_text
 from tracker import notices as nt
 from tracker.contacts import Contacts
 from tracker.progress import now
@@ -39,14 +39,6 @@ def seeded(app_env_of) -> Iterator[tuple[AppTest, Store]]:
         assert nt.enqueue(conn, events, now(), keep_unreachable=True) == 2
     yield at, store
     store.engine.dispose()
-
-
-def on_page(at: AppTest, page: str, username: str, role: str, units=()) -> AppTest:
-    sign_in_app(at, username, role, units)
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_supervisor_sees_every_notice_and_the_failures_on_reminders(seeded) -> None:

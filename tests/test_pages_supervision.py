@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import tasks_frame
-from tests.factories import DASHBOARD, shown_text, sign_in_app, signed_in, staff
+from tests.factories import DASHBOARD, aid_of, on_page, shown_text, sign_in_app, signed_in, staff
 from tracker import rankings as rk
 from tracker import reminders as rm
 from tracker import supervision as sv
@@ -47,19 +47,6 @@ def seeded(app_env) -> Iterator[tuple[AppTest, Store]]:
     store = Store(make_engine(app_env))
     yield at, store
     store.engine.dispose()
-
-
-def on_page(at: AppTest, page: str, username: str, role: str, units=()) -> AppTest:
-    sign_in_app(at, username, role, units)
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def aid_of(store: Store, task_id: str, unit: str) -> int:
-    rows = store.assignments()
-    return int(rows[(rows.task_id == task_id) & (rows.unit == unit)].assignment_id.iloc[0])
 
 
 def set_due(store: Store, boss, aid: int, days: int) -> None:
