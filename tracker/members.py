@@ -124,18 +124,7 @@ def expand(conn, *, user: str, source: str) -> MemberReport:
     Long because it is one pass over the rows, reading top to bottom."""
     register = stored_register(conn)
     kinds = dict(conn.execute(select(Unit.unit, Unit.kind)).all())
-    rows = conn.execute(
-        select(
-            Assignment.assignment_id,
-            Assignment.task_id,
-            Assignment.unit,
-            Assignment.role,
-            Assignment.unit_rank,
-            Assignment.archived,
-            Assignment.assigned_at,
-            Assignment.collective_id,
-        )
-    ).all()
+    rows = conn.execute(select(Assignment.__table__)).all()  # every column of every row
     units_of_task: dict[str, set[str]] = {}
     children: dict[int, dict[str, Any]] = {}
     for row in rows:

@@ -353,16 +353,7 @@ class Store:
         # Each table on its own, joined in pandas: a wide SQL join would ship every task text
         # once per unit and costs several times more at 100,000 rows.
         assignments, tasks, measures, policies, units = self._read_frames(
-            select(
-                Assignment.assignment_id,
-                Assignment.task_id,
-                Assignment.unit,
-                Assignment.role,
-                Assignment.unit_rank,
-                Assignment.archived,
-                Assignment.assigned_at,
-                Assignment.collective_id,
-            ).where(*live),
+            select(Assignment.__table__).where(*live),  # every column
             select(Task.task_id, Task.measure_id, Task.task_seq, Task.task_text).where(*live_tasks),
             select(
                 Measure.measure_id,
