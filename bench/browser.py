@@ -9,7 +9,7 @@ navigation until the page is fully drawn (script finished, every chart and grid 
 * the first render of a new session: open the link, the sign-in form (and the form with
   nothing left to fetch: it loads the chart and grid code while the visitor types), sign
   in, 总览 drawn;
-* a page switch in the navigation: to every page a supervisor sees, in the sidebar's order,
+* a page switch in the navigation: to every page an admin sees, in the sidebar's order,
   and back to 总览 (the script run on the server and the browser drawing what it sent);
 * the floor page, opened in a new session;
 * what each phase fetched over HTTP (Streamlit's JavaScript chunks: most of the time a
@@ -37,6 +37,7 @@ from bench.live import (
     seed_demo_progress,
     streamlit_server,
 )
+from tracker.schema import ADMIN
 
 # Fully drawn: the script run is over, the page's title is up, no skeleton is left, every
 # visible plotly chart has its SVG and every visible grid its canvas.
@@ -54,7 +55,7 @@ _DRAWN = """(title) => {
     return true;
 }"""
 USER, PASSWORD = "基准督办员", "bench-browser-pass-1"
-# Every page of dashboard.PAGES (a supervisor sees them all) in the sidebar's order, then
+# Every page of dashboard.PAGES (an admin sees them all) in the sidebar's order, then
 # 总览 (the first, default page) again.
 _TITLES = list(PAGE_TITLES.values())
 SWITCHES = [*_TITLES[1:], _TITLES[0]]
@@ -90,7 +91,7 @@ def prepare(url: str, assignments: int, tmp: Path) -> dict[str, str]:
     else:
         seed_demo_progress(url)
         store = open_store(url)
-    store.accounts.add(USER, role="supervisor", password=PASSWORD)
+    store.accounts.add(USER, role=ADMIN, password=PASSWORD)  # every page, 账号管理 too
     store.engine.dispose()
     return env
 
@@ -118,6 +119,10 @@ def new_session(
     left to fetch (the sign-in page loads chart and grid code while the visitor types), then
     from clicking 登录 to 总览 drawn.  ``network`` receives what was fetched in each phase."""
     context = browser.new_context(viewport=viewport) if fresh_profile else None
+    if context is None:
+        # A warm cache, not a signed-in browser: the session cookie an earlier sign-in left
+        # in the shared profile would sign this session in without the form.
+        browser.contexts[0].clear_cookies()
     page = (context or browser.contexts[0]).new_page()
     fetched = Fetched(page)
     try:
@@ -169,6 +174,10 @@ def floor(
     browser, base: str, fresh_profile: bool, viewport: dict, network: list[str] | None = None
 ) -> float:
     context = browser.new_context(viewport=viewport) if fresh_profile else None
+    if context is None:
+        # A warm cache, not a signed-in browser: the session cookie an earlier sign-in left
+        # in the shared profile would sign this session in without the form.
+        browser.contexts[0].clear_cookies()
     page = (context or browser.contexts[0]).new_page()
     fetched = Fetched(page)
     try:
