@@ -243,23 +243,3 @@ def read_measures(buf: bytes | BinaryIO, name: str = "measures.csv") -> pd.DataF
         return normalize_frame(df)
     except TrackerError as exc:
         raise TrackerError(exc.message, file=name, row=exc.row, column=exc.column) from exc
-
-
-def measures_policy_ids(data: bytes) -> set[str]:
-    """The policy ids a measures CSV names, reading that one column (a server's start asks
-    this of a file the store already holds: parsing all of it took seconds at 100,000 rows).
-
-    >>> sorted(measures_policy_ids("policy_id,task_id\\np1,a\\np2,b\\np1,c\\n".encode()))
-    ['p1', 'p2']
-    """
-    try:
-        column = pd.read_csv(
-            io.BytesIO(data),
-            encoding="utf-8-sig",
-            dtype=str,
-            keep_default_na=False,
-            usecols=["policy_id"],
-        )["policy_id"]
-    except (UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return set()
-    return set(column)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from loaders.measures_csv import measures_policy_ids, read_measures
+from loaders.measures_csv import read_measures
 from loaders.units import members_path, read_members, read_units
 from tracker import config, sources
 from tracker.accounts import Account
@@ -123,8 +123,9 @@ def open_store(url: str | None = None, path: str | os.PathLike | None = None) ->
         sync_measures_file(store, path)
     texts = _folder_texts()
     if not sources.has_sources(store) and digest == store.content_digest():
+        # The store holds the file's content, so its live policies are the file's.
         policy_ids = {sources.policy_id_of(name) for name, _ in texts}
-        if policy_ids == measures_policy_ids(file.read_bytes()):
+        if policy_ids == store.policy_ids():
             units = Path(str(config.value("TRACKER_UNITS_CSV")))
             sources.seed(store, texts, units.read_bytes() if units.is_file() else None)
     for problem in sources.disagreements(store, texts, digest):

@@ -121,10 +121,20 @@ def expand(conn, *, user: str, source: str) -> MemberReport:
     the register no longer lists or whose collective row is archived, bring them back with
     it.  Idempotent; writes a history row for every member archived, restored or copied.
 
+    Only the tasks of a collective, a placeholder or a member row are read (every row of
+    them, so a member a task already names directly gets no second row): it runs on every
+    start, and reading all 100,000 rows of a city into Python took seconds.
+
     Long because it is one pass over the rows, reading top to bottom."""
     register = stored_register(conn)
     kinds = dict(conn.execute(select(Unit.unit, Unit.kind)).all())
-    rows = conn.execute(select(Assignment.__table__)).all()  # every column of every row
+    owners = {*register, *PLACEHOLDER_UNITS, *(u for u, k in kinds.items() if is_placeholder(u, k))}
+    tasks = select(Assignment.task_id).where(
+        Assignment.unit.in_(sorted(owners)) | Assignment.collective_id.is_not(None)
+    )
+    rows = conn.execute(
+        select(Assignment.__table__).where(Assignment.task_id.in_(tasks))
+    ).all()  # every column of those tasks' rows
     units_of_task: dict[str, set[str]] = {}
     children: dict[int, dict[str, Any]] = {}
     for row in rows:

@@ -239,6 +239,11 @@ class Store:
         with self.engine.connect() as conn:
             return self._meta(conn, "measures_digest")
 
+    def policy_ids(self) -> set[str]:
+        """The ids of the policies the store holds live (not archived by a sync)."""
+        with self.engine.connect() as conn:
+            return set(conn.scalars(select(Policy.policy_id).where(Policy.archived.is_(False))))
+
     def plan_sync(self, measures: pd.DataFrame, *, digest: str | None = None) -> RevisionPlan:
         """What :meth:`sync` would do with ``measures``, task by task, without writing.
 
