@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -649,12 +651,23 @@ def measure_progress(
         delayed=("_delayed", "sum"),
     )
     grouped["units"] = counted(assignments).groupby(keys)["unit"].nunique().reindex(grouped.index)
-    # Lead units per measure in first-seen order: dedupe first, then one join per measure.
-    leads = (
+    # Lead units per measure in first-seen order: dedupe, then one pass over the names (a
+    # pandas join per group builds a Series per measure: 0.6 s for 10,000 measures).
+    named = (
         t.dropna(subset=["lead_unit"])
         .drop_duplicates([*keys, "lead_unit"])
-        .groupby(keys, sort=True)["lead_unit"]
-        .agg("、".join)
+        .sort_values(keys, kind="stable")
+    )
+    pairs = zip(
+        zip(named["policy_id"].tolist(), named["measure_no"].tolist(), strict=True),
+        named["lead_unit"].tolist(),
+        strict=True,
+    )
+    joined = {key: "、".join(u for _k, u in run) for key, run in groupby(pairs, key=itemgetter(0))}
+    leads = pd.Series(
+        list(joined.values()),
+        index=pd.MultiIndex.from_tuples(list(joined), names=keys) if joined else None,
+        dtype=object,
     )
     grouped["leads"] = leads.reindex(grouped.index).fillna("")
     grouped = grouped.reset_index()

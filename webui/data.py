@@ -21,6 +21,7 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+import streamlit.emojis  # noqa: F401  (see below)
 
 from loaders.store_sync import open_store
 from loaders.table_csv import csv_bytes
@@ -36,6 +37,9 @@ from webui import filters
 # ~170,000 long-lived objects streamlit, pandas, plotly and SQLAlchemy create on import,
 # each took 100-300 ms, holding the GIL, so a page switch's last messages waited for it.
 # The modules live as long as the process: leave them out of every later collection.
+# Streamlit's emoji catalogue is imported here too: st.info/warning/success look for a
+# leading emoji in any non-ASCII text (all of ours), and the first such call in a process
+# compiled a regex of every emoji, 0.2-0.4 s of whichever page's first load drew it.
 gc.freeze()
 
 
