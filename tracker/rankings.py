@@ -248,6 +248,12 @@ def rankings(
     rates are shares (0–1), empty where nothing counted."""
     period = period or period_of(today)
     assignments = counted(assignments)  # members rank, their collective row does not
+    # Plain object columns once: every figure of both periods pulls unit and status out as
+    # NumPy, and each pull from Arrow strings made 100,000 new str objects.
+    wanted = [
+        c for c in ("assignment_id", "unit", "status", "due_date", "unit_kind") if c in assignments
+    ]
+    assignments = assignments[wanted].astype({"unit": object, "status": object})
     now_figures = unit_figures(assignments, history, steps, period, today)
     before = unit_figures(assignments, history, steps, previous_period(period), today)
     table = now_figures.join(before[COMPARED].add_prefix(PREVIOUS), how="left")
