@@ -216,9 +216,17 @@ class Coverage:
     spread: Table
 
 
+_COVERAGE_COLUMNS = [
+    *("unit", "role", "task_id", "measure_id", "measure_no", "measure_title"),
+    *("policy_id", "doc_no", "collective", "rollup"),
+]
+
+
 def coverage(rows: pd.DataFrame, today: date, collective: str | None = None) -> Coverage:
     """The matrix with each collective as one group row, or, given ``collective``, the
     matrix of its members alone (the drill-down)."""
+    # The few columns the matrix reads: every filter below then moves 10, not 40, columns.
+    rows = rows[[c for c in _COVERAGE_COLUMNS if c in rows]]
     rows = rollup.grouped(rows) if collective is None else rows[rows["collective"] == collective]
     matrix = aggregate.coverage(rows)
     return Coverage(
