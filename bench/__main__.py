@@ -163,6 +163,11 @@ def bench_store(db_url: str, pages: list[str], reruns: int) -> list[Figure]:
     read, rows = floors.read_floor(db_url)
     read_what = f"read_sql of the same {sum(rows):,} rows, fresh process"
     print(f"  {read_what}: {read * 1000:,.0f} ms", file=sys.stderr)
+    with_history, counts = floors.read_floor(
+        db_url, tables=[*floors.READ_TABLES, floors.HISTORY_TABLE]
+    )
+    history_what = f"read_sql of those rows + {counts[-1]:,} of progress_history, fresh process"
+    print(f"  {history_what}: {with_history * 1000:,.0f} ms", file=sys.stderr)
     cold = Store(make_engine(db_url))
     seconds, _frame = timed(lambda: derive(cold.assignments()))
     cold.engine.dispose()
@@ -170,8 +175,11 @@ def bench_store(db_url: str, pages: list[str], reruns: int) -> list[Figure]:
     floor_rerun = floors.floor_page_rerun(db_url, max(reruns, 1))
     rerun_what = "floor page's cached rerun"
     for page, (first, rerun, after_save) in bench_pages(db_url, pages, reruns).items():
+        floor, floor_what = (
+            (with_history, history_what) if page in floors.HISTORY_PAGES else (read, read_what)
+        )
         figures += [
-            Figure(f"page {page}: first load", first, read_what, read, target=1.5),
+            Figure(f"page {page}: first load", first, floor_what, floor, target=1.5),
             Figure(f"page {page}: cached rerun", rerun, rerun_what, floor_rerun),
             Figure(f"page {page}: first run after a save", after_save, read_what, read),
         ]

@@ -3,7 +3,9 @@ same rows, so a ratio says how much the code costs beyond the least the job need
 machine, whatever the machine:
 
 * reading the rows: a bare ``pandas.read_sql`` of the tables behind ``Store.assignments()``
-  in a fresh process (nothing cached, the connection opened), for first loads;
+  in a fresh process (nothing cached, the connection opened), for first loads; for a page
+  that also reads the change history (通报 ranks two periods from it), of those tables and
+  ``progress_history`` (:data:`HISTORY_PAGES`);
 * the least a Streamlit page can do with those rows (``bench/floor_app.py``: one metric, one
   chart), rerun with its data cached, for cached reruns;
 * decoding the policy files and splitting them into lines, for parsing;
@@ -24,11 +26,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.models import Assignment, Measure, Policy, Progress, Task, Unit
+from tracker.models import Assignment, Measure, Policy, Progress, ProgressHistory, Task, Unit
 
 ROOT = Path(__file__).resolve().parent.parent
 # The tables ``Store.assignments()`` reads, each read whole by the floor.
 READ_TABLES = [model.__tablename__ for model in (Policy, Measure, Unit, Task, Assignment, Progress)]
+# Pages whose first load reads the whole change history besides those tables, and so whose
+# floor reads it too (审计 reads one screen of it, 进度填报 one task's).
+HISTORY_PAGES = {"rankings"}
+HISTORY_TABLE = ProgressHistory.__tablename__
 _READ = """
 import sys, time
 start = time.perf_counter()
@@ -41,7 +47,9 @@ print(time.perf_counter() - imported, imported - start, *rows)
 """
 
 
-def read_floor(db_url: str, runs: int = 3) -> tuple[float, list[int]]:
+def read_floor(
+    db_url: str, runs: int = 3, tables: list[str] = READ_TABLES
+) -> tuple[float, list[int]]:
     """Median seconds, over ``runs`` fresh processes, of a bare ``pandas.read_sql`` of every
     row of the tables behind ``Store.assignments()`` (from opening the engine to the last
     frame; importing pandas is not counted, as a page's first load in a running server does
@@ -49,7 +57,7 @@ def read_floor(db_url: str, runs: int = 3) -> tuple[float, list[int]]:
     times, rows = [], []
     for _ in range(runs):
         done = subprocess.run(
-            [sys.executable, "-c", _READ, db_url, *READ_TABLES],
+            [sys.executable, "-c", _READ, db_url, *tables],
             cwd=ROOT,
             capture_output=True,
             text=True,

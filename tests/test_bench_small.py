@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.floors import HISTORY_PAGES
 from bench.live import PAGE_PATHS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,9 +78,10 @@ def test_every_figure_is_printed_with_its_floor_and_ratio(printed: str) -> None:
             "floor page's server peak RSS",
         ),
     ]
+    with_history = "read_sql of those rows + {} of progress_history, fresh process"
     for page in PAGE_PATHS:  # every page of dashboard.PAGES
         expected += [
-            (f"page {page}: first load", read),
+            (f"page {page}: first load", with_history if page in HISTORY_PAGES else read),
             (f"page {page}: cached rerun", "floor page's cached rerun"),
             (f"page {page}: first run after a save", read),
         ]
@@ -91,7 +93,15 @@ def test_every_figure_is_printed_with_its_floor_and_ratio(printed: str) -> None:
     assert counted, load
     # At least the assignments and their progress rows were read.
     assert int(counted[1].replace(",", "")) >= 2 * ASSIGNMENTS
-    expected = [(what, floor.format(counted[1])) for what, floor in expected]
+    # 通报's floor also reads the change history: at least one row per progress update.
+    ranked = [key for key in found if key[0] == "page rankings: first load"]
+    pattern = re.escape(with_history.format("@")).replace("@", r"([\d,]+)")
+    history = re.fullmatch(pattern, ranked[0][1]) if ranked else None
+    assert history and int(history[1].replace(",", "")) >= 1, ranked
+    expected = [
+        (what, floor.format(history[1] if floor == with_history else counted[1]))
+        for what, floor in expected
+    ]
     assert sorted(found) == sorted(expected)
     for key, (_what, measured, _floor, floor_measured, ratio, _target, _met) in found.items():
         assert AMOUNT.match(measured) and AMOUNT.match(floor_measured), key
