@@ -234,7 +234,7 @@ def _named(result: ImportResult, names: dict[str, str]) -> ImportResult:
     """The result with the labels of the tasks its tables name (people know a task by its
     文号 and measure; the file's 任务编号 stays beside it)."""
     ids = {
-        *result.diffs["task_id"].astype(str),
+        *result.diffs["task_id"].astype(str).unique().tolist(),
         *(p.task_id for p in result.problems if p.task_id),
         *(c.task_id for c in result.conflicts),
     }
@@ -244,7 +244,7 @@ def _named(result: ImportResult, names: dict[str, str]) -> ImportResult:
 
 def _count_untouched(result: ImportResult, kept_theirs: set[int]) -> ImportResult:
     """Rows that neither change nor conflict because someone else's newer values were kept."""
-    touched = set(result.diffs["assignment_id"].astype(int)) | {
+    touched = set(result.diffs["assignment_id"].astype(int).unique().tolist()) | {
         c.assignment_id for c in result.conflicts
     }
     result.skipped_unchanged_stale = len(kept_theirs - touched)
