@@ -63,6 +63,7 @@ from excel.read_sheet import (
 from excel.safety import open_package
 from tracker.accounts import Account
 from tracker.errors import Conflict, ConflictError, PermissionDenied, Problem, ValidationError
+from tracker.gc_pause import gc_paused
 from tracker.labels import TASK_LABEL
 from tracker.schema import PROGRESS_FIELDS
 from tracker.store import DIFF_COLUMNS, Store
@@ -174,6 +175,7 @@ class ImportPreview:
         )
 
 
+@gc_paused()
 def import_workbook(
     store: Store,
     source: bytes | BinaryIO,
@@ -188,6 +190,7 @@ def import_workbook(
     Partial by default: valid rows are written and refused ones reported.  With
     ``all_or_nothing`` a single problem or conflict means nothing is written.  The history
     records ``file_name`` as the source.  Raises ImportFileError for unreadable files.
+    Runs without cyclic garbage collection (:mod:`tracker.gc_pause`).
     """
     if not isinstance(user, Account):  # checked before the file is read, not after
         raise PermissionDenied("请先登录：每次导入都必须对应一个已登录的账号")

@@ -39,6 +39,7 @@ from excel.safety import (
 )
 from excel.template import KIND_NAME, UNIT_NAME
 from tracker.errors import ImportFileError, Problem
+from tracker.gc_pause import gc_paused
 from tracker.progress import is_blank, text_problem
 from tracker.schema import PROGRESS_FIELDS
 
@@ -461,10 +462,12 @@ def _opened(
     return parsed, ref, rows, header_index, headers
 
 
+@gc_paused()
 def read_sheet(pkg: Package) -> ParsedSheet:
     """Find the data sheet and turn its rows into checked, normalised :class:`ParsedRow`.
 
-    Column-wise: each watched column is pulled out of the grid once and checked as a list.
+    Column-wise: each watched column is pulled out of the grid once and checked as a list;
+    without cyclic garbage collection (:mod:`tracker.gc_pause`) while the rows pile up.
     """
     parsed, ref, rows, header_index, headers = _opened(pkg)
     formulas = pkg.formula_cells(ref)
