@@ -359,11 +359,20 @@ def _data_rows(
     body: list[list] = rows[header_index + 1 :]
     if any(len(r) < width for r in body):
         body = [r if len(r) >= width else [*r, *[""] * (width - len(r))] for r in body]
-    return [
-        (header_index + 2 + i, r)
-        for i, r in enumerate(body)
-        if any(not is_blank(r[c]) for c in cols.watched)
-    ]
+    watched, first = cols.watched, header_index + 2
+    return [(first + i, r) for i, r in enumerate(body) if _filled(r, watched)]
+
+
+def _filled(row: list, columns: list[int]) -> bool:
+    """Whether any of ``columns`` holds something (calamine gives "" for an empty cell)."""
+    for column in columns:
+        value = row[column]
+        if value.__class__ is str:
+            if value and not value.isspace():
+                return True
+        elif not is_blank(value):
+            return True
+    return False
 
 
 def _key_problems(
@@ -486,21 +495,34 @@ def read_sheet(pkg: Package) -> ParsedSheet:
     template_unit, bad_keys = parsed.unit, cells.bad_keys
     watched = set(cols.watched)
     formula_rows = {r for r, c in formulas if c - 1 in watched}  # formulas elsewhere are ignored
-    checked, texts = cells.checked, cells.texts
-    for i, number in enumerate(cells.numbers):
-        task_id, unit, version = cells.task_ids[i], cells.units[i], cells.versions[i]
-        changes = {name: values[i] for name, values in checked.items()}
+    names, texts = list(cells.checked), cells.texts
+    refused = {i for values in cells.checked.values() for i in _refused_at(values)}
+    refused.update(_refused_at(cells.versions))
+    by_row = zip(
+        cells.numbers,
+        cells.task_ids,
+        cells.units,
+        cells.versions,
+        *cells.checked.values(),
+        strict=True,
+    )
+    for i, (number, task_id, unit, version, *values) in enumerate(by_row):
         if (
             task_id
             and unit
             and (not bad_keys or (task_id not in bad_keys and unit not in bad_keys))
             and (template_unit is None or unit == template_unit)
-            and not isinstance(version, Refused)
+            and i not in refused
             and number not in formula_rows
-            and not any(isinstance(v, Refused) for v in changes.values())
         ):
             text = texts[i] if texts is not None else None
+            changes = dict(zip(names, values, strict=True))
             parsed.rows.append(ParsedRow(number, task_id, unit, version, changes, task_text=text))
         else:
             _refuse_row(parsed, cells, cols, i, formulas)
     return parsed
+
+
+def _refused_at(values: Sequence[object]) -> list[int]:
+    """Positions of the :class:`Refused` cells of a checked column."""
+    return [i for i, value in enumerate(values) if value.__class__ is Refused]
