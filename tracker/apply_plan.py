@@ -440,14 +440,14 @@ class ApplyResult:
     def diffs(self) -> pd.DataFrame:
         """One row per changed field (:data:`DIFF_COLUMNS`), old and new as the user reads
         them.  Built on first use: a single save from a page never needs the frame."""
-        return _diff_frame(self.changes)
+        return diff_frame(self.changes)
 
     @property
     def changed_assignments(self) -> int:
         return len({change[0] for change in self.changes})
 
 
-def _diff_frame(changes: list[tuple]) -> pd.DataFrame:
+def diff_frame(changes: list[tuple]) -> pd.DataFrame:
     """Changed fields with old/new shown as the user reads them (status in Chinese).
 
     A file's values repeat (statuses, percents, one deadline for all): each distinct value
