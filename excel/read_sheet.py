@@ -40,7 +40,7 @@ from excel.safety import (
 from excel.template import KIND_NAME, UNIT_NAME
 from tracker.errors import ImportFileError, Problem
 from tracker.gc_pause import gc_paused
-from tracker.progress import is_blank, text_problem
+from tracker.progress import is_blank, text_problems
 from tracker.schema import PROGRESS_FIELDS
 
 T = TypeVar("T")
@@ -322,7 +322,7 @@ class _Cells:
     """The data rows' watched cells, pulled out of the grid once and checked as columns."""
 
     numbers: list[int]  # 1-based sheet row numbers
-    column: dict[int, list[object]]  # the raw cells of each watched column
+    column: dict[int, Sequence[object]]  # the raw cells of each watched column
     task_ids: list[str]
     units: list[str]
     texts: list[str] | None
@@ -333,17 +333,19 @@ class _Cells:
 
     @classmethod
     def read(cls, kept: list[tuple[int, list]], cols: _Columns) -> _Cells:
-        column = {c: [r[c] for _n, r in kept] for c in cols.watched}
+        # The columns in one transpose in C (every row reaches the widest column read).
+        grid = list(zip(*(r for _n, r in kept), strict=False))
+        column: dict[int, Sequence[object]] = {c: grid[c] for c in cols.watched}
         task_ids = key_texts(column[cols.task])
         units = key_texts(column[cols.unit])
-        texts = key_texts([r[cols.text] for _n, r in kept]) if cols.text is not None else None
+        texts = key_texts(grid[cols.text]) if cols.text is not None else None
         raw_versions: Sequence[object] = column[cols.version] if cols.version is not None else []
         versions: list[int | Refused | None] = (
             version_column(raw_versions) if cols.version is not None else [None] * len(kept)
         )
         checked = {name: checked_column(name, column[col]) for name, _h, col in cols.fields}
         # Keys that could not even be looked up (a NUL would make PostgreSQL refuse the query).
-        bad_keys = {key: why for key in {*task_ids, *units} if (why := text_problem(key))}
+        bad_keys = text_problems([*task_ids, *units])
         numbers = [n for n, _r in kept]
         return cls(
             numbers, column, task_ids, units, texts, raw_versions, versions, checked, bad_keys
