@@ -146,13 +146,15 @@ def plan_updates(
             )
             continue
         seen[key] = row.row
-        problem = _row_problem(row, parsed.sheet, known, known_tasks)
-        if problem is not None:
-            problems.append(problem)
+        match = known.get(key)
+        if match is None or (row.task_text and row.task_text != match[2]):
+            problem = _row_problem(row, parsed.sheet, known, known_tasks)
+            if problem is not None:
+                problems.append(problem)
+                continue
+        if row.bad or match is None:
             continue
-        if row.bad:
-            continue
-        aid, current, _text = known[key]
+        aid, current, _text = match
         upd = Update(aid, row.version or 0, dict(row.changes), row=row.row, sheet=parsed.sheet)
         updates.append(upd)
         if row.version is not None and row.version != current:

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+from operator import itemgetter
 from typing import Any, TypedDict
 
 import numpy as np
@@ -51,6 +52,7 @@ from tracker.progress import (
 from tracker.schema import DONE, PROGRESS_FIELDS, STATUS_LABELS
 
 PROGRESS_COLUMNS = list(PROGRESS_FIELDS)  # the fields an update may change
+_PROGRESS_OF = itemgetter(*PROGRESS_COLUMNS)  # a row's progress values, in that order
 DIFF_COLUMNS = ["assignment_id", "task_id", "unit", "field", "old", "new", "row"]
 MAX_SOURCE_CHARS = 200  # progress_history.source
 
@@ -378,7 +380,7 @@ def _merge(
 ) -> tuple[dict[str, object], dict[str, tuple[object, object]], list[Problem]]:
     """The row's progress with the update's values (normalised), what changed, what is
     refused."""
-    state = {name: row[name] for name in PROGRESS_COLUMNS}
+    state = dict(zip(PROGRESS_COLUMNS, _PROGRESS_OF(row), strict=True))
     changed: dict[str, tuple[object, object]] = {}
     bad: list[Problem] = []
     verdicts = memo.values
