@@ -245,7 +245,7 @@ def _named(result: ImportResult, names: dict[str, str]) -> ImportResult:
     """The result with the labels of the tasks its tables name (people know a task by its
     文号 and measure; the file's 任务编号 stays beside it)."""
     ids = {
-        *(str(change[1]) for change in result.changes),
+        *map(str, {change[1] for change in result.changes}),
         *(p.task_id for p in result.problems if p.task_id),
         *(c.task_id for c in result.conflicts),
     }
@@ -255,6 +255,8 @@ def _named(result: ImportResult, names: dict[str, str]) -> ImportResult:
 
 def _count_untouched(result: ImportResult, kept_theirs: set[int]) -> ImportResult:
     """Rows that neither change nor conflict because someone else's newer values were kept."""
+    if not kept_theirs:
+        return result
     touched = {int(change[0]) for change in result.changes} | {
         c.assignment_id for c in result.conflicts
     }

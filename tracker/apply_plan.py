@@ -385,8 +385,9 @@ def _merge(
     bad: list[Problem] = []
     verdicts = memo.values
     for name, value in upd.changes.items():
-        if type(value) in _PLAIN:
-            key = (name, type(value), value)
+        kind = type(value)
+        if kind in _PLAIN:
+            key = (name, kind, value)
             try:
                 new_value = verdicts[key]
             except KeyError:
@@ -397,8 +398,9 @@ def _merge(
             bad.append(Problem(new_value.message, column=new_value.column, value=value, **where))
             continue
         state[name] = new_value
-        if new_value != row[name]:
-            changed[name] = (row[name], new_value)
+        old = row[name]
+        if new_value != old:
+            changed[name] = (old, new_value)
     # Marking a task done without touching the percentage means 100%.
     if (
         changed.get("status", (None, None))[1] == DONE
