@@ -33,6 +33,7 @@ assignments (:mod:`excel.read_match`).  This module runs them and reports the ou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import BinaryIO
 
 import pandas as pd
@@ -62,10 +63,12 @@ from excel.read_sheet import (
 )
 from excel.safety import open_package
 from tracker.accounts import Account
+from tracker.apply_plan import diff_frame
 from tracker.errors import Conflict, ConflictError, PermissionDenied, Problem, ValidationError
+from tracker.gc_pause import gc_paused
 from tracker.labels import TASK_LABEL
 from tracker.schema import PROGRESS_FIELDS
-from tracker.store import DIFF_COLUMNS, Store
+from tracker.store import Store
 
 __all__ = [
     "CONFLICT_COLUMNS",
@@ -97,7 +100,7 @@ class ImportResult:
     sheet: str
     unit: str | None
     rows_read: int
-    diffs: pd.DataFrame
+    changes: list[tuple] = field(default_factory=list)  # per changed field, DIFF_COLUMNS
     problems: list[Problem] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -107,9 +110,16 @@ class ImportResult:
     skipped_unchanged_stale: int = 0
     skipped_other_units: int = 0  # rows of units the importer does not report for, unchanged
 
+    @cached_property
+    def diffs(self) -> pd.DataFrame:
+        """One row per changed field (``DIFF_COLUMNS``), old and new as the user reads them.
+        Built on first use (the page's preview, the CLI's list), not by the import: 100,000
+        changes take a tenth of a second to frame, which a count or a summary never needs."""
+        return diff_frame(self.changes)
+
     @property
     def changed_assignments(self) -> int:
-        return int(self.diffs["assignment_id"].nunique()) if len(self.diffs) else 0
+        return len({change[0] for change in self.changes})
 
     rows_by_assignment: dict[int, int] = field(default_factory=dict)
     # task_id -> 〔2025〕11号·1-2 (tracker.labels) for the tasks the tables below name
@@ -129,7 +139,7 @@ class ImportResult:
     def summary(self) -> str:
         """One Chinese sentence for the page and the CLI, saying what the mode did."""
         refused = bool(self.problems or self.conflicts)
-        counts = f"{self.changed_assignments} 条任务分工、{len(self.diffs)} 个字段"
+        counts = f"{self.changed_assignments} 条任务分工、{len(self.changes)} 个字段"
         if self.dry_run:
             outcome = f"将修改 {counts}"
         elif self.written:
@@ -174,6 +184,7 @@ class ImportPreview:
         )
 
 
+@gc_paused()
 def import_workbook(
     store: Store,
     source: bytes | BinaryIO,
@@ -188,6 +199,7 @@ def import_workbook(
     Partial by default: valid rows are written and refused ones reported.  With
     ``all_or_nothing`` a single problem or conflict means nothing is written.  The history
     records ``file_name`` as the source.  Raises ImportFileError for unreadable files.
+    Runs without cyclic garbage collection (:mod:`tracker.gc_pause`).
     """
     if not isinstance(user, Account):  # checked before the file is read, not after
         raise PermissionDenied("请先登录：每次导入都必须对应一个已登录的账号")
@@ -201,7 +213,6 @@ def import_workbook(
         sheet=parsed.sheet,
         unit=parsed.unit,
         rows_read=parsed.data_rows,
-        diffs=pd.DataFrame(columns=DIFF_COLUMNS),
         problems=problems,
         warnings=list(parsed.warnings),
         dry_run=dry_run,
@@ -221,8 +232,8 @@ def import_workbook(
         except ConflictError as exc:
             result.conflicts.extend(exc.conflicts)
             return _named(result, names)
-        result.written = len(applied.diffs) > 0
-    result.diffs = applied.diffs
+        result.written = len(applied.changes) > 0
+    result.changes = applied.changes
     result.skipped_other_units = applied.other_units_unchanged
     result.problems.extend(applied.problems)
     result.conflicts.extend(applied.conflicts)
@@ -234,7 +245,7 @@ def _named(result: ImportResult, names: dict[str, str]) -> ImportResult:
     """The result with the labels of the tasks its tables name (people know a task by its
     文号 and measure; the file's 任务编号 stays beside it)."""
     ids = {
-        *result.diffs["task_id"].astype(str),
+        *map(str, {change[1] for change in result.changes}),
         *(p.task_id for p in result.problems if p.task_id),
         *(c.task_id for c in result.conflicts),
     }
@@ -244,7 +255,9 @@ def _named(result: ImportResult, names: dict[str, str]) -> ImportResult:
 
 def _count_untouched(result: ImportResult, kept_theirs: set[int]) -> ImportResult:
     """Rows that neither change nor conflict because someone else's newer values were kept."""
-    touched = set(result.diffs["assignment_id"].astype(int)) | {
+    if not kept_theirs:
+        return result
+    touched = {int(change[0]) for change in result.changes} | {
         c.assignment_id for c in result.conflicts
     }
     result.skipped_unchanged_stale = len(kept_theirs - touched)

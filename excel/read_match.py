@@ -21,22 +21,19 @@ LOOKUP_CHUNK = 5_000
 def _lookup(
     store: Store, task_ids: list[str], names: dict[str, str] | None = None
 ) -> dict[tuple[str, str], tuple[int, int, str]]:
-    """(task_id, unit) -> (assignment_id, current version, task text), in chunks the
-    database accepts; ``names`` (when given) gets each known task's label
-    (:func:`tracker.labels.task_label`) from the same reads."""
-    found: dict[tuple[str, str], tuple[int, int, str]] = {}
-    unique = list(dict.fromkeys(task_ids))
-    for start in range(0, len(unique), LOOKUP_CHUNK):
-        frame = store.find_assignments(unique[start : start + LOOKUP_CHUNK])
-        if names is not None:
-            names.update(labels_by_task(frame))
-        # Whole columns as lists: iterating Arrow-backed text cell by cell is slow.
-        columns = ["assignment_id", "task_id", "unit", "version", "task_text"]
+    """(task_id, unit) -> (assignment_id, current version, task text), in one read;
+    ``names`` (when given) gets each known task's label (:func:`tracker.labels.task_label`)
+    from the same read."""
+    frame = store.find_assignments(task_ids)
+    if names is not None:
+        names.update(labels_by_task(frame))
+    columns = ["assignment_id", "task_id", "unit", "version", "task_text"]
+    return {
+        (task_id, unit): (int(aid), int(version), str(text))
         for aid, task_id, unit, version, text in zip(
             *(frame[c].tolist() for c in columns), strict=True
-        ):
-            found[(task_id, unit)] = (int(aid), int(version), str(text))
-    return found
+        )
+    }
 
 
 def _keep_newer_on_stale(store: Store, stale: list[Update]) -> set[int]:
@@ -102,7 +99,11 @@ def _row_problem(
             )
         return Problem("未知的任务编号", column=TASK_ID_HEADER, value=row.task_id, **where)
     stored_text = match[2]
-    if row.task_text and " ".join(row.task_text.split()) != " ".join(stored_text.split()):
+    if (
+        row.task_text
+        and row.task_text != stored_text
+        and " ".join(row.task_text.split()) != " ".join(stored_text.split())
+    ):
         # Task ids are positions in a policy: after a revision the same id can name another
         # task.  A row written for the old text must not land on the new one.
         return Problem(
@@ -145,13 +146,15 @@ def plan_updates(
             )
             continue
         seen[key] = row.row
-        problem = _row_problem(row, parsed.sheet, known, known_tasks)
-        if problem is not None:
-            problems.append(problem)
+        match = known.get(key)
+        if match is None or (row.task_text and row.task_text != match[2]):
+            problem = _row_problem(row, parsed.sheet, known, known_tasks)
+            if problem is not None:
+                problems.append(problem)
+                continue
+        if row.bad or match is None:
             continue
-        if row.bad:
-            continue
-        aid, current, _text = known[key]
+        aid, current, _text = match
         upd = Update(aid, row.version or 0, dict(row.changes), row=row.row, sheet=parsed.sheet)
         updates.append(upd)
         if row.version is not None and row.version != current:

@@ -5,6 +5,12 @@ into a checked :class:`ParsedRow`, every problem located by sheet, row and colum
 A byte scan of the sheet XML finds formula cells (calamine would report their cached values)
 and the absurd date numbers that make calamine panic.  The cells themselves are checked in
 :mod:`excel.read_cells`; :mod:`excel.read_match` matches the rows to assignments.
+
+Speed (``python -m bench.excel_import``, where calamine's own read is the floor): the grid is
+transposed into columns once and checked column by column, each distinct value once; the
+per-row loop only zips the checked columns into each row's changes; and the cyclic garbage
+collector is paused while the 20,000 rows pile up (its walks over every live object were an
+eighth of the read, :mod:`tracker.gc_pause`).
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ from excel.safety import (
 )
 from excel.template import KIND_NAME, UNIT_NAME
 from tracker.errors import ImportFileError, Problem
-from tracker.progress import is_blank, text_problem
+from tracker.gc_pause import gc_paused
+from tracker.progress import is_blank, text_problems
 from tracker.schema import PROGRESS_FIELDS
 
 T = TypeVar("T")
@@ -321,7 +328,7 @@ class _Cells:
     """The data rows' watched cells, pulled out of the grid once and checked as columns."""
 
     numbers: list[int]  # 1-based sheet row numbers
-    column: dict[int, list[object]]  # the raw cells of each watched column
+    column: dict[int, Sequence[object]]  # the raw cells of each watched column
     task_ids: list[str]
     units: list[str]
     texts: list[str] | None
@@ -332,17 +339,19 @@ class _Cells:
 
     @classmethod
     def read(cls, kept: list[tuple[int, list]], cols: _Columns) -> _Cells:
-        column = {c: [r[c] for _n, r in kept] for c in cols.watched}
+        # The columns in one transpose in C (every row reaches the widest column read).
+        grid = list(zip(*(r for _n, r in kept), strict=False))
+        column: dict[int, Sequence[object]] = {c: grid[c] for c in cols.watched}
         task_ids = key_texts(column[cols.task])
         units = key_texts(column[cols.unit])
-        texts = key_texts([r[cols.text] for _n, r in kept]) if cols.text is not None else None
+        texts = key_texts(grid[cols.text]) if cols.text is not None else None
         raw_versions: Sequence[object] = column[cols.version] if cols.version is not None else []
         versions: list[int | Refused | None] = (
             version_column(raw_versions) if cols.version is not None else [None] * len(kept)
         )
         checked = {name: checked_column(name, column[col]) for name, _h, col in cols.fields}
         # Keys that could not even be looked up (a NUL would make PostgreSQL refuse the query).
-        bad_keys = {key: why for key in {*task_ids, *units} if (why := text_problem(key))}
+        bad_keys = text_problems([*task_ids, *units])
         numbers = [n for n, _r in kept]
         return cls(
             numbers, column, task_ids, units, texts, raw_versions, versions, checked, bad_keys
@@ -358,11 +367,20 @@ def _data_rows(
     body: list[list] = rows[header_index + 1 :]
     if any(len(r) < width for r in body):
         body = [r if len(r) >= width else [*r, *[""] * (width - len(r))] for r in body]
-    return [
-        (header_index + 2 + i, r)
-        for i, r in enumerate(body)
-        if any(not is_blank(r[c]) for c in cols.watched)
-    ]
+    watched, first = cols.watched, header_index + 2
+    return [(first + i, r) for i, r in enumerate(body) if _filled(r, watched)]
+
+
+def _filled(row: list, columns: list[int]) -> bool:
+    """Whether any of ``columns`` holds something (calamine gives "" for an empty cell)."""
+    for column in columns:
+        value = row[column]
+        if value.__class__ is str:
+            if value and not value.isspace():
+                return True
+        elif not is_blank(value):
+            return True
+    return False
 
 
 def _key_problems(
@@ -461,10 +479,12 @@ def _opened(
     return parsed, ref, rows, header_index, headers
 
 
+@gc_paused()
 def read_sheet(pkg: Package) -> ParsedSheet:
     """Find the data sheet and turn its rows into checked, normalised :class:`ParsedRow`.
 
-    Column-wise: each watched column is pulled out of the grid once and checked as a list.
+    Column-wise: each watched column is pulled out of the grid once and checked as a list;
+    without cyclic garbage collection (:mod:`tracker.gc_pause`) while the rows pile up.
     """
     parsed, ref, rows, header_index, headers = _opened(pkg)
     formulas = pkg.formula_cells(ref)
@@ -483,21 +503,34 @@ def read_sheet(pkg: Package) -> ParsedSheet:
     template_unit, bad_keys = parsed.unit, cells.bad_keys
     watched = set(cols.watched)
     formula_rows = {r for r, c in formulas if c - 1 in watched}  # formulas elsewhere are ignored
-    checked, texts = cells.checked, cells.texts
-    for i, number in enumerate(cells.numbers):
-        task_id, unit, version = cells.task_ids[i], cells.units[i], cells.versions[i]
-        changes = {name: values[i] for name, values in checked.items()}
+    names, texts = list(cells.checked), cells.texts
+    refused = {i for values in cells.checked.values() for i in _refused_at(values)}
+    refused.update(_refused_at(cells.versions))
+    by_row = zip(
+        cells.numbers,
+        cells.task_ids,
+        cells.units,
+        cells.versions,
+        *cells.checked.values(),
+        strict=True,
+    )
+    for i, (number, task_id, unit, version, *values) in enumerate(by_row):
         if (
             task_id
             and unit
             and (not bad_keys or (task_id not in bad_keys and unit not in bad_keys))
             and (template_unit is None or unit == template_unit)
-            and not isinstance(version, Refused)
+            and i not in refused
             and number not in formula_rows
-            and not any(isinstance(v, Refused) for v in changes.values())
         ):
             text = texts[i] if texts is not None else None
+            changes = dict(zip(names, values, strict=True))
             parsed.rows.append(ParsedRow(number, task_id, unit, version, changes, task_text=text))
         else:
             _refuse_row(parsed, cells, cols, i, formulas)
     return parsed
+
+
+def _refused_at(values: Sequence[object]) -> list[int]:
+    """Positions of the :class:`Refused` cells of a checked column."""
+    return [i for i, value in enumerate(values) if value.__class__ is Refused]

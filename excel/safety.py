@@ -60,9 +60,9 @@ _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _OFFICE_DOCUMENT = _NS_REL + "/officeDocument"
 
-_ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
-_ANY_PREFIX_F = re.compile(rb"<([A-Za-z_][\w.-]*:)f[\s>/]")
-_TAG_END = frozenset({b" ", b">", b"/", b"\t", b"\n", b"\r"})
+_PREFIXED_F = re.compile(rb"<[A-Za-z_][\w.-]*:f")
+_ENDS_NAME = np.zeros(256, dtype=bool)  # a byte that may follow a tag's name
+_ENDS_NAME[list(b" >/\t\n\r")] = True
 _CELL_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*>")
 _CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
 
@@ -339,32 +339,38 @@ def _describe(
 
 
 def formula_cells(sheet_xml: bytes) -> set[tuple[int, int]]:
-    """(row, column) of cells with an ``<f>`` child: a fast byte scan, no XML parser.
+    """(row, column) of cells with an ``<f>`` child, whatever its prefix (the reader ignores
+    element prefixes): a byte scan, no XML parser.
 
-    ``bytes.find`` for the literal ``<f`` (with the sheet's own namespace prefix, if any) runs
-    at memchr speed, so a sheet without formulas costs one pass.  A formula cell without an
-    ``r`` attribute is reported as (0, 0): the caller then refuses the file as a whole.
+    numpy finds every ``f`` that ends a tag name (``<f`` or ``<x:f``, then white space,
+    ``>`` or ``/``), so a sheet without formulas costs one pass over its bytes.  A formula
+    cell without an ``r`` attribute is reported as (0, 0): the caller then refuses the
+    file as a whole.
     """
-    root = _ROOT_TAG.search(sheet_xml, 0, 4096)
-    prefix = root.group(1) if root and root.group(1) else b""
-    needles = {b"<" + prefix + b"f"}
-    if b":f" in sheet_xml:  # formulas written with some other prefix (legal, if odd)
-        needles |= {b"<" + p + b"f" for p in set(_ANY_PREFIX_F.findall(sheet_xml))}
+    data = np.frombuffer(sheet_xml, dtype=np.uint8)
+    if len(data) < 3:
+        return set()
+    at = np.flatnonzero(data[1:-1] == ord("f")) + 1
+    at = at[_ENDS_NAME[data[at + 1]]]
+    before = data[at - 1]
     found: set[tuple[int, int]] = set()
-    for needle in needles:
-        pos = sheet_xml.find(needle)
-        while pos != -1:
-            after = sheet_xml[pos + len(needle) : pos + len(needle) + 1]
-            if after in _TAG_END:
-                # <f> is the first child of <c ...>, so the tag just before it is the cell's.
-                opening = sheet_xml[sheet_xml.rfind(b"<", 0, pos) : pos]
-                ref = _CELL_REF.search(opening) if _CELL_OPEN.match(opening) else None
-                if ref is None:
-                    found.add((0, 0))
-                else:
-                    found.add((int(ref.group(2)), column_index(ref.group(1).decode())))
-            pos = sheet_xml.find(needle, pos + 1)
+    for pos in at[before == ord("<")].tolist():
+        found.add(_formula_cell(sheet_xml, pos - 1))
+    for pos in at[before == ord(":")].tolist():
+        start = sheet_xml.rfind(b"<", 0, pos)
+        if start != -1 and _PREFIXED_F.fullmatch(sheet_xml, start, pos + 1):
+            found.add(_formula_cell(sheet_xml, start))
     return found
+
+
+def _formula_cell(sheet_xml: bytes, tag: int) -> tuple[int, int]:
+    """The cell of the ``<f`` at ``tag``: its first child, so the tag just before it is the
+    cell's; (0, 0) when that is no ``<c`` with an ``r``."""
+    opening = sheet_xml[sheet_xml.rfind(b"<", 0, tag) : tag]
+    ref = _CELL_REF.search(opening) if _CELL_OPEN.match(opening) else None
+    if ref is None:
+        return (0, 0)
+    return (int(ref.group(2)), column_index(ref.group(1).decode()))
 
 
 def column_index(letters: str) -> int:

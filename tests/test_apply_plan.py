@@ -9,7 +9,7 @@ through the store).  Expected values are written out by hand from the rows below
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -142,6 +142,36 @@ def test_refused_values_are_named_with_their_column_and_row() -> None:
     assert isinstance(refusal, ValidationError)
     assert str(refusal).startswith("4 处数据不符合要求，本批次未保存任何修改")
     assert result.writes == []
+
+
+def test_a_value_repeated_over_rows_is_judged_on_every_row() -> None:
+    """Each distinct value is checked once per batch and remembered (an import repeats a few):
+    every row still gets its verdict, and values that are equal but not alike are not mixed
+    up (-0.0 == 0.0, but a note keeps what was typed; equal instants in two time zones are
+    two days)."""
+    current = {aid: stored(aid, "市科委") for aid in range(1, 5)}
+    bad = [Update(aid, 0, {"percent": 150, "status": "x"}, row=aid + 10) for aid in (1, 2)]
+    result = plan_apply(CLERK, current, bad, at=AT, source="web", period="2026-11")
+    assert [(p.row, p.column, p.value) for p in result.problems] == [
+        (11, "完成比例(%)", 150),
+        (11, "状态", "x"),
+        (12, "完成比例(%)", 150),
+        (12, "状态", "x"),
+    ]
+    east, utc = timezone(timedelta(hours=8)), UTC
+    alike = [
+        Update(1, 0, {"note": 0.0}),
+        Update(2, 0, {"note": -0.0}),
+        Update(3, 0, {"due_date": datetime(2026, 12, 31, 1, 0, tzinfo=east)}),
+        Update(4, 0, {"due_date": datetime(2026, 12, 30, 17, 0, tzinfo=utc)}),
+    ]
+    result = plan_apply(SUPERVISOR_ACCOUNT, current, alike, at=AT, source="web")
+    assert [next(iter(w.changed.values()))[1] for w in result.writes] == [
+        "0.0",
+        "-0.0",
+        date(2026, 12, 31),
+        date(2026, 12, 30),
+    ]
 
 
 def test_a_row_saved_since_it_was_loaded_is_a_conflict() -> None:

@@ -510,6 +510,48 @@ def test_dry_run_writes_nothing_but_returns_diffs(make_store, small_measures):
     assert store.revision() == revision
 
 
+def test_reads_by_a_list_of_ids_give_what_sqlalchemy_gives(make_store, small_measures):
+    """The lock read and the import's lookup pass their ids as one parameter and convert
+    each distinct value once (tracker/store_reads.py): the rows, the values and their types
+    are SQLAlchemy's own, dates, booleans and times included, for one id, many, none."""
+    from tracker import store as store_module
+    from tracker.models import Assignment, Progress
+    from tracker.store_reads import frame_by_ids, rows_by_ids
+
+    store = make_store(small_measures)
+    frame = store.assignments()
+    ids = [int(i) for i in frame.assignment_id]
+    store.apply(
+        [Update(ids[0], 0, {"status": "推进中", "percent": 40, "due_date": "2026-12-31"})],
+        user=signed_in(store),
+        source="web",
+        at=AT,
+    )
+
+    def typed(rows):
+        return sorted((tuple((k, type(v), v) for k, v in row.items()) for row in rows), key=str)
+
+    lock = store_module._LOCK_ROWS
+    with store.engine.connect() as conn:
+        for wanted in ([ids[0]], ids, [], [ids[1], ids[1], 999_999]):
+            result = conn.execute(lock.where(Progress.assignment_id.in_(wanted)))
+            expected = [dict(row._mapping) for row in result]
+            got = rows_by_ids(conn, lock, Progress.assignment_id, wanted)
+            assert typed(got) == typed(expected)
+        saved = rows_by_ids(conn, lock, Progress.assignment_id, [ids[0]])[0]
+        assert saved["due_date"] == date(2026, 12, 31) and saved["updated_at"] == AT
+        assert saved["rollup"] is False and saved["issue_date"] == date(2026, 1, 10)
+        task_ids = sorted(set(frame.task_id))[:2] + ["no-such-task"]
+        found = frame_by_ids(conn, store_module._FIND_ASSIGNMENTS, Assignment.task_id, task_ids)
+        expected_rows = conn.execute(
+            store_module._FIND_ASSIGNMENTS.where(Assignment.task_id.in_(task_ids))
+        ).all()
+    assert typed(found.to_dict("records")) == typed(dict(r._mapping) for r in expected_rows)
+    assert len(found) == len(expected_rows) > 1 and list(
+        store.find_assignments([]).columns
+    ) == list(found.columns)
+
+
 # --- snapshots --------------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+from operator import itemgetter
 from typing import Any, TypedDict
 
 import numpy as np
@@ -51,6 +52,7 @@ from tracker.progress import (
 from tracker.schema import DONE, PROGRESS_FIELDS, STATUS_LABELS
 
 PROGRESS_COLUMNS = list(PROGRESS_FIELDS)  # the fields an update may change
+_PROGRESS_OF = itemgetter(*PROGRESS_COLUMNS)  # a row's progress values, in that order
 DIFF_COLUMNS = ["assignment_id", "task_id", "unit", "field", "old", "new", "row"]
 MAX_SOURCE_CHARS = 200  # progress_history.source
 
@@ -207,6 +209,7 @@ def plan_apply(
     if plan.read_only:
         return plan
     seen: set[int] = set()
+    memo = _Memo()
     for upd in updates:
         aid = int(upd.assignment_id)
         where: _Where = {"row": upd.row, "sheet": upd.sheet}
@@ -216,25 +219,61 @@ def plan_apply(
             continue
         where["task_id"] = str(row["task_id"])
         if row.get("rollup"):
-            _plan_rollup(plan, row, upd, where)
+            _plan_rollup(plan, row, upd, where, memo)
             continue
         if not account.may_edit_unit(str(row["unit"])):
-            _plan_foreign(plan, account, row, upd, where)
+            _plan_foreign(plan, account, row, upd, where, memo)
             continue
         if aid in seen:
             plan.problems.append(Problem("同一任务分工出现多次", **where))
             continue
         seen.add(aid)
-        _plan_one(plan, account, row, upd, where)
+        _plan_one(plan, account, row, upd, where, memo)
     return plan
 
 
+class _Refusal:
+    """Why a value is refused, and the column to name."""
+
+    __slots__ = ("column", "message")
+
+    def __init__(self, message: str, column: str) -> None:
+        self.message, self.column = message, column
+
+
+# Types whose equal values normalise alike (not float: -0.0 == 0.0 but the texts differ; not
+# datetime: equal instants in two time zones fall on two days).
+_PLAIN = frozenset({str, int, bool, date, type(None)})
+
+
+class _Memo:
+    """What a batch has decided already: each distinct (field, value)'s normal form or
+    refusal, and the deadline rule's verdict per (deadline, policy dates).
+
+    An import sends tens of thousands of rows sharing a few statuses, percents and one
+    deadline; :func:`~tracker.progress.normalize_value` and
+    :func:`~tracker.progress.deadline_problem` are pure, so every value is still checked
+    (each distinct one once: then a dictionary look-up), whichever way it came in.
+    """
+
+    __slots__ = ("deadlines", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, type, object], object] = {}
+        self.deadlines: dict[tuple[date, date | None, date | None], str | None] = {}
+
+
 def _plan_foreign(
-    plan: ApplyPlan, account: Account, row: Mapping[str, Any], upd: Update, where: _Where
+    plan: ApplyPlan,
+    account: Account,
+    row: Mapping[str, Any],
+    upd: Update,
+    where: _Where,
+    memo: _Memo,
 ) -> None:
     """A row of a unit ``account`` does not report for: skipped (counted) when it leaves
     the stored values as they are, refused when it would change or is not valid."""
-    _state, changed, bad = _merge(row, upd, where)
+    _state, changed, bad = _merge(row, upd, where, memo)
     if not changed and not bad:
         plan.foreign_unchanged += 1
         return
@@ -242,11 +281,13 @@ def _plan_foreign(
     plan.foreign.append(Problem(f"无权修改「{row['unit']}」的任务（本账号负责：{units}）", **where))
 
 
-def _plan_rollup(plan: ApplyPlan, row: Mapping[str, Any], upd: Update, where: _Where) -> None:
+def _plan_rollup(
+    plan: ApplyPlan, row: Mapping[str, Any], upd: Update, where: _Where, memo: _Memo
+) -> None:
     """A collective row that has members (各区政府): its progress is rolled up from theirs
     (:mod:`tracker.rollup`), nobody writes it; left as stored (a report sent back) it is
     skipped, changed it is refused."""
-    _state, changed, bad = _merge(row, upd, where)
+    _state, changed, bad = _merge(row, upd, where, memo)
     if changed or bad:
         plan.rollups.append(
             Problem(f"「{row['unit']}」由各成员单位分别填报，此行为汇总行，不能直接修改", **where)
@@ -254,12 +295,17 @@ def _plan_rollup(plan: ApplyPlan, row: Mapping[str, Any], upd: Update, where: _W
 
 
 def _plan_one(
-    plan: ApplyPlan, account: Account, row: Mapping[str, Any], upd: Update, where: _Where
+    plan: ApplyPlan,
+    account: Account,
+    row: Mapping[str, Any],
+    upd: Update,
+    where: _Where,
+    memo: _Memo,
 ) -> None:
     """Add one known row's outcome to ``plan``: refused values, a conflict, or a write."""
-    state, changed, bad = _merge(row, upd, where)
+    state, changed, bad = _merge(row, upd, where, memo)
     if "due_date" in changed:
-        bad.extend(_deadline_problems(plan, account, row, changed["due_date"][1], where))
+        bad.extend(_deadline_problems(plan, account, row, changed["due_date"][1], where, memo))
     if bad:
         plan.problems.extend(bad)
         return
@@ -274,59 +320,87 @@ def _plan_one(
         return
     aid = int(upd.assignment_id)
     plan.writes.append(PlannedWrite(aid, int(row["version"]), state, changed))
-    plan.diffs.extend(
-        (aid, row["task_id"], row["unit"], name, old, new, upd.row)
-        for name, (old, new) in changed.items()
-    )
+    task_id, unit, at_row = row["task_id"], row["unit"], upd.row
+    plan.diffs += [
+        (aid, task_id, unit, name, old, new, at_row) for name, (old, new) in changed.items()
+    ]
 
 
 def _deadline_problems(
-    plan: ApplyPlan, account: Account, row: Mapping[str, Any], due: object, where: _Where
+    plan: ApplyPlan,
+    account: Account,
+    row: Mapping[str, Any],
+    due: object,
+    where: _Where,
+    memo: _Memo,
 ) -> list[Problem]:
     """A new deadline is a supervisor's, and lies within its policy's dates (the one
     deadline rule of every way in: 逐项填报, 完成时限, imports, extensions, the CLI)."""
-    column, value = PROGRESS_FIELDS["due_date"], history_text(due)
+    column = PROGRESS_FIELDS["due_date"]
     if not account.supervises:
         return [
-            Problem("完成时限由督办员设定，填报员不能修改", column=column, value=value, **where)
+            Problem(
+                "完成时限由督办员设定，填报员不能修改",
+                column=column,
+                value=history_text(due),
+                **where,
+            )
         ]
     if not isinstance(due, date):
         return []  # a deadline cleared
-    why = deadline_problem(
-        due,
-        issued=_day(row.get("issue_date")) or _day(row.get("effective_from")),
-        effective_to=_day(row.get("effective_to")),
-        today=plan.at.date(),
-    )
-    return [Problem(why, column=column, value=value, **where)] if why else []
+    issued = _day(row.get("issue_date")) or _day(row.get("effective_from"))
+    effective_to = _day(row.get("effective_to"))
+    key = (due, issued, effective_to)
+    try:
+        why = memo.deadlines[key]
+    except KeyError:
+        why = memo.deadlines[key] = deadline_problem(
+            due, issued=issued, effective_to=effective_to, today=plan.at.date()
+        )
+    return [Problem(why, column=column, value=history_text(due), **where)] if why else []
 
 
 NAN_ERROR = "不是有效的数值（NaN）：空值请留空，不要填 NaN"
 
 
+def _verdict(name: str, value: object) -> object:
+    """``value`` as field ``name`` stores it, or the :class:`_Refusal` saying why not."""
+    if name not in PROGRESS_FIELDS:
+        return _Refusal("不可修改的字段", name)
+    if isinstance(value, float) and math.isnan(value):  # NaN is no value, like inf
+        return _Refusal(NAN_ERROR, PROGRESS_FIELDS[name])
+    try:
+        return normalize_value(name, value)
+    except ValueError as exc:
+        return _Refusal(str(exc), PROGRESS_FIELDS[name])
+
+
 def _merge(
-    row: Mapping[str, Any], upd: Update, where: _Where
+    row: Mapping[str, Any], upd: Update, where: _Where, memo: _Memo
 ) -> tuple[dict[str, object], dict[str, tuple[object, object]], list[Problem]]:
     """The row's progress with the update's values (normalised), what changed, what is
     refused."""
-    state = {name: row[name] for name in PROGRESS_COLUMNS}
+    state = dict(zip(PROGRESS_COLUMNS, _PROGRESS_OF(row), strict=True))
     changed: dict[str, tuple[object, object]] = {}
     bad: list[Problem] = []
+    verdicts = memo.values
     for name, value in upd.changes.items():
-        if name not in PROGRESS_FIELDS:
-            bad.append(Problem("不可修改的字段", column=name, value=value, **where))
-            continue
-        if isinstance(value, float) and math.isnan(value):  # NaN is no value, like inf
-            bad.append(Problem(NAN_ERROR, column=PROGRESS_FIELDS[name], value=value, **where))
-            continue
-        try:
-            new_value = normalize_value(name, value)
-        except ValueError as exc:
-            bad.append(Problem(str(exc), column=PROGRESS_FIELDS[name], value=value, **where))
+        kind = type(value)
+        if kind in _PLAIN:
+            key = (name, kind, value)
+            try:
+                new_value = verdicts[key]
+            except KeyError:
+                new_value = verdicts[key] = _verdict(name, value)
+        else:
+            new_value = _verdict(name, value)
+        if type(new_value) is _Refusal:
+            bad.append(Problem(new_value.message, column=new_value.column, value=value, **where))
             continue
         state[name] = new_value
-        if new_value != row[name]:
-            changed[name] = (row[name], new_value)
+        old = row[name]
+        if new_value != old:
+            changed[name] = (old, new_value)
     # Marking a task done without touching the percentage means 100%.
     if (
         changed.get("status", (None, None))[1] == DONE
@@ -370,14 +444,14 @@ class ApplyResult:
     def diffs(self) -> pd.DataFrame:
         """One row per changed field (:data:`DIFF_COLUMNS`), old and new as the user reads
         them.  Built on first use: a single save from a page never needs the frame."""
-        return _diff_frame(self.changes)
+        return diff_frame(self.changes)
 
     @property
     def changed_assignments(self) -> int:
         return len({change[0] for change in self.changes})
 
 
-def _diff_frame(changes: list[tuple]) -> pd.DataFrame:
+def diff_frame(changes: list[tuple]) -> pd.DataFrame:
     """Changed fields with old/new shown as the user reads them (status in Chinese).
 
     A file's values repeat (statuses, percents, one deadline for all): each distinct value

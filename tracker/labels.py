@@ -97,4 +97,7 @@ def labels_by_task(assignments: pd.DataFrame) -> dict[str, str]:
     """task_id -> :func:`task_label` for the tasks of an assignments frame: how a place that
     holds only ids (an import's rows, a conflict) names them."""
     tasks = assignments.drop_duplicates("task_id")
-    return dict(zip(tasks["task_id"].astype(str), task_labels(tasks), strict=True))
+    # Whole columns as lists: iterating Arrow-backed text cell by cell is slow.
+    return dict(
+        zip(tasks["task_id"].astype(str).tolist(), task_labels(tasks).tolist(), strict=True)
+    )

@@ -82,6 +82,7 @@ from tracker.models import (
 from tracker.progress import Update, now
 from tracker.revisions import RevisionPlan, plan_revision
 from tracker.schema import TEXT_FIELDS
+from tracker.store_reads import frame_by_ids, rows_by_ids
 from tracker.sync import (
     SyncReport,
     chunks,
@@ -470,29 +471,10 @@ class Store:
     def find_assignments(self, task_ids: Iterable[str]) -> pd.DataFrame:
         """assignment_id, task_id, unit, version, task_text and what names the task
         (doc_no, policy_title, measure_no, task_seq) for the given task ids (unknown ones
-        absent)."""
+        absent), in one read however many ids (an import's); ``object`` columns."""
         wanted = list(dict.fromkeys(task_ids))
         with self.engine.connect() as conn:
-            return _frame(
-                conn.execute(
-                    select(
-                        Assignment.assignment_id,
-                        Assignment.task_id,
-                        Assignment.unit,
-                        Progress.version,
-                        Task.task_text,
-                        Task.task_seq,
-                        Measure.measure_no,
-                        Policy.doc_no,
-                        Policy.title.label("policy_title"),
-                    )
-                    .join(Progress, Progress.assignment_id == Assignment.assignment_id)
-                    .join(Task, Task.task_id == Assignment.task_id)
-                    .join(Measure, Measure.measure_id == Task.measure_id)
-                    .join(Policy, Policy.policy_id == Measure.policy_id)
-                    .where(Assignment.task_id.in_(wanted), Assignment.archived.is_(False))
-                )
-            )
+            return frame_by_ids(conn, _FIND_ASSIGNMENTS, Assignment.task_id, wanted)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -578,21 +560,10 @@ class Store:
         return plan_apply(account, current, updates, at=at, source=source)
 
     def _locked_rows(self, conn, ids: list[int]) -> dict[int, dict]:
-        """Current progress of the given assignments, locked until the transaction ends."""
-        rows: dict[int, dict] = {}
-        wanted = sorted(set(ids))
-        statement = _LOCK_ONE if len(wanted) == 1 else _LOCK_MANY
-        batches: list[dict[str, object]] = (
-            [{"id": wanted[0]}]
-            if len(wanted) == 1
-            else [{"ids": chunk} for chunk in chunks(wanted, 5000)]
-        )
-        for params in batches:
-            result = conn.execute(statement, params)
-            keys = list(result.keys())
-            for values in result.all():
-                rows[int(values[0])] = dict(zip(keys, values, strict=True))
-        return rows
+        """Current progress of the given assignments, locked until the transaction ends
+        (one statement for any number of ids: :mod:`tracker.store_reads`)."""
+        rows = rows_by_ids(conn, _LOCK_ROWS, Progress.assignment_id, sorted(set(ids)))
+        return {int(row["assignment_id"]): row for row in rows}
 
     def _write(self, conn, plan: ApplyPlan) -> None:
         """One executemany UPDATE guarded by version, one INSERT of history, one upsert of
@@ -659,8 +630,24 @@ _LOCK_ROWS = (
     .where(Assignment.archived.is_(False))
     .with_for_update(of=Progress)
 )
-_LOCK_ONE = _LOCK_ROWS.where(Progress.assignment_id == bindparam("id"))
-_LOCK_MANY = _LOCK_ROWS.where(Progress.assignment_id.in_(bindparam("ids", expanding=True)))
+_FIND_ASSIGNMENTS = (
+    select(
+        Assignment.assignment_id,
+        Assignment.task_id,
+        Assignment.unit,
+        Progress.version,
+        Task.task_text,
+        Task.task_seq,
+        Measure.measure_no,
+        Policy.doc_no,
+        Policy.title.label("policy_title"),
+    )
+    .join(Progress, Progress.assignment_id == Assignment.assignment_id)
+    .join(Task, Task.task_id == Assignment.task_id)
+    .join(Measure, Measure.measure_id == Task.measure_id)
+    .join(Policy, Policy.policy_id == Measure.policy_id)
+    .where(Assignment.archived.is_(False))
+)
 _SAVE_PROGRESS = (
     update(Progress)
     .where(
