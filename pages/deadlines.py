@@ -92,13 +92,15 @@ def _by_task(store: Store, account: Account, loaded: tuple) -> None:
 def _by_unit(store: Store, account: Account, loaded: tuple) -> None:
     revision, rows, tasks = loaded
     st.subheader("按单位调整")
+    labels = dict(
+        zip(
+            tasks.index,
+            tasks[deadlines.TASK] + "　" + tasks[deadlines.TASK_TEXT].str[:40],
+            strict=True,
+        )
+    )
     task_id = st.selectbox(
-        "任务",
-        list(tasks.index),
-        format_func=lambda t: (
-            f"{tasks.at[t, deadlines.TASK]}　{tasks.at[t, deadlines.TASK_TEXT][:40]}"
-        ),
-        key="deadlines_task",
+        "任务", list(labels), format_func=labels.__getitem__, key="deadlines_task"
     )
     units = deadlines.assignment_deadlines(rows, task_id)
     edited_units = st.data_editor(
