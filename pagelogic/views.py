@@ -22,7 +22,9 @@ import plotly.graph_objects as go
 
 from pagelogic import editing, figures
 from tracker import aggregate, rollup
+from tracker import rankings as rk
 from tracker.schema import LEAD, SUPPORT
+from tracker.supervision import Supervision
 
 TABLE_LIMIT = 1_000
 
@@ -297,4 +299,26 @@ def filter_options(rows: pd.DataFrame, today: date) -> FilterOptions:
             for r in heads.itertuples(index=False)
         },
         units=sorted(rows["unit"].unique()) if len(rows) else [],
+    )
+
+
+@dataclass(frozen=True)
+class Rankings:
+    table: pd.DataFrame  # :func:`tracker.rankings.rankings` (the report's 通报 sheet takes it)
+    shown: pd.DataFrame  # the table as the page shows it
+    chart: go.Figure
+    flagged: list[str]  # units late two periods running
+    groups: list[tuple[str, pd.DataFrame]]  # a collective's line and its members' table
+
+
+def rankings(supervision: Supervision, rows: pd.DataFrame, today: date) -> Rankings:
+    """通报, built once per revision (``webui.data.supervised``): a rerun only draws."""
+    table = supervision.rankings(rows, today)
+    groups = rk.collective_groups(table, rollup.collectives(rows))
+    return Rankings(
+        table=table,
+        shown=rk.ranking_table(table),
+        chart=figures.ranking_figure(table),
+        flagged=table.loc[table[rk.FLAG], rk.UNIT].tolist(),
+        groups=[(line, rk.ranking_table(members)) for line, members in groups],
     )

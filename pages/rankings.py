@@ -7,10 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from excel.report import build_report
-from pagelogic import figures
-from tracker import aggregate, rollup
+from pagelogic import views
+from tracker import aggregate
 from tracker import rankings as rk
-from tracker import supervision as sv
 from tracker.accounts import Account
 from tracker.progress import period_of
 from webui import auth, data, filters, safe
@@ -23,30 +22,28 @@ def main(account: Account) -> None:
     st.title("通报")
     today = data.today()
     period = period_of(today)
-    table = data.supervised(sv.Supervision.rankings)
+    view = data.supervised(views.rankings)
     st.caption(
         f"本期 {period}，上期 {rk.previous_period(period)}；全部责任单位，不受侧栏筛选影响。"
     )
 
-    flagged = table.loc[table[rk.FLAG], rk.UNIT].tolist()
-    if flagged:
-        safe.warning(f"连续两期有逾期任务：{'、'.join(flagged)}")
-    st.plotly_chart(figures.ranking_figure(table), key="rankings_chart")
-    st.dataframe(rk.ranking_table(table), hide_index=True, width="stretch")
+    if view.flagged:
+        safe.warning(f"连续两期有逾期任务：{'、'.join(view.flagged)}")
+    st.plotly_chart(view.chart, key="rankings_chart")
+    st.dataframe(view.shown, hide_index=True, width="stretch")
     safe.caption("\n".join(rk.ranking_notes(period)))
-    groups = rk.collective_groups(table, rollup.collectives(data.assignments()))
-    if groups:
+    if view.groups:
         st.caption(
             "各区政府等集体单位由各成员单位分别排名，下面按集体单位合计，展开查看各成员单位。"
             + aggregate.FIGURES["rollup"].note()
         )
-    for line, members in groups:
+    for line, members in view.groups:
         with st.expander(line):
-            st.dataframe(rk.ranking_table(members), hide_index=True, width="stretch")
+            st.dataframe(members, hide_index=True, width="stretch")
     st.download_button(
         "下载进度报表（含通报表）",
         lambda: build_report(
-            data.assignments(), filters=filters.current(), today=today, rankings=table
+            data.assignments(), filters=filters.current(), today=today, rankings=view.table
         ),
         f"进度报表_通报_{today.isoformat()}.xlsx",
         XLSX_MIME,
