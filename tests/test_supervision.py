@@ -643,6 +643,42 @@ EXPECTED_RANKINGS = [
 ]
 
 
+def test_ranking_history_kept_per_store_reads_only_new_rows_and_equals_a_fresh_read(
+    store, monkeypatch
+) -> None:
+    """通报 after a save reads the rows written since its last read, and the kept history
+    then equals reading all of it again: a status change is added, and a note saved later
+    in a period replaces that period's last change of its row."""
+    build_ranking_history(store)
+    first = sv.Supervision(store).ranking_history()
+    found = ids(store)
+    kw = staff(store, "市科委")
+    k1, k2 = found[("demo-m01-t1", "市科委")], found[("demo-m02-t1", "市科委")]
+    version = int(store.assignments().set_index("assignment_id").at[k1, "version"])
+    store.apply(
+        [Update(k1, version, {"note": "验收材料已报"})], user=kw, source="web", at=at("2026-11-20")
+    )
+    set_status(store, kw, k2, "done", at("2026-11-21"))
+
+    reads: list[int] = []
+    read = sv.sql.ranking_history
+    monkeypatch.setattr(
+        sv.sql,
+        "ranking_history",
+        lambda conn, after=0, upto=None: reads.append(after) or read(conn, after, upto),
+    )
+    kept = sv.Supervision(store).ranking_history()
+    assert len(reads) == 1 and reads[0] > 0  # only the rows after the last read
+    sv._RANKING_HISTORY.clear()
+    fresh = sv.Supervision(store).ranking_history()
+    assert reads[-1] == 0  # and this one read everything
+    pd.testing.assert_frame_equal(kept, fresh)
+    assert len(kept) > len(first)
+    k1_november = fresh[(fresh["assignment_id"] == k1) & (fresh["field"] == "note")]
+    assert k1_november["new_value"].tolist() == ["验收材料已报"]
+    assert ((fresh["assignment_id"] == k2) & (fresh["new_value"] == "done")).sum() == 1
+
+
 def test_rankings_on_a_hand_made_history(store) -> None:
     supervision = build_ranking_history(store)["supervision"]
     table = rk.rankings(

@@ -240,6 +240,11 @@ class Store:
         with self.engine.connect() as conn:
             return self._meta(conn, "measures_digest")
 
+    def structure_key(self, conn) -> tuple[str | None, str | None]:
+        """What a per-process cache of rows must also key on besides the history's last id:
+        the measures synced and the member rows made (either may move or archive rows)."""
+        return self._meta(conn, "measures_digest"), self._meta(conn, MEMBERS_KEY)
+
     def policy_ids(self) -> set[str]:
         """The ids of the policies the store holds live (not archived by a sync)."""
         with self.engine.connect() as conn:
@@ -323,11 +328,7 @@ class Store:
         Writers are serialised, so history ids grow in commit order and none is skipped.
         """
         with self.engine.connect() as conn, conn.begin():
-            key = (
-                self._meta(conn, "measures_digest"),
-                self._meta(conn, MEMBERS_KEY),
-                include_archived,
-            )
+            key = (*self.structure_key(conn), include_archived)
             high = conn.scalar(select(func.max(ProgressHistory.history_id))) or 0
             cached = self._loaded if self._loaded and self._loaded.key == key else None
             if cached is None:

@@ -363,31 +363,50 @@ def reminder_log(conn, units: Sequence[str] | None = None) -> pd.DataFrame:
     )
 
 
-def ranking_history(conn) -> pd.DataFrame:
+RANKED_FIELDS = ["status", "due_date"]  # the fields whose every change the rankings read
+
+
+def ranking_history(conn, after: int = 0, upto: int | None = None) -> pd.DataFrame:
     """What the rankings need of ``progress_history`` (see
-    :meth:`Supervision.ranking_history`)."""
-    last = select(
-        func.max(ProgressHistory.history_id).label("history_id"),
-    ).group_by(ProgressHistory.assignment_id, ProgressHistory.period)
-    query = (
-        select(
-            ProgressHistory.assignment_id,
-            ProgressHistory.field,
-            ProgressHistory.old_value,
-            ProgressHistory.new_value,
-            # As stored: pandas parses the whole column at once, where the DateTime type
-            # parses SQLite's text row by row (a second at 100,000 changes).
-            type_coerce(ProgressHistory.changed_at, String).label("changed_at"),
-        )
-        .where(
-            ProgressHistory.field.in_(["status", "due_date"])
-            | ProgressHistory.history_id.in_(select(last.subquery().c.history_id))
-        )
-        .order_by(ProgressHistory.history_id)
+    :meth:`Supervision.ranking_history`), with each row's history_id and period.  With
+    ``after``, every row after that id (up to ``upto``), of any field: the caller keeps
+    only the last of each period with :func:`ranked_rows`."""
+    columns = select(
+        ProgressHistory.history_id,
+        ProgressHistory.period,
+        ProgressHistory.assignment_id,
+        ProgressHistory.field,
+        ProgressHistory.old_value,
+        ProgressHistory.new_value,
+        # As stored: pandas parses the whole column at once, where the DateTime type
+        # parses SQLite's text row by row (a second at 100,000 changes).
+        type_coerce(ProgressHistory.changed_at, String).label("changed_at"),
     )
-    frame = fetch_frame(conn, query)  # plain tuples: a third less than SQLAlchemy's rows
+    upto_ = [] if upto is None else [ProgressHistory.history_id <= upto]
+    if after:
+        query = columns.where(ProgressHistory.history_id > after, *upto_)
+    else:
+        last = (
+            select(func.max(ProgressHistory.history_id).label("history_id"))
+            .where(*upto_)
+            .group_by(ProgressHistory.assignment_id, ProgressHistory.period)
+        )
+        query = columns.where(
+            ProgressHistory.field.in_(RANKED_FIELDS)
+            | ProgressHistory.history_id.in_(select(last.subquery().c.history_id)),
+            *upto_,
+        )
+    frame = fetch_frame(conn, query.order_by(ProgressHistory.history_id))
     frame["changed_at"] = pd.to_datetime(frame["changed_at"], format="ISO8601")
     return frame
+
+
+def ranked_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`ranking_history` the rankings read: every status and deadline
+    change, and the last change of each assignment in each period."""
+    last = frame.groupby(["assignment_id", "period"])["history_id"].transform("max")
+    keep = frame["field"].isin(RANKED_FIELDS) | (frame["history_id"] == last)
+    return frame[keep.to_numpy()].reset_index(drop=True)
 
 
 def high_water(conn) -> tuple[int, int]:
