@@ -218,11 +218,23 @@ def plan_apply(
             plan.problems.append(Problem(f"未知的任务分工编号 {aid}", **where))
             continue
         where["task_id"] = str(row["task_id"])
-        if row.get("rollup"):
-            _plan_rollup(plan, row, upd, where, memo)
+        if row.get("rollup"):  # a collective row with members: rolled up, nobody writes it
+            if not _as_stored(row, upd, where, memo):  # left as stored (sent back): skipped
+                plan.rollups.append(
+                    Problem(
+                        f"「{row['unit']}」由各成员单位分别填报，此行为汇总行，不能直接修改",
+                        **where,
+                    )
+                )
             continue
         if not account.may_edit_unit(str(row["unit"])):
-            _plan_foreign(plan, account, row, upd, where, memo)
+            if _as_stored(row, upd, where, memo):
+                plan.foreign_unchanged += 1
+            else:
+                units = "、".join(sorted(account.units)) or "无"
+                plan.foreign.append(
+                    Problem(f"无权修改「{row['unit']}」的任务（本账号负责：{units}）", **where)
+                )
             continue
         if aid in seen:
             plan.problems.append(Problem("同一任务分工出现多次", **where))
@@ -263,35 +275,11 @@ class _Memo:
         self.deadlines: dict[tuple[date, date | None, date | None], str | None] = {}
 
 
-def _plan_foreign(
-    plan: ApplyPlan,
-    account: Account,
-    row: Mapping[str, Any],
-    upd: Update,
-    where: _Where,
-    memo: _Memo,
-) -> None:
-    """A row of a unit ``account`` does not report for: skipped (counted) when it leaves
-    the stored values as they are, refused when it would change or is not valid."""
+def _as_stored(row: Mapping[str, Any], upd: Update, where: _Where, memo: _Memo) -> bool:
+    """Whether ``upd`` leaves ``row`` as stored, with nothing refused: how a row the account
+    may not write (another unit's, a roll-up) is skipped rather than refused."""
     _state, changed, bad = _merge(row, upd, where, memo)
-    if not changed and not bad:
-        plan.foreign_unchanged += 1
-        return
-    units = "、".join(sorted(account.units)) or "无"
-    plan.foreign.append(Problem(f"无权修改「{row['unit']}」的任务（本账号负责：{units}）", **where))
-
-
-def _plan_rollup(
-    plan: ApplyPlan, row: Mapping[str, Any], upd: Update, where: _Where, memo: _Memo
-) -> None:
-    """A collective row that has members (各区政府): its progress is rolled up from theirs
-    (:mod:`tracker.rollup`), nobody writes it; left as stored (a report sent back) it is
-    skipped, changed it is refused."""
-    _state, changed, bad = _merge(row, upd, where, memo)
-    if changed or bad:
-        plan.rollups.append(
-            Problem(f"「{row['unit']}」由各成员单位分别填报，此行为汇总行，不能直接修改", **where)
-        )
+    return not changed and not bad
 
 
 def _plan_one(
