@@ -49,6 +49,30 @@ def test_a_start_adds_new_tasks_but_waits_for_a_revision_that_archives(db_url, c
     store.engine.dispose()
 
 
+def test_a_file_rewritten_in_place_is_read_again(db_url, csv, small_measures):
+    """The digest is remembered by the file's inode, size and modification time: a write
+    of the same size, with its time set back to the old one's second, still moves
+    ``st_mtime_ns``; and a file moved into place has another inode."""
+    import os
+
+    store = open_store(db_url, csv)
+    assert pending_revision(store, csv) is None
+    before = csv.stat()
+    text = csv.read_text(encoding="utf-8")
+    first_task = small_measures.iloc[0]["task_text"]
+    swapped = text.replace(first_task, first_task[::-1], 1)
+    assert len(swapped.encode()) == before.st_size and swapped != text
+    csv.write_text(swapped, encoding="utf-8")
+    os.utime(csv, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    assert pending_revision(store, csv) is not None
+    moved = csv.with_suffix(".new")
+    moved.write_text(text, encoding="utf-8")
+    os.utime(moved, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    moved.replace(csv)  # same size and time as the rewrite above, another inode
+    assert pending_revision(store, csv) is None
+    store.engine.dispose()
+
+
 def test_servers_starting_side_by_side_all_come_up(db_url, csv):
     """Each start plans outside the write lock and writes under it: the first seeds the
     store, the others find it seeded; none fails and nothing is doubled."""
