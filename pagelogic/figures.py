@@ -319,11 +319,27 @@ def coverage_heatmap(matrix: pd.DataFrame) -> go.Figure:
             hovertemplate="%{y} · %{x}：%{customdata}<extra></extra>",
         )
     )
-    fig.update_yaxes(autorange="reversed", automargin=True, type="category")
-    fig.update_xaxes(tickangle=-60, automargin=True, type="category", side="top")
+    # Margins from the labels' lengths, not plotly's automargin: that measures the drawn
+    # labels and draws the whole chart again, a third of 覆盖矩阵's page switch.
+    fig.update_yaxes(autorange="reversed", automargin=False, type="category")
+    fig.update_xaxes(tickangle=-60, automargin=False, type="category", side="top")
     fig = _style(fig, height=bar_height(len(matrix)) + 100)
-    fig.update_layout(width=heatmap_width(matrix))
+    fig.update_layout(width=heatmap_width(matrix), margin=heatmap_margins(matrix))
     return fig
+
+
+def heatmap_margins(matrix: pd.DataFrame) -> dict[str, int]:
+    """Room for :func:`coverage_heatmap`'s labels, at ``CHAR_PX`` per character whatever the
+    character (ample for digits): unit names left of the rows, measure labels above the
+    columns at 60°, the height of their slanted run plus half a line.
+
+    >>> heatmap_margins(pd.DataFrame([[2]], index=["市科委"], columns=["〔2025〕11号·1"]))
+    {'l': 52, 't': 160, 'r': 10, 'b': 10}
+    """
+    longest_unit = max((len(str(unit)) for unit in matrix.index), default=0)
+    longest_label = max((len(str(label)) for label in matrix.columns), default=0)
+    slanted = math.sin(math.radians(60)) * CHAR_PX * longest_label + 13 / 2
+    return {"l": CHAR_PX * longest_unit + 10, "t": math.ceil(slanted) + 20, "r": 10, "b": 10}
 
 
 def heatmap_width(matrix: pd.DataFrame) -> int:

@@ -249,6 +249,24 @@ def test_sunburst_paints_nothing_red_and_no_label_is_tiny(page, server) -> None:
     assert sizes and min(sizes) >= 11
 
 
+def test_coverage_labels_lie_inside_the_chart_and_clear_of_the_cells(page, server) -> None:
+    """The heatmap's margins are worked out from its labels' lengths (plotly's automargin
+    would draw it twice): every unit and measure label is drawn whole inside the chart,
+    none over the cells."""
+    open_signed_in(page, f"{server}/coverage")
+    plot = _plot(page, "coverage_heatmap")
+    plot.wait_for()
+    chart = plot.locator("svg.main-svg").first.bounding_box()
+    cells = plot.locator("g.heatmaplayer").bounding_box()
+    units, measures = _boxes(plot.locator("g.ytick text")), _boxes(plot.locator("g.xtick text"))
+    assert len(units) >= 30 and len(measures) >= 20  # the seeds' units and measures
+    for label in units + measures:
+        assert label["x"] >= chart["x"] and label["y"] >= chart["y"], label
+        assert not _overlap(label, cells), label
+    assert max(u["x"] + u["width"] for u in units) <= cells["x"]
+    assert max(m["y"] + m["height"] for m in measures) <= cells["y"]
+
+
 def test_donut_labels_do_not_overlap_its_legend(page, server) -> None:
     open_signed_in(page, server)
     plot = _plot(page, "status_donut")
