@@ -128,7 +128,7 @@ def status_donut(counts: pd.DataFrame) -> go.Figure:
             "x": 0.5,
             "xanchor": "center",
         },
-        margin={"t": 10, "b": 10},
+        margin={"t": 10, "b": AXIS_ROOM},  # a row of legend under the ring (see _reserve)
         # A label plotly would shrink below this to fit its slice is hidden instead.
         uniformtext={"minsize": LABEL_MIN_SIZE, "mode": "hide"},
     )
@@ -160,7 +160,7 @@ def lights_by_unit_bar(lights: pd.DataFrame) -> go.Figure:
         autorange="reversed", automargin=True, categoryorder="array", categoryarray=labels
     )
     fig.update_xaxes(title_text="牵头任务数")
-    return _style(fig, height=bar_height(len(units)))
+    return _reserve(_style(fig, height=bar_height(len(units))), labels)
 
 
 def unit_load_bar(load: pd.DataFrame) -> go.Figure:
@@ -222,7 +222,7 @@ def unit_load_bar(load: pd.DataFrame) -> go.Figure:
         autorange="reversed", automargin=True, categoryorder="array", categoryarray=labels
     )
     fig.update_xaxes(title_text="任务数（上为牵头，下为配合）", rangemode="tozero")
-    return _style(fig, height=max(MIN_HEIGHT, PAIR_ROW_PX * len(units) + 160))
+    return _reserve(_style(fig, height=max(MIN_HEIGHT, PAIR_ROW_PX * len(units) + 160)), labels)
 
 
 def _role_pattern(role: str) -> dict[str, object]:
@@ -275,7 +275,9 @@ def policy_sunburst(tree: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(uniformtext={"minsize": LABEL_MIN_SIZE, "mode": "hide"})
-    return _style(fig, height=620)
+    fig = _style(fig, height=620)
+    fig.update_layout(margin={"b": 100})  # the colour bar under the rings (see _reserve)
+    return fig
 
 
 def coverage_heatmap(matrix: pd.DataFrame) -> go.Figure:
@@ -319,10 +321,10 @@ def coverage_heatmap(matrix: pd.DataFrame) -> go.Figure:
             hovertemplate="%{y} · %{x}：%{customdata}<extra></extra>",
         )
     )
-    # Margins from the labels' lengths, not plotly's automargin: that measures the drawn
-    # labels and draws the whole chart again, a third of 覆盖矩阵's page switch.
-    fig.update_yaxes(autorange="reversed", automargin=False, type="category")
-    fig.update_xaxes(tickangle=-60, automargin=False, type="category", side="top")
+    # Margins from the labels' lengths (see _reserve): automargin then finds them wide
+    # enough and plotly draws the chart once, not twice.
+    fig.update_yaxes(autorange="reversed", automargin=True, type="category")
+    fig.update_xaxes(tickangle=-60, automargin=True, type="category", side="top")
     fig = _style(fig, height=bar_height(len(matrix)) + 100)
     fig.update_layout(width=heatmap_width(matrix), margin=heatmap_margins(matrix))
     return fig
@@ -334,12 +336,17 @@ def heatmap_margins(matrix: pd.DataFrame) -> dict[str, int]:
     columns at 60°, the height of their slanted run plus half a line.
 
     >>> heatmap_margins(pd.DataFrame([[2]], index=["市科委"], columns=["〔2025〕11号·1"]))
-    {'l': 52, 't': 160, 'r': 10, 'b': 10}
+    {'l': 52, 't': 160, 'r': 120, 'b': 10}
     """
     longest_unit = max((len(str(unit)) for unit in matrix.index), default=0)
     longest_label = max((len(str(label)) for label in matrix.columns), default=0)
     slanted = math.sin(math.radians(60)) * CHAR_PX * longest_label + 13 / 2
-    return {"l": CHAR_PX * longest_unit + 10, "t": math.ceil(slanted) + 20, "r": 10, "b": 10}
+    return {
+        "l": CHAR_PX * longest_unit + 10,
+        "t": math.ceil(slanted) + 20,
+        "r": COLORBAR_PX + 10,  # the colour bar sits in the margin
+        "b": 10,
+    }
 
 
 def heatmap_width(matrix: pd.DataFrame) -> int:
@@ -387,6 +394,28 @@ def legend_on_top(height: int) -> dict[str, object]:
         "yanchor": "top",
         "y": round(1 - MODEBAR_ROOM / height, 4),
     }
+
+
+# Room plotly's automargin makes on a desktop for a bar chart's legend (the toolbar's strip
+# and one row above the plot) and its value axis (tick labels and title below it).
+LEGEND_ROOM = 80
+AXIS_ROOM = 70
+
+
+def _reserve(fig: go.Figure, labels: Iterable[object]) -> go.Figure:
+    """Margins wide enough for a horizontal bar chart's unit ``labels`` (``CHAR_PX`` per
+    character and the tick gap), its legend and its value axis, set before plotly draws.
+
+    Automargin stays on, but when the margins already fit, plotly draws the chart once; when
+    it has to widen them, it draws the whole chart a second time (about a third of a chart
+    page's switch).  A narrow screen that wraps the legend still gets its extra room.
+
+    >>> _reserve(go.Figure(), ["市人力资源社会保障局", "市科委"]).layout.margin.l
+    170
+    """
+    longest = max((len(str(label)) for label in labels), default=0)
+    fig.update_layout(margin={"l": CHAR_PX * longest + 30, "t": LEGEND_ROOM, "b": AXIS_ROOM})
+    return fig
 
 
 def _style(fig: go.Figure, *, height: int) -> go.Figure:
@@ -466,4 +495,4 @@ def ranking_figure(table: pd.DataFrame) -> go.Figure:
         dtick=whole_tick(int(due[rk.DUE].max())),  # counts: never a tick at 0.5
     )
     fig.update_yaxes(autorange="reversed")
-    return fig
+    return _reserve(fig, names)
