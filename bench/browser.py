@@ -116,18 +116,24 @@ class Fetched:
         return f"{len(files)} files, {sum(size for _, size in files) / 1e6:.1f} MB"
 
 
+def _new_tab(browser, fresh_profile: bool, viewport: dict):
+    """A tab with an empty cache (its own new profile, returned to be closed) or one in the
+    shared profile with the cache warm: a warm cache, not a signed-in browser, so the
+    session cookie an earlier sign-in left there is cleared (it would skip the form)."""
+    if fresh_profile:
+        context = browser.new_context(viewport=viewport)
+        return context.new_page(), context
+    browser.contexts[0].clear_cookies()
+    return browser.contexts[0].new_page(), None
+
+
 def new_session(
     browser, base: str, fresh_profile: bool, viewport: dict, network: list[str] | None = None
 ) -> tuple[float, float, float]:
     """Open the app in a new session; seconds to the sign-in form, to the form with nothing
     left to fetch (the sign-in page loads chart and grid code while the visitor types), then
     from clicking 登录 to 总览 drawn.  ``network`` receives what was fetched in each phase."""
-    context = browser.new_context(viewport=viewport) if fresh_profile else None
-    if context is None:
-        # A warm cache, not a signed-in browser: the session cookie an earlier sign-in left
-        # in the shared profile would sign this session in without the form.
-        browser.contexts[0].clear_cookies()
-    page = (context or browser.contexts[0]).new_page()
+    page, context = _new_tab(browser, fresh_profile, viewport)
     fetched = Fetched(page)
     try:
 
@@ -202,12 +208,7 @@ FLOOR_SWITCHES = ["基准副页", "基准页"]
 def floor(
     browser, base: str, fresh_profile: bool, viewport: dict, network: list[str] | None = None
 ) -> float:
-    context = browser.new_context(viewport=viewport) if fresh_profile else None
-    if context is None:
-        # A warm cache, not a signed-in browser: the session cookie an earlier sign-in left
-        # in the shared profile would sign this session in without the form.
-        browser.contexts[0].clear_cookies()
-    page = (context or browser.contexts[0]).new_page()
+    page, context = _new_tab(browser, fresh_profile, viewport)
     fetched = Fetched(page)
     try:
         took = seconds(lambda: (page.goto(base), drawn(page, "基准页")))

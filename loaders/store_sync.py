@@ -73,31 +73,28 @@ def _stat_key(file: Path) -> tuple[str, int, int, int]:
     return (str(file.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def _digest(file: Path) -> tuple[str, bytes | None]:
-    """The file's digest, and its bytes when they had to be read: hashed again whenever
-    its inode, size or modification time moved (a write, or a file moved into place)."""
+def _digest(file: Path) -> str:
+    """The file's digest, hashed again whenever its inode, size or modification time moved
+    (a write, or a file moved into place)."""
     key = _stat_key(file)
-    if key in _DIGESTS:
-        return _DIGESTS[key], None
-    data = file.read_bytes()
-    digest = file_digest(data)
-    if _stat_key(file) == key:  # not rewritten while it was read
+    if key not in _DIGESTS:
+        digest = file_digest(file.read_bytes())
+        if _stat_key(file) != key:  # rewritten while it was read: not remembered
+            return digest
         _DIGESTS.clear()
         _DIGESTS[key] = digest
-    return digest, data
+    return _DIGESTS[key]
 
 
 def pending_revision(store: Store, path: str | os.PathLike | None = None) -> Pending | None:
     """What the measures file would change in the store, or None when it is in line."""
     file = measures_path(path)
-    digest, data = _digest(file)
+    digest = _digest(file)
     if store.content_digest() == digest or _behind_database(store, digest):
         return None  # in line, or a file another server's publish has overtaken
-    if data is None:  # the plan needs the rows: read them (and hash what was read)
-        data = file.read_bytes()
-        digest = file_digest(data)
+    data = file.read_bytes()  # the plan is made of these bytes: their own digest
     frame = read_measures(data, name=str(file))
-    return Pending(frame, store.plan_sync(frame, digest=digest), str(file))
+    return Pending(frame, store.plan_sync(frame, digest=file_digest(data)), str(file))
 
 
 def sync_measures_file(
@@ -144,7 +141,7 @@ def open_store(url: str | None = None, path: str | os.PathLike | None = None) ->
     store.create_schema()
     load_members(store)
     file = measures_path(path)
-    digest = file_digest(file.read_bytes()) if file.is_file() else None
+    digest = _digest(file) if file.is_file() else None  # sync_measures_file asks again
     if digest is not None:
         sync_measures_file(store, path)
     texts = _folder_texts()

@@ -338,11 +338,9 @@ def heatmap_margins(matrix: pd.DataFrame) -> dict[str, int]:
     >>> heatmap_margins(pd.DataFrame([[2]], index=["市科委"], columns=["〔2025〕11号·1"]))
     {'l': 52, 't': 160, 'r': 120, 'b': 10}
     """
-    longest_unit = max((len(str(unit)) for unit in matrix.index), default=0)
-    longest_label = max((len(str(label)) for label in matrix.columns), default=0)
-    slanted = math.sin(math.radians(60)) * CHAR_PX * longest_label + 13 / 2
+    slanted = math.sin(math.radians(60)) * CHAR_PX * _longest(matrix.columns) + 13 / 2
     return {
-        "l": CHAR_PX * longest_unit + 10,
+        "l": CHAR_PX * _longest(matrix.index) + 10,
         "t": math.ceil(slanted) + 20,
         "r": COLORBAR_PX + 10,  # the colour bar sits in the margin
         "b": 10,
@@ -356,8 +354,7 @@ def heatmap_width(matrix: pd.DataFrame) -> int:
     >>> heatmap_width(pd.DataFrame([[2, 1]], index=["市科委"], columns=["a", "b"]))
     196
     """
-    longest = max((len(str(unit)) for unit in matrix.index), default=0)
-    return CHAR_PX * longest + CELL_PX * matrix.shape[1] + COLORBAR_PX
+    return CHAR_PX * _longest(matrix.index) + CELL_PX * matrix.shape[1] + COLORBAR_PX
 
 
 def _nonzero(part: pd.DataFrame, units: list[str]) -> tuple[list[str], list[int]]:
@@ -413,9 +410,15 @@ def _reserve(fig: go.Figure, labels: Iterable[object]) -> go.Figure:
     >>> _reserve(go.Figure(), ["市人力资源社会保障局", "市科委"]).layout.margin.l
     170
     """
-    longest = max((len(str(label)) for label in labels), default=0)
-    fig.update_layout(margin={"l": CHAR_PX * longest + 30, "t": LEGEND_ROOM, "b": AXIS_ROOM})
+    fig.update_layout(
+        margin={"l": CHAR_PX * _longest(labels) + 30, "t": LEGEND_ROOM, "b": AXIS_ROOM}
+    )
     return fig
+
+
+def _longest(labels: Iterable[object]) -> int:
+    """Characters in the longest of ``labels`` (0 for none)."""
+    return max((len(str(label)) for label in labels), default=0)
 
 
 def _style(fig: go.Figure, *, height: int) -> go.Figure:

@@ -312,14 +312,12 @@ class Supervision(ExtensionRequests):
         with self.engine.connect() as conn, conn.begin():
             key = self.store.structure_key(conn)
             high = int(conn.scalar(select(func.max(ProgressHistory.history_id))) or 0)
-            kept = _RANKING_HISTORY.get(self.store)
-            if kept is not None and kept[0] == key and kept[1] == high:
-                frame = kept[2]
-            elif kept is not None and kept[0] == key and kept[1] < high:
-                added = sql.ranking_history(conn, after=kept[1], upto=high)
-                frame = sql.ranked_rows(pd.concat([kept[2], added], ignore_index=True))
-            else:
+            kept_key, kept_high, frame = _RANKING_HISTORY.get(self.store, (None, -1, None))
+            if frame is None or kept_key != key or kept_high > high:
                 frame = sql.ranking_history(conn, upto=high)
+            elif kept_high < high:
+                added = sql.ranking_history(conn, after=kept_high, upto=high)
+                frame = sql.ranked_rows(pd.concat([frame, added], ignore_index=True))
         _RANKING_HISTORY[self.store] = (key, high, frame)
         return frame.drop(columns=["history_id", "period"])
 
