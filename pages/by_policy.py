@@ -12,8 +12,9 @@ def main() -> None:
     st.title("按政策")
     st.caption(
         "旭日图由内向外为政策、部分，点击某一环可下钻到措施；面积为任务数，颜色为任务完成率"
-        "（灰 0% → 绿 100%），放不下的标签请悬停查看；下表列出每项措施的任务、已完成任务、"
-        "滞后任务和牵头单位。"
+        "（灰 0% → 绿 100%），放不下的标签请悬停查看；"
+        f"超过 {aggregate.POLICY_TOP_N} 项政策时，任务较少的合并为“{aggregate.OTHERS}”（下载 CSV 含全部）；"
+        "下表列出每项措施的任务、已完成任务、滞后任务和牵头单位。"
     )
     st.caption(aggregate.notes_text("tasks", "units", "done", "delayed", "share_done"))
     view = data.view(views.by_policy)

@@ -51,6 +51,8 @@ _SWITCH = "update_switch_to"  # unit picked while edits were pending: asks first
 _RESTORED = "update_restored"  # the page opened with edits kept from an earlier visit
 _UNIT = "update_unit"
 DETAIL_ANCHOR = "detail"  # 逐项填报's heading, linked from above the grid
+_LOWER = "update_lower"  # which of LOWER_TABS is open under the grids
+LOWER_TABS = ["逐项填报", "本单位各期完成情况", "牵头任务的配合单位进展"]
 _REFUSED = "update_refused"  # {assignment_id: {label: value}} refused as conflicts, kept
 
 
@@ -494,31 +496,59 @@ def _detail_form(
     return editing.changed_updates(frame, edited)
 
 
-def _unit_record(unit: str, bench: views.Workbench) -> None:
-    """Below the forms: the unit's completion per period, and its partners on its lead tasks."""
-    st.subheader("本单位各期完成情况")
+def _unit_trend(unit: str) -> None:
+    """The unit's completion per period."""
     trend = data.unit_trend(unit)
     if trend.empty:
         st.caption("尚无填报记录。")
     else:
         st.dataframe(trend, hide_index=True, placeholder="—")
 
+
+def _partners(bench: views.Workbench) -> None:
+    """On the unit's lead tasks, every other unit's progress and note."""
     partners = bench.partners
-    if len(partners):
-        st.subheader("牵头任务的配合单位进展")
-        data.table(
-            partners,
-            key="update_partners",
-            column_config={
-                editing.TASK_TEXT: st.column_config.TextColumn(editing.TASK_TEXT, width="large"),
-                editing.TASK_ID: None,
-            },
-        )
+    if not len(partners):
+        st.caption("本单位没有牵头任务，或牵头任务没有配合单位。")
+        return
+    data.table(
+        partners,
+        key="update_partners",
+        column_config={
+            editing.TASK_TEXT: st.column_config.TextColumn(editing.TASK_TEXT, width="large"),
+            editing.TASK_ID: None,
+        },
+    )
+    data.download_csv(partners.full, "partner_progress.csv")
+
+
+def _lower(account: Account, loaded: dict, shown: dict, pending: int, unit: str) -> None:
+    """Under the grids, one tab of three: the detail panel for one task, the unit's
+    completion per period, and its partners' progress on its lead tasks."""
+    st.subheader("逐项填报与本单位记录", anchor=DETAIL_ANCHOR)
+    # Lazy tabs: only the open one runs and is drawn.  The record's two tables (up to
+    # 1,000 rows of task text) took a third of the page's first draw at 100,000 rows.
+    detail_tab, trend_tab, partner_tab = st.tabs(LOWER_TABS, key=_LOWER, on_change="rerun")
+    if detail_tab.open:
+        with detail_tab:
+            st.caption(
+                "逐项查看任务全文、填写各项说明（适合手机或较长的说明）及其修改记录；保存后立即生效。"
+            )
+            detail_updates = _detail_form(account, loaded, shown, pending)
+            if detail_updates is not None:
+                _save(data.get_store(), account, detail_updates, loaded["bench"], form=True)
+    if trend_tab.open:
+        with trend_tab:
+            _unit_trend(unit)
+    if partner_tab.open:
+        with partner_tab:
+            _partners(loaded["bench"])
 
 
 def main(account: Account) -> None:
-    """The page, top to bottom: the unit, its two grids with the drafts kept, saving, the
-    detail panel for one task, and the unit's record."""
+    """The page, top to bottom: the unit, its two grids with the drafts kept, saving, then
+    one tab of three: the detail panel for one task, the unit's record per period, and its
+    partners' progress on its lead tasks."""
     st.title("进度填报")
     store = data.get_store()
     period = editing.current_period(data.today())
@@ -567,15 +597,7 @@ def main(account: Account) -> None:
         ]
         _save(store, account, updates, bench)
 
-    st.subheader("逐项填报", anchor=DETAIL_ANCHOR)
-    st.caption(
-        "逐项查看任务全文、填写各项说明（适合手机或较长的说明）及其修改记录；保存后立即生效。"
-    )
-    detail_updates = _detail_form(account, loaded, shown, pending)
-    if detail_updates is not None:
-        _save(store, account, detail_updates, bench, form=True)
-
-    _unit_record(unit, bench)
+    _lower(account, loaded, shown, pending, unit)
 
 
 account = auth.account()

@@ -169,8 +169,10 @@ def _has_ink(page, scope, x: int, width: int) -> bool:
 
 def test_update_support_units_table_shows_task_text(page, server) -> None:
     open_update(page, server, "市知识产权局")
-    heading = page.get_by_role("heading", name="牵头任务的配合单位进展")
-    table = heading.locator("xpath=following::*[@data-testid='stDataFrame'][1]")
+    page.get_by_role("tab", name="牵头任务的配合单位进展").click()  # runs only when opened
+    wait_until_idle(page)
+    panel = page.get_by_role("tabpanel", name="牵头任务的配合单位进展")
+    table = panel.locator('[data-testid="stDataFrame"]')
     assert table.locator("#glide-cell-0-0").text_content().startswith("〔")
     assert len(table.locator("#glide-cell-1-0").text_content()) > 10
 

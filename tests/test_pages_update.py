@@ -75,7 +75,13 @@ def _store(url: str) -> Store:
 
 def test_shows_lead_and_support_tabs_with_period(app_env):
     at = _open()
-    assert [t.label for t in at.tabs] == ["牵头任务（2）", "配合任务（1）"]
+    assert [t.label for t in at.tabs] == [
+        "牵头任务（2）",
+        "配合任务（1）",
+        "逐项填报",
+        "本单位各期完成情况",
+        "牵头任务的配合单位进展",
+    ]
     lead = _editor(at, LEAD).value
     assert list(lead["任务编号"]) == ["demo-m01-t1", "demo-m02-t1"]
     assert list(_editor(at, SUPPORT).value["任务编号"]) == ["demo-m03-t1"]
@@ -288,15 +294,25 @@ def test_due_date_outside_the_policy_is_refused_on_save(app_env):
     assert stored_row(app_env, "demo-m01-t1", "市科委").version == 0
 
 
-def test_lead_sees_support_units(app_env):
-    at = _open()
-    partners = [
+def _partner_tables(at: AppTest) -> list:
+    return [
         d.value for d in at.dataframe if "责任单位" in d.value.columns and "角色" in d.value.columns
     ]
+
+
+def test_lead_sees_support_units(app_env):
+    at = _open()
+    # The record's tabs run only when opened: the page opens on the detail panel.
+    assert _partner_tables(at) == []
+    at.session_state["update_lower"] = "牵头任务的配合单位进展"
+    at.run()
+    partners = _partner_tables(at)
     assert len(partners) == 1
     assert partners[0][["任务", "任务内容", "责任单位", "角色", "状态"]].values.tolist() == [
         ["〔2026〕1号·1-1", "甲任务", "市教委", "配合", "未启动"]
     ]
+    assert [b.label for b in at.get("download_button")] == ["下载数据（CSV）"]
+    assert not [s for s in at.selectbox if s.key == "update_detail_task"]  # its tab is shut
 
 
 def test_quarterly_period_is_shown(app_env, monkeypatch):

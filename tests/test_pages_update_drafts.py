@@ -166,4 +166,6 @@ def test_above_the_grid_a_pointer_leads_to_the_single_task_form(app_env):
     at = _open()
     [pointer] = [c.value for c in at.caption if "逐项填报" in c.value and "手机" in c.value]
     assert "[逐项填报](#detail)" in pointer
-    assert [h.proto.anchor for h in at.subheader if h.value == "逐项填报"] == ["detail"]
+    assert [h.proto.anchor for h in at.subheader if h.value.startswith("逐项填报")] == ["detail"]
+    assert at.tabs[2].label == "逐项填报"  # the section opens on it
+    assert [s.key for s in at.tabs[2].selectbox] == ["update_detail_task"]

@@ -59,7 +59,7 @@ from tracker.schema import (
 OTHERS = "其他"
 UNIT_TOP_N = 40
 MEASURE_TOP_N = 60
-POLICY_TOP_N = 30  # sunburst: more policies than this fold into 其他
+POLICY_TOP_N = 15  # sunburst: more fold into 其他 (30 were slivers, slow to draw: README)
 LIGHTS: list[str] = [RED, YELLOW, GREEN]
 # Coverage matrix cell values: how a unit is involved in a measure.
 COVER_NONE, COVER_SUPPORT, COVER_LEAD = 0, 1, 2
