@@ -101,20 +101,25 @@ def _first_page(role: str) -> None:
     st.session_state.pop(f"update_page_{role}", None)
 
 
+def _grid_keys(role: str) -> tuple[str, str, str]:
+    """The session keys of one tab's row filter, search and page picker."""
+    return f"update_rows_{role}", f"update_search_{role}", f"update_page_{role}"
+
+
 def _grid_page(role: str, frame: pd.DataFrame, kept: dict) -> editing.GridPage:
     """The filter, search and page picker above one tab's grid; the page they choose."""
+    rows_key, search_key, page_key = _grid_keys(role)
     which, search, pick = st.columns([1, 2, 1], vertical_alignment="bottom")
     rows = which.selectbox(
-        "显示", editing.ROW_FILTERS, key=f"update_rows_{role}", on_change=_first_page, args=(role,)
+        "显示", editing.ROW_FILTERS, key=rows_key, on_change=_first_page, args=(role,)
     )
     keyword = search.text_input(
         "搜索",
-        key=f"update_search_{role}",
+        key=search_key,
         placeholder="措施、任务内容或任务编号",
         on_change=_first_page,
         args=(role,),
     )
-    page_key = f"update_page_{role}"
     grid = editing.grid_page(
         frame,
         rows=rows,
@@ -137,6 +142,23 @@ def _grid_page(role: str, frame: pd.DataFrame, kept: dict) -> editing.GridPage:
             shown += f"，显示第 {grid.first:,}–{grid.first + len(grid.rows) - 1:,} 项"
         st.caption(shown)
     return grid
+
+
+def _closed_grid_page(role: str, frame: pd.DataFrame, kept: dict) -> editing.GridPage:
+    """The page a closed tab's grid would show, its filter, search and page kept as they
+    were (Streamlit forgets the state of a widget a run does not draw)."""
+    for key in _grid_keys(role):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    rows_key, search_key, page_key = _grid_keys(role)
+    return editing.grid_page(
+        frame,
+        rows=st.session_state.get(rows_key, editing.ALL_ROWS),
+        keyword=st.session_state.get(search_key, ""),
+        page=st.session_state.get(page_key, 1),
+        drafts=kept,
+        size=editing.PAGE_SIZE,
+    )
 
 
 def _column_config(account) -> dict:
@@ -324,8 +346,8 @@ def _pinned(store: Store, unit: str, period: str) -> dict:
 
 
 def _grids(account: Account, loaded: dict, kept: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
-    """The lead and support tabs, one page of a grid each: the drafts with this run's edits
-    recorded, and the rows each grid shows."""
+    """The lead and support tabs, one page of a grid each (only the open tab's is drawn):
+    the drafts with this run's edits recorded, and the rows each grid shows."""
     bench: views.Workbench = loaded["bench"]
     config = _column_config(account)
     disabled = [*editing.READ_ONLY_COLUMNS, editing.VERSION]
@@ -338,7 +360,25 @@ def _grids(account: Account, loaded: dict, kept: dict) -> tuple[dict, dict[str, 
     )
     for role, tab in ((LEAD, lead_tab), (SUPPORT, support_tab)):
         frame = bench.frame(role)
-        with tab:  # both editors run every time: a hidden tab keeps its edits
+
+        def editor_key(grid: editing.GridPage, role: str = role) -> str:
+            # The account too: a grid's state outlives signing out (the sign-in page stops
+            # early), and one account's edits are never shown to the next.
+            return (
+                f"update_editor_{role}_{loaded['unit']}_{loaded['revision']}_{generation}"
+                f"_{grid.key}_{account.username}"
+            )
+
+        if not tab.open and not frame.empty:
+            # A closed tab runs only to list its page in 逐项填报's picker, unless its grid
+            # holds an edit this run has not recorded yet (made just before the tab was
+            # switched): then it runs whole, so the edit lands in the drafts.
+            grid = _closed_grid_page(role, frame, kept)
+            shown[role] = grid.rows
+            pending = st.session_state.get(editor_key(grid)) or {}
+            if not pending.get("edited_rows"):
+                continue
+        with tab:
             if frame.empty:
                 st.caption("无")
                 shown[role] = frame
@@ -350,10 +390,7 @@ def _grids(account: Account, loaded: dict, kept: dict) -> tuple[dict, dict[str, 
                 continue
             edited = st.data_editor(
                 editing.marked_drafts(editing.with_drafts(grid.rows, kept), kept),
-                # The account too: a grid's state outlives signing out (the sign-in page stops
-                # early), and one account's edits are never shown to the next.
-                key=f"update_editor_{role}_{loaded['unit']}_{loaded['revision']}_{generation}"
-                f"_{grid.key}_{account.username}",
+                key=editor_key(grid),
                 column_config=config,
                 disabled=disabled,
                 hide_index=True,

@@ -49,8 +49,26 @@ def _errors(at: AppTest) -> list[str]:
     return [shown_text(e.value) for e in at.error]
 
 
+_TAB = {LEAD: "牵头任务（", SUPPORT: "配合任务（"}  # the grids' tab labels, then a count
+
+
+def _open_tab(at: AppTest, role: str) -> None:
+    """Open ``role``'s grid tab (a closed tab's grid is not drawn) and run."""
+    [label] = [t.label for t in at.tabs if t.label.startswith(_TAB[role])]
+    at.session_state["update_tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+
+
+def _editors(at: AppTest, role: str) -> list:
+    return [e for e in at.data_editor if e.key and e.key.startswith(f"update_editor_{role}_")]
+
+
 def _editor(at: AppTest, role: str):
-    editors = [e for e in at.data_editor if e.key and e.key.startswith(f"update_editor_{role}_")]
+    """``role``'s grid, its tab opened first if it is closed."""
+    if not _editors(at, role):
+        _open_tab(at, role)
+    editors = _editors(at, role)
     assert len(editors) == 1, [e.key for e in at.data_editor]
     return editors[0]
 
@@ -84,8 +102,41 @@ def test_shows_lead_and_support_tabs_with_period(app_env):
     ]
     lead = _editor(at, LEAD).value
     assert list(lead["任务编号"]) == ["demo-m01-t1", "demo-m02-t1"]
+    assert _editors(at, SUPPORT) == []  # a closed tab's grid is not drawn
     assert list(_editor(at, SUPPORT).value["任务编号"]) == ["demo-m03-t1"]
+    assert _editors(at, LEAD) == []
     assert any("当前报告期" in c.value for c in at.caption)
+    # 逐项填报's picker still lists both grids' rows, whichever tab is open.
+    picker = at.selectbox(key="update_detail_task")
+    assert len(picker.options) == 3
+
+
+def test_an_edit_made_as_the_tab_is_switched_is_kept(app_env):
+    """The grid's edit and the tab switch can reach the server in one run: the closed
+    tab's grid then runs once more, so the edit is recorded, not dropped with its state."""
+    at = _open()
+    _edit(at, LEAD, {1: {"完成比例(%)": 45}})
+    [label] = [t.label for t in at.tabs if t.label.startswith(_TAB[SUPPORT])]
+    at.session_state["update_tab"] = label  # no run in between
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["update_pending"] == 1
+    _open_tab(at, LEAD)
+    lead = _editor(at, LEAD).value.set_index("任务编号")
+    assert lead.loc["demo-m02-t1", "完成比例(%)"] == 45
+    _save(at)
+    assert stored_row(app_env, "demo-m02-t1", "市科委").percent == 45
+
+
+def test_a_closed_tab_keeps_its_search(app_env):
+    at = _open()
+    at.text_input(key="update_search_lead").input("demo-m02")
+    at.run()
+    assert list(_editor(at, LEAD).value["任务编号"]) == ["demo-m02-t1"]
+    _open_tab(at, SUPPORT)
+    _open_tab(at, LEAD)
+    assert at.text_input(key="update_search_lead").value == "demo-m02"
+    assert list(_editor(at, LEAD).value["任务编号"]) == ["demo-m02-t1"]
 
 
 def test_edit_save_and_see_history(app_env):
