@@ -326,8 +326,8 @@ def test_no_deploy_button_no_select_all_no_empty_grid(page, server) -> None:
     assert nav.get_by_text("政策库", exact=True).count() == 1  # the last page, on screen
     assert page.get_by_text("没有符合条件的数据。").count() == 1
     assert page.locator('[data-testid="stDataFrame"]').count() == 0  # no grid saying "empty"
-    policy = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="政策")
-    policy.scroll_into_view_if_needed()
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="筛选").click()
+    policy = page.get_by_role("combobox", name="政策")  # the popover's lists, drawn on opening
     policy.click()
     page.get_by_role("option").first.wait_for(timeout=10_000)
     options = page.get_by_role("option").all_inner_texts()

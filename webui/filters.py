@@ -1,4 +1,4 @@
-"""The shared sidebar filters, kept in the URL query string so a link reproduces the view.
+"""The shared sidebar filters (in a popover), kept in the URL query string so a link reproduces the view.
 
 The query string is read once per session to seed the widgets (so an opened link shows its
 view); afterwards the widgets are the truth and every run writes them back to the URL.
@@ -37,16 +37,20 @@ def sidebar(choices: FilterOptions) -> Filters:
         "unit": (units, None),
         **{name: (list(labels), labels.get) for name, labels in VALUE_LABELS.items()},
     }
-    with st.sidebar:
-        st.subheader("筛选")
+    # In a popover: the browser builds its lists only when it is opened.  Drawn open in the
+    # sidebar, five lists (1,000 policies and hundreds of units at city scale) were rebuilt
+    # on every page switch, 60-80 ms of each at 100,000 assignments.
+    with st.sidebar.popover("筛选", icon=":material/filter_list:", width="stretch"):
         picked = {
             name: _multi(name, values, getattr(wanted, name), label_of)
             for name, (values, label_of) in options.items()
         }
-        chosen = Filters(**picked)
-        if chosen.to_query():
-            shown = safe.plain(chosen.describe(policies))
-            st.caption(f"当前筛选：{shown}（可复制地址栏链接分享此视图）")
+    chosen = Filters(**picked)
+    if chosen.to_query():
+        shown = safe.plain(chosen.describe(policies))
+        st.sidebar.caption(f"当前筛选：{shown}（可复制地址栏链接分享此视图）")
+    else:
+        st.sidebar.caption("当前筛选：全部")
     _write_query(chosen)
     st.session_state[_KEY] = chosen
     return chosen
