@@ -335,6 +335,26 @@ def test_no_deploy_button_no_select_all_no_empty_grid(page, server) -> None:
     page.keyboard.press("Escape")
 
 
+def test_a_filter_picked_in_the_popover_applies_and_is_stated(page, server) -> None:
+    """The filters sit in a popover (its lists are built only when opened): a pick there
+    filters the page, shows under the button and goes into the link."""
+    open_signed_in(page, f"{server}/tasks")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.get_by_text("当前筛选：全部").count() == 1
+    assert page.get_by_role("combobox", name="责任单位").count() == 0  # not drawn yet
+    sidebar.get_by_role("button", name="筛选").click()
+    unit = page.get_by_role("combobox", name="责任单位")
+    unit.click()
+    page.get_by_role("option", name="市人才局", exact=True).click()
+    wait_until_idle(page)
+    page.keyboard.press("Escape")
+    assert sidebar.get_by_text("当前筛选：责任单位=市人才局").count() == 1
+    assert "unit=" in page.url
+    tasks = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').first
+    units = {tasks.locator(f"#glide-cell-{c}-0").text_content() for c in range(8)}
+    assert "市人才局" in units
+
+
 def test_navigation_icons_are_material_symbols_not_emoji(page, server) -> None:
     open_signed_in(page, server)
     links = page.locator('[data-testid="stSidebarNav"] a')
