@@ -35,9 +35,12 @@ def _save(store: Store, account: Account, updates, tasks) -> None:
     st.rerun()
 
 
-def _has_edits(revision: int) -> bool:
-    """Whether an editor drawn at ``revision`` holds edits not saved yet."""
-    prefixes = (f"deadlines_tasks_{revision}", f"deadlines_units_{revision}_")
+_TASKS, _UNITS = "deadlines_tasks_", "deadlines_units_"  # the two editors' key prefixes
+
+
+def _has_edits(revision: int, editors: tuple[str, ...] = (_TASKS, _UNITS)) -> bool:
+    """Whether an editor drawn at ``revision`` (of ``editors``) holds edits not saved yet."""
+    prefixes = tuple(f"{editor}{revision}" for editor in editors)
     return any(
         isinstance(state := st.session_state[key], dict) and state.get("edited_rows")
         for key in list(st.session_state)
@@ -68,12 +71,13 @@ def _loaded(store: Store) -> tuple:
 
 def _by_task(store: Store, account: Account, loaded: tuple) -> None:
     revision, rows, tasks = loaded
-    st.subheader(f"按任务设定（{len(tasks)} 项）")
     if len(tasks) == SHOWN_TASKS:
-        st.caption(f"仅显示前 {SHOWN_TASKS:,} 项任务；请用侧栏的政策、单位筛选缩小范围。")
+        st.caption(f"仅显示前 {SHOWN_TASKS:,} 项任务；请用侧栏「筛选」中的政策、单位缩小范围。")
+    else:
+        st.caption(f"共 {len(tasks)} 项任务。")
     edited = st.data_editor(
         tasks,
-        key=f"deadlines_tasks_{revision}",
+        key=f"{_TASKS}{revision}",
         hide_index=True,
         num_rows="fixed",
         width="stretch",
@@ -91,7 +95,6 @@ def _by_task(store: Store, account: Account, loaded: tuple) -> None:
 
 def _by_unit(store: Store, account: Account, loaded: tuple) -> None:
     revision, rows, tasks = loaded
-    st.subheader("按单位调整")
     labels = dict(
         zip(
             tasks.index,
@@ -105,7 +108,7 @@ def _by_unit(store: Store, account: Account, loaded: tuple) -> None:
     units = deadlines.assignment_deadlines(rows, task_id)
     edited_units = st.data_editor(
         units,
-        key=f"deadlines_units_{revision}_{task_id}",
+        key=f"{_UNITS}{revision}_{task_id}",
         hide_index=True,
         num_rows="fixed",
         placeholder="",
@@ -120,7 +123,7 @@ def _by_unit(store: Store, account: Account, loaded: tuple) -> None:
 
 
 def main(account: Account) -> None:
-    """The page, top to bottom: deadlines per task, then one task's per unit."""
+    """The page, top to bottom: deadlines per task, or (the other tab) one task's per unit."""
     st.title("完成时限")
     st.caption(
         "完成时限由督办员设定：按任务设定时，该任务所有责任单位同时生效；"
@@ -137,8 +140,18 @@ def main(account: Account) -> None:
     if loaded[2].empty:
         st.info("当前筛选条件下没有任务。")
         return
-    _by_task(store, account, loaded)
-    _by_unit(store, account, loaded)
+    # Lazy tabs: only the open one runs and is drawn (each is a grid, the second also a
+    # picker of up to 1,000 tasks), unless the closed one's grid holds unsaved edits (made
+    # just before switching): it then runs too, so they wait there until saved or reloaded.
+    task_tab, unit_tab = st.tabs(
+        ["按任务设定", "按单位调整"], key="deadlines_tab", on_change="rerun"
+    )
+    if task_tab.open or _has_edits(loaded[0], (_TASKS,)):
+        with task_tab:
+            _by_task(store, account, loaded)
+    if unit_tab.open or _has_edits(loaded[0], (_UNITS,)):
+        with unit_tab:
+            _by_unit(store, account, loaded)
 
 
 account = auth.account()

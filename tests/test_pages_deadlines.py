@@ -23,7 +23,15 @@ def app_env(app_env_of) -> str:
     return app_env_of(tasks_frame(TASKS))
 
 
+_TABS = {"deadlines_tasks_": "按任务设定", "deadlines_units_": "按单位调整"}
+
+
 def _editor(at: AppTest, prefix: str):
+    """The keyed editor, its tab opened first if it is closed (a closed tab is not run)."""
+    if not [e for e in at.data_editor if e.key and e.key.startswith(prefix)]:
+        at.session_state["deadlines_tab"] = _TABS[prefix]
+        at.run()
+        assert not at.exception, at.exception
     [editor] = [e for e in at.data_editor if e.key and e.key.startswith(prefix)]
     return editor
 
@@ -110,3 +118,31 @@ def test_a_deadline_saved_on_the_deadline_page_shows_on_update_in_the_same_sessi
     shown = _editor(at, f"update_editor_{LEAD}_").value["完成时限"]
     assert [str(d) for d in shown] == ["2026-12-20"]
     assert not [i.value for i in at.info if "他人" in i.value or "新的保存" in i.value]
+
+
+def _editors(at: AppTest, prefix: str) -> list:
+    return [e for e in at.data_editor if e.key and e.key.startswith(prefix)]
+
+
+def test_only_the_open_tab_runs_and_an_unsaved_edit_waits_in_a_closed_one(app_env):
+    at = signed_in_app("pages/deadlines.py", "督办甲", SUPERVISOR)
+    assert [t.label for t in at.tabs] == ["按任务设定", "按单位调整"]
+    assert _editors(at, "deadlines_units_") == [] and not at.selectbox  # closed: not run
+    at.session_state["deadlines_tab"] = "按单位调整"
+    at.run()
+    assert _editors(at, "deadlines_tasks_") == []  # nothing to keep: not run
+    assert len(_editors(at, "deadlines_units_")) == 1
+
+    at.session_state["deadlines_tab"] = "按任务设定"
+    at.run()
+    _type_into(at, "deadlines_tasks_", {0: {"完成时限": "2026-12-20"}})
+    at.session_state["deadlines_tab"] = "按单位调整"  # switched in the same run as the edit
+    at.run()
+    assert not at.exception, at.exception
+    assert len(_editors(at, "deadlines_tasks_")) == 1  # runs on, closed, holding the edit
+    at.session_state["deadlines_tab"] = "按任务设定"
+    at.run()
+    at.button(key="deadlines_save_tasks").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert stored_row(app_env, "demo-m01-t1", "市科委").due_date.date().isoformat() == "2026-12-20"
