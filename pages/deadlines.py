@@ -127,7 +127,7 @@ def main(account: Account) -> None:
     st.title("完成时限")
     st.caption(
         "完成时限由督办员设定：按任务设定时，该任务所有责任单位同时生效；"
-        "个别单位不同时，在下方按单位调整。政策原文写明的时限在首次导入时已作为建议值填入。"
+        "个别单位不同时，在「按单位调整」中设定。政策原文写明的时限在首次导入时已作为建议值填入。"
     )
     flash = st.session_state.pop(_FLASH, None)
     if flash:
