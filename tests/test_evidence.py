@@ -210,7 +210,9 @@ def test_the_audit_export_lists_every_attach_and_remove(store) -> None:
     pdf = samples.pdf()
     (file_id,) = Evidence(store).attach(row, [check_upload(pdf, "验收.pdf")], user=kw, at=AT)
     Evidence(store).remove(file_id, user=kw, at=datetime(2026, 11, 6, 8, 0))
-    table = audit_table(store.history(fields=["evidence_file"]), {})
+    history = store.history(fields=["evidence_file"])
+    table = audit_table(history, {})
+    assert list(table["政策"]) == list(history["policy_id"])  # no title known: the id
     ws = openpyxl.load_workbook(io.BytesIO(build_audit_workbook(table, "审计")))[SHEET]
     rows = [r for r in ws.iter_rows(min_row=3, values_only=True)]
     described = f"验收.pdf（{len(pdf):,} 字节，sha256:{hashlib.sha256(pdf).hexdigest()}）"

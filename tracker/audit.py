@@ -48,7 +48,8 @@ def audit_table(history: pd.DataFrame, policy_titles: Mapping[str, str]) -> pd.D
     if history.empty:
         return pd.DataFrame(columns=AUDIT_COLUMNS)
     shown = history_table(history)
-    shown.insert(0, "政策", history["policy_id"].map(policy_titles).fillna(history["policy_id"]))
+    titles = history["policy_id"].map(policy_titles).astype(object)  # all-missing: not float
+    shown.insert(0, "政策", titles.fillna(history["policy_id"]))
     shown.insert(0, "任务编号", history["task_id"].astype(str).to_numpy())
     return shown[AUDIT_COLUMNS]
 
