@@ -355,6 +355,22 @@ def test_a_filter_picked_in_the_popover_applies_and_is_stated(page, server) -> N
     assert "市人才局" in units
 
 
+def test_a_task_picked_in_the_obligations_table_shows_its_similar_tasks(page, server) -> None:
+    open_signed_in(page, f"{server}/obligations")
+    grid = page.get_by_role("heading", name="任务清单").locator(
+        "xpath=following::*[@data-testid='stDataFrame'][1]"
+    )
+    cells = grid.locator("[id^=glide-cell-][id$='-0']")  # row 0, every column in view
+    row = [cell.text_content() or "" for cell in cells.all()]
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # row 0's tick box
+    wait_until_idle(page)
+    picked = page.get_by_text(re.compile("^与「.+」相近的任务：$"))
+    assert picked.count() == 1 and page.get_by_text("尚未选择任务。").count() == 0
+    text = picked.inner_text().removeprefix("与「").split("」")[0]
+    assert any(cell.startswith(text) for cell in row), row  # the row that was ticked
+
+
 def test_navigation_icons_are_material_symbols_not_emoji(page, server) -> None:
     open_signed_in(page, server)
     links = page.locator('[data-testid="stSidebarNav"] a')

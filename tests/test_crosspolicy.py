@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from pagelogic import views
 from tests.conftest import measures_frame
@@ -119,9 +120,23 @@ def test_page_lists_a_units_obligations_and_similar_tasks(app_env):
         "关于进一步深化改革创新 加快科技服务业高质量发展的若干意见",
     }
     assert int(metrics["牵头任务"]) + int(metrics["配合任务"]) == len(tasks)
-    assert at.selectbox(key="obligations_task").value is None  # nothing compared until chosen
-    assert not [d for d in at.dataframe if "相似度" in d.value.columns]
-    at.selectbox(key="obligations_task").set_value(tasks["任务编号"].iloc[0]).run()
+    assert not [d for d in at.dataframe if "相似度" in d.value.columns]  # none chosen yet
+    assert any(c.value == "尚未选择任务。" for c in at.caption)
+    _pick_row(at, 0)  # a task is chosen by picking its row in the table
+    chosen = tasks["任务内容"].iloc[0]
+    assert any(c.value == f"与「{chosen[:40]}」相近的任务：" for c in at.caption)
+    similar = [d.value for d in at.dataframe if "相似度" in d.value.columns]
+    nothing = [i.value for i in at.info if "相近的任务" in i.value]
+    assert len(similar) + len(nothing) == 1
+    at.selectbox(key="obligations_unit").set_value("市财政局").run()  # another unit's table:
+    assert any(c.value == "尚未选择任务。" for c in at.caption)  # nothing picked there yet
+
+
+def _pick_row(at: AppTest, row: int) -> None:
+    """What the browser sends when a row of the task table is ticked."""
+    [key] = [d.key for d in at.dataframe if (d.key or "").startswith("obligations_tasks_")]
+    at.session_state[key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
     assert not at.exception, at.exception
 
 
@@ -134,6 +149,6 @@ def test_page_sends_at_most_a_table_limit_of_tasks_and_choices(app_env, monkeypa
     assert len(tasks) == 5
     total = int(at.metric[1].value) + int(at.metric[2].value)  # 牵头任务 + 配合任务
     assert any(f"共 {total:,} 行" in c.value for c in at.caption)
-    assert at.selectbox(key="obligations_task").options == [
-        f"{t}　{text[:40]}" for t, text in zip(tasks["任务编号"], tasks["任务内容"], strict=True)
-    ]
+    _pick_row(at, 4)  # the last row sent can be chosen
+    chosen = tasks["任务内容"].iloc[4]
+    assert any(c.value == f"与「{chosen[:40]}」相近的任务：" for c in at.caption)

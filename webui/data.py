@@ -155,15 +155,19 @@ def task_id_toggle(key: str) -> dict:
     return {} if shown else {TASK_ID: None}
 
 
-def table(shown, key: str, *, empty: str = "没有符合条件的数据。", **kwargs) -> None:
+def table(shown, key: str, *, empty: str = "没有符合条件的数据。", **kwargs):
     """A ``pagelogic.views.Table``: its first rows and a note when cut; ``empty`` instead of
-    a grid with no rows (which would say "empty" in English); missing values as "—"."""
+    a grid with no rows (which would say "empty" in English); missing values as "—".
+    Returns what ``st.dataframe`` returns (the selection, with ``on_select``), or ``None``."""
     if not len(shown):
         st.info(empty)
-        return
-    st.dataframe(shown.shown, hide_index=True, width="stretch", key=key, placeholder="—", **kwargs)
+        return None
+    drawn = st.dataframe(
+        shown.shown, hide_index=True, width="stretch", key=key, placeholder="—", **kwargs
+    )
     if shown.cut:
         st.caption(f"仅显示前 {len(shown.shown):,} 行，共 {len(shown):,} 行；下载 CSV 查看全部。")
+    return drawn
 
 
 def header_width(header: str) -> int:
