@@ -292,3 +292,46 @@ def test_build_with_one_bad_file_raises_that_error(registry) -> None:
         build_measures([("x.md", "（一）甲\n\n做好甲。\n".encode())], registry)
     assert not isinstance(info.value, PolicyParseErrors)
     assert str(info.value).startswith("x.md, line 1:")
+
+
+def test_one_unit_in_both_roles_keeps_each_rows_role_and_rank(registry) -> None:
+    # Rows are gathered from one table of tasks and one of distinct (unit, role): a unit that
+    # leads one task and supports the next must not take one role for both.
+    text = (
+        "一、总则\n\n（一）甲\n\n做好甲。（责任单位：市科委、市教委）\n\n"
+        "（二）乙\n\n做好乙。（责任单位：市教委、市科委、市科委）\n"
+    )
+    df = build_measures([("2020-01-01_roles.md", text.encode())], registry).frame
+    got = df[["measure_no", "unit", "role", "unit_rank"]].values.tolist()
+    assert got == [
+        [1, "市科委", LEAD, 1],
+        [1, "市教委", SUPPORT, 2],
+        [2, "市教委", LEAD, 1],
+        [2, "市科委", SUPPORT, 2],
+    ]
+    assert df["task_id"].tolist() == ["roles-m01-t1"] * 2 + ["roles-m02-t1"] * 2
+    assert df["task_text"].tolist() == ["做好甲。"] * 2 + ["做好乙。"] * 2
+
+
+def test_the_collector_is_paused_while_policies_are_parsed_and_built(registry, monkeypatch) -> None:
+    # The parsed policies live to the end of the build: the cyclic collector's walks over
+    # them found nothing and cost time (tracker/gc_pause.py); it runs again afterwards,
+    # also when a file is refused.
+    import gc
+
+    import loaders.measures_csv as measures_csv
+
+    seen: list[bool] = []
+    parse = measures_csv.parse_policy
+
+    def watched(text, name):
+        seen.append(gc.isenabled())
+        return parse(text, name)
+
+    monkeypatch.setattr(measures_csv, "parse_policy", watched)
+    build_measures(sources(SOURCES_DIR), registry)
+    assert seen and not any(seen)
+    assert gc.isenabled()
+    with pytest.raises(PolicyParseError):
+        build_measures([("x.md", "（一）甲\n\n做好甲。\n".encode())], registry)
+    assert gc.isenabled()
