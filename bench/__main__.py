@@ -242,17 +242,44 @@ def setup_store(tmp: Path, assignments: int) -> str:
     return db_url
 
 
-def bench_memory(db_url: str, assignments: int) -> list[Figure]:
-    """Peak RSS of the dashboard's server after every page, against the floor page's."""
-    app, floor = floors.server_memory(db_url, BENCH_USER, BENCH_PASSWORD)
+def bench_memory(db_url: str, assignments: int, rounds: int = 3) -> list[Figure]:
+    """Peak RSS of the dashboard's server after every page, and after ``rounds`` more rounds
+    of a save and every page, against the floor page's."""
+    writer = Store(make_engine(db_url))
+    account = bench_account(writer)
+
+    def save(round_no: int) -> None:
+        row = writer.assignments().iloc[round_no]
+        revision = writer.revision()
+        writer.apply(  # a note one character longer: a save of the same note changes nothing
+            [Update(int(row["assignment_id"]), int(row["version"]), {"note": f"{row['note']}+"})],
+            user=account,
+            source=SOURCE_API,
+        )
+        if writer.revision() == revision:
+            raise RuntimeError("the save between two rounds of pages changed nothing")
+
+    try:
+        tour, after, floor = floors.server_memory(db_url, BENCH_USER, BENCH_PASSWORD, save, rounds)
+    finally:
+        writer.engine.dispose()
+    floor_what = "floor page's server peak RSS"
     return [
         Figure(
             f"server peak RSS at {assignments:,} assignments, after every page",
-            app,
-            "floor page's server peak RSS",
+            tour,
+            floor_what,
             floor,
             unit="MB",
-        )
+        ),
+        Figure(
+            f"server peak RSS at {assignments:,} assignments, then {rounds} saves "
+            "each followed by every page",
+            after,
+            floor_what,
+            floor,
+            unit="MB",
+        ),
     ]
 
 

@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,10 +98,14 @@ def floor_page_rerun(db_url: str, reruns: int = 5) -> float:
     return statistics.median(times)
 
 
-def server_memory(db_url: str, user: str, password: str) -> tuple[float, float]:
+def server_memory(
+    db_url: str, user: str, password: str, save: Callable[[int], None], rounds: int = 3
+) -> tuple[float, float, float]:
     """Peak resident MB of ``streamlit run dashboard.py`` after a signed-in Chromium visited
-    every page in the navigation, and of ``streamlit run bench/floor_app.py`` after drawing
-    its page, both serving ``db_url``."""
+    every page in the navigation; its peak again after ``rounds`` more rounds of one save
+    (``save(round)``, as another server would) followed by every page, which is where views
+    of past revisions pile up if nothing lets them go; and the peak of
+    ``streamlit run bench/floor_app.py`` after drawing its page, all serving ``db_url``."""
     from playwright.sync_api import sync_playwright
 
     from bench.browser import SWITCHES, drawn
@@ -117,15 +122,20 @@ def server_memory(db_url: str, user: str, password: str) -> tuple[float, float]:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             open_signed_in(page, app_url, user, password)
             drawn(page, "总览")
-            for title in SWITCHES:
-                nav = page.locator('[data-testid="stSidebarNav"]')
-                nav.get_by_role("link", name=title).click()
-                drawn(page, title)
+            for round_no in range(rounds + 1):
+                if round_no:
+                    save(round_no)
+                for title in SWITCHES:
+                    nav = page.locator('[data-testid="stSidebarNav"]')
+                    nav.get_by_role("link", name=title).click()
+                    drawn(page, title)
+                if not round_no:
+                    tour = peak_rss_mb(app.pid)
             page.goto(floor_url)
             drawn(page, "基准页")
         finally:
             browser.close()
-        return peak_rss_mb(app.pid), peak_rss_mb(floor.pid)
+        return tour, peak_rss_mb(app.pid), peak_rss_mb(floor.pid)
 
 
 @dataclass

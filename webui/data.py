@@ -10,7 +10,9 @@ CLI) shows on the next rerun and nothing needs clearing by hand:
 - each page's view (``pagelogic.views``): ``st.cache_resource`` per revision, filters and
   arguments, so a rerun only draws.  Shared and read-only like the rows: ``st.cache_data``
   pickled every view on its first load and unpickled it on every rerun (任务清单's view is
-  38 MB pickled at 100,000 rows: 0.19 s of its first load, 45 ms of each rerun).
+  38 MB pickled at 100,000 rows: 0.19 s of its first load, 45 ms of each rerun).  The first
+  run that reads a newer revision or a new day lets go of every older view
+  (:func:`_now_reading`).
 
 Nothing cached here depends on who is signed in.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import threading
 from collections.abc import Callable
 from datetime import date
 
@@ -87,7 +90,8 @@ def view(builder: Callable, *args, filtered: bool = True):
     read it, never assign into it."""
     name = f"{builder.__module__}.{builder.__qualname__}"
     chosen = filters.current() if filtered else None
-    return _view(name, builder, database_url(), get_store().revision(), today(), chosen, args)
+    url, revision, day = _now_reading()
+    return _view(name, builder, url, revision, day, chosen, args)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -102,10 +106,34 @@ def supervised(method: Callable, *args):
     board, 催办's list, 通报's rankings), cached until a save, a supervision step or a
     reminder.  Shared and read-only like :func:`assignments`: copying 100,000 reminder items
     out of ``st.cache_data`` took half of 催办's rerun."""
-    store = get_store()
     name = f"{method.__module__}.{method.__qualname__}"
-    seen = Supervision(store).high_water()
-    return _supervised(name, method, database_url(), store.revision(), seen, today(), args)
+    url, revision, day = _now_reading()
+    seen = Supervision(get_store()).high_water()
+    return _supervised(name, method, url, revision, seen, day, args)
+
+
+# The newest (revision, day) a run has read, per database.
+_newest: dict[str, tuple[int, date]] = {}
+_newest_lock = threading.Lock()
+
+
+def _now_reading() -> tuple[str, int, date]:
+    """The database, its revision and today, for a cache key; on the first run that reads a
+    newer revision or a new day, every kept view and supervision read is dropped.
+
+    No run asks for an older revision again (it only grows), but their views stayed until
+    256 were kept: at 100,000 assignments the server grew by about 70 MB for every save
+    after which someone went round the pages (505 MB to 845 MB in five such rounds).
+    """
+    url, revision, day = database_url(), get_store().revision(), today()
+    with _newest_lock:
+        newer = (revision, day) > _newest.setdefault(url, (revision, day))
+        if newer:
+            _newest[url] = (revision, day)
+    if newer:
+        _view.clear()
+        _supervised.clear()
+    return url, revision, day
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
