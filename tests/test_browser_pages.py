@@ -103,7 +103,7 @@ def test_update_stays_on_the_support_tab_after_saving(page, server, database) ->
     wait_until_idle(page)
     edit_cell(page, tab_panel(page), PERCENT, 0, "15")
     page.get_by_role("button", name="保存修改").click()
-    page.wait_for_selector("text=已保存 1 条")
+    page.wait_for_selector("text=已保存 1 条", timeout=60_000)
     wait_until_idle(page)
     selected = page.locator('[role="tab"][aria-selected="true"]').first  # the grids' tabs
     assert selected.inner_text().startswith("配合任务")
@@ -124,7 +124,7 @@ def test_update_conflict_saves_the_rest_and_lists_the_refused(page, server, data
     )
     store.engine.dispose()
     page.get_by_role("button", name="保存修改").click()
-    page.wait_for_selector("text=已保存 1 条")
+    page.wait_for_selector("text=已保存 1 条", timeout=60_000)
     warning = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
     assert "1 条任务在您打开本页后已被他人修改" in warning and "（其余修改已保存）" in warning
     assert "冲突测试员 已改为 完成比例(%) 70；您的 完成比例(%) 30 未保存" in warning
@@ -192,7 +192,7 @@ def test_update_on_a_phone_through_the_detail_panel(chromium, server, database) 
         form.get_by_label("进展情况").fill("手机上填写的进展")
         form.get_by_label("佐证材料").fill("会议纪要")
         form.get_by_role("button", name="保存本项").click()
-        page.wait_for_selector("text=已保存 1 条")
+        page.wait_for_selector("text=已保存 1 条", timeout=60_000)
         row = _row(database, "市人才局", "lead", 0)
         assert (row.note, row.evidence) == ("手机上填写的进展", "会议纪要")
         assert exceptions_on(page) == []
@@ -348,7 +348,9 @@ def test_a_filter_picked_in_the_popover_applies_and_is_stated(page, server) -> N
     page.get_by_role("option", name="市人才局", exact=True).click()
     wait_until_idle(page)
     page.keyboard.press("Escape")
-    assert sidebar.get_by_text("当前筛选：责任单位=市人才局").count() == 1
+    stated = sidebar.get_by_text("当前筛选：责任单位=市人才局")
+    stated.wait_for(timeout=30_000)  # the run the pick started may still be under way
+    assert stated.count() == 1
     assert "unit=" in page.url
     tasks = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').first
     units = {tasks.locator(f"#glide-cell-{c}-0").text_content() for c in range(8)}

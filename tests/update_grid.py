@@ -46,8 +46,9 @@ def edit_cell(page, scope, column: int, row: int, text: str, attempts: int = 3) 
         page.keyboard.type(text, delay=60)  # typed at once, the overlay sometimes drops it
         page.wait_for_timeout(200)
         page.keyboard.press("Enter")
-        page.wait_for_timeout(500)
-        if cell.text_content() == text:
-            wait_until_idle(page)
-            return
+        for _ in range(10):  # up to 5 s: a loaded machine shows the value late
+            page.wait_for_timeout(500)
+            if cell.text_content() == text:
+                wait_until_idle(page)
+                return
     raise AssertionError(f"the grid did not take {text!r}: cell shows {cell.text_content()!r}")
