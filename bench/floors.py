@@ -122,15 +122,18 @@ def server_memory(
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             open_signed_in(page, app_url, user, password)
             drawn(page, "总览")
-            for round_no in range(rounds + 1):
-                if round_no:
-                    save(round_no)
+
+            def every_page() -> None:
                 for title in SWITCHES:
                     nav = page.locator('[data-testid="stSidebarNav"]')
                     nav.get_by_role("link", name=title).click()
                     drawn(page, title)
-                if not round_no:
-                    tour = peak_rss_mb(app.pid)
+
+            every_page()
+            tour = peak_rss_mb(app.pid)
+            for round_no in range(1, rounds + 1):
+                save(round_no)
+                every_page()
             page.goto(floor_url)
             drawn(page, "基准页")
         finally:

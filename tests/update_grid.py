@@ -46,7 +46,7 @@ def edit_cell(page, scope, column: int, row: int, text: str, attempts: int = 3) 
         page.keyboard.type(text, delay=60)  # typed at once, the overlay sometimes drops it
         page.wait_for_timeout(200)
         page.keyboard.press("Enter")
-        for _ in range(10):  # up to 5 s: a loaded machine shows the value late
+        for _poll in range(10):  # up to 5 s: a loaded machine shows the value late
             page.wait_for_timeout(500)
             if cell.text_content() == text:
                 wait_until_idle(page)

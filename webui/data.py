@@ -75,7 +75,7 @@ def assignments() -> pd.DataFrame:
 
     Shared by every session: treat it as read-only (derive, never assign into it).
     """
-    return _assignments(database_url(), get_store().revision(), today())
+    return _assignments(*_now_reading())
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
@@ -90,8 +90,7 @@ def view(builder: Callable, *args, filtered: bool = True):
     read it, never assign into it."""
     name = f"{builder.__module__}.{builder.__qualname__}"
     chosen = filters.current() if filtered else None
-    url, revision, day = _now_reading()
-    return _view(name, builder, url, revision, day, chosen, args)
+    return _view(name, builder, *_now_reading(), chosen, args)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -118,12 +117,13 @@ _newest_lock = threading.Lock()
 
 
 def _now_reading() -> tuple[str, int, date]:
-    """The database, its revision and today, for a cache key; on the first run that reads a
-    newer revision or a new day, every kept view and supervision read is dropped.
+    """The database, its revision and today: every cache key here starts with them.  On the
+    first run that reads a newer revision or a new day, every kept view and supervision read
+    is dropped.
 
     No run asks for an older revision again (it only grows), but their views stayed until
     256 were kept: at 100,000 assignments the server grew by about 70 MB for every save
-    after which someone went round the pages (505 MB to 845 MB in five such rounds).
+    after which someone went round the pages (527 MB to 864 MB in five such rounds).
     """
     url, revision, day = database_url(), get_store().revision(), today()
     with _newest_lock:
@@ -144,7 +144,8 @@ def _history(url: str, revision: int, query: dict) -> pd.DataFrame:
 def history(**query) -> pd.DataFrame:
     """:meth:`Store.history` cached per data revision and query (审计 and a task's history
     on 进度填报: a rerun at 100,000 assignments re-ran the same query for ~0.9 s)."""
-    return _history(database_url(), get_store().revision(), query)
+    url, revision, _day = _now_reading()
+    return _history(url, revision, query)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -155,7 +156,7 @@ def _unit_trend(url: str, revision: int, today: date, unit: str) -> pd.DataFrame
 
 def unit_trend(unit: str) -> pd.DataFrame:
     """Share done per reporting period for one unit's assignments."""
-    return _unit_trend(database_url(), get_store().revision(), today(), unit)
+    return _unit_trend(*_now_reading(), unit)
 
 
 def today() -> date:
