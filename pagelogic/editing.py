@@ -26,7 +26,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import pandas as pd
-from pandas.io.formats.style import Styler
 
 from tracker.aggregate import short_text
 from tracker.errors import Conflict, Problem, TrackerError
@@ -348,21 +347,28 @@ def with_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFram
     return shown
 
 
-DRAFT_BACKGROUND = "background-color: #fff3bf"  # rows with unsaved edits
+DRAFT_MARK = "✎ "  # before the 任务 of a row with unsaved edits
 
 
-def marked_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFrame | Styler:
-    """``frame`` with the rows that hold unsaved edits marked: their 任务 and 任务内容 cells
-    on a yellow background (the grid styles only read-only cells, so the edited cells
-    themselves cannot be coloured); ``frame`` itself when no row on it has a draft."""
-    if not drafts or not frame.index.isin(list(drafts)).any():
+def marked_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFrame:
+    """``frame`` with the rows that hold unsaved edits marked: ✎ before their 任务 (a
+    read-only cell); ``frame`` itself when no row on it has a draft.
+
+    Always a plain frame, never a Styler: Streamlit keys a fixed-rows editor's identity on
+    the data's format and schema, so turning the frame into a Styler at the first edit (as
+    the yellow rows once did) made the grid a new widget, and an edit typed before that
+    run reached the browser was dropped with the old one.  A changed cell value keeps it.
+
+    >>> frame = pd.DataFrame({"任务": ["a", "b"], "进展情况": ["", ""]}, index=[7, 8])
+    >>> marked_drafts(frame, {8: Draft(0, {"进展情况": "已推进"})})["任务"].tolist()
+    ['a', '✎ b']
+    """
+    marked = frame.index.isin(list(drafts)) if drafts else None
+    if marked is None or not marked.any():
         return frame
-    marked = frame.index.isin(list(drafts))
-
-    def paint(column: pd.Series) -> list[str]:
-        return [DRAFT_BACKGROUND if mark else "" for mark in marked]
-
-    return frame.style.apply(paint, subset=[MEASURE, TASK_TEXT])
+    shown = frame.copy()
+    shown.loc[marked, MEASURE] = DRAFT_MARK + shown.loc[marked, MEASURE].astype(str)
+    return shown
 
 
 def draft_updates(loaded: pd.DataFrame, drafts: Mapping[int, Draft]) -> list[Update]:

@@ -591,7 +591,7 @@ def main(account: Account) -> None:
     period = editing.current_period(data.today())
     st.caption(
         f"当前报告期：{period}（{PERIOD_KINDS[period_kind()]}）。表中为各任务当前填报值，"
-        "只需修改有变化的单元格；「本期已更新」✓ 表示本期已填报。未保存的修改在离开本页后仍为您保留。"
+        "只需修改有变化的单元格；「本期已更新」✓ 表示本期已填报。未保存的修改（任务前标 ✎）在离开本页后仍为您保留。"
     )
     unit = _pick_unit(account)
     if unit is None:

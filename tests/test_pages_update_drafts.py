@@ -109,10 +109,28 @@ def test_rows_with_unsaved_edits_are_marked_in_the_grid() -> None:
         {"任务": ["a", "b"], "任务内容": ["甲", "乙"], "进展情况": ["", ""]}, index=[7, 8]
     )
     marked = editing.marked_drafts(frame, {8: editing.Draft(0, {"进展情况": "已推进"})})
-    styles = marked._compute().ctx  # (row position, column position) -> CSS pairs
-    assert sorted(styles) == [(1, 0), (1, 1)]  # the edited row's 任务 and 任务内容 only
-    assert styles[(1, 0)] == [("background-color", "#fff3bf")]
+    assert marked["任务"].tolist() == ["a", "✎ b"]  # the edited row only
+    assert marked.drop(columns="任务").equals(frame.drop(columns="任务"))
+    assert frame["任务"].tolist() == ["a", "b"]  # the loaded rows are left as they were
     assert editing.marked_drafts(frame, {}) is frame
+    assert editing.marked_drafts(frame, {9: editing.Draft(0, {"进展情况": "x"})}) is frame
+
+
+def test_the_grid_stays_one_widget_across_its_first_edit(app_env):
+    """Streamlit keys a fixed-rows editor on its data's format and schema: had the first
+    edit changed them (a Styler for the marked rows), the grid would become a new widget
+    and an edit typed before that run reached the browser would be lost with the old one."""
+    at = _open()
+    before = _editor(at).id
+    _edit(at, {0: {"完成比例(%)": 30}})  # recorded as a draft: the next run shows it marked
+    at.run()
+    assert _editor(at).id == before
+    assert at.session_state[_editor(at).key]["edited_rows"] == {0: {"完成比例(%)": 30}}
+    assert _lead(at)["任务"].iloc[0].startswith("✎ ")
+    _edit(at, {0: {"完成比例(%)": 30}, 1: {"完成比例(%)": 40}})
+    at.run()
+    assert _editor(at).id == before
+    assert _lead(at)["完成比例(%)"].iloc[:2].tolist() == [30, 40]
 
 
 def test_the_same_account_in_two_tabs_is_named_and_keeps_what_it_typed(app_env):
