@@ -39,19 +39,6 @@ from tracker.store import Store, database_url
 from tracker.supervision import Supervision
 from webui import filters
 
-# Streamlit runs a full gc.collect() after every script run (runner.postScriptGC).  With the
-# ~170,000 long-lived objects streamlit, pandas, plotly and SQLAlchemy create on import,
-# each took 100-300 ms, holding the GIL, so a page switch's last messages waited for it.
-# The modules live as long as the process: leave them out of every later collection.
-# Streamlit's emoji catalogue is imported here too: st.info/warning/success look for a
-# leading emoji in any non-ASCII text (all of ours), and the first such call in a process
-# compiled a regex of every emoji, 0.2-0.4 s of whichever page's first load drew it.  So
-# are the libraries only some pages import (workbooks, evidence images): the first visit to
-# 进度填报 or 审计 in a process spent 0.1-0.2 s importing them.
-for _module in ("excel.audit", "excel.read", "excel.report", "webui.evidence"):
-    importlib.import_module(_module)
-gc.freeze()
-
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> Store:
@@ -209,3 +196,36 @@ def whole_headers(headers: list[str]) -> dict:
     """``column_config`` giving every column at least its header's width (the import
     conflict table cut "您的修改（未保存）" off at the default width)."""
     return {h: st.column_config.Column(h, width=header_width(h)) for h in headers}
+
+
+# Streamlit runs a full gc.collect() after every script run (runner.postScriptGC).  With the
+# ~170,000 long-lived objects streamlit, pandas, plotly and SQLAlchemy create on import,
+# each took 100-300 ms, holding the GIL, so a page switch's last messages waited for it.
+# The modules live as long as the process: leave them out of every later collection.
+# Streamlit's emoji catalogue is imported here too: st.info/warning/success look for a
+# leading emoji in any non-ASCII text (all of ours), and the first such call in a process
+# compiled a regex of every emoji, 0.2-0.4 s of whichever page's first load drew it.  So
+# are the modules only some pages import (workbooks, evidence images): the first visit to
+# 进度填报 or 审计 in a process spent 0.1-0.2 s importing them.  The list is kept complete by
+# tests/test_layering.py; it comes last, as webui.auth and webui.drafts import this module.
+_PAGE_MODULES = (
+    "excel.audit",
+    "excel.notices",
+    "excel.read",
+    "excel.reminders",
+    "excel.report",
+    "loaders.policy_files",
+    "loaders.policy_report",
+    "pagelogic.accounts",
+    "pagelogic.deadlines",
+    "pagelogic.notices",
+    "tracker.audit",
+    "tracker.contacts",
+    "tracker.crosspolicy",
+    "webui.auth",
+    "webui.drafts",
+    "webui.evidence",
+)
+for _module in _PAGE_MODULES:
+    importlib.import_module(_module)
+gc.freeze()
