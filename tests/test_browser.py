@@ -136,6 +136,23 @@ _FORM_CLOCK = """new MutationObserver((_, observer) => {
 }).observe(document, {childList: true, subtree: true});"""
 
 
+def _warm_sign_in_page(context, server: str) -> tuple[float, float]:
+    """Open the sign-in page in a new tab of ``context``: when (ms after it opened) the form
+    entered the page and the chart code was asked for."""
+    warm = context.new_page()
+    try:
+        warm.add_init_script(_FORM_CLOCK)
+        warm.goto(f"{server}/")
+        wait_until_idle(warm)
+        warm.wait_for_load_state("networkidle")
+        return warm.evaluate(
+            "() => [window.__formAt, performance.getEntriesByType('resource')"
+            ".find(e => e.name.includes('/PlotlyChart.')).startTime]"
+        )
+    finally:
+        warm.close()
+
+
 def test_chart_and_grid_code_loads_while_the_password_is_typed(chromium, server) -> None:
     """The sign-in page makes the browser fetch Streamlit's chart and grid code (plotly.js is
     4.7 MB), so 总览 after signing in does not wait for it; and only once the form is in
@@ -151,17 +168,17 @@ def test_chart_and_grid_code_loads_while_the_password_is_typed(chromium, server)
         page.wait_for_load_state("networkidle")
         chunks = ("PlotlyChart.", "DataFrame.")
         assert all(any(name.startswith(chunk) for name in fetched) for chunk in chunks)
-        warm = context.new_page()  # the same cache, now warm
-        warm.add_init_script(_FORM_CLOCK)
-        warm.goto(f"{server}/")
-        wait_until_idle(warm)
-        warm.wait_for_load_state("networkidle")
-        form_at, chart_code_at = warm.evaluate(
-            "() => [window.__formAt, performance.getEntriesByType('resource')"
-            ".find(e => e.name.includes('/PlotlyChart.')).startTime]"
-        )
-        warm.close()
-        assert form_at < chart_code_at
+        # From the same cache, now warm: the form is in the page before the chart code is
+        # asked for.  Up to three tries: a browser whose main thread is held up for longer
+        # than the server's PAINT_FIRST (both CI cores busy) handles the form and the chart
+        # in one go, whatever the server does; sent together, they always are.
+        timings = []
+        for _try in range(3):
+            form_at, chart_code_at = _warm_sign_in_page(context, server)
+            timings.append((round(form_at), round(chart_code_at)))
+            if form_at < chart_code_at:
+                break
+        assert timings[-1][0] < timings[-1][1], f"(form, chart code) at ms: {timings}"
         before = len(fetched)
         page.get_by_label("用户名").fill(BROWSER_USER)
         page.get_by_label("密码").fill(BROWSER_PASSWORD)
