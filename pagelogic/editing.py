@@ -363,8 +363,8 @@ def marked_drafts(frame: pd.DataFrame, drafts: Mapping[int, Draft]) -> pd.DataFr
     >>> marked_drafts(frame, {8: Draft(0, {"进展情况": "已推进"})})["任务"].tolist()
     ['a', '✎ b']
     """
-    marked = frame.index.isin(list(drafts)) if drafts else None
-    if marked is None or not marked.any():
+    marked = frame.index.isin(list(drafts))
+    if not marked.any():
         return frame
     shown = frame.copy()
     shown.loc[marked, MEASURE] = DRAFT_MARK + shown.loc[marked, MEASURE].astype(str)

@@ -6,7 +6,11 @@ frame."""
 from __future__ import annotations
 
 import ast
+import importlib.util
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,15 +18,22 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def imported_names(path: Path) -> set[str]:
+    """Every module ``path`` imports, lazily inside functions too, by its full name;
+    ``from x import y`` names ``x`` and ``x.y`` (a module, or a name in ``x``)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The top-level packages ``path`` imports."""
+    return {name.split(".")[0] for name in imported_names(path)}
 
 
 # Bottom up, as ARCHITECTURE.md draws them: a module may import its own layer and the layers
@@ -132,28 +143,11 @@ def test_every_page_asks_for_the_signed_in_account_first(path: Path) -> None:
     assert (first.func.value.id, first.func.attr) == ("auth", "account")
 
 
-def _modules_named(path: Path) -> set[str]:
-    """Every module ``path`` imports by an absolute name, lazily inside functions too
-    (``from x import y`` names ``x``, and ``x.y`` when that is a module)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
-
-
 def test_every_module_a_page_imports_is_loaded_before_the_heap_is_frozen() -> None:
     """``webui.data`` imports what the pages need and then calls ``gc.freeze()``: a module a
     page imports that is not loaded by then is imported on that page's first visit (0.1-0.2 s
     for the workbook libraries), and its objects stay in every later collection.  Its
     pre-import list is kept by hand; this is what keeps it complete."""
-    import json
-    import subprocess
-    import sys
-
     script = "import json, sys, webui.data; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
@@ -161,15 +155,13 @@ def test_every_module_a_page_imports_is_loaded_before_the_heap_is_frozen() -> No
     loaded = set(json.loads(out.stdout.splitlines()[-1]))
     named: set[str] = set()
     for path in [ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py"))]:
-        named |= _modules_named(path)
+        named |= imported_names(path)
     missing = sorted(name for name in named - loaded if _is_module(name))
     assert missing == [], f"add to webui/data.py's pre-import list: {missing}"
 
 
 def _is_module(name: str) -> bool:
     """Whether ``name`` is a module (not a function or class imported from one)."""
-    import importlib.util
-
     try:
         return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError:  # its parent is not a package
